@@ -1,0 +1,1 @@
+"""aeonnx runtime: run the exported autoencoders with onnxruntime, no TensorFlow."""

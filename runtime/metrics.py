@@ -1,0 +1,31 @@
+"""Reconstruction quality in numpy, so training, export and benchmarks report the same figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Keras clips predictions to [eps, 1 - eps] in binary cross-entropy; so do we.
+EPSILON = 1e-7
+
+
+def bce(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """Mean per-pixel binary cross-entropy (Keras' definition), in nats."""
+    x_hat = np.clip(x_hat.astype(np.float64), EPSILON, 1.0 - EPSILON)
+    x = x.astype(np.float64)
+    return float(-np.mean(x * np.log(x_hat) + (1.0 - x) * np.log(1.0 - x_hat)))
+
+
+def mse(x: np.ndarray, x_hat: np.ndarray) -> float:
+    return float(np.mean((x.astype(np.float64) - x_hat.astype(np.float64)) ** 2))
+
+
+def psnr(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """Mean over images of each image's PSNR in dB, for pixels in [0, 1]."""
+    x = x.reshape(len(x), -1).astype(np.float64)
+    x_hat = x_hat.reshape(len(x_hat), -1).astype(np.float64)
+    per_image_mse = np.maximum(np.mean((x - x_hat) ** 2, axis=1), 1e-12)
+    return float(np.mean(10.0 * np.log10(1.0 / per_image_mse)))
+
+
+def reconstruction_metrics(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
+    return {"bce": bce(x, x_hat), "mse": mse(x, x_hat), "psnr": psnr(x, x_hat)}

@@ -1,0 +1,123 @@
+"""The contract that train, export and runtime agree on.
+
+Standard library only: the runtime imports it on every start, and training and
+export build their models and files from it. Change a value here and every
+stage follows; bump CONTRACT_VERSION when a change breaks files already made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTRACT_VERSION = "1"
+
+IMAGE_SIDE = 28
+INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE  # 784: images travel flattened, row-major
+PIXEL_SCALE = 1.0 / 255.0  # uint8 pixels -> float32 in [0, 1]
+
+# ONNX tensor names. The batch axis is dynamic and carries this name.
+BATCH_AXIS = "batch"
+X = "x"  # float32 [batch, 784], pixels in [0, 1], white digit on black
+Z = "z"  # float32 [batch, latent]
+Z_MEAN = "z_mean"
+Z_LOG_VAR = "z_log_var"
+X_HAT = "x_hat"  # float32 [batch, 784], in [0, 1]
+
+PREPROCESSING = {
+    "image": f"{IMAGE_SIDE}x{IMAGE_SIDE} grayscale",
+    "polarity": "white digit on black background",
+    "scale": "pixel / 255 (float32 in [0, 1])",
+    "layout": f"row-major, flattened to {INPUT_SIZE}",
+}
+
+# ONNX opset: tf2onnx 1.17 converts up to 18; 17 is what the shipped files use.
+DEFAULT_OPSET = 17
+MAX_OPSET = 18
+
+# Parity gate: |onnx - keras| <= atol + rtol * |keras|, elementwise. Measured:
+# max abs diff 1.5e-5 on the AE encoder (outputs reach ~50), <= 1.5e-6 elsewhere.
+PARITY_ATOL = 1e-5
+PARITY_RTOL = 1e-5
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # "encoder", "decoder" or "generator"
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    latent_size: int  # default; a trained model records its own in its metadata
+    hidden_size: int | None  # default width of the hidden Dense layers; None: no hidden layer
+    encoder: Part
+    decoder: Part  # the decoder (AE) or generator (VAE): z -> x_hat
+
+    @property
+    def parts(self) -> tuple[Part, Part]:
+        return (self.encoder, self.decoder)
+
+    def part(self, part_name: str) -> Part:
+        for part in self.parts:
+            if part.name == part_name:
+                return part
+        raise KeyError(f"model {self.name!r} has no part {part_name!r}")
+
+    def onnx_file(self, part_name: str) -> str:
+        return f"{self.name}_{self.part(part_name).name}.onnx"
+
+    def keras_file(self, part_name: str) -> str:
+        return f"{self.part(part_name).name}.keras"
+
+
+AE = ModelSpec(
+    name="ae",
+    latent_size=32,
+    hidden_size=None,
+    encoder=Part("encoder", inputs=(X,), outputs=(Z,)),
+    decoder=Part("decoder", inputs=(Z,), outputs=(X_HAT,)),
+)
+VAE = ModelSpec(
+    name="vae",
+    latent_size=2,
+    hidden_size=512,
+    encoder=Part("encoder", inputs=(X,), outputs=(Z_MEAN, Z_LOG_VAR)),
+    decoder=Part("generator", inputs=(Z,), outputs=(X_HAT,)),
+)
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (AE, VAE)}
+MODEL_NAMES = tuple(MODELS)
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec of a named model; unknown names are rejected loudly."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}") from None
+
+
+# Files in a training run directory (besides one `<part>.keras` per part).
+RUN_CONFIG_FILE = "run.json"
+RUN_MODEL_FILE = "model.keras"  # the full trained model
+RUN_VALIDATION_FILE = "validation.npz"  # x: uint8 validation digits, y: labels; for the parity gate
+
+# Files in an exported models directory (besides one `<model>_<part>.onnx` per part).
+MANIFEST_FILE = "manifest.json"
+
+# Keys of each ONNX file's metadata_props. Values are strings; JSON where structured.
+META_PREFIX = "aeonnx."
+META_CONTRACT_VERSION = META_PREFIX + "contract_version"
+META_MODEL = META_PREFIX + "model"  # "ae" | "vae"
+META_PART = META_PREFIX + "part"  # "encoder" | "decoder" | "generator"
+META_MODEL_ID = META_PREFIX + "model_id"  # hash shared by both parts of one trained model
+META_INPUT_SHAPE = META_PREFIX + "input_shape"  # JSON, e.g. [null, 784]
+META_LATENT_SIZE = META_PREFIX + "latent_size"
+META_PREPROCESSING = META_PREFIX + "preprocessing"  # JSON, PREPROCESSING
+META_LATENT_STATS = META_PREFIX + "latent_stats"  # JSON: per-dimension min/max/mean/std over training set
+META_DATA_SHA256 = META_PREFIX + "data_sha256"
+META_TRAIN_CONFIG = META_PREFIX + "train_config"  # JSON
+META_METRICS = META_PREFIX + "metrics"  # JSON: final validation metrics
+META_VERSIONS = META_PREFIX + "versions"  # JSON: library versions at training and export
+META_PARITY = META_PREFIX + "parity"  # JSON: atol, rtol, max_abs_diff, batch sizes checked

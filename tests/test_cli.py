@@ -1,0 +1,85 @@
+"""The command line through Typer's CliRunner: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from aeonnx.runtime import spec
+from aeonnx.runtime.cli import app
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("aeonnx ")
+
+
+def test_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "train" in result.output
+
+
+def one_line_error(result):
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aeonnx: error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_train_unknown_model_is_a_usage_error():
+    result = runner.invoke(app, ["train", "gan"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_train_through_the_cli(small_mnist_path, tmp_path):
+    pytest.importorskip("keras")
+    out = tmp_path / "run"
+    args = ["train", "ae", "--data", str(small_mnist_path), "--epochs", "2", "--seed", "1", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Epoch 2/2" in result.output  # Keras' per-epoch progress is shown
+    record = json.loads((out / spec.RUN_CONFIG_FILE).read_text())
+    assert record["config"]["epochs"] == 2 and record["config"]["optimizer"] == "adam"
+    again = runner.invoke(app, args)
+    assert "already exists" in one_line_error(again)
+
+
+def test_train_bad_data_is_one_line(tmp_path):
+    pytest.importorskip("keras")
+    (tmp_path / "bad.npz").write_text("not a zip")
+    result = runner.invoke(app, ["train", "ae", "--data", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "r")])
+    assert "not a readable .npz" in one_line_error(result)
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_bad_optimizer_is_one_line(tmp_path, small_mnist_path):
+    pytest.importorskip("keras")
+    result = runner.invoke(
+        app, ["train", "ae", "--data", str(small_mnist_path), "--optimizer", "magic", "--out", str(tmp_path / "r")]
+    )
+    assert "unknown optimizer 'magic'" in one_line_error(result)
+
+
+def test_train_without_the_extra_names_it():
+    # A fresh interpreter where TensorFlow and Keras cannot be imported, as after `pip install aeonnx`.
+    code = (
+        "import sys\n"
+        "sys.modules.update(tensorflow=None, keras=None)\n"
+        "from typer.testing import CliRunner\n"
+        "from aeonnx.runtime.cli import app\n"
+        "result = CliRunner().invoke(app, ['train', 'ae'])\n"
+        "print(result.exit_code, result.stderr.strip())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exit_code, message = done.stdout.strip().split(" ", 1)
+    assert exit_code == "1"
+    assert message.startswith("aeonnx: error: `aeonnx train` needs the training extra")
+    assert "pip install 'aeonnx[train]'" in message and "\n" not in message
