@@ -66,13 +66,12 @@ class VAE(keras.Model):
         self.generator = generator
         self.seed = seed
         self.noise = keras.random.SeedGenerator(seed)
-        self.total_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
     @property
     def metrics(self):
-        return [self.total_tracker, self.reconstruction_tracker, self.kl_tracker]
+        return [self.reconstruction_tracker, self.kl_tracker]
 
     def call(self, x, training=False):
         z_mean, _ = self.encoder(x, training=training)
@@ -87,10 +86,12 @@ class VAE(keras.Model):
         return ops.mean(reconstruction), ops.mean(kl)
 
     def _track(self, reconstruction, kl):
-        self.total_tracker.update_state(reconstruction + kl)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}
+        reconstruction, kl = self.reconstruction_tracker.result(), self.kl_tracker.result()
+        # The total is derived, not accumulated: a third running mean of (reconstruction + kl)
+        # came out a few ulp apart between identical runs, while these two never did.
+        return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 
     def train_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
