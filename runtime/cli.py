@@ -43,6 +43,9 @@ def friendly_errors(command):
             return command(*args, **kwargs)
         except AeonnxError as e:
             raise _fail(str(e)) from None
+        except OSError as e:  # a folder we cannot write to, a full disk: one line, not a traceback
+            where = f"{e.filename}: " if e.filename else ""
+            raise _fail(f"{where}{e.strerror or e}") from None
         except KeyboardInterrupt:
             raise _fail("interrupted; no partial output was kept", code=130) from None
 
@@ -119,6 +122,25 @@ def train(
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)
+
+
+@app.command()
+@friendly_errors
+def export(
+    model: Annotated[ModelName, typer.Argument(help="Which model the run holds.")],
+    run: Annotated[Optional[Path], typer.Option(help="Training run directory; default runs/MODEL.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
+    opset: Annotated[int, typer.Option(help=f"ONNX opset, at most {spec.MAX_OPSET}.")] = spec.DEFAULT_OPSET,
+    force: Annotated[bool, typer.Option(help="Replace existing ONNX files of this model.")] = False,
+) -> None:
+    """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
+    _train_extra("export")
+    from aeonnx.export.exporter import export_model
+
+    entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force)
+    for part, info in entry["files"].items():
+        typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}")
+    typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any test module imports TensorFlow
+
 REPO = Path(__file__).resolve().parents[1]
 # CI and developers have shared/ beside the checkout; AEONNX_TEST_DATA points elsewhere.
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist-10k.npz"
@@ -45,6 +47,28 @@ def small_mnist_path(mnist, tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def trained_runs(small_mnist_path, tmp_path_factory) -> dict[str, Path]:
+    """One briefly trained run directory per model (2 epochs on the small subset)."""
+    pytest.importorskip("keras")
+    from aeonnx.runtime import spec
+    from aeonnx.train.fit import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("runs")
+    return {
+        name: train(TrainConfig(model=name, data=str(small_mnist_path), out=str(root / name), epochs=2, seed=3), verbose=0)
+        for name in spec.MODEL_NAMES
+    }
+
+
+@pytest.fixture(scope="session")
+def exported_models(trained_runs, tmp_path_factory) -> Path:
+    """Both trained runs exported into one models folder."""
+    from aeonnx.export.exporter import export_model
+
+    out = tmp_path_factory.mktemp("models")
+    for name, run_dir in trained_runs.items():
+        export_model(name, run_dir, out)
+    return out

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Rebuild the shipped models from scratch: train both architectures with the
+# defaults (seed 0) on the shared MNIST digits, export them through the parity
+# gate, and replace artifacts/ with the result. Deterministic: the same data and
+# library versions give byte-identical ONNX files (compare manifest.json).
+#   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-10k.npz)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-../shared/data/mnist-10k.npz}
+python=${PYTHON:-python3}
+aeonnx() { "$python" -m aeonnx.runtime.cli "$@"; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for model in ae vae; do
+  aeonnx train "$model" --data "$data" --seed 0 --out "$work/runs/$model"
+  aeonnx export "$model" --run "$work/runs/$model" --out "$work/models"
+done
+
+# The ONNX files and manifest ship with the package; the training record beside
+# them (Keras parts, run.json, validation digits, pictures) is what the parity
+# tests check the shipped files against. The full model.keras (optimizer state) stays out.
+cp "$work"/models/*.onnx "$work/models/manifest.json" artifacts/
+for model in ae vae; do
+  rm -rf "artifacts/training/$model" && mkdir -p "artifacts/training/$model"
+  cp "$work/runs/$model"/{run.json,validation.npz,encoder.keras,*.png} "artifacts/training/$model/"
+  cp "$work/runs/$model"/{decoder,generator}.keras "artifacts/training/$model/" 2>/dev/null || true
+done
+echo "artifacts/ regenerated from $data"

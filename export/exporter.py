@@ -1,0 +1,145 @@
+"""The export job behind `aeonnx export`: a training run -> validated, self-describing ONNX files.
+
+Nothing is written until every part has passed the parity gate; each file is
+written atomically, and the manifest last, so a model is listed only once all
+its files are in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+
+from aeonnx.runtime import spec
+from aeonnx.runtime.arrays import to_unit_float
+from aeonnx.runtime.errors import ModelError
+from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
+
+from . import convert, metadata, parity
+
+PARITY_BATCH_SIZES = (1, 7, 256)
+
+
+def read_run(run_dir: Path, model_name: str) -> dict:
+    path = run_dir / spec.RUN_CONFIG_FILE
+    try:
+        run = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{run_dir}: not a training run (no {spec.RUN_CONFIG_FILE}); make one with `aeonnx train`") from None
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{path}: unreadable ({e})") from None
+    if run.get("model") != model_name:
+        raise ModelError(f"{run_dir} holds a {run.get('model')!r} run, not {model_name!r}")
+    return run
+
+
+def load_keras_part(run_dir: Path, model_spec: spec.ModelSpec, part: spec.Part):
+    import keras
+
+    from aeonnx.train import models  # noqa: F401  registers the VAE class for loading
+
+    path = run_dir / model_spec.keras_file(part.name)
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as e:  # Keras raises ValueError, OSError or zipfile errors for a bad file
+        raise ModelError(f"{path}: cannot load the Keras model ({str(e).splitlines()[0]})") from None
+
+
+def validation_inputs(run_dir: Path) -> np.ndarray:
+    path = run_dir / spec.RUN_VALIDATION_FILE
+    try:
+        with np.load(path) as archive:
+            return to_unit_float(archive["x"])
+    except (OSError, KeyError, ValueError) as e:
+        raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
+
+
+def export_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("aeonnx", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spec.DEFAULT_OPSET,
+                 force: bool = False) -> dict:
+    """Convert, gate and write both parts of one trained model; returns its manifest entry."""
+    model_spec = spec.get_model(model_name)
+    run = read_run(run_dir, model_name)
+    for part in model_spec.parts:
+        refuse_overwrite(out_dir / model_spec.onnx_file(part.name), force)
+
+    keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
+    x = validation_inputs(run_dir)
+    code_name = model_spec.encoder.outputs[0]  # z (AE) or z_mean (VAE): what the decoder is fed
+    codes = parity.keras_outputs(keras_parts[model_spec.encoder.name], x, model_spec.encoder.outputs)[code_name]
+    part_inputs = {model_spec.encoder.name: x, model_spec.decoder.name: codes}
+
+    protos, reports = {}, []
+    for part in model_spec.parts:
+        protos[part.name] = convert.keras_to_onnx(keras_parts[part.name], part, opset)
+        reports.append(parity.compare(protos[part.name].SerializeToString(), keras_parts[part.name], part,
+                                      part_inputs[part.name], PARITY_BATCH_SIZES))
+    parity.require_parity(reports)
+
+    identity = metadata.model_id(model_name, keras_parts.values())
+    versions = export_versions()
+    payloads = {}
+    for part, report in zip(model_spec.parts, reports):
+        proto = protos[part.name]
+        width = part_inputs[part.name].shape[1]
+        meta = metadata.part_metadata(model_spec, part, identity, run, width, report.as_metadata(), versions)
+        metadata.attach(proto, meta, metadata.describe(model_spec, part, run["config"]["latent_size"]))
+        payloads[part.name] = proto.SerializeToString()
+
+    for part in model_spec.parts:
+        atomic_write_bytes(out_dir / model_spec.onnx_file(part.name), payloads[part.name], force=force)
+    entry = manifest_entry(model_spec, identity, run, protos, payloads, opset, reports)
+    update_manifest(out_dir, model_name, entry)
+    return entry
+
+
+def manifest_entry(model_spec, identity, run, protos, payloads, opset, reports) -> dict:
+    files = {}
+    for part, report in zip(model_spec.parts, reports):
+        files[part.name] = {
+            "file": model_spec.onnx_file(part.name),
+            "bytes": len(payloads[part.name]),
+            "sha256": hashlib.sha256(payloads[part.name]).hexdigest(),
+            **metadata.io_shapes(protos[part.name]),
+            "parity_max_abs_diff": report.max_abs_diff,
+        }
+    return {
+        "model_id": identity,
+        "latent_size": run["config"]["latent_size"],
+        "opset": opset,
+        "data_sha256": run["data"]["sha256"],
+        "metrics": run["metrics"],
+        "files": files,
+    }
+
+
+def read_manifest(out_dir: Path) -> dict:
+    path = out_dir / spec.MANIFEST_FILE
+    if not path.exists():
+        return {"contract_version": spec.CONTRACT_VERSION, "models": {}}
+    try:
+        return json.loads(path.read_text())
+    except ValueError as e:
+        raise ModelError(f"{path}: not valid JSON ({e})") from None
+
+
+def update_manifest(out_dir: Path, model_name: str, entry: dict) -> None:
+    manifest = read_manifest(out_dir)
+    manifest["contract_version"] = spec.CONTRACT_VERSION
+    manifest.setdefault("models", {})[model_name] = entry
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    payload = (json.dumps(manifest, indent=2) + "\n").encode()
+    atomic_write_bytes(out_dir / spec.MANIFEST_FILE, payload, force=True)

@@ -1,0 +1,77 @@
+"""What each ONNX file says about itself (metadata_props), and the manifest beside the files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import onnx
+
+from aeonnx.runtime import spec
+
+
+def model_id(model_name: str, keras_parts) -> str:
+    """A hash of the trained weights of both parts: the identity that code files cite."""
+    digest = hashlib.sha256(f"{spec.CONTRACT_VERSION}:{model_name}".encode())
+    for keras_model in keras_parts:
+        for weight in keras_model.get_weights():
+            digest.update(str(weight.shape).encode())
+            digest.update(np.ascontiguousarray(weight, dtype=np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, run: dict, input_width: int,
+                  parity: dict, versions: dict) -> dict[str, str]:
+    latent_size = run["config"]["latent_size"]
+    return {
+        spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION,
+        spec.META_MODEL: model_spec.name,
+        spec.META_PART: part.name,
+        spec.META_MODEL_ID: identity,
+        spec.META_INPUT_SHAPE: json.dumps([None, input_width]),
+        spec.META_LATENT_SIZE: str(latent_size),
+        spec.META_PREPROCESSING: json.dumps(spec.PREPROCESSING),
+        spec.META_LATENT_STATS: json.dumps(run["latent_stats"]),
+        spec.META_DATA_SHA256: run["data"]["sha256"],
+        spec.META_TRAIN_CONFIG: json.dumps(train_config(run)),
+        spec.META_METRICS: json.dumps(run["metrics"]),
+        spec.META_VERSIONS: json.dumps({"training": run["versions"], "export": versions}),
+        spec.META_PARITY: json.dumps(parity),
+    }
+
+
+def train_config(run: dict) -> dict:
+    """The training settings, less where the run was written: that says nothing of the model and
+    would make the same weights export to different bytes."""
+    return {key: value for key, value in run["config"].items() if key != "out"}
+
+
+def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> str:
+    """A human-readable doc_string: what goes in, what comes out."""
+    sizes = {spec.X: spec.INPUT_SIZE, spec.X_HAT: spec.INPUT_SIZE}
+    shape = lambda name: f"{name}: float32[batch, {sizes.get(name, latent_size)}]"  # noqa: E731
+    return (
+        f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
+        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: 28x28 grayscale, white digit on black, "
+        "value/255, flattened row-major to 784."
+    )
+
+
+def attach(proto: onnx.ModelProto, metadata: dict[str, str], doc_string: str) -> None:
+    del proto.metadata_props[:]
+    for key, value in sorted(metadata.items()):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.doc_string = doc_string
+    proto.producer_name = "aeonnx (tf2onnx)"
+
+
+def io_shapes(proto: onnx.ModelProto) -> dict[str, dict[str, list]]:
+    def shape(value):
+        return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+
+    return {
+        "inputs": {value.name: shape(value) for value in proto.graph.input},
+        "outputs": {value.name: shape(value) for value in proto.graph.output},
+    }

@@ -1,0 +1,95 @@
+"""The shipped models: installed with the package, intact, self-describing, and faithful to their Keras originals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.resources import files
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from aeonnx.runtime import metrics, spec
+
+from .conftest import REPO
+
+TRAINING_RECORD = REPO / "artifacts" / "training"  # Keras checkpoints; in the repository, not installed
+PARTS = [(m, p.name) for m in spec.MODEL_NAMES for p in spec.get_model(m).parts]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return files("aeonnx.artifacts")
+
+
+@pytest.fixture(scope="module")
+def manifest(shipped):
+    return json.loads(shipped.joinpath(spec.MANIFEST_FILE).read_text())
+
+
+def session(shipped, model_name, part_name):
+    data = shipped.joinpath(spec.get_model(model_name).onnx_file(part_name)).read_bytes()
+    return onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+
+
+def test_every_part_ships_with_its_manifest_hash(shipped, manifest):
+    assert manifest["contract_version"] == spec.CONTRACT_VERSION
+    for model_name, part_name in PARTS:
+        info = manifest["models"][model_name]["files"][part_name]
+        data = shipped.joinpath(info["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == info["sha256"] and len(data) == info["bytes"]
+
+
+@pytest.mark.parametrize("model_name, part_name", PARTS)
+def test_metadata_round_trips_through_onnxruntime(shipped, manifest, model_name, part_name):
+    meta = session(shipped, model_name, part_name).get_modelmeta().custom_metadata_map
+    entry = manifest["models"][model_name]
+    assert meta[spec.META_MODEL] == model_name and meta[spec.META_PART] == part_name
+    assert meta[spec.META_MODEL_ID] == entry["model_id"]
+    assert json.loads(meta[spec.META_METRICS]) == entry["metrics"]
+    assert int(meta[spec.META_LATENT_SIZE]) == entry["latent_size"] == spec.get_model(model_name).latent_size
+    stats = json.loads(meta[spec.META_LATENT_STATS])
+    assert all(len(stats[k]) == entry["latent_size"] for k in ("min", "max", "mean", "std"))
+
+
+def test_shipped_models_meet_the_quality_targets(shipped, manifest, mnist):
+    x = mnist["x_test"].reshape(-1, 784).astype(np.float32) / 255
+    (z,) = session(shipped, "ae", "encoder").run(None, {spec.X: x})
+    (x_hat,) = session(shipped, "ae", "decoder").run(None, {spec.Z: z})
+    assert metrics.bce(x, x_hat) <= 0.100
+    assert metrics.bce(x, x_hat) == pytest.approx(manifest["models"]["ae"]["metrics"]["bce"], rel=1e-4)
+    assert manifest["models"]["vae"]["metrics"]["total"] <= 160
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 7])
+@pytest.mark.parametrize("model_name, part_name", PARTS)
+def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, part_name, batch_size):
+    keras = pytest.importorskip("keras")
+    import aeonnx.train.models  # noqa: F401  registers the VAE class
+
+    model_spec = spec.get_model(model_name)
+    part = model_spec.part(part_name)
+    record = TRAINING_RECORD / model_name
+    keras_model = keras.models.load_model(record / model_spec.keras_file(part_name), compile=False)
+    x = mnist["x_test"][:batch_size].reshape(batch_size, 784).astype(np.float32) / 255
+    if part_name != "encoder":
+        encoder = keras.models.load_model(record / model_spec.keras_file("encoder"), compile=False)
+        codes = encoder(x)
+        x = np.asarray(codes[0] if model_name == "vae" else codes)
+    actual = session(shipped, model_name, part_name).run(list(part.outputs), {part.inputs[0]: x})
+    expected = keras_model(x)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    for got, want in zip(actual, expected):
+        np.testing.assert_allclose(got, np.asarray(want), atol=spec.PARITY_ATOL, rtol=spec.PARITY_RTOL)
+
+
+def test_training_record_matches_the_shipped_fingerprint(manifest, mnist_path):
+    from aeonnx.runtime.arrays import fingerprint
+
+    with np.load(mnist_path) as d:
+        sha = fingerprint(d["x_train"], d["y_train"], d["x_test"], d["y_test"])
+    for model_name in spec.MODEL_NAMES:
+        run = json.loads((TRAINING_RECORD / model_name / spec.RUN_CONFIG_FILE).read_text())
+        assert run["data"]["sha256"] == manifest["models"][model_name]["data_sha256"] == sha

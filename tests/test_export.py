@@ -1,0 +1,165 @@
+"""Export: ONNX files that match Keras, describe themselves, and a parity gate that really fails."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("tf2onnx")
+import onnx  # noqa: E402
+import onnxruntime  # noqa: E402
+
+from aeonnx.export import convert, exporter  # noqa: E402
+from aeonnx.export.exporter import export_model  # noqa: E402
+from aeonnx.runtime import spec  # noqa: E402
+from aeonnx.runtime.cli import app  # noqa: E402
+from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError  # noqa: E402
+
+pytestmark = pytest.mark.slow
+PARTS = [(m, p.name) for m in spec.MODEL_NAMES for p in spec.get_model(m).parts]
+
+
+def keras_part(run_dir, model_name, part_name):
+    return exporter.load_keras_part(run_dir, spec.get_model(model_name), spec.get_model(model_name).part(part_name))
+
+
+def part_inputs(run_dir, model_name, part_name, mnist):
+    """Real digits for encoders; their Keras codes for decoders."""
+    x = mnist["x_test"][-50:].reshape(50, 784).astype(np.float32) / 255
+    if part_name == "encoder":
+        return x
+    encoder = keras_part(run_dir, model_name, "encoder")
+    codes = encoder(x)
+    return np.asarray(codes[0] if model_name == "vae" else codes)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+@pytest.mark.parametrize("model_name, part_name", PARTS)
+def test_onnx_matches_keras(trained_runs, exported_models, mnist, model_name, part_name, batch_size):
+    model_spec = spec.get_model(model_name)
+    part = model_spec.part(part_name)
+    run_dir = trained_runs[model_name]
+    session = onnxruntime.InferenceSession(exported_models / model_spec.onnx_file(part_name))
+    inputs = part_inputs(run_dir, model_name, part_name, mnist)[:batch_size]
+    actual = session.run(list(part.outputs), {part.inputs[0]: inputs})
+    expected = keras_part(run_dir, model_name, part_name)(inputs)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    assert [o.name for o in session.get_outputs()] == list(part.outputs)
+    for got, want in zip(actual, expected):
+        assert got.shape == (batch_size, np.asarray(want).shape[1])
+        np.testing.assert_allclose(got, np.asarray(want), atol=spec.PARITY_ATOL, rtol=spec.PARITY_RTOL)
+
+
+@pytest.mark.parametrize("model_name, part_name", PARTS)
+def test_files_are_valid_and_self_describing(exported_models, trained_runs, model_name, part_name):
+    model_spec = spec.get_model(model_name)
+    path = exported_models / model_spec.onnx_file(part_name)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.opset_import[0].version == spec.DEFAULT_OPSET
+    for value in list(proto.graph.input) + list(proto.graph.output):
+        assert value.type.tensor_type.shape.dim[0].dim_param == spec.BATCH_AXIS
+
+    meta = onnxruntime.InferenceSession(path).get_modelmeta().custom_metadata_map
+    run = json.loads((trained_runs[model_name] / spec.RUN_CONFIG_FILE).read_text())
+    assert meta[spec.META_CONTRACT_VERSION] == spec.CONTRACT_VERSION
+    assert (meta[spec.META_MODEL], meta[spec.META_PART]) == (model_name, part_name)
+    assert int(meta[spec.META_LATENT_SIZE]) == model_spec.latent_size
+    assert json.loads(meta[spec.META_PREPROCESSING]) == spec.PREPROCESSING
+    assert json.loads(meta[spec.META_LATENT_STATS]) == run["latent_stats"]
+    assert meta[spec.META_DATA_SHA256] == run["data"]["sha256"]
+    assert json.loads(meta[spec.META_TRAIN_CONFIG]) == {k: v for k, v in run["config"].items() if k != "out"}
+    assert json.loads(meta[spec.META_METRICS]) == run["metrics"]
+    assert "tf2onnx" in json.loads(meta[spec.META_VERSIONS])["export"]
+    parity = json.loads(meta[spec.META_PARITY])
+    assert parity["atol"] == spec.PARITY_ATOL and 0 <= parity["max_abs_diff"] <= 1e-3
+    manifest = json.loads((exported_models / spec.MANIFEST_FILE).read_text())
+    assert meta[spec.META_MODEL_ID] == manifest["models"][model_name]["model_id"]
+
+
+def test_manifest_lists_every_file_with_its_hash(exported_models):
+    import hashlib
+
+    manifest = json.loads((exported_models / spec.MANIFEST_FILE).read_text())
+    assert set(manifest["models"]) == set(spec.MODEL_NAMES)
+    for model_name, entry in manifest["models"].items():
+        for part_name, info in entry["files"].items():
+            data = (exported_models / info["file"]).read_bytes()
+            assert info["bytes"] == len(data) and info["sha256"] == hashlib.sha256(data).hexdigest()
+            assert info["file"] == spec.get_model(model_name).onnx_file(part_name)
+
+
+def perturb_one_weight(proto):
+    initializer = max(proto.graph.initializer, key=lambda t: len(t.raw_data) or len(t.float_data))
+    weights = onnx.numpy_helper.to_array(initializer).copy()
+    weights.flat[np.argmax(np.abs(weights))] += 0.5  # the weight that matters most (a corner pixel's never does)
+    initializer.CopyFrom(onnx.numpy_helper.from_array(weights, initializer.name))
+
+
+def rename_first_output(proto):
+    convert.rename_outputs(proto, ("renamed",) + tuple(o.name for o in proto.graph.output[1:]))
+
+
+@pytest.mark.parametrize("tamper, message", [(perturb_one_weight, "values differ"), (rename_first_output, "output names")])
+def test_gate_refuses_a_tampered_model(trained_runs, tmp_path, monkeypatch, tamper, message):
+    real_convert = convert.keras_to_onnx
+
+    def tampered(keras_model, part, opset=spec.DEFAULT_OPSET):
+        proto = real_convert(keras_model, part, opset)
+        if part.name == "encoder":
+            tamper(proto)
+        return proto
+
+    monkeypatch.setattr(convert, "keras_to_onnx", tampered)
+    out = tmp_path / "models"
+    with pytest.raises(ParityError, match=message) as caught:
+        export_model("ae", trained_runs["ae"], out)
+    assert "encoder" in str(caught.value)
+    assert not out.exists() or not any(out.iterdir())  # nothing handed over, nothing half-written
+
+
+def test_gate_lists_every_mismatch(trained_runs, tmp_path, monkeypatch):
+    real_convert = convert.keras_to_onnx
+
+    def both_perturbed(keras_model, part, opset=spec.DEFAULT_OPSET):
+        proto = real_convert(keras_model, part, opset)
+        perturb_one_weight(proto)
+        return proto
+
+    monkeypatch.setattr(convert, "keras_to_onnx", both_perturbed)
+    with pytest.raises(ParityError) as caught:
+        export_model("ae", trained_runs["ae"], tmp_path / "models")
+    assert "encoder.z" in str(caught.value) and "decoder.x_hat" in str(caught.value)
+
+
+def test_existing_files_are_kept_without_force(trained_runs, exported_models):
+    path = exported_models / "ae_encoder.onnx"
+    before = path.read_bytes()
+    with pytest.raises(AeonnxError, match="already exists"):
+        export_model("ae", trained_runs["ae"], exported_models)
+    assert path.read_bytes() == before
+
+
+def test_export_rejects_unsupported_opset(trained_runs, tmp_path):
+    with pytest.raises(ModelError, match="opset 19"):
+        export_model("ae", trained_runs["ae"], tmp_path / "m", opset=19)
+
+
+def test_export_rejects_a_run_of_the_other_model(trained_runs, tmp_path):
+    with pytest.raises(ModelError, match="holds a 'vae' run"):
+        export_model("ae", trained_runs["vae"], tmp_path / "m")
+
+
+def test_export_cli(trained_runs, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "models"
+    result = runner.invoke(app, ["export", "vae", "--run", str(trained_runs["vae"]), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "parity max abs diff" in result.output
+    assert {p.name for p in out.iterdir()} == {"vae_encoder.onnx", "vae_generator.onnx", spec.MANIFEST_FILE}
+    missing = runner.invoke(app, ["export", "ae", "--run", str(tmp_path / "nothing"), "--out", str(out)])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().startswith("aeonnx: error: ") and "not a training run" in missing.stderr
