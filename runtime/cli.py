@@ -143,6 +143,170 @@ def export(
     typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
 
 
+Device = Enum("Device", {name: name for name in ("auto", "cpu", "cuda")}, type=str)
+Precision = Enum("Precision", {name: name for name in ("float32", "float16", "uint8")}, type=str)
+ModelsOption = Annotated[
+    Optional[Path], typer.Option("--models", help="Folder of exported models to use instead of the shipped ones.")
+]
+DeviceOption = Annotated[
+    Device, typer.Option(help="cpu, cuda (fails unless CUDA really runs), or auto (CUDA when it works, else CPU).")
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Say which execution provider runs.")]
+ForceOption = Annotated[bool, typer.Option(help="Replace existing output files.")]
+InvertOption = Annotated[
+    Optional[bool],
+    typer.Option("--invert/--no-invert", help="Force inverting the image (default: invert light backgrounds)."),
+]
+CenterOption = Annotated[
+    bool, typer.Option("--center", help="MNIST normalisation: bounding box into 20x20, centred by centre of mass.")
+]
+PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
+
+
+def _load(model: str, models: Optional[Path], device, verbose: bool):
+    from .model import load
+
+    loaded = load(model, models, device.value)
+    if verbose:
+        typer.echo(f"aeonnx: {loaded.name} {loaded.model_id} on {loaded.provider}", err=True)
+    return loaded
+
+
+def _report_failure(failure) -> None:
+    typer.echo(f"aeonnx: skipped {failure.reason}", err=True)
+
+
+def _finish_batch(failures: list, done_message: str) -> None:
+    typer.echo(done_message)
+    if failures:
+        raise _fail(f"{len(failures)} input(s) failed; the others were done")
+
+
+@app.command()
+@friendly_errors
+def compress(
+    inputs: Annotated[list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The .aez file to write.")] = None,
+    model: Annotated[ModelName, typer.Option(help="Which model encodes.")] = ModelName.ae,
+    precision: Annotated[Precision, typer.Option(help="How each latent value is stored.")] = Precision.uint8,
+    invert: InvertOption = None,
+    center: CenterOption = False,
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+) -> None:
+    """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
+    from . import jobs
+
+    loaded = _load(model.value, models, device, verbose)
+    total = jobs.count_inputs(inputs) if len(inputs) > 1 or inputs[0].is_dir() or inputs[0].suffix == ".npz" else 1
+    with typer.progressbar(length=total, label="compressing", file=sys.stderr,
+                           hidden=total < PROGRESS_THRESHOLD) as bar:
+        result = jobs.compress(inputs, loaded, output, precision.value, invert, center, force,
+                               on_failure=_report_failure, progress=bar.update)
+    _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes")
+
+
+@app.command()
+@friendly_errors
+def decompress(
+    code: Annotated[Path, typer.Argument(help="An .aez file.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="PNG file (one code or --grid) or folder (several).")
+    ] = None,
+    grid: Annotated[bool, typer.Option(help="One grid image of every code.")] = False,
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+) -> None:
+    """Decode an .aez file back to 28x28 PNG digits; the file says which model made it."""
+    from . import jobs
+
+    written = jobs.decompress(code, output, grid, force, models, device.value)
+    where = written[0] if len(written) == 1 else written[0].parent if len(written) else output
+    typer.echo(f"{where}: {len(written)} image(s)" if len(written) != 1 else f"{where}")
+
+
+@app.command()
+@friendly_errors
+def sample(
+    n: Annotated[int, typer.Option("-n", help="How many digits.")] = 16,
+    seed: Annotated[Optional[int], typer.Option(help="The same seed gives the same digits.")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="A .png gets one grid; any other name, a folder of PNGs.")
+    ] = Path("samples.png"),
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+) -> None:
+    """New digits from the VAE generator, with z ~ N(0, I)."""
+    from . import jobs
+
+    written = jobs.sample(_load("vae", models, device, verbose), n, seed, output, force)
+    typer.echo(f"{output}: {len(written) if output.suffix.lower() != '.png' else n} digit(s)")
+
+
+@app.command()
+@friendly_errors
+def manifold(
+    n: Annotated[int, typer.Option("--n", help="Digits per side.")] = 12,
+    extent: Annotated[float, typer.Option("--range", help="The grid spans [-RANGE, RANGE] on both axes.")] = 4.0,
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("manifold.png"),
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+) -> None:
+    """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
+    from . import jobs
+
+    typer.echo(str(jobs.manifold(_load("vae", models, device, verbose), n, extent, output, force)))
+
+
+@app.command()
+@friendly_errors
+def encode(
+    inputs: Annotated[list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")],
+    model: Annotated[ModelName, typer.Option(help="Which model encodes.")] = ModelName.ae,
+    invert: InvertOption = None,
+    center: CenterOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+) -> None:
+    """Latent vectors as JSON lines on stdout, for scripts and other programs."""
+    from . import jobs
+
+    failures = []
+
+    def report(failure):
+        failures.append(failure)
+        _report_failure(failure)
+
+    for line in jobs.encode_lines(inputs, _load(model.value, models, device, verbose), invert, center, report):
+        typer.echo(line)
+    if failures:
+        raise _fail(f"{len(failures)} input(s) failed; the others were encoded")
+
+
+@app.command()
+@friendly_errors
+def info(
+    file: Annotated[Optional[Path], typer.Argument(help="An .onnx model or .aez code file.")] = None,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+) -> None:
+    """Metadata of a model or code file; with no file, the models in use and the execution providers."""
+    import json
+
+    from . import jobs
+
+    described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
+    typer.echo(json.dumps(described, indent=2))
+
+
 def main() -> None:
     app()
 

@@ -1,4 +1,4 @@
-"""The runtime's import path stays light: no TensorFlow, Keras, tf2onnx or matplotlib."""
+"""The runtime's import path stays light: no TensorFlow, Keras, tf2onnx, onnx or matplotlib, for any runtime command."""
 
 from __future__ import annotations
 
@@ -6,28 +6,54 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("tensorflow", "keras", "tf2onnx", "matplotlib", "onnx")
+EXAMPLE = "examples/digit-2.png"
 
 PROBE = """
 import json, sys
 from typer.testing import CliRunner
-import aeonnx.runtime
 from aeonnx.runtime.cli import app
 result = CliRunner().invoke(app, {args!r})
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})
-print(json.dumps({{"exit_code": result.exit_code, "heavy": heavy}}))
+print(json.dumps({{"exit_code": result.exit_code, "output": result.output[-300:], "heavy": heavy}}))
 """
 
 
-def run_probe(args):
+def run_probe(args, cwd):
     code = PROBE.format(args=args, heavy=set(HEAVY))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_help_imports_nothing_heavy():
-    report = run_probe(["--help"])
-    assert report == {"exit_code": 0, "heavy": []}
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    from .conftest import REPO
+
+    folder = tmp_path_factory.mktemp("light")
+    (folder / "digit.png").write_bytes((REPO / EXAMPLE).read_bytes())
+    return folder
+
+
+COMMANDS = [
+    ["--help"],
+    ["--version"],
+    ["compress", "digit.png", "-o", "digit.aez"],
+    ["decompress", "digit.aez", "-o", "back.png"],
+    ["encode", "digit.png"],
+    ["sample", "-n", "4", "--seed", "1", "-o", "samples.png"],
+    ["manifold", "--n", "4", "-o", "manifold.png"],
+    ["info"],
+    ["info", "digit.aez"],
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:1]) + ("-file" if a[1:] == ["digit.aez"] else ""))
+def test_runtime_commands_import_nothing_heavy(args, workdir):
+    report = run_probe(args, workdir)
+    assert report["exit_code"] == 0, report["output"]
+    assert report["heavy"] == []
 
 
 def test_console_script_help_imports_nothing_heavy():

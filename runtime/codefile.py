@@ -1,0 +1,157 @@
+"""The `.aez` code file (docs/FORMAT.md): write, read, and refuse anything else with one clear line."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import AeonnxError
+
+MAGIC = b"AEZ\x1a"
+FORMAT_VERSION = 1
+PRECISIONS = ("float32", "float16", "uint8")
+_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "uint8": np.dtype("u1")}
+FLAG_ORIGINAL_SIZES = 0x01
+MAX_LATENT_SIZE = 4096
+MAX_MODEL_NAME = 32
+MODEL_ID_LENGTH = 16
+_CRC = struct.Struct("<I")
+
+
+class CodeFileError(AeonnxError):
+    """A code file that is not a valid .aez file of a version we read."""
+
+
+@dataclass(frozen=True)
+class CodeFile:
+    model: str
+    model_id: str
+    precision: str
+    codes: np.ndarray  # [N, L] in the precision's dtype (quantised for uint8)
+    names: tuple[str, ...]
+    original_sizes: tuple[tuple[int, int], ...] | None = None  # (width, height) per code
+
+    @property
+    def latent_size(self) -> int:
+        return self.codes.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def quantize(z: np.ndarray, precision: str, z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
+    """Float codes -> the stored dtype; uint8 uses the model's per-dimension range."""
+    if precision == "uint8":
+        scale = _uint8_scale(z_min, z_max)
+        return np.clip(np.rint((z - z_min) / scale), 0, 255).astype(np.uint8)
+    return z.astype(_DTYPES[precision])
+
+
+def dequantize(codes: np.ndarray, precision: str, z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
+    if precision == "uint8":
+        return (z_min + codes.astype(np.float32) * _uint8_scale(z_min, z_max)).astype(np.float32)
+    return codes.astype(np.float32)
+
+
+def _uint8_scale(z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
+    span = (np.asarray(z_max, np.float32) - np.asarray(z_min, np.float32)) / np.float32(255)
+    return np.where(span > 0, span, np.float32(1)).astype(np.float32)
+
+
+def to_bytes(code_file: CodeFile) -> bytes:
+    cf = code_file
+    if cf.precision not in PRECISIONS:
+        raise CodeFileError(f"unknown precision {cf.precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    model = cf.model.encode("ascii")
+    if not 1 <= len(model) <= MAX_MODEL_NAME or len(cf.model_id) != MODEL_ID_LENGTH:
+        raise CodeFileError(f"bad model name {cf.model!r} or id {cf.model_id!r}")
+    count, latent_size = cf.codes.shape
+    if count != len(cf.names) or not 1 <= latent_size <= MAX_LATENT_SIZE:
+        raise CodeFileError(f"{count} codes of size {latent_size} do not fit {len(cf.names)} names")
+    flags = FLAG_ORIGINAL_SIZES if cf.original_sizes is not None else 0
+    parts = [MAGIC, struct.pack("<BBBB", FORMAT_VERSION, PRECISIONS.index(cf.precision), flags, len(model)), model]
+    parts += [cf.model_id.encode("ascii"), struct.pack("<HI", latent_size, count)]
+    for name in cf.names:
+        encoded = name.encode("utf-8")
+        parts += [struct.pack("<H", len(encoded)), encoded]
+    if cf.original_sizes is not None:
+        parts.append(np.asarray(cf.original_sizes, dtype="<u4").reshape(count, 2).tobytes())
+    parts.append(np.ascontiguousarray(cf.codes, dtype=_DTYPES[cf.precision]).tobytes())
+    body = b"".join(parts)
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+class _Reader:
+    """Bounds-checked reads: every size is checked against what is left before it is used."""
+
+    def __init__(self, data: bytes, offset: int, end: int):
+        self.data, self.offset, self.end = data, offset, end
+
+    def take(self, size: int, what: str) -> bytes:
+        if size > self.end - self.offset:
+            raise CodeFileError(f"truncated code file: {what} runs past the end")
+        chunk = self.data[self.offset : self.offset + size]
+        self.offset += size
+        return chunk
+
+    def unpack(self, fmt: str, what: str):
+        layout = struct.Struct(fmt)
+        return layout.unpack(self.take(layout.size, what))
+
+
+def from_bytes(data: bytes) -> CodeFile:
+    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        raise CodeFileError("not an aeonnx code file (wrong magic bytes)")
+    if len(data) < len(MAGIC) + 1:
+        raise CodeFileError("truncated code file: no format version")
+    version = data[len(MAGIC)]
+    if version != FORMAT_VERSION:
+        raise CodeFileError(f"unsupported code file format version {version} (this aeonnx reads version {FORMAT_VERSION})")
+    if len(data) < len(MAGIC) + 4 + _CRC.size:
+        raise CodeFileError("truncated code file: shorter than its header")
+    (stored_crc,) = _CRC.unpack(data[-_CRC.size :])
+    reader = _Reader(data, len(MAGIC) + 1, len(data) - _CRC.size)
+    precision_code, flags, name_length = reader.unpack("<BBB", "header")
+    if precision_code >= len(PRECISIONS):
+        raise CodeFileError(f"unknown precision code {precision_code}")
+    if flags & ~FLAG_ORIGINAL_SIZES:
+        raise CodeFileError(f"unknown flags 0x{flags:02x}")
+    if not 1 <= name_length <= MAX_MODEL_NAME:
+        raise CodeFileError(f"bad model name length {name_length}")
+    model = _text(reader.take(name_length, "model name"), "model name", "ascii")
+    model_id = _text(reader.take(MODEL_ID_LENGTH, "model id"), "model id", "ascii")
+    latent_size, count = reader.unpack("<HI", "header")
+    precision = PRECISIONS[precision_code]
+    itemsize = _DTYPES[precision].itemsize
+    if not 1 <= latent_size <= MAX_LATENT_SIZE:
+        raise CodeFileError(f"bad latent size {latent_size}")
+    # Each code needs at least its 2-byte name length and its payload: check before allocating.
+    per_code = 2 + latent_size * itemsize + (8 if flags & FLAG_ORIGINAL_SIZES else 0)
+    if count * per_code > reader.end - reader.offset:
+        raise CodeFileError(f"truncated code file: it declares {count} codes but holds too few bytes")
+    raw_names = [reader.take(reader.unpack("<H", "name")[0], "name") for _ in range(count)]
+    raw_sizes = reader.take(8 * count, "original sizes") if flags & FLAG_ORIGINAL_SIZES else None
+    payload = reader.take(count * latent_size * itemsize, "payload")
+    if reader.offset != reader.end:
+        raise CodeFileError(f"corrupt code file: {reader.end - reader.offset} unexpected bytes before the CRC")
+    # The structure fits the file's length (else: truncated); now its bytes must be the ones written.
+    if zlib.crc32(data[: -_CRC.size]) != stored_crc:
+        raise CodeFileError("corrupt code file: CRC32 mismatch")
+    names = tuple(_text(raw, "name", "utf-8") for raw in raw_names)
+    if len(set(names)) != len(names):
+        raise CodeFileError("corrupt code file: duplicate names")
+    sizes = None
+    if raw_sizes is not None:
+        sizes = tuple((int(w), int(h)) for w, h in np.frombuffer(raw_sizes, dtype="<u4").reshape(count, 2))
+    codes = np.frombuffer(payload, dtype=_DTYPES[precision]).reshape(count, latent_size)
+    return CodeFile(model, model_id, precision, codes, names, sizes)
+
+
+def _text(raw: bytes, what: str, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise CodeFileError(f"corrupt code file: {what} is not valid {encoding}") from None

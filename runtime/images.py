@@ -1,0 +1,130 @@
+"""Images in and out: any picture -> a 28x28 MNIST-style digit, and digits -> PNG.
+
+MNIST digits are white on black, centred, filling most of the frame. A photo or
+scan of a dark digit on light paper is inverted (detected from its border, or
+forced), then fitted into 28x28 keeping its aspect ratio; optionally, MNIST's
+own normalisation: the digit's bounding box scaled into 20x20 and centred by
+its centre of mass.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DataError
+from .spec import IMAGE_SIDE
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
+MNIST_BOX = 20  # MNIST scales each digit's bounding box into 20x20 ...
+INK_THRESHOLD = 0.2  # ... of pixels at least this bright, after inversion
+
+
+def read_image(path: Path, invert: bool | None = None, center: bool = False,
+               max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int]]:
+    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")
+                image.seek(0)  # animated GIF/WebP: the first frame
+                image.load()
+                digit = preprocess(image, invert=invert, center=center)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not an image") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: not an image Pillow can read (empty, truncated or another format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(f"{path}: image is over Pillow's decompression-bomb pixel limit") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: unreadable image ({e})") from None
+    return digit, (width, height)
+
+
+def preprocess(image: Image.Image, invert: bool | None = None, center: bool = False) -> np.ndarray:
+    """A Pillow image -> uint8 28x28, white digit on black."""
+    image = ImageOps.exif_transpose(image)
+    gray = to_gray(image)
+    if invert is None:
+        invert = has_light_background(gray)
+    if invert:
+        gray = 1.0 - gray
+    digit = mnist_normalize(gray) if center else fit(gray)
+    return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """float32 [0, 1] luminance; transparency becomes white paper; 16-bit and float modes keep their range."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(image, dtype=np.float32) / 65535.0
+    if image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = 1.0 if values.max(initial=0) <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
+        return np.clip(values / top, 0, 1)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def has_light_background(gray: np.ndarray) -> bool:
+    """Paper is light when the image's outer ring is mostly bright."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return float(np.median(border)) > 0.5
+
+
+def fit(gray: np.ndarray, side: int = IMAGE_SIDE) -> np.ndarray:
+    """Scale the longer side to `side` keeping the aspect ratio, centred on black."""
+    height, width = gray.shape
+    if (height, width) == (side, side):
+        return gray
+    scale = side / max(height, width)
+    resized = _resize(gray, max(1, round(width * scale)), max(1, round(height * scale)))
+    canvas = np.zeros((side, side), np.float32)
+    top, left = (side - resized.shape[0]) // 2, (side - resized.shape[1]) // 2
+    canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
+    return canvas
+
+
+def mnist_normalize(gray: np.ndarray) -> np.ndarray:
+    """MNIST's recipe: bounding box into 20x20 (aspect kept), centre of mass at the centre of 28x28."""
+    ink = gray >= INK_THRESHOLD * max(float(gray.max()), 1e-6)
+    if not ink.any():
+        return fit(gray)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box = gray[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = MNIST_BOX / max(box.shape)
+    box = _resize(box, max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale)))
+    total = float(box.sum()) or 1.0
+    centre_y = float((box.sum(axis=1) * np.arange(box.shape[0])).sum()) / total
+    centre_x = float((box.sum(axis=0) * np.arange(box.shape[1])).sum()) / total
+    top = int(np.clip(round(IMAGE_SIDE / 2 - 0.5 - centre_y), 0, IMAGE_SIDE - box.shape[0]))
+    left = int(np.clip(round(IMAGE_SIDE / 2 - 0.5 - centre_x), 0, IMAGE_SIDE - box.shape[1]))
+    canvas = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
+    canvas[top : top + box.shape[0], left : left + box.shape[1]] = box
+    return canvas
+
+
+def _resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
+    resized = Image.fromarray(gray.astype(np.float32)).resize((width, height), Image.Resampling.LANCZOS)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 2-D array as PNG file bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,239 @@
+"""A loaded autoencoder: its ONNX sessions, what its metadata says, and the operations on it.
+
+Load once with `load()`, then reuse: each part's session is made on first use
+and kept. Sessions are safe to share across threads (onnxruntime's `run` is),
+and nothing here changes after loading, so one Autoencoder can serve many threads.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from . import codefile, grids, providers, spec
+from .errors import DataError, ModelError
+
+CHUNK = 8192  # images per onnxruntime call: bounds memory on large batches
+
+
+class Decompressed(NamedTuple):
+    names: tuple[str, ...]
+    images: np.ndarray  # uint8 [N, 28, 28], or float32 in [0, 1] with as_float=True
+    original_sizes: tuple[tuple[int, int], ...] | None
+
+
+def shipped_models_dir():
+    """The exported models installed with the package."""
+    return resources.files("aeonnx.artifacts")
+
+
+def load(model: str = "ae", models_dir: str | Path | None = None, device: str = "auto",
+         threads: int | None = None) -> Autoencoder:
+    """The named model from `models_dir` (default: the shipped models) on `device` (auto, cpu, cuda)."""
+    try:
+        model_spec = spec.get_model(model)
+    except KeyError as e:
+        raise ModelError(e.args[0]) from None
+    if models_dir is not None:
+        models_dir = Path(models_dir)
+        if not models_dir.is_dir():
+            raise ModelError(f"{models_dir}: no such models folder")
+    return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads)
+
+
+class Autoencoder:
+    def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None):
+        if device not in providers.DEVICES:
+            raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(providers.DEVICES)}")
+        self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
+        self._sessions: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self.provider: str | None = None  # the execution provider really in use, once a session exists
+        self.metadata = self._part_metadata(model_spec.encoder)  # read eagerly: identity is checked up front
+
+    # --- identity, read from the ONNX metadata -------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def model_id(self) -> str:
+        return self.metadata[spec.META_MODEL_ID]
+
+    @property
+    def latent_size(self) -> int:
+        return int(self.metadata[spec.META_LATENT_SIZE])
+
+    @property
+    def metrics(self) -> dict:
+        return json.loads(self.metadata.get(spec.META_METRICS, "{}"))
+
+    @property
+    def latent_range(self) -> tuple[np.ndarray, np.ndarray]:
+        stats = json.loads(self.metadata[spec.META_LATENT_STATS])
+        return np.asarray(stats["min"], np.float32), np.asarray(stats["max"], np.float32)
+
+    def _path(self, part: spec.Part):
+        return self.models_dir / self.spec.onnx_file(part.name)
+
+    def _part_bytes(self, part: spec.Part) -> bytes:
+        path = self._path(part)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ModelError(f"{self.models_dir}: no {path.name} (the {self.name} {part.name})") from None
+        except OSError as e:
+            raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
+
+    def _part_metadata(self, part: spec.Part) -> dict[str, str]:
+        session = self._session(part)
+        return session.get_modelmeta().custom_metadata_map
+
+    def _session(self, part: spec.Part):
+        with self._lock:
+            if part.name not in self._sessions:
+                self._sessions[part.name] = self._open(part)
+            return self._sessions[part.name]
+
+    def _open(self, part: spec.Part):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        try:
+            session, provider = providers.create_session(self._part_bytes(part), self.device, options)
+        except ModelError:
+            raise
+        except Exception as e:
+            raise ModelError(f"{self._path(part)}: {e}") from None
+        self.provider = provider
+        self._check_contract(part, session)
+        return session
+
+    def _check_contract(self, part: spec.Part, session) -> None:
+        where = self._path(part)
+        meta = session.get_modelmeta().custom_metadata_map
+        expected = {spec.META_MODEL: self.name, spec.META_PART: part.name,
+                    spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION}
+        for key, value in expected.items():
+            if meta.get(key) != value:
+                raise ModelError(f"{where}: metadata {key} is {meta.get(key)!r}, expected {value!r}; "
+                                 "was it exported by this version of aeonnx?")
+        inputs = [i.name for i in session.get_inputs()]
+        outputs = [o.name for o in session.get_outputs()]
+        if inputs != list(part.inputs) or outputs != list(part.outputs):
+            raise ModelError(f"{where}: tensors {inputs} -> {outputs} do not match the contract "
+                             f"{list(part.inputs)} -> {list(part.outputs)}")
+        if part is not self.spec.encoder and meta.get(spec.META_MODEL_ID) != self.model_id:
+            raise ModelError(f"{where}: model id {meta.get(spec.META_MODEL_ID)} differs from the encoder's "
+                             f"{self.model_id}; the two parts come from different trainings")
+        width = session.get_inputs()[0].shape[1]
+        if part is not self.spec.encoder and width != self.latent_size:
+            raise ModelError(f"{where}: input width {width} differs from the latent size {self.latent_size}")
+
+    # --- the operations ------------------------------------------------------------------------
+    def encode_outputs(self, images) -> dict[str, np.ndarray]:
+        """Every encoder output by its contract name: {'z'} for the AE, {'z_mean', 'z_log_var'} for the VAE."""
+        x = as_model_input(images)
+        session = self._session(self.spec.encoder)
+        names = list(self.spec.encoder.outputs)
+        chunks = [session.run(names, {spec.X: x[i : i + CHUNK]}) for i in range(0, len(x), CHUNK)]
+        if not chunks:
+            return {name: np.zeros((0, self.latent_size), np.float32) for name in names}
+        return {name: np.concatenate([c[k] for c in chunks]) for k, name in enumerate(names)}
+
+    def encode(self, images) -> np.ndarray:
+        """Latent codes, float32 [N, latent]: z (AE) or z_mean (VAE)."""
+        return self.encode_outputs(images)[self.spec.encoder.outputs[0]]
+
+    def decode(self, latents, as_float: bool = False) -> np.ndarray:
+        """Images from codes: uint8 [N, 28, 28], or float32 in [0, 1] with as_float=True."""
+        z = np.asarray(latents, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_size:
+            raise DataError(f"latents must have shape (N, {self.latent_size}), got {z.shape}")
+        session = self._session(self.spec.decoder)
+        outputs = [session.run([spec.X_HAT], {spec.Z: z[i : i + CHUNK]})[0] for i in range(0, len(z), CHUNK)]
+        x_hat = np.concatenate(outputs) if outputs else np.zeros((0, spec.INPUT_SIZE), np.float32)
+        images = x_hat.reshape(-1, spec.IMAGE_SIDE, spec.IMAGE_SIDE)
+        return images if as_float else to_uint8(images)
+
+    def compress(self, images, precision: str = "uint8", names=None, original_sizes=None) -> bytes:
+        """Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ..."""
+        codes = self.quantized_codes(images, precision)
+        names = names if names is not None else [f"{i:05d}" for i in range(len(codes))]
+        return self.pack(codes, precision, names, original_sizes)
+
+    def quantized_codes(self, images, precision: str) -> np.ndarray:
+        """Codes in the stored dtype of `precision`: what compress keeps of each image."""
+        if precision not in codefile.PRECISIONS:
+            raise DataError(f"unknown precision {precision!r}; choose one of: {', '.join(codefile.PRECISIONS)}")
+        return codefile.quantize(self.encode(images), precision, *self.latent_range)
+
+    def pack(self, codes: np.ndarray, precision: str, names, original_sizes=None) -> bytes:
+        sizes = None if original_sizes is None else tuple(map(tuple, original_sizes))
+        return codefile.to_bytes(codefile.CodeFile(self.name, self.model_id, precision, codes, tuple(names), sizes))
+
+    def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
+        """The bytes of an .aez file -> its names and images; refuses codes made by another model."""
+        code_file = codefile.from_bytes(data)
+        self.check_made_by_me(code_file)
+        z = codefile.dequantize(code_file.codes, code_file.precision, *self.latent_range)
+        return Decompressed(code_file.names, self.decode(z, as_float=as_float), code_file.original_sizes)
+
+    def check_made_by_me(self, code_file: codefile.CodeFile) -> None:
+        if (code_file.model, code_file.model_id) != (self.name, self.model_id):
+            raise codefile.CodeFileError(
+                f"this code was made by model {code_file.model} {code_file.model_id}, "
+                f"but the loaded model is {self.name} {self.model_id}; pass --models with the folder that made it"
+            )
+
+    def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
+        """n new digits from z ~ N(0, I); the same seed gives the same images."""
+        self._require_generator("sample")
+        if n < 0:
+            raise DataError("the number of samples must be at least 0")
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_size), dtype=np.float32)
+        return self.decode(z, as_float=as_float)
+
+    def manifold(self, n: int = 12, extent: float = 4.0) -> np.ndarray:
+        """An (n*28, n*28) uint8 grid of digits generated over [-extent, extent]^2 (2-D latent only)."""
+        self._require_generator("manifold")
+        if self.latent_size != 2:
+            raise DataError(f"the manifold needs a 2-D latent space; this model's is {self.latent_size}-D")
+        if n < 1 or extent <= 0:
+            raise DataError("the manifold needs n >= 1 and a positive range")
+        digits = self.decode(grids.manifold_latents(n, extent))
+        return grids.tile(digits, columns=n)
+
+    def _require_generator(self, what: str) -> None:
+        if self.spec.decoder.name != "generator":
+            raise DataError(f"{what} needs a generative model: use --model vae")
+
+
+def as_model_input(images) -> np.ndarray:
+    """uint8 or float [0, 1] images, (N, 28, 28), (N, 784) or one (28, 28) -> float32 [N, 784]."""
+    x = np.asarray(images)
+    if x.ndim == 2 and x.shape == (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+        x = x[None]
+    if x.ndim == 3 and x.shape[1:] == (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+        x = x.reshape(len(x), spec.INPUT_SIZE)
+    if x.ndim != 2 or x.shape[1] != spec.INPUT_SIZE:
+        raise DataError(f"images must have shape (N, 28, 28) or (N, 784), got {x.shape}")
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)  # exactly as training scaled its pixels
+    if not np.issubdtype(x.dtype, np.floating):
+        raise DataError(f"images must be uint8 (0-255) or floats in [0, 1], got {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if x.size and (not np.isfinite(x).all() or x.min() < 0 or x.max() > 1):
+        raise DataError("float images must lie in [0, 1]")
+    return x
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)

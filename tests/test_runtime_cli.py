@@ -1,0 +1,226 @@
+"""Every runtime command through CliRunner: outputs, defaults, one-line errors, nothing overwritten."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from aeonnx.runtime import codefile, load
+from aeonnx.runtime.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, fragment):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("aeonnx: error:")]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def digit_files(mnist, tmp_path):
+    """Three real digits as PNG files: one plain, one dark-on-white and enlarged, one in a subfolder."""
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    Image.fromarray(mnist["x_test"][0]).save(tmp_path / "in" / "two.png")
+    Image.fromarray(255 - mnist["x_test"][1]).resize((84, 84)).save(tmp_path / "in" / "six-on-paper.jpg", quality=95)
+    Image.fromarray(mnist["x_test"][2]).save(tmp_path / "in" / "sub" / "one.bmp")
+    return tmp_path / "in"
+
+
+def test_compress_one_image_writes_beside_it_and_decompress_reverses(digit_files):
+    image = digit_files / "two.png"
+    before = image.read_bytes()
+    result = invoke("compress", image)
+    assert result.exit_code == 0, result.output
+    code = digit_files / "two.aez"
+    assert code.exists() and image.read_bytes() == before  # input untouched
+    result = invoke("decompress", code)
+    assert result.exit_code == 0, result.output
+    decoded = np.asarray(Image.open(digit_files / "two-decoded.png"))
+    assert decoded.shape == (28, 28) and decoded.dtype == np.uint8
+
+
+def test_folder_gives_one_container_with_names(digit_files, tmp_path):
+    out = tmp_path / "batch.aez"
+    result = invoke("compress", digit_files, "-o", out, "--precision", "float16")
+    assert result.exit_code == 0, result.output
+    code_file = codefile.from_bytes(out.read_bytes())
+    assert code_file.names == ("six-on-paper", "sub/one", "two") and code_file.precision == "float16"
+    assert code_file.original_sizes == ((84, 84), (28, 28), (28, 28))
+    assert invoke("decompress", out).exit_code == 0
+    written = sorted(p.relative_to(tmp_path / "batch-decoded").as_posix() for p in (tmp_path / "batch-decoded").rglob("*.png"))
+    assert written == ["six-on-paper.png", "sub/one.png", "two.png"]
+    grid = invoke("decompress", out, "--grid", "-o", tmp_path / "grid.png")
+    assert grid.exit_code == 0 and Image.open(tmp_path / "grid.png").size[0] > 28
+
+
+def test_npz_array_input(mnist, tmp_path):
+    np.savez(tmp_path / "digits.npz", x=mnist["x_test"][:500])
+    result = invoke("compress", tmp_path / "digits.npz")
+    assert result.exit_code == 0, result.output
+    code_file = codefile.from_bytes((tmp_path / "digits.aez").read_bytes())
+    assert len(code_file) == 500 and code_file.names[3] == "digits/x/00003"
+    ae = load("ae", device="cpu")
+    expected = ae.quantized_codes(mnist["x_test"][:500], "uint8")
+    np.testing.assert_array_equal(code_file.codes, expected)
+
+
+def test_dark_on_white_file_gives_its_mnist_twins_code(mnist, tmp_path):
+    Image.fromarray(mnist["x_test"][5]).save(tmp_path / "plain.png")
+    Image.fromarray(255 - mnist["x_test"][5]).save(tmp_path / "paper.png")
+    assert invoke("compress", tmp_path / "plain.png").exit_code == 0
+    assert invoke("compress", tmp_path / "paper.png").exit_code == 0
+    plain = codefile.from_bytes((tmp_path / "plain.aez").read_bytes())
+    paper = codefile.from_bytes((tmp_path / "paper.aez").read_bytes())
+    np.testing.assert_array_equal(plain.codes, paper.codes)
+    forced = invoke("compress", tmp_path / "paper.png", "--no-invert", "-o", tmp_path / "forced.aez")
+    assert forced.exit_code == 0
+    assert not np.array_equal(codefile.from_bytes((tmp_path / "forced.aez").read_bytes()).codes, plain.codes)
+
+
+def test_overwrite_is_refused_without_force(digit_files):
+    image = digit_files / "two.png"
+    code = digit_files / "two.aez"
+    code.write_bytes(b"precious")
+    one_line_error(invoke("compress", image), "already exists; pass --force")
+    assert code.read_bytes() == b"precious"
+    assert invoke("compress", image, "--force").exit_code == 0
+    assert code.read_bytes()[:4] == codefile.MAGIC
+    assert not list(digit_files.glob(".*partial"))
+
+
+def test_batch_goes_on_past_bad_inputs(digit_files, tmp_path):
+    (digit_files / "notes.png").write_text("not an image")
+    (digit_files / "empty.png").write_bytes(b"")
+    out = tmp_path / "batch.aez"
+    result = invoke("compress", digit_files, tmp_path / "missing.png", "-o", out)
+    assert result.exit_code == 1
+    assert "3 input(s) failed" in result.stderr and "missing.png: no such file" in result.stderr
+    assert len(codefile.from_bytes(out.read_bytes())) == 3  # the good ones were done
+
+
+def test_nothing_usable_writes_nothing(tmp_path):
+    (tmp_path / "bad.png").write_text("nope")
+    one_line_error(invoke("compress", tmp_path / "bad.png"), "no input could be compressed")
+    assert not (tmp_path / "bad.aez").exists()
+
+
+def test_several_inputs_need_an_output_name(digit_files):
+    one_line_error(invoke("compress", digit_files / "two.png", digit_files / "sub" / "one.bmp"), "-o FILE.aez")
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda d: b"GIF89a" + d[6:], "not an aeonnx code file"),
+        (lambda d: d[:4] + b"\x07" + d[5:], "unsupported code file format version 7"),
+        (lambda d: d[:-9], "truncated code file"),
+        (lambda d: d[:-6] + bytes([d[-6] ^ 1]) + d[-5:], "CRC32 mismatch"),
+    ],
+    ids=["magic", "version", "truncated", "bit-flip"],
+)
+def test_damaged_code_files_each_get_their_own_error(digit_files, damage, fragment):
+    assert invoke("compress", digit_files / "two.png", "--precision", "float32").exit_code == 0
+    code = digit_files / "two.aez"
+    code.write_bytes(damage(code.read_bytes()))
+    one_line_error(invoke("decompress", code), fragment)
+    assert not (digit_files / "two-decoded.png").exists()
+
+
+def test_code_from_another_model_names_both(digit_files, tmp_path):
+    assert invoke("compress", digit_files / "two.png").exit_code == 0
+    data = codefile.from_bytes((digit_files / "two.aez").read_bytes())
+    forged = codefile.CodeFile("ae", "abcdefabcdefabcd", data.precision, data.codes, data.names)
+    (tmp_path / "forged.aez").write_bytes(codefile.to_bytes(forged))
+    one_line_error(invoke("decompress", tmp_path / "forged.aez"), "made by model ae abcdefabcdefabcd")
+
+
+def test_missing_and_odd_files(tmp_path):
+    one_line_error(invoke("decompress", tmp_path / "none.aez"), "no such file")
+    (tmp_path / "dir.aez").mkdir()
+    one_line_error(invoke("decompress", tmp_path / "dir.aez"), "is a folder")
+
+
+def test_sample_is_seeded_and_writes_grid_or_files(tmp_path):
+    for name in ("a.png", "b.png"):
+        assert invoke("sample", "-n", "9", "--seed", "5", "-o", tmp_path / name).exit_code == 0
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert invoke("sample", "-n", "3", "--seed", "5", "-o", tmp_path / "each").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["sample_000.png", "sample_001.png", "sample_002.png"]
+    one_line_error(invoke("sample", "-o", tmp_path / "a.png"), "already exists")
+
+
+def test_manifold(tmp_path):
+    result = invoke("manifold", "--n", "6", "--range", "3", "-o", tmp_path / "m.png")
+    assert result.exit_code == 0, result.output
+    width, height = Image.open(tmp_path / "m.png").size
+    assert width > 6 * 28 and height > 6 * 28  # digits plus axis labels
+
+
+def test_encode_json_lines(digit_files):
+    result = invoke("encode", digit_files / "two.png", "--model", "vae")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout.strip())
+    assert record["name"] == "two" and len(record["z_mean"]) == 2 and len(record["z_log_var"]) == 2
+    lines = invoke("encode", digit_files).stdout.strip().splitlines()
+    assert [json.loads(line)["name"] for line in lines] == ["six-on-paper", "sub/one", "two"]
+    assert all(len(json.loads(line)["z"]) == 32 for line in lines)
+
+
+def test_info(digit_files):
+    overview = json.loads(invoke("info").stdout)
+    assert set(overview["models"]) == {"ae", "vae"} and "CPUExecutionProvider" in overview["providers_available"]
+    assert overview["models"]["ae"]["provider"] == "CPUExecutionProvider"
+    assert invoke("compress", digit_files / "two.png").exit_code == 0
+    described = json.loads(invoke("info", digit_files / "two.aez").stdout)
+    assert described["model"] == "ae" and described["count"] == 1 and described["precision"] == "uint8"
+    from aeonnx.runtime.model import shipped_models_dir
+
+    with __import__("importlib").resources.as_file(shipped_models_dir().joinpath("vae_generator.onnx")) as path:
+        model_info = json.loads(invoke("info", path).stdout)
+    assert model_info["aeonnx.part"] == "generator" and model_info["inputs"] == {"z": ["batch", 2]}
+
+
+def test_device_choices(digit_files):
+    result = invoke("compress", digit_files / "two.png", "--device", "cpu", "-v", "-o", digit_files / "c.aez")
+    assert result.exit_code == 0 and "on CPUExecutionProvider" in result.stderr
+    import onnxruntime
+
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        one_line_error(invoke("compress", digit_files / "two.png", "--device", "cuda"), "--device cuda")
+    assert invoke("compress", digit_files / "two.png", "--device", "tpu").exit_code == 2  # usage error
+
+
+def test_wrong_models_folder(digit_files, tmp_path):
+    one_line_error(invoke("compress", digit_files / "two.png", "--models", tmp_path / "nope"), "no such models folder")
+    (tmp_path / "empty").mkdir()
+    one_line_error(invoke("compress", digit_files / "two.png", "--models", tmp_path / "empty"), "no ae_encoder.onnx")
+
+
+def test_readme_example_decodes_without_aeonnx(digit_files, tmp_path):
+    """examples/decode_without_aeonnx.py reproduces aeonnx's own decoding, byte for byte."""
+    import subprocess
+    import sys
+    from importlib.resources import as_file
+
+    from aeonnx.runtime.model import shipped_models_dir
+
+    from .conftest import REPO
+
+    assert invoke("compress", digit_files, "-o", tmp_path / "b.aez").exit_code == 0
+    assert invoke("decompress", tmp_path / "b.aez", "-o", tmp_path / "ours").exit_code == 0
+    with as_file(shipped_models_dir().joinpath("ae_decoder.onnx")) as decoder:
+        subprocess.run([sys.executable, REPO / "examples" / "decode_without_aeonnx.py", tmp_path / "b.aez",
+                        decoder, tmp_path / "theirs.png"], check=True, capture_output=True)
+    theirs = np.asarray(Image.open(tmp_path / "theirs.png"))
+    ours = np.hstack([np.asarray(Image.open(tmp_path / "ours" / f"{n}.png")) for n in ("six-on-paper", "sub/one", "two")])
+    np.testing.assert_array_equal(theirs, ours)
