@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the shipped models from scratch: train both architectures with the
 # defaults (seed 0) on the shared MNIST digits, export them through the parity
-# gate, and replace artifacts/ with the result. Deterministic: the same data and
+# gate (int8 copies through their quality gate), and replace artifacts/ with the result. Deterministic: the same data and
 # library versions give byte-identical ONNX files (compare manifest.json).
 #   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-10k.npz)
 set -euo pipefail
@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for model in ae vae; do
   aeonnx train "$model" --data "$data" --seed 0 --out "$work/runs/$model"
-  aeonnx export "$model" --run "$work/runs/$model" --out "$work/models"
+  aeonnx export "$model" --run "$work/runs/$model" --out "$work/models" --quantize int8
 done
 
 # The ONNX files and manifest ship with the package; the training record beside

@@ -69,12 +69,16 @@ def export_versions() -> dict[str, str]:
 
 
 def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spec.DEFAULT_OPSET,
-                 force: bool = False) -> dict:
-    """Convert, gate and write both parts of one trained model; returns its manifest entry."""
+                 force: bool = False, quantize: str | None = None) -> dict:
+    """Convert, gate and write both parts of one trained model (and int8 copies if asked); returns its manifest entry."""
     model_spec = spec.get_model(model_name)
+    if quantize not in (None, "int8"):
+        raise ModelError(f"unknown quantisation {quantize!r}; the one supported is int8")
     run = read_run(run_dir, model_name)
+    variants = ["float32"] + ([quantize] if quantize else [])
     for part in model_spec.parts:
-        refuse_overwrite(out_dir / model_spec.onnx_file(part.name), force)
+        for variant in variants:
+            refuse_overwrite(out_dir / model_spec.onnx_file(part.name, variant), force)
 
     keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
     x = validation_inputs(run_dir)
@@ -99,31 +103,42 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
         metadata.attach(proto, meta, metadata.describe(model_spec, part, run["config"]["latent_size"]))
         payloads[part.name] = proto.SerializeToString()
 
+    int8_payloads, int8_report = {}, None
+    if quantize:
+        from . import quantize as quantization
+
+        int8_payloads, int8_report = quantization.quantized_parts(model_spec, payloads, x)
+
     for part in model_spec.parts:
         atomic_write_bytes(out_dir / model_spec.onnx_file(part.name), payloads[part.name], force=force)
-    entry = manifest_entry(model_spec, identity, run, protos, payloads, opset, reports)
-    update_manifest(out_dir, model_name, entry)
-    return entry
-
-
-def manifest_entry(model_spec, identity, run, protos, payloads, opset, reports) -> dict:
-    files = {}
-    for part, report in zip(model_spec.parts, reports):
-        files[part.name] = {
-            "file": model_spec.onnx_file(part.name),
-            "bytes": len(payloads[part.name]),
-            "sha256": hashlib.sha256(payloads[part.name]).hexdigest(),
-            **metadata.io_shapes(protos[part.name]),
-            "parity_max_abs_diff": report.max_abs_diff,
-        }
-    return {
+        if int8_payloads:
+            atomic_write_bytes(out_dir / model_spec.onnx_file(part.name, "int8"), int8_payloads[part.name], force=force)
+    entry = {
         "model_id": identity,
         "latent_size": run["config"]["latent_size"],
         "opset": opset,
         "data_sha256": run["data"]["sha256"],
         "metrics": run["metrics"],
-        "files": files,
+        "files": {
+            part.name: {
+                **file_entry(model_spec.onnx_file(part.name), payloads[part.name]),
+                **metadata.io_shapes(protos[part.name]),
+                "parity_max_abs_diff": report.max_abs_diff,
+            }
+            for part, report in zip(model_spec.parts, reports)
+        },
     }
+    if int8_payloads:
+        entry["int8"] = {
+            "files": {name: file_entry(model_spec.onnx_file(name, "int8"), data) for name, data in int8_payloads.items()},
+            "quality": int8_report,
+        }
+    update_manifest(out_dir, model_name, entry)
+    return entry
+
+
+def file_entry(file_name: str, payload: bytes) -> dict:
+    return {"file": file_name, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
 
 
 def read_manifest(out_dir: Path) -> dict:

@@ -38,6 +38,7 @@ def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, ru
         spec.META_METRICS: json.dumps(run["metrics"]),
         spec.META_VERSIONS: json.dumps({"training": run["versions"], "export": versions}),
         spec.META_PARITY: json.dumps(parity),
+        spec.META_VARIANT: "float32",
     }
 
 

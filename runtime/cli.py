@@ -132,14 +132,22 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
     opset: Annotated[int, typer.Option(help=f"ONNX opset, at most {spec.MAX_OPSET}.")] = spec.DEFAULT_OPSET,
     force: Annotated[bool, typer.Option(help="Replace existing ONNX files of this model.")] = False,
+    quantize: Annotated[
+        Optional[str], typer.Option(help="Also write int8 copies (int8), if they lose <= 0.1 dB of PSNR.")
+    ] = None,
 ) -> None:
     """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
     _train_extra("export")
     from aeonnx.export.exporter import export_model
 
-    entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force)
+    entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force,
+                         quantize=quantize)
     for part, info in entry["files"].items():
         typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}")
+    if "int8" in entry:
+        for info in entry["int8"]["files"].values():
+            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
+        typer.echo(f"int8 PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB (allowed {spec.INT8_MAX_PSNR_DROP})")
     typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
 
 
@@ -153,6 +161,7 @@ DeviceOption = Annotated[
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Say which execution provider runs.")]
 ForceOption = Annotated[bool, typer.Option(help="Replace existing output files.")]
+Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
 InvertOption = Annotated[
     Optional[bool],
     typer.Option("--invert/--no-invert", help="Force inverting the image (default: invert light backgrounds)."),
@@ -163,12 +172,12 @@ CenterOption = Annotated[
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
 
-def _load(model: str, models: Optional[Path], device, verbose: bool):
+def _load(model: str, models: Optional[Path], device, verbose: bool, int8: bool = False):
     from .model import load
 
-    loaded = load(model, models, device.value)
+    loaded = load(model, models, device.value, variant="int8" if int8 else "float32")
     if verbose:
-        typer.echo(f"aeonnx: {loaded.name} {loaded.model_id} on {loaded.provider}", err=True)
+        typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
     return loaded
 
 
@@ -195,11 +204,12 @@ def compress(
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
+    int8: Int8Option = False,
 ) -> None:
     """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
     from . import jobs
 
-    loaded = _load(model.value, models, device, verbose)
+    loaded = _load(model.value, models, device, verbose, int8)
     total = jobs.count_inputs(inputs) if len(inputs) > 1 or inputs[0].is_dir() or inputs[0].suffix == ".npz" else 1
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
@@ -219,11 +229,12 @@ def decompress(
     force: ForceOption = False,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
+    int8: Int8Option = False,
 ) -> None:
     """Decode an .aez file back to 28x28 PNG digits; the file says which model made it."""
     from . import jobs
 
-    written = jobs.decompress(code, output, grid, force, models, device.value)
+    written = jobs.decompress(code, output, grid, force, models, device.value, "int8" if int8 else "float32")
     where = written[0] if len(written) == 1 else written[0].parent if len(written) else output
     typer.echo(f"{where}: {len(written)} image(s)" if len(written) != 1 else f"{where}")
 
@@ -240,11 +251,12 @@ def sample(
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
+    int8: Int8Option = False,
 ) -> None:
     """New digits from the VAE generator, with z ~ N(0, I)."""
     from . import jobs
 
-    written = jobs.sample(_load("vae", models, device, verbose), n, seed, output, force)
+    written = jobs.sample(_load("vae", models, device, verbose, int8), n, seed, output, force)
     typer.echo(f"{output}: {len(written) if output.suffix.lower() != '.png' else n} digit(s)")
 
 
@@ -258,11 +270,12 @@ def manifold(
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
+    int8: Int8Option = False,
 ) -> None:
     """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
     from . import jobs
 
-    typer.echo(str(jobs.manifold(_load("vae", models, device, verbose), n, extent, output, force)))
+    typer.echo(str(jobs.manifold(_load("vae", models, device, verbose, int8), n, extent, output, force)))
 
 
 @app.command()
@@ -275,6 +288,7 @@ def encode(
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
+    int8: Int8Option = False,
 ) -> None:
     """Latent vectors as JSON lines on stdout, for scripts and other programs."""
     from . import jobs
@@ -285,7 +299,7 @@ def encode(
         failures.append(failure)
         _report_failure(failure)
 
-    for line in jobs.encode_lines(inputs, _load(model.value, models, device, verbose), invert, center, report):
+    for line in jobs.encode_lines(inputs, _load(model.value, models, device, verbose, int8), invert, center, report):
         typer.echo(line)
     if failures:
         raise _fail(f"{len(failures)} input(s) failed; the others were encoded")

@@ -99,10 +99,10 @@ def read_code_file(path: Path) -> codefile.CodeFile:
 
 
 def decompress(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
-               models_dir: Path | None = None, device: str = "auto") -> list[Path]:
+               models_dir: Path | None = None, device: str = "auto", variant: str = "float32") -> list[Path]:
     """One PNG per code (a folder named after the file), one PNG for a single code, or one grid."""
     code_file = read_code_file(code_path)
-    model = load(code_file.model, models_dir, device)
+    model = load(code_file.model, models_dir, device, variant=variant)
     try:
         model.check_made_by_me(code_file)
     except codefile.CodeFileError as e:
@@ -236,10 +236,12 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
         except AeonnxError as e:
             described["models"][name] = {"error": str(e)}
             continue
+        int8_files = [model.spec.onnx_file(p.name, "int8") for p in model.spec.parts]
         described["models"][name] = {
             "model_id": model.model_id,
             "latent_size": model.latent_size,
             "files": [model.spec.onnx_file(p.name) for p in model.spec.parts],
+            "int8_files": [f for f in int8_files if (model.models_dir / f).is_file()],
             "metrics": model.metrics,
             "provider": model.provider,
         }

@@ -33,24 +33,31 @@ def shipped_models_dir():
 
 
 def load(model: str = "ae", models_dir: str | Path | None = None, device: str = "auto",
-         threads: int | None = None) -> Autoencoder:
-    """The named model from `models_dir` (default: the shipped models) on `device` (auto, cpu, cuda)."""
+         threads: int | None = None, variant: str = "float32") -> Autoencoder:
+    """The named model from `models_dir` (default: the shipped models) on `device` (auto, cpu, cuda).
+
+    variant "int8" loads the dynamically quantised copies (same model id, smaller files).
+    """
     try:
         model_spec = spec.get_model(model)
     except KeyError as e:
         raise ModelError(e.args[0]) from None
+    if variant not in spec.VARIANTS:
+        raise ModelError(f"unknown model variant {variant!r}; choose one of: {', '.join(spec.VARIANTS)}")
     if models_dir is not None:
         models_dir = Path(models_dir)
         if not models_dir.is_dir():
             raise ModelError(f"{models_dir}: no such models folder")
-    return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads)
+    return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant)
 
 
 class Autoencoder:
-    def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None):
+    def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None,
+                 variant: str = "float32"):
         if device not in providers.DEVICES:
             raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(providers.DEVICES)}")
         self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
+        self.variant = variant
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
         self.provider: str | None = None  # the execution provider really in use, once a session exists
@@ -79,14 +86,15 @@ class Autoencoder:
         return np.asarray(stats["min"], np.float32), np.asarray(stats["max"], np.float32)
 
     def _path(self, part: spec.Part):
-        return self.models_dir / self.spec.onnx_file(part.name)
+        return self.models_dir / self.spec.onnx_file(part.name, self.variant)
 
     def _part_bytes(self, part: spec.Part) -> bytes:
         path = self._path(part)
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise ModelError(f"{self.models_dir}: no {path.name} (the {self.name} {part.name})") from None
+            hint = "; export one with --quantize int8" if self.variant == "int8" else ""
+            raise ModelError(f"{self.models_dir}: no {path.name} (the {self.name} {part.name}){hint}") from None
         except OSError as e:
             raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
 
@@ -120,9 +128,9 @@ class Autoencoder:
         where = self._path(part)
         meta = session.get_modelmeta().custom_metadata_map
         expected = {spec.META_MODEL: self.name, spec.META_PART: part.name,
-                    spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION}
+                    spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION, spec.META_VARIANT: self.variant}
         for key, value in expected.items():
-            if meta.get(key) != value:
+            if meta.get(key, "float32" if key == spec.META_VARIANT else None) != value:
                 raise ModelError(f"{where}: metadata {key} is {meta.get(key)!r}, expected {value!r}; "
                                  "was it exported by this version of aeonnx?")
         inputs = [i.name for i in session.get_inputs()]

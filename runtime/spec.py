@@ -30,6 +30,11 @@ PREPROCESSING = {
     "layout": f"row-major, flattened to {INPUT_SIZE}",
 }
 
+# Model variants: the exported float32 graph, and its dynamically quantised int8 copy. An int8
+# copy is judged by reconstruction quality, not elementwise parity (int8 is not meant to match).
+VARIANTS = ("float32", "int8")
+INT8_MAX_PSNR_DROP = 0.1  # dB, encoder and decoder both int8, on the run's validation digits
+
 # ONNX opset: tf2onnx 1.17 converts up to 18; 17 is what the shipped files use.
 DEFAULT_OPSET = 17
 MAX_OPSET = 18
@@ -65,8 +70,9 @@ class ModelSpec:
                 return part
         raise KeyError(f"model {self.name!r} has no part {part_name!r}")
 
-    def onnx_file(self, part_name: str) -> str:
-        return f"{self.name}_{self.part(part_name).name}.onnx"
+    def onnx_file(self, part_name: str, variant: str = "float32") -> str:
+        suffix = "" if variant == "float32" else f".{variant}"
+        return f"{self.name}_{self.part(part_name).name}{suffix}.onnx"
 
     def keras_file(self, part_name: str) -> str:
         return f"{self.part(part_name).name}.keras"
@@ -121,3 +127,5 @@ META_TRAIN_CONFIG = META_PREFIX + "train_config"  # JSON
 META_METRICS = META_PREFIX + "metrics"  # JSON: final validation metrics
 META_VERSIONS = META_PREFIX + "versions"  # JSON: library versions at training and export
 META_PARITY = META_PREFIX + "parity"  # JSON: atol, rtol, max_abs_diff, batch sizes checked
+META_VARIANT = META_PREFIX + "variant"  # "float32" | "int8"
+META_QUANTIZATION = META_PREFIX + "quantization"  # JSON, int8 only: method, PSNR float32/int8/drop

@@ -163,3 +163,31 @@ def test_export_cli(trained_runs, tmp_path):
     missing = runner.invoke(app, ["export", "ae", "--run", str(tmp_path / "nothing"), "--out", str(out)])
     assert missing.exit_code == 1
     assert missing.stderr.strip().startswith("aeonnx: error: ") and "not a training run" in missing.stderr
+
+
+def test_int8_copies_pass_their_quality_gate(trained_runs, tmp_path):
+    out = tmp_path / "models"
+    entry = export_model("vae", trained_runs["vae"], out, quantize="int8")
+    quality = entry["int8"]["quality"]
+    assert 0 <= quality["psnr_drop"] <= spec.INT8_MAX_PSNR_DROP or quality["psnr_drop"] < 0
+    for part in spec.VAE.parts:
+        int8_path = out / spec.VAE.onnx_file(part.name, "int8")
+        assert int8_path.stat().st_size < (out / spec.VAE.onnx_file(part.name)).stat().st_size / 3
+        meta = onnxruntime.InferenceSession(int8_path).get_modelmeta().custom_metadata_map
+        assert meta[spec.META_VARIANT] == "int8" and meta[spec.META_MODEL_ID] == entry["model_id"]
+        assert json.loads(meta[spec.META_QUANTIZATION])["psnr_drop"] == quality["psnr_drop"]
+    manifest = json.loads((out / spec.MANIFEST_FILE).read_text())
+    assert manifest["models"]["vae"]["int8"]["files"]["generator"]["file"] == "vae_generator.int8.onnx"
+
+
+def test_int8_gate_fails_and_writes_nothing(trained_runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(spec, "INT8_MAX_PSNR_DROP", -1.0)  # no int8 model can gain a whole dB
+    out = tmp_path / "models"
+    with pytest.raises(ParityError, match="int8 ae loses"):
+        export_model("ae", trained_runs["ae"], out, quantize="int8")
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unknown_quantisation_is_refused(trained_runs, tmp_path):
+    with pytest.raises(ModelError, match="unknown quantisation 'int4'"):
+        export_model("ae", trained_runs["ae"], tmp_path / "m", quantize="int4")

@@ -220,3 +220,27 @@ def test_one_model_serves_many_threads(ae, digits):
         results = list(pool.map(lambda b: ae.decode(ae.encode(b)), batches * 4))
     for index, result in enumerate(results):
         np.testing.assert_array_equal(result, expected[index % 8])
+
+
+@pytest.mark.parametrize("model_name", spec.MODEL_NAMES)
+def test_shipped_int8_models_lose_at_most_0_1_db(model_name, digits):
+    x = digits.astype(np.float32) / 255
+    full = load(model_name, device="cpu")
+    int8 = load(model_name, device="cpu", variant="int8")
+    assert int8.model_id == full.model_id and int8.variant == "int8"
+    psnr_full = metrics.psnr(x, full.decode(full.encode(digits), as_float=True))
+    psnr_int8 = metrics.psnr(x, int8.decode(int8.encode(digits), as_float=True))
+    assert psnr_int8 >= psnr_full - spec.INT8_MAX_PSNR_DROP
+    # codes from either variant decode with the other: one model id, one latent space
+    assert int8.decompress(full.compress(digits[:3]))[1].shape == (3, 28, 28)
+
+
+def test_missing_int8_copy_says_how_to_make_it(models_copy):
+    with pytest.raises(ModelError, match="no ae_encoder.int8.onnx.*--quantize int8"):
+        load("ae", models_copy, device="cpu", variant="int8")
+
+
+def test_float32_file_in_place_of_int8_is_refused(models_copy):
+    shutil.copy(models_copy / "ae_encoder.onnx", models_copy / "ae_encoder.int8.onnx")
+    with pytest.raises(ModelError, match="aeonnx.variant is 'float32', expected 'int8'"):
+        load("ae", models_copy, device="cpu", variant="int8")
