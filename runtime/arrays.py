@@ -6,9 +6,6 @@ Every failure is a DataError with one line naming the file and the problem.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +44,8 @@ def _read_maybe_gzipped(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
     if raw[:2] != b"\x1f\x8b":
         return raw
+    import gzip  # here, not at the top: compressing one PNG should not pay for it
+
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
@@ -55,6 +54,8 @@ def _read_maybe_gzipped(path: Path) -> bytes:
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Every array of an .npz file, loaded without pickles."""
+    import zipfile
+
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -88,8 +89,139 @@ def to_unit_float(images: np.ndarray) -> np.ndarray:
 
 def fingerprint(*arrays: np.ndarray) -> str:
     """sha256 over the arrays' dtypes, shapes and bytes: the same data, whatever file it came in."""
+    import hashlib
+
     digest = hashlib.sha256()
     for array in arrays:
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def iter_image_blocks(path: Path, block: int):
+    """(key, uint8 [n, 28, 28]) blocks of at most `block` digits from an .npz or IDX file, read as they
+    are needed: memory follows the block size, not the file. DataError for anything else, even midway."""
+    if path.name.lower().endswith(".npz"):
+        yield from _npz_blocks(path, block)
+    else:
+        yield from _idx_blocks(path, block)
+
+
+def _npz_blocks(path: Path, block: int):
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+    with archive:
+        members = [info for info in archive.infolist() if info.filename.endswith(".npy")]
+        found = 0
+        for info in members:
+            key = info.filename[: -len(".npy")]
+            try:
+                with archive.open(info) as stream:
+                    shape, dtype = _npy_header(stream)
+                    if len(shape) != 3 or shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+                        continue  # labels and other arrays ride along in Keras' layout
+                    check_images(np.empty((0, *shape[1:]), dtype), f"{path} {key}")
+                    found += 1
+                    yield from ((key, images) for images in _read_blocks(stream, shape[0], block, f"{path} {key}"))
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # CRC errors surface at the end
+                raise DataError(f"{path}: corrupt or truncated array {key!r} ({e})") from None
+        if not found:
+            raise DataError(f"{path}: holds no (N, 28, 28) image array")
+
+
+def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = npy.read_array_header_1_0(stream)
+    else:
+        shape, fortran_order, dtype = npy.read_array_header_2_0(stream)
+    if fortran_order and len(shape) > 1:
+        raise ValueError("Fortran-ordered arrays are not supported")
+    if dtype.hasobject:
+        raise ValueError("object arrays are not loaded (no pickles)")
+    return tuple(shape), dtype
+
+
+def _read_blocks(stream, count: int, block: int, where: str):
+    image_bytes = IMAGE_SIDE * IMAGE_SIDE
+    for start in range(0, count, block):
+        wanted = min(block, count - start)
+        data = stream.read(wanted * image_bytes)
+        if len(data) != wanted * image_bytes:
+            raise DataError(f"{where}: truncated after {start + len(data) // image_bytes} of {count} images")
+        yield np.frombuffer(data, dtype=np.uint8).reshape(wanted, IMAGE_SIDE, IMAGE_SIDE)
+
+
+def _idx_blocks(path: Path, block: int):
+    import gzip
+
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        stream = gzip.open(path, "rb") if gzipped else open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+    with stream:
+        try:
+            head = stream.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0:
+                raise DataError(f"{path}: not an IDX file (bad magic number)")
+            if head[2] != _IDX_UBYTE:
+                raise DataError(f"{path}: IDX element type 0x{head[2]:02x} is not unsigned byte (0x08)")
+            dims = stream.read(4 * head[3])
+            if head[3] == 0 or len(dims) != 4 * head[3]:
+                raise DataError(f"{path}: truncated IDX header")
+            shape = tuple(int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4))
+            check_images(np.empty((0, *shape[1:]), np.uint8), str(path))
+            if not gzipped:  # a raw file's length can be checked before reading any image
+                expected = 4 + len(dims) + int(np.prod(shape, dtype=np.int64))
+                if path.stat().st_size != expected:
+                    raise DataError(f"{path}: IDX header declares shape {shape} ({expected} bytes) "
+                                    f"but the file has {path.stat().st_size} bytes")
+            yield from (("", images) for images in _read_blocks(stream, shape[0], block, str(path)))
+            if stream.read(1):
+                raise DataError(f"{path}: data beyond the {shape[0]} images its header declares")
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise DataError(f"{path}: corrupt or truncated ({e})") from None
+
+
+def image_count(path: Path) -> int:
+    """How many digits an .npz or IDX file declares, from its headers alone."""
+    import zipfile
+
+    try:
+        return _header_count(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: unreadable ({e})") from None
+
+
+def _header_count(path: Path) -> int:
+    import zipfile
+
+    if not path.name.lower().endswith(".npz"):
+        import gzip
+
+        with open(path, "rb") as raw:
+            opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
+        with opener(path, "rb") as stream:
+            head = stream.read(8)
+        return int.from_bytes(head[4:8], "big") if len(head) == 8 else 0
+    with zipfile.ZipFile(path) as archive:
+        total = 0
+        for info in archive.infolist():
+            if info.filename.endswith(".npy"):
+                with archive.open(info) as stream:
+                    shape, _ = _npy_header(stream)
+                if len(shape) == 3 and shape[1:] == (IMAGE_SIDE, IMAGE_SIDE):
+                    total += shape[0]
+        return total

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import spec
-from .errors import AeonnxError
+from .errors import AeonnxError, Interrupted
 
 app = typer.Typer(
     name="aeonnx",
@@ -41,6 +41,8 @@ def friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except Interrupted as e:
+            raise _fail(str(e), code=130) from None
         except AeonnxError as e:
             raise _fail(str(e)) from None
         except OSError as e:  # a folder we cannot write to, a full disk: one line, not a traceback

@@ -66,22 +66,26 @@ def to_bytes(code_file: CodeFile) -> bytes:
     if cf.precision not in PRECISIONS:
         raise CodeFileError(f"unknown precision {cf.precision!r}; choose one of: {', '.join(PRECISIONS)}")
     model = cf.model.encode("ascii")
-    if not 1 <= len(model) <= MAX_MODEL_NAME or len(cf.model_id) != MODEL_ID_LENGTH:
+    if not 1 <= len(model) <= MAX_MODEL_NAME or not _is_model_id(cf.model_id):
         raise CodeFileError(f"bad model name {cf.model!r} or id {cf.model_id!r}")
     count, latent_size = cf.codes.shape
     if count != len(cf.names) or not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"{count} codes of size {latent_size} do not fit {len(cf.names)} names")
     flags = FLAG_ORIGINAL_SIZES if cf.original_sizes is not None else 0
-    parts = [MAGIC, struct.pack("<BBBB", FORMAT_VERSION, PRECISIONS.index(cf.precision), flags, len(model)), model]
-    parts += [cf.model_id.encode("ascii"), struct.pack("<HI", latent_size, count)]
-    for name in cf.names:
+    body = bytearray(MAGIC)
+    body += struct.pack("<BBBB", FORMAT_VERSION, PRECISIONS.index(cf.precision), flags, len(model)) + model
+    body += cf.model_id.encode("ascii") + struct.pack("<HI", latent_size, count)
+    for name in cf.names:  # appended in place: no list of 2N small objects for a large batch
         encoded = name.encode("utf-8")
-        parts += [struct.pack("<H", len(encoded)), encoded]
+        if len(encoded) > 0xFFFF:
+            raise CodeFileError(f"name too long ({len(encoded)} bytes): {name[:40]!r}...")
+        body += len(encoded).to_bytes(2, "little")
+        body += encoded
     if cf.original_sizes is not None:
-        parts.append(np.asarray(cf.original_sizes, dtype="<u4").reshape(count, 2).tobytes())
-    parts.append(np.ascontiguousarray(cf.codes, dtype=_DTYPES[cf.precision]).tobytes())
-    body = b"".join(parts)
-    return body + _CRC.pack(zlib.crc32(body))
+        body += np.asarray(cf.original_sizes, dtype="<u4").reshape(count, 2).tobytes()
+    body += np.ascontiguousarray(cf.codes, dtype=_DTYPES[cf.precision]).tobytes()
+    body += _CRC.pack(zlib.crc32(body))
+    return bytes(body)
 
 
 class _Reader:
@@ -123,6 +127,8 @@ def from_bytes(data: bytes) -> CodeFile:
         raise CodeFileError(f"bad model name length {name_length}")
     model = _text(reader.take(name_length, "model name"), "model name", "ascii")
     model_id = _text(reader.take(MODEL_ID_LENGTH, "model id"), "model id", "ascii")
+    if not _is_model_id(model_id):
+        raise CodeFileError("corrupt code file: the model id is not 16 lowercase hex digits")
     latent_size, count = reader.unpack("<HI", "header")
     precision = PRECISIONS[precision_code]
     itemsize = _DTYPES[precision].itemsize
@@ -148,6 +154,10 @@ def from_bytes(data: bytes) -> CodeFile:
         sizes = tuple((int(w), int(h)) for w, h in np.frombuffer(raw_sizes, dtype="<u4").reshape(count, 2))
     codes = np.frombuffer(payload, dtype=_DTYPES[precision]).reshape(count, latent_size)
     return CodeFile(model, model_id, precision, codes, names, sizes)
+
+
+def _is_model_id(text: str) -> bool:
+    return len(text) == MODEL_ID_LENGTH and all(c in "0123456789abcdef" for c in text)
 
 
 def _text(raw: bytes, what: str, encoding: str) -> str:

@@ -15,3 +15,7 @@ class ModelError(AeonnxError):
 
 class ParityError(AeonnxError):
     """An exported ONNX model whose outputs drift from its Keras original."""
+
+
+class Interrupted(AeonnxError):
+    """Ctrl-C: the command stopped; the message says what, if anything, was kept."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +21,13 @@ def staged_directory(out: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside `out`; it becomes `out` only if the block succeeds."""
     refuse_overwrite(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    staging = _unique_sibling(out, ".partial")
+    staging.mkdir()
     try:
         yield staging
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0o700
         if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, retired / out.name)
+            retired = _unique_sibling(out, ".old")
+            os.rename(out, retired)
             os.rename(staging, out)
             shutil.rmtree(retired, ignore_errors=True)
         else:
@@ -42,11 +41,10 @@ def atomic_write_bytes(path: Path, payload: bytes, force: bool = False) -> None:
     """Write `payload` to a temporary file beside `path`, then rename it into place."""
     refuse_overwrite(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    temporary = _unique_sibling(path, ".partial")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(temporary, "xb") as handle:
             handle.write(payload)
-        os.chmod(temporary, 0o644)
         if force:
             os.replace(temporary, path)
         else:
@@ -60,3 +58,9 @@ def atomic_write_bytes(path: Path, payload: bytes, force: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _unique_sibling(path: Path, suffix: str) -> Path:
+    """A hidden name beside `path` that no other process will pick (pid and random bits);
+    what tempfile does, without importing it and random on every start."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}{suffix}")

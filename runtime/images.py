@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .errors import DataError
 from .spec import IMAGE_SIDE
@@ -23,6 +23,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
 MNIST_BOX = 20  # MNIST scales each digit's bounding box into 20x20 ...
 INK_THRESHOLD = 0.2  # ... of pixels at least this bright, after inversion
+EXIF_ORIENTATION = 0x0112
 
 
 def read_image(path: Path, invert: bool | None = None, center: bool = False,
@@ -55,7 +56,10 @@ def read_image(path: Path, invert: bool | None = None, center: bool = False,
 
 def preprocess(image: Image.Image, invert: bool | None = None, center: bool = False) -> np.ndarray:
     """A Pillow image -> uint8 28x28, white digit on black."""
-    image = ImageOps.exif_transpose(image)
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # a photo taken sideways: turn it upright
+        from PIL import ImageOps  # only then: it costs 1.6 ms of every start
+
+        image = ImageOps.exif_transpose(image)
     gray = to_gray(image)
     if invert is None:
         invert = has_light_background(gray)
@@ -81,9 +85,10 @@ def to_gray(image: Image.Image) -> np.ndarray:
 
 
 def has_light_background(gray: np.ndarray) -> bool:
-    """Paper is light when the image's outer ring is mostly bright."""
+    """Paper is light when most of the image's outer ring is bright."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return float(np.median(border)) > 0.5
+    # A count, not np.median: median imports numpy.ma, 10 ms of a 0.2 s cold start.
+    return 2 * np.count_nonzero(border > 0.5) > border.size
 
 
 def fit(gray: np.ndarray, side: int = IMAGE_SIDE) -> np.ndarray:

@@ -26,6 +26,7 @@ class Chunk:
     names: list[str]
     digits: np.ndarray  # uint8 [n, 28, 28]
     sizes: list[tuple[int, int]]
+    source: str | None = None  # the array file it came from; None for image files
 
 
 @dataclass
@@ -76,19 +77,12 @@ def _images_under(folder: Path) -> Iterator[Path]:
                 yield path
 
 
-def read_array_file(path: Path) -> list[tuple[str, np.ndarray]]:
-    """(key, uint8 [N, 28, 28]) for each digit array in an .npz or IDX file."""
-    if path.name.lower().endswith(".npz"):
-        found = [(key, a) for key, a in arrays.load_npz(path).items()
-                 if a.ndim == 3 and a.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE)]
-        if not found:
-            raise DataError(f"{path}: holds no (N, 28, 28) image array")
-        return [(key, arrays.check_images(a, f"{path} {key}")) for key, a in found]
-    return [("", arrays.check_images(arrays.read_idx(path), str(path)))]
-
-
 def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) -> Iterator[Chunk | Failure]:
-    """Digits in input order, `chunk` at a time; failures as they happen."""
+    """Digits in input order, `chunk` at a time; failures as they happen.
+
+    An array file can fail midway (truncated, corrupt): its Failure then follows chunks already
+    yielded from it, which carry its path in `source` so the caller can drop them.
+    """
     yield from todo.failures
     names, digits, sizes = [], [], []
     for path, name in todo.image_files:
@@ -104,19 +98,18 @@ def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) ->
     if names:
         yield Chunk(names, np.stack(digits), sizes)
     for path in todo.array_files:
+        stem = path.name.removesuffix(".gz").removesuffix(".npz")
+        starts: dict[str, int] = {}
         try:
-            found = read_array_file(path)
+            for key, block in arrays.iter_image_blocks(path, chunk):
+                start = starts.get(key, 0)
+                starts[key] = start + len(block)
+                prefix = f"{stem}/{key}" if key else stem
+                yield Chunk([f"{prefix}/{start + i:05d}" for i in range(len(block))],
+                            _inverted(block) if invert else block,
+                            [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path))
         except DataError as e:
             yield Failure(str(path), str(e))
-            continue
-        stem = path.name.removesuffix(".gz").removesuffix(".npz")
-        for key, stack in found:
-            prefix = f"{stem}/{key}" if key else stem
-            for start in range(0, len(stack), chunk):
-                block = stack[start : start + chunk]
-                block = _inverted(block) if invert else block
-                yield Chunk([f"{prefix}/{start + i:05d}" for i in range(len(block))], block,
-                            [(IMAGE_SIDE, IMAGE_SIDE)] * len(block))
 
 
 def _inverted(block: np.ndarray) -> np.ndarray:

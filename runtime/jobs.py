@@ -23,6 +23,7 @@ from .model import Autoencoder, load
 
 CODE_SUFFIX = ".aez"
 DECODED_SUFFIX = "-decoded"
+DECODE_CHUNK = 1024  # codes decoded at once while writing PNGs: writing dominates, so small costs nothing
 Report = Callable[[inputs.Failure], None]
 
 
@@ -53,33 +54,37 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
     output = output or default_code_path(paths, todo)
     refuse_overwrite(output, force)
     result = BatchResult(output=None, done=0)
-    names, codes, sizes = [], [], []
+    # Only `inputs.CHUNK` digits are in memory at once; what is kept of each is its code, name and size.
+    done: list[tuple[str | None, list[str], list[tuple[int, int]], np.ndarray]] = []
     for item in inputs.chunks(todo, invert=invert, center=center):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             on_failure(item)
+            done = [kept for kept in done if kept[0] is None or kept[0] != item.source]  # drop a failed file's
             continue
-        codes.append(model.quantized_codes(item.digits, precision))
-        names += item.names
-        sizes += item.sizes
+        done.append((item.source, item.names, item.sizes, model.quantized_codes(item.digits, precision)))
         progress(len(item.names))
+    names = [name for _, chunk_names, _, _ in done for name in chunk_names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
-    payload = model.pack(np.concatenate(codes), precision, inputs.unique_names(names), sizes)
+    sizes = [size for _, _, chunk_sizes, _ in done for size in chunk_sizes]
+    payload = model.pack(np.concatenate([codes for *_, codes in done]), precision, inputs.unique_names(names), sizes)
     atomic_write_bytes(output, payload, force=force)
     result.output, result.done, result.bytes_written = output, len(names), len(payload)
     return result
 
 
 def count_inputs(paths: list[Path]) -> int:
-    """How many digits the inputs hold, cheaply (array files by header), for a progress bar."""
+    """How many digits the inputs hold, cheaply (array files by their headers), for a progress bar."""
+    from .arrays import image_count
+
     todo = inputs.plan(paths)
     total = len(todo.image_files)
     for path in todo.array_files:
         try:
-            total += sum(len(a) for _, a in inputs.read_array_file(path))
+            total += image_count(path)
         except DataError:
-            pass
+            pass  # the real read reports it
     return total
 
 
@@ -108,21 +113,22 @@ def decompress(code_path: Path, output: Path | None = None, grid: bool = False, 
     except codefile.CodeFileError as e:
         raise codefile.CodeFileError(f"{code_path}: {e}") from None
     z = codefile.dequantize(code_file.codes, code_file.precision, *model.latent_range)
-    digits = model.decode(z)
     # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
     default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
-    if grid or len(digits) == 1:
+    if grid or len(z) == 1:
         output = output or default.with_suffix(".png")
+        digits = model.decode(z)
         picture = digits[0] if len(digits) == 1 and not grid else grid_of(digits)
         atomic_write_bytes(output, images.png_bytes(picture), force=force)
         return [output]
     output = output or default
     relative = [safe_relative_path(name) for name in code_file.names]
     with staged_directory(output, force) as staging:
-        for rel, digit in zip(relative, digits):
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(images.png_bytes(digit))
+        for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
+            for rel, digit in zip(relative[start:], model.decode(z[start : start + DECODE_CHUNK])):
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(images.png_bytes(digit))
     return [output / rel for rel in relative]
 
 

@@ -103,6 +103,9 @@ class Autoencoder:
         return session.get_modelmeta().custom_metadata_map
 
     def _session(self, part: spec.Part):
+        session = self._sessions.get(part.name)  # the common case takes no lock
+        if session is not None:
+            return session
         with self._lock:
             if part.name not in self._sessions:
                 self._sessions[part.name] = self._open(part)
@@ -151,6 +154,8 @@ class Autoencoder:
         x = as_model_input(images)
         session = self._session(self.spec.encoder)
         names = list(self.spec.encoder.outputs)
+        if 0 < len(x) <= CHUNK:  # one call: no list to build, no copy to concatenate
+            return dict(zip(names, session.run(names, {spec.X: x})))
         chunks = [session.run(names, {spec.X: x[i : i + CHUNK]}) for i in range(0, len(x), CHUNK)]
         if not chunks:
             return {name: np.zeros((0, self.latent_size), np.float32) for name in names}
@@ -158,16 +163,24 @@ class Autoencoder:
 
     def encode(self, images) -> np.ndarray:
         """Latent codes, float32 [N, latent]: z (AE) or z_mean (VAE)."""
-        return self.encode_outputs(images)[self.spec.encoder.outputs[0]]
+        x = as_model_input(images)
+        session = self._sessions.get(self.spec.encoder.name) or self._session(self.spec.encoder)
+        code = self.spec.encoder.outputs[:1]  # only z / z_mean is asked for: the fast path of compress
+        if 0 < len(x) <= CHUNK:
+            return session.run(code, {spec.X: x})[0]
+        return self.encode_outputs(x)[code[0]]
 
     def decode(self, latents, as_float: bool = False) -> np.ndarray:
         """Images from codes: uint8 [N, 28, 28], or float32 in [0, 1] with as_float=True."""
         z = np.asarray(latents, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_size:
             raise DataError(f"latents must have shape (N, {self.latent_size}), got {z.shape}")
-        session = self._session(self.spec.decoder)
-        outputs = [session.run([spec.X_HAT], {spec.Z: z[i : i + CHUNK]})[0] for i in range(0, len(z), CHUNK)]
-        x_hat = np.concatenate(outputs) if outputs else np.zeros((0, spec.INPUT_SIZE), np.float32)
+        session = self._sessions.get(self.spec.decoder.name) or self._session(self.spec.decoder)
+        if 0 < len(z) <= CHUNK:
+            (x_hat,) = session.run([spec.X_HAT], {spec.Z: z})
+        else:
+            outputs = [session.run([spec.X_HAT], {spec.Z: z[i : i + CHUNK]})[0] for i in range(0, len(z), CHUNK)]
+            x_hat = np.concatenate(outputs) if outputs else np.zeros((0, spec.INPUT_SIZE), np.float32)
         images = x_hat.reshape(-1, spec.IMAGE_SIDE, spec.IMAGE_SIDE)
         return images if as_float else to_uint8(images)
 
@@ -184,8 +197,8 @@ class Autoencoder:
         return codefile.quantize(self.encode(images), precision, *self.latent_range)
 
     def pack(self, codes: np.ndarray, precision: str, names, original_sizes=None) -> bytes:
-        sizes = None if original_sizes is None else tuple(map(tuple, original_sizes))
-        return codefile.to_bytes(codefile.CodeFile(self.name, self.model_id, precision, codes, tuple(names), sizes))
+        return codefile.to_bytes(codefile.CodeFile(self.name, self.model_id, precision, codes, tuple(names),
+                                                   original_sizes))
 
     def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
         """The bytes of an .aez file -> its names and images; refuses codes made by another model."""
@@ -235,13 +248,18 @@ def as_model_input(images) -> np.ndarray:
         raise DataError(f"images must have shape (N, 28, 28) or (N, 784), got {x.shape}")
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)  # exactly as training scaled its pixels
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         raise DataError(f"images must be uint8 (0-255) or floats in [0, 1], got {x.dtype}")
     x = x.astype(np.float32, copy=False)
-    if x.size and (not np.isfinite(x).all() or x.min() < 0 or x.max() > 1):
+    # NaN fails both comparisons and inf the second, so two reductions also rule out non-finite values.
+    if x.size and not (x.min() >= 0 and x.max() <= 1):
         raise DataError("float images must lie in [0, 1]")
     return x
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    """float [0, 1] -> uint8, in place on a scratch copy: one float buffer, not four, for a large batch."""
+    scaled = np.multiply(images, np.float32(255.0), dtype=np.float32)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)

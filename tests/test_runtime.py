@@ -244,3 +244,17 @@ def test_float32_file_in_place_of_int8_is_refused(models_copy):
     shutil.copy(models_copy / "ae_encoder.onnx", models_copy / "ae_encoder.int8.onnx")
     with pytest.raises(ModelError, match="aeonnx.variant is 'float32', expected 'int8'"):
         load("ae", models_copy, device="cpu", variant="int8")
+
+
+def test_exif_rotated_photo_is_turned_upright(digits, tmp_path):
+    from aeonnx.runtime.images import read_image
+
+    digit = digits[3]
+    sideways = Image.fromarray(digit).transpose(Image.Transpose.ROTATE_90)  # stored rotated ...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ... with "rotate 90 degrees clockwise to view" in its EXIF
+    sideways.save(tmp_path / "photo.jpg", exif=exif, quality=100)
+    upright, size = read_image(tmp_path / "photo.jpg")
+    assert size == (28, 28)
+    assert np.abs(upright.astype(int) - digit).mean() < 8  # JPEG noise, but the right way up
+    assert np.abs(np.asarray(sideways, int) - digit).mean() > 20

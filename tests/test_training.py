@@ -78,3 +78,39 @@ def test_saved_models_reload_and_agree(small_mnist_path, tmp_path):
     x = np.load(run_dir / spec.RUN_VALIDATION_FILE)["x"][:5].reshape(5, 784).astype(np.float32) / 255
     z_mean, _ = encoder(x)
     np.testing.assert_allclose(np.asarray(full(x)), np.asarray(generator(z_mean)), atol=1e-6)
+
+
+def test_a_diverging_run_stops_with_a_clear_message(small_mnist_path, tmp_path):
+    # The VAE's exp(z_log_var) overflows at this rate (the AE's clipped BCE only grows huge, never NaN).
+    config = quick_config("vae", small_mnist_path, tmp_path / "run", optimizer="sgd", learning_rate=1e3)
+    with pytest.raises(AeonnxError, match=r"loss became nan in epoch 1 \(diverged\); try a lower --learning-rate"):
+        train(config, verbose=0)
+    assert not (tmp_path / "run").exists()
+    assert not list(tmp_path.iterdir())  # no checkpoint either: no epoch completed
+
+
+def test_interrupted_training_keeps_its_last_completed_epoch(small_mnist_path, tmp_path, monkeypatch):
+    import keras
+
+    from aeonnx.runtime.errors import Interrupted
+    from aeonnx.train import fit
+
+    real_callbacks = fit._callbacks
+
+    class CtrlCInEpochTwo(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.epoch == 1 and batch == 3:
+                raise KeyboardInterrupt
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    monkeypatch.setattr(fit, "_callbacks", lambda checkpoint: [*real_callbacks(checkpoint), CtrlCInEpochTwo()])
+    out = tmp_path / "run"
+    with pytest.raises(Interrupted, match="training interrupted; the model after the last completed epoch is in"):
+        train(quick_config("vae", small_mnist_path, out), verbose=0)
+    assert not out.exists()
+    checkpoint = fit.checkpoint_path(out)
+    restored = keras.models.load_model(checkpoint)
+    assert restored.encoder.output_shape[0] == (None, 2)
+    assert [p.name for p in tmp_path.iterdir()] == [checkpoint.name]  # no partial files beside it

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from aeonnx.runtime import metrics, spec
-from aeonnx.runtime.errors import AeonnxError
+from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import refuse_overwrite, staged_directory
 
 from . import data as data_module
@@ -86,16 +87,25 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
     x_train, x_test = dataset.train_inputs(), dataset.test_inputs()
     targets = (x_train, x_train) if config.model == "ae" else (x_train,)
     validation = (x_test, x_test) if config.model == "ae" else (x_test,)
+    checkpoint = checkpoint_path(out)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    history = full.fit(
-        *targets,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,
-        validation_data=validation,
-        verbose=verbose,
-    )
+    try:
+        history = full.fit(
+            *targets,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            validation_data=validation,
+            verbose=verbose,
+            callbacks=_callbacks(checkpoint),
+        )
+    except KeyboardInterrupt:
+        kept = f"the model after the last completed epoch is in {checkpoint}" if checkpoint.exists() \
+            else "no epoch had completed"
+        raise Interrupted(f"training interrupted; {kept}") from None
     train_seconds = time.perf_counter() - started
+    _require_finite(history.history, checkpoint)
 
     record = {
         "model": config.model,
@@ -124,7 +134,39 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         from . import plots
 
         plots.save_run_pictures(staging, config.model, full, encoder, decoder, dataset, record["history"])
+    checkpoint.unlink(missing_ok=True)  # the run directory now holds the finished model
     return out
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Where the model is kept after each completed epoch, beside the run directory, until the run is done."""
+    return out.with_name(out.name + ".checkpoint.keras")
+
+
+def _callbacks(checkpoint: Path) -> list:
+    import keras
+
+    class KeepLastEpoch(keras.callbacks.Callback):
+        """Save the model after each epoch, atomically, so Ctrl-C never leaves half a checkpoint."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not np.isfinite((logs or {}).get("loss", 0.0)):
+                return  # a diverged model is no checkpoint: keep the last good one
+            partial = checkpoint.with_name(f".{checkpoint.name}.partial.keras")
+            self.model.save(partial)
+            os.replace(partial, checkpoint)
+
+    return [keras.callbacks.TerminateOnNaN(), KeepLastEpoch()]
+
+
+def _require_finite(history: dict[str, list[float]], checkpoint: Path) -> None:
+    for epoch, loss in enumerate(history.get("loss", []), start=1):
+        if not np.isfinite(loss):
+            kept = f"the last finite epoch is in {checkpoint}" if checkpoint.exists() else "nothing was written"
+            raise AeonnxError(
+                f"training stopped: the loss became {loss} in epoch {epoch} (diverged); "
+                f"try a lower --learning-rate; {kept}"
+            )
 
 
 def _seed_everything(seed: int) -> None:

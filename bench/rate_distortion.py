@@ -1,0 +1,141 @@
+"""Rate-distortion on the shared test digits: aeonnx codes against PNG, JPEG and WebP.
+
+Bytes per image are what a user stores: a whole single-image file (PNG, JPEG,
+WebP, or an .aez with a one-character name), or a share of one batch container.
+Distortion is PSNR (mean over images) and per-pixel BCE of the decoded digit
+against the original.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aeonnx.runtime import codefile, load, metrics
+
+from .common import REPO, aeonnx_command, table
+
+AE_VARIANT_LATENTS = (8, 16, 64)  # besides the shipped 32
+JPEG_QUALITIES = (1, 5, 10, 20, 30, 50, 75, 90, 95)
+WEBP_QUALITIES = (0, 5, 10, 25, 50, 75, 90, 100)
+
+
+def _quality(x: np.ndarray, x_hat: np.ndarray) -> dict:
+    return {"psnr": metrics.psnr(x, x_hat), "bce": metrics.bce(x, x_hat)}
+
+
+def pillow_codec(digits: np.ndarray, fmt: str, **options) -> dict:
+    sizes, decoded = [], []
+    for digit in digits:
+        buffer = io.BytesIO()
+        Image.fromarray(digit).save(buffer, format=fmt, **options)
+        sizes.append(buffer.tell())
+        buffer.seek(0)
+        decoded.append(np.asarray(Image.open(buffer).convert("L")))
+    x = digits.astype(np.float32) / 255
+    return {"bytes_per_image": float(np.mean(sizes)), **_quality(x, np.stack(decoded).astype(np.float32) / 255)}
+
+
+def aeonnx_points(model, digits: np.ndarray, label: str) -> list[dict]:
+    x = digits.reshape(len(digits), -1).astype(np.float32) / 255
+    points = []
+    for precision in codefile.PRECISIONS:
+        container = model.compress(digits, precision)
+        _, decoded, _ = model.decompress(container, as_float=True)
+        quality = _quality(x, decoded.reshape(len(x), -1))
+        single = np.mean([len(model.compress(d[None], precision, names=["0"])) for d in digits[:100]])
+        codes = codefile.from_bytes(container).codes.tobytes()
+        common = {"model": label, "precision": precision, **quality}
+        points.append({**common, "packing": "single-image file", "bytes_per_image": float(single)})
+        points.append({**common, "packing": "batch container", "bytes_per_image": len(container) / len(digits)})
+        points.append({**common, "packing": "payload + zlib (not a format feature)",
+                       "bytes_per_image": len(zlib.compress(codes, 9)) / len(digits)})
+        points.append({**common, "packing": "payload + lzma (not a format feature)",
+                       "bytes_per_image": len(lzma.compress(codes, preset=9)) / len(digits)})
+    return points
+
+
+def ae_variant(latent: int, data: Path, cache: Path) -> Path:
+    """Train and export an AE with another latent size by the same commands a user runs; cached."""
+    models = cache / f"ae-latent{latent}"
+    if (models / "ae_encoder.onnx").exists():
+        return models
+    run = cache / f"run-ae-latent{latent}"
+    command = aeonnx_command()
+    subprocess.run([*command, "train", "ae", "--latent-size", str(latent), "--data", str(data), "--seed", "0",
+                    "--out", str(run), "--force"], check=True, capture_output=True)
+    subprocess.run([*command, "export", "ae", "--run", str(run), "--out", str(models), "--force"],
+                   check=True, capture_output=True)
+    return models
+
+
+def run_rate_distortion(data: Path, cache: Path, quick: bool) -> dict:
+    with np.load(data) as archive:
+        digits = archive["x_test"]
+    points = []
+    points += aeonnx_points(load("ae", device="cpu"), digits, "aeonnx ae (latent 32, shipped)")
+    points += aeonnx_points(load("vae", device="cpu"), digits, "aeonnx vae (latent 2, shipped)")
+    for latent in () if quick else AE_VARIANT_LATENTS:
+        model = load("ae", ae_variant(latent, data, cache), device="cpu")
+        points += aeonnx_points(model, digits, f"aeonnx ae (latent {latent})")
+    codecs = [{"model": "PNG (lossless)", "setting": "optimize", **pillow_codec(digits, "PNG", optimize=True)}]
+    codecs += [{"model": "JPEG", "setting": f"q{q}", **pillow_codec(digits, "JPEG", quality=q)} for q in JPEG_QUALITIES]
+    codecs += [{"model": "WebP", "setting": f"q{q}", **pillow_codec(digits, "WEBP", quality=q)} for q in WEBP_QUALITIES]
+    return {"images": len(digits), "aeonnx": points, "codecs": codecs}
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 6))
+    for name in ("JPEG", "WebP"):
+        rows = [p for p in report["codecs"] if p["model"] == name]
+        axis.plot([p["bytes_per_image"] for p in rows], [p["psnr"] for p in rows], "o-", label=name)
+        for p in rows[:1] + rows[-1:]:
+            axis.annotate(p["setting"], (p["bytes_per_image"], p["psnr"]), fontsize=7, xytext=(3, -9),
+                          textcoords="offset points")
+    png = report["codecs"][0]
+    axis.axvline(png["bytes_per_image"], color="grey", linestyle=":", label=f"PNG, lossless ({png['bytes_per_image']:.0f} B)")
+    for packing, marker in (("single-image file", "s"), ("batch container", "D")):
+        for label in sorted({p["model"] for p in report["aeonnx"]}):
+            rows = [p for p in report["aeonnx"] if p["model"] == label and p["packing"] == packing
+                    and p["precision"] == "uint8"]
+            axis.plot([p["bytes_per_image"] for p in rows], [p["psnr"] for p in rows], marker, markersize=7,
+                      label=f"{label}, uint8, {packing}")
+    curve = sorted((p for p in report["aeonnx"] if p["model"].startswith("aeonnx ae") and p["precision"] == "uint8"
+                    and p["packing"] == "batch container"), key=lambda p: p["bytes_per_image"])
+    axis.plot([p["bytes_per_image"] for p in curve], [p["psnr"] for p in curve], "k--", linewidth=1,
+              label="aeonnx ae, latent 8/16/32/64, uint8, batch")
+    axis.set_xscale("log")
+    axis.set_xlabel("bytes per image (log scale)")
+    axis.set_ylabel("PSNR (dB), mean over the 1,000 shared test digits")
+    axis.set_title("Rate–distortion on MNIST test digits (28×28)")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def print_rate_distortion(report: dict) -> None:
+    print(f"\n## Rate–distortion ({report['images']:,} shared test digits)")
+    rows = [[p["model"], p["precision"], p["packing"], f"{p['bytes_per_image']:.1f}", f"{p['psnr']:.2f}",
+             f"{p['bce']:.4f}"] for p in report["aeonnx"]]
+    rows += [[p["model"], p["setting"], "single-image file", f"{p['bytes_per_image']:.1f}",
+              "lossless" if p["model"].startswith("PNG") else f"{p['psnr']:.2f}", f"{p['bce']:.4f}"]
+             for p in report["codecs"]]
+    print(table(rows, ["codec", "setting", "packing", "bytes/image", "PSNR dB", "BCE"]))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run bench/run.py")

@@ -1,0 +1,100 @@
+"""One command for every figure in the README's benchmark section.
+
+    python -m bench.run [--quick] [--data PATH] [--only speed|rd|int8]
+
+Prints the tables and writes bench/results/results.json and
+bench/results/rate_distortion.png. Needs the [train] extra (for the Keras
+comparisons and the AE variants). Timings are medians over repeated,
+interleaved runs, with min-max; ratios are taken within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from .common import DEFAULT_DATA, RESULTS, machine, table  # noqa: E402
+
+
+def int8_report(data: Path) -> dict:
+    """Size, speed and quality of the shipped int8 copies against float32."""
+    import numpy as np
+
+    from aeonnx.runtime import load, metrics, spec
+    from aeonnx.runtime.model import shipped_models_dir
+
+    from .common import per_call, summary
+
+    with np.load(data) as archive:
+        digits = archive["x_test"]
+    x = digits.reshape(len(digits), -1).astype(np.float32) / 255
+    many = np.resize(digits, (10_000, 28, 28))
+    report = {}
+    for name in spec.MODEL_NAMES:
+        for variant in spec.VARIANTS:
+            model = load(name, device="cpu", variant=variant)
+            model_spec = spec.get_model(name)
+            size = sum(shipped_models_dir().joinpath(model_spec.onnx_file(p.name, variant)).read_bytes().__len__()
+                       for p in model_spec.parts)
+            z = model.encode(many)
+            report[f"{name} {variant}"] = {
+                "bytes": size,
+                "psnr": metrics.psnr(x, model.decode(model.encode(digits), as_float=True)),
+                "encode_batch1_seconds": summary(per_call(lambda: model.encode(digits[:1]), 1000)),
+                "encode_images_per_s": summary([10_000 / t for t in per_call(lambda: model.encode(many), 5)]),
+                "decode_images_per_s": summary([10_000 / t for t in per_call(lambda: model.decode(z), 5)]),
+            }
+    return report
+
+
+def print_int8(report: dict) -> None:
+    from .common import ms
+
+    print("\n## int8 against float32 (shipped models, both parts)")
+    rows = [[k, f"{v['bytes']:,}", f"{v['psnr']:.3f}", ms(v["encode_batch1_seconds"]["median"]),
+             f"{v['encode_images_per_s']['median']:,.0f}", f"{v['decode_images_per_s']['median']:,.0f}"]
+            for k, v in report.items()]
+    print(table(rows, ["model", "bytes", "PSNR dB", "encode batch 1", "encode images/s", "decode images/s"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="Keras-layout mnist.npz")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, no AE variants: a smoke run")
+    parser.add_argument("--only", choices=("speed", "rd", "int8"), help="run one section")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and the plot")
+    args = parser.parse_args(argv)
+    if not args.data.is_file():
+        print(f"bench: {args.data}: no such file; pass --data PATH to a Keras-layout mnist.npz", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": args.quick,
+              "command": "python -m bench.run" + (" --quick" if args.quick else "")}
+    if args.only in (None, "speed"):
+        from .speed import print_speed, run_speed
+
+        report["speed"] = run_speed(args.data, args.quick)
+        print_speed(report["speed"])
+    if args.only in (None, "int8"):
+        report["int8"] = int8_report(args.data)
+        print_int8(report["int8"])
+    if args.only in (None, "rd"):
+        from .rate_distortion import plot, print_rate_distortion, run_rate_distortion
+
+        report["rate_distortion"] = run_rate_distortion(args.data, args.out / "cache", args.quick)
+        print_rate_distortion(report["rate_distortion"])
+        plot(report["rate_distortion"], args.out / "rate_distortion.png")
+    name = "results.json" if args.only is None else f"results-{args.only}.json"
+    (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.out / name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

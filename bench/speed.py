@@ -1,0 +1,274 @@
+"""Speed and memory: cold start, in-process latency and throughput, threads, bulk compression, training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from aeonnx.runtime import load, spec
+from aeonnx.runtime.model import shipped_models_dir
+
+from .common import REPO, aeonnx_command, interleaved, per_call, span, summary, table, timed_process
+
+KERAS_RECORD = REPO / "artifacts" / "training"
+PARTS = [(m, p.name) for m in spec.MODEL_NAMES for p in spec.get_model(m).parts]
+
+KERAS_ONE_IMAGE = """
+import sys, numpy as np, keras
+from PIL import Image
+model = keras.models.load_model(sys.argv[1], compile=False)
+x = np.asarray(Image.open(sys.argv[2]).convert("L"), np.float32).reshape(1, 784) / 255
+model.predict(x, verbose=0)
+"""
+
+
+def cold_start(rounds: int, workdir: Path) -> dict:
+    """`aeonnx compress one.png` against the import floor and an equivalent Keras script."""
+    image = REPO / "examples" / "digit-2.png"
+    contenders = {
+        "floor: import numpy, onnxruntime, PIL.Image": [sys.executable, "-c", "import numpy, onnxruntime, PIL.Image"],
+        "aeonnx compress one.png": [*aeonnx_command(), "compress", str(image), "-o", str(workdir / "one.aez"), "--force"],
+        "keras: load encoder, predict one image": [sys.executable, "-c", KERAS_ONE_IMAGE,
+                                                    str(KERAS_RECORD / "ae" / "encoder.keras"), str(image)],
+    }
+    env_note = "TF_CPP_MIN_LOG_LEVEL=3"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    results = interleaved({k: (lambda c=c: timed_process(c)[0]) for k, c in contenders.items()}, rounds)
+    floor = results["floor: import numpy, onnxruntime, PIL.Image"]["median"]
+    for stats in results.values():
+        stats["vs_floor"] = stats["median"] / floor
+    return {"rounds": rounds, "note": env_note, "results": results}
+
+
+def numpy_part(model_name: str, part_name: str):
+    """The same part in plain numpy with the Keras checkpoint's weights: the floor."""
+    layers = [layer for layer in _keras_part(model_name, part_name).layers if layer.weights]
+    params = [(np.asarray(layer.kernel), np.asarray(layer.bias), layer.activation.__name__) for layer in layers]
+
+    def act(name, v):
+        return np.maximum(v, 0) if name == "relu" else 1 / (1 + np.exp(-v)) if name == "sigmoid" else v
+
+    if model_name == "vae" and part_name == "encoder":
+        (k0, b0, a0), (k1, b1, _), (k2, b2, _) = params
+        return lambda x: (lambda h: (h @ k1 + b1, h @ k2 + b2))(act(a0, x @ k0 + b0))
+
+    def forward(x):
+        for kernel, bias, activation in params:
+            x = act(activation, x @ kernel + bias)
+        return x
+
+    return forward
+
+
+_KERAS_CACHE: dict = {}
+
+
+def _keras_part(model_name: str, part_name: str):
+    key = (model_name, part_name)
+    if key not in _KERAS_CACHE:
+        import keras
+
+        import aeonnx.train.models  # noqa: F401  registers the VAE class
+
+        path = KERAS_RECORD / model_name / spec.get_model(model_name).keras_file(part_name)
+        _KERAS_CACHE[key] = keras.models.load_model(path, compile=False)
+    return _KERAS_CACHE[key]
+
+
+def in_process(x_test: np.ndarray, calls: int, keras_calls: int, big: int) -> dict:
+    """Batch-1 latency and `big`-batch throughput of each part: API, raw onnxruntime, numpy, Keras."""
+    import onnxruntime
+
+    results = {}
+    for model_name, part_name in PARTS:
+        model = load(model_name, device="cpu")
+        model_spec = spec.get_model(model_name)
+        part = model_spec.part(part_name)
+        x = x_test.reshape(-1, 784).astype(np.float32) / 255
+        z = model.encode(x_test)
+        inputs = x if part_name == "encoder" else z
+        raw = onnxruntime.InferenceSession(shipped_models_dir().joinpath(model_spec.onnx_file(part_name)).read_bytes(),
+                                           providers=["CPUExecutionProvider"])
+        api = model.encode if part_name == "encoder" else (lambda v: model.decode(v, as_float=True))
+        numpy_forward = numpy_part(model_name, part_name)
+        keras_model = _keras_part(model_name, part_name)
+        one, many = inputs[:1], np.resize(inputs, (big, inputs.shape[1]))
+        contenders = {
+            "aeonnx API": (lambda v: api(v), calls),
+            "onnxruntime": (lambda v: raw.run(None, {part.inputs[0]: v}), calls),
+            "numpy": (numpy_forward, calls),
+            "keras model(x)": (lambda v: keras_model(v, training=False), keras_calls),
+            "keras predict": (lambda v: keras_model.predict(v, verbose=0, batch_size=len(v)), keras_calls),
+        }
+        part_results = {}
+        for name, (function, count) in contenders.items():
+            latency = summary(per_call(lambda f=function: f(one), count))
+            throughput = [big / t for t in per_call(lambda f=function: f(many), 5)]
+            part_results[name] = {"batch1_seconds": latency, "throughput_images_per_s": summary(throughput)}
+        onnx_median = part_results["onnxruntime"]["batch1_seconds"]["median"]
+        for stats in part_results.values():
+            stats["batch1_vs_onnxruntime"] = stats["batch1_seconds"]["median"] / onnx_median
+        results[f"{model_name} {part_name}"] = part_results
+    return results
+
+
+def threads(x_test: np.ndarray, big: int) -> dict:
+    """Throughput of each part with onnxruntime intra-op threads 1 and all cores."""
+    results = {}
+    cores = os.cpu_count() or 1
+    for count in sorted({1, cores}):
+        for model_name in spec.MODEL_NAMES:
+            model = load(model_name, device="cpu", threads=count)
+            many = np.resize(x_test, (big, 28, 28))
+            z = model.encode(many)
+            encode = summary([big / t for t in per_call(lambda: model.encode(many), 5)])
+            decode = summary([big / t for t in per_call(lambda: model.decode(z), 5)])
+            results[f"{model_name} threads={count}"] = {"encode_images_per_s": encode, "decode_images_per_s": decode}
+    return results
+
+
+def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
+    """Compress `count` digits from an .npz and from a folder of PNGs: images/s, peak RSS, decoding's share."""
+    from PIL import Image
+
+    from aeonnx.runtime import jobs
+
+    digits = np.resize(x_test, (count, 28, 28))
+    npz = workdir / "digits.npz"
+    np.savez(npz, x=digits)
+    folder = workdir / "pngs"
+    folder.mkdir(exist_ok=True)
+    for index, digit in enumerate(digits):
+        Image.fromarray(digit).save(folder / f"{index:05d}.png")
+    command = aeonnx_command()
+
+    def cli(source):
+        return lambda: timed_process([*command, "compress", str(source), "-o", str(workdir / "out.aez"), "--force"])
+
+    model = load("ae", device="cpu")
+
+    def in_process_npz():
+        started = time.perf_counter()
+        jobs.compress([npz], model, workdir / "api.aez", force=True)
+        return time.perf_counter() - started
+
+    def decode_only():
+        started = time.perf_counter()
+        for path in sorted(folder.iterdir()):
+            with Image.open(path) as image:
+                np.asarray(image.convert("L"))
+        return time.perf_counter() - started
+
+    def preprocess_only():
+        from aeonnx.runtime.images import read_image
+
+        started = time.perf_counter()
+        for path in sorted(folder.iterdir()):
+            read_image(path)
+        return time.perf_counter() - started
+
+    samples = {"npz (CLI)": [], "png folder (CLI)": [], "npz (in-process)": [], "png decode only": [],
+               "png read + preprocess only": []}
+    peaks = {"npz (CLI)": 0, "png folder (CLI)": 0}
+    for _ in range(rounds):
+        for name, source in (("npz (CLI)", npz), ("png folder (CLI)", folder)):
+            seconds, peak = cli(source)()
+            samples[name].append(seconds)
+            peaks[name] = max(peaks[name], peak)
+        samples["npz (in-process)"].append(in_process_npz())
+        samples["png decode only"].append(decode_only())
+        samples["png read + preprocess only"].append(preprocess_only())
+    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]} for name, v in samples.items()}
+    for name, peak in peaks.items():
+        results[name]["peak_rss_mib"] = peak
+    png_total = results["png folder (CLI)"]["seconds"]["median"]
+    results["png decoding share"] = results["png decode only"]["seconds"]["median"] / png_total
+    results["png read+preprocess share"] = results["png read + preprocess only"]["seconds"]["median"] / png_total
+    results["count"] = count
+    return results
+
+
+PLAIN_KERAS_FIT = """
+import json, sys, time, numpy as np, keras, tensorflow as tf
+keras.utils.set_random_seed(0)
+tf.config.experimental.enable_op_determinism()
+with np.load(sys.argv[1]) as d:
+    x, xt = (d[k].reshape(len(d[k]), 784).astype(np.float32) / 255 for k in ("x_train", "x_test"))
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, activation="relu"),
+                          keras.layers.Dense(784, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["mse"])
+started = time.perf_counter()
+model.fit(x, x, epochs=int(sys.argv[2]), batch_size=128, shuffle=True, validation_data=(xt, xt), verbose=0)
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def training(data: Path, epochs: int, rounds: int, workdir: Path) -> dict:
+    """Seconds per epoch of `aeonnx train ae` against a plain Keras fit of the same model and data."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def ours():
+        out = workdir / "run"
+        subprocess.run([*aeonnx_command(), "train", "ae", "--data", str(data), "--epochs", str(epochs),
+                        "--out", str(out), "--force"], check=True, capture_output=True, env=env)
+        return json.loads((out / spec.RUN_CONFIG_FILE).read_text())["train_seconds"] / epochs
+
+    def plain():
+        done = subprocess.run([sys.executable, "-c", PLAIN_KERAS_FIT, str(data), str(epochs)],
+                              check=True, capture_output=True, text=True, env=env)
+        return json.loads(done.stdout.strip().splitlines()[-1])["seconds"] / epochs
+
+    results = interleaved({"aeonnx train ae": ours, "plain keras fit": plain}, rounds)
+    results["ratio"] = results["aeonnx train ae"]["median"] / results["plain keras fit"]["median"]
+    results["epochs"] = epochs
+    return results
+
+
+def print_speed(report: dict) -> None:
+    cold = report["cold_start"]["results"]
+    print("\n## Cold start (wall time of one process, median (min–max) of", report["cold_start"]["rounds"], "rounds)")
+    print(table([[k, span(v), f"{v['vs_floor']:.2f}×"] for k, v in cold.items()], ["command", "wall time", "vs floor"]))
+    print("\n## In-process, batch 1 latency and 10k-batch throughput")
+    rows = []
+    for part, contenders in report["in_process"].items():
+        for name, stats in contenders.items():
+            rows.append([part, name, span(stats["batch1_seconds"]), f"{stats['batch1_vs_onnxruntime']:.2f}×",
+                         f"{stats['throughput_images_per_s']['median']:,.0f}"])
+    print(table(rows, ["part", "implementation", "batch 1", "vs onnxruntime", "images/s (10k batch)"]))
+    print("\n## onnxruntime intra-op threads (images/s, 10k batch)")
+    print(table([[k, f"{v['encode_images_per_s']['median']:,.0f}", f"{v['decode_images_per_s']['median']:,.0f}"]
+                 for k, v in report["threads"].items()], ["model", "encode", "decode"]))
+    bulk_report = report["bulk"]
+    print(f"\n## Bulk: compress {bulk_report['count']:,} digits")
+    rows = [[k, span(v["seconds"], lambda s: f"{s:.3g} s"), f"{v['images_per_s']:,.0f}", v.get("peak_rss_mib", "")]
+            for k, v in bulk_report.items() if isinstance(v, dict)]
+    print(table(rows, ["source", "seconds", "images/s", "peak RSS MiB"]))
+    print(f"PNG decoding is {bulk_report['png decoding share']:.0%} of the PNG-folder run; reading + "
+          f"preprocessing {bulk_report['png read+preprocess share']:.0%}.")
+    train = report["training"]
+    print(f"\n## Training, seconds per epoch ({train['epochs']} epochs)")
+    print(table([[k, span(train[k], lambda s: f"{s:.3g} s")] for k in ("aeonnx train ae", "plain keras fit")],
+                ["run", "s/epoch"]))
+    print(f"ratio aeonnx / plain Keras: {train['ratio']:.2f}×")
+
+
+def run_speed(data: Path, quick: bool) -> dict:
+    with np.load(data) as archive:
+        x_test = archive["x_test"]
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        return {
+            "cold_start": cold_start(rounds=3 if quick else 9, workdir=workdir),
+            "in_process": in_process(x_test, calls=200 if quick else 2000, keras_calls=20 if quick else 100,
+                                     big=10_000),
+            "threads": threads(x_test, big=10_000),
+            "bulk": bulk(x_test, count=2_000 if quick else 10_000, rounds=1 if quick else 3, workdir=workdir),
+            "training": training(data, epochs=2 if quick else 5, rounds=1 if quick else 3, workdir=workdir),
+        }
