@@ -195,6 +195,30 @@ def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
     return results
 
 
+def large_batches(x_test: np.ndarray, count: int, workdir: Path) -> dict:
+    """`aeonnx compress` and `decompress` on `count` digits (npz and PNG folder): peak RSS stays flat."""
+    from PIL import Image
+
+    digits = np.resize(x_test, (count, 28, 28))
+    npz = workdir / "large.npz"
+    np.savez(npz, x=digits)
+    folder = workdir / "large-pngs"
+    folder.mkdir(exist_ok=True)
+    for index, digit in enumerate(digits):
+        Image.fromarray(digit).save(folder / f"{index:06d}.png")
+    del digits
+    command = aeonnx_command()
+    results = {"count": count}
+    for name, args in {
+        "compress npz": ["compress", npz, "-o", workdir / "large.aez", "--force"],
+        "compress png folder": ["compress", folder, "-o", workdir / "large-png.aez", "--force"],
+        "decompress to PNG files": ["decompress", workdir / "large.aez", "-o", workdir / "large-out", "--force"],
+    }.items():
+        seconds, peak = timed_process([*command, *map(str, args)])
+        results[name] = {"seconds": seconds, "images_per_s": count / seconds, "peak_rss_mib": peak}
+    return results
+
+
 PLAIN_KERAS_FIT = """
 import json, sys, time, numpy as np, keras, tensorflow as tf
 keras.utils.set_random_seed(0)
@@ -252,6 +276,10 @@ def print_speed(report: dict) -> None:
     print(table(rows, ["source", "seconds", "images/s", "peak RSS MiB"]))
     print(f"PNG decoding is {bulk_report['png decoding share']:.0%} of the PNG-folder run; reading + "
           f"preprocessing {bulk_report['png read+preprocess share']:.0%}.")
+    large = report["large_batches"]
+    print(f"\n## Large batches: {large['count']:,} digits, one run each")
+    print(table([[k, f"{v['seconds']:.1f} s", f"{v['images_per_s']:,.0f}", v["peak_rss_mib"]]
+                 for k, v in large.items() if isinstance(v, dict)], ["command", "seconds", "images/s", "peak RSS MiB"]))
     train = report["training"]
     print(f"\n## Training, seconds per epoch ({train['epochs']} epochs)")
     print(table([[k, span(train[k], lambda s: f"{s:.3g} s")] for k in ("aeonnx train ae", "plain keras fit")],
@@ -270,5 +298,6 @@ def run_speed(data: Path, quick: bool) -> dict:
                                      big=10_000),
             "threads": threads(x_test, big=10_000),
             "bulk": bulk(x_test, count=2_000 if quick else 10_000, rounds=1 if quick else 3, workdir=workdir),
+            "large_batches": large_batches(x_test, count=10_000 if quick else 100_000, workdir=workdir),
             "training": training(data, epochs=2 if quick else 5, rounds=1 if quick else 3, workdir=workdir),
         }
