@@ -134,19 +134,27 @@ def threads(x_test: np.ndarray, big: int) -> dict:
     return results
 
 
+def digit_files(x_test: np.ndarray, count: int, workdir: Path, name: str) -> tuple[Path, Path]:
+    """`count` real digits (repeated) as NAME.npz and as a folder NAME-pngs/ of PNG files."""
+    from PIL import Image
+
+    digits = np.resize(x_test, (count, 28, 28))
+    npz = workdir / f"{name}.npz"
+    np.savez(npz, x=digits)
+    folder = workdir / f"{name}-pngs"
+    folder.mkdir(exist_ok=True)
+    for index, digit in enumerate(digits):
+        Image.fromarray(digit).save(folder / f"{index:06d}.png")
+    return npz, folder
+
+
 def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
     """Compress `count` digits from an .npz and from a folder of PNGs: images/s, peak RSS, decoding's share."""
     from PIL import Image
 
     from aeonnx.runtime import jobs
 
-    digits = np.resize(x_test, (count, 28, 28))
-    npz = workdir / "digits.npz"
-    np.savez(npz, x=digits)
-    folder = workdir / "pngs"
-    folder.mkdir(exist_ok=True)
-    for index, digit in enumerate(digits):
-        Image.fromarray(digit).save(folder / f"{index:05d}.png")
+    npz, folder = digit_files(x_test, count, workdir, "bulk")
     command = aeonnx_command()
 
     def cli(source):
@@ -197,16 +205,7 @@ def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
 
 def large_batches(x_test: np.ndarray, count: int, workdir: Path) -> dict:
     """`aeonnx compress` and `decompress` on `count` digits (npz and PNG folder): peak RSS stays flat."""
-    from PIL import Image
-
-    digits = np.resize(x_test, (count, 28, 28))
-    npz = workdir / "large.npz"
-    np.savez(npz, x=digits)
-    folder = workdir / "large-pngs"
-    folder.mkdir(exist_ok=True)
-    for index, digit in enumerate(digits):
-        Image.fromarray(digit).save(folder / f"{index:06d}.png")
-    del digits
+    npz, folder = digit_files(x_test, count, workdir, "large")
     command = aeonnx_command()
     results = {"count": count}
     for name, args in {

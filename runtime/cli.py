@@ -171,6 +171,10 @@ InvertOption = Annotated[
 CenterOption = Annotated[
     bool, typer.Option("--center", help="MNIST normalisation: bounding box into 20x20, centred by centre of mass.")
 ]
+InputsArgument = Annotated[
+    list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")
+]
+EncoderOption = Annotated[ModelName, typer.Option("--model", help="Which model encodes.")]
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
 
@@ -196,9 +200,9 @@ def _finish_batch(failures: list, done_message: str) -> None:
 @app.command()
 @friendly_errors
 def compress(
-    inputs: Annotated[list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")],
+    inputs: InputsArgument,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The .aez file to write.")] = None,
-    model: Annotated[ModelName, typer.Option(help="Which model encodes.")] = ModelName.ae,
+    model: EncoderOption = ModelName.ae,
     precision: Annotated[Precision, typer.Option(help="How each latent value is stored.")] = Precision.uint8,
     invert: InvertOption = None,
     center: CenterOption = False,
@@ -211,12 +215,15 @@ def compress(
     """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
     from . import jobs
 
+    from .inputs import plan
+
     loaded = _load(model.value, models, device, verbose, int8)
-    total = jobs.count_inputs(inputs) if len(inputs) > 1 or inputs[0].is_dir() or inputs[0].suffix == ".npz" else 1
+    todo = plan(inputs)  # walked once: for the progress bar's length and for the work
+    total = jobs.count_inputs(todo)
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
         result = jobs.compress(inputs, loaded, output, precision.value, invert, center, force,
-                               on_failure=_report_failure, progress=bar.update)
+                               on_failure=_report_failure, progress=bar.update, todo=todo)
     _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes")
 
 
@@ -283,8 +290,8 @@ def manifold(
 @app.command()
 @friendly_errors
 def encode(
-    inputs: Annotated[list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")],
-    model: Annotated[ModelName, typer.Option(help="Which model encodes.")] = ModelName.ae,
+    inputs: InputsArgument,
+    model: EncoderOption = ModelName.ae,
     invert: InvertOption = None,
     center: CenterOption = False,
     models: ModelsOption = None,

@@ -50,7 +50,7 @@ class Plan:
 
 def is_array_file(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith(".npz") or "idx" in name and ("ubyte" in name or name.endswith((".idx", ".gz")))
+    return name.endswith(".npz") or ("idx" in name and ("ubyte" in name or name.endswith((".idx", ".gz"))))
 
 
 def plan(inputs: list[Path]) -> Plan:

@@ -48,9 +48,11 @@ def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
 
 def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, precision: str = "uint8",
              invert: bool | None = None, center: bool = False, force: bool = False,
-             on_failure: Report = lambda f: None, progress: Callable[[int], None] = lambda n: None) -> BatchResult:
-    """Encode every input into one .aez file; inputs that fail are reported and skipped."""
-    todo = inputs.plan(paths)
+             on_failure: Report = lambda f: None, progress: Callable[[int], None] = lambda n: None,
+             todo: inputs.Plan | None = None) -> BatchResult:
+    """Encode every input into one .aez file; inputs that fail are reported and skipped.
+    `todo` is `inputs.plan(paths)` when the caller has already made it."""
+    todo = todo or inputs.plan(paths)
     output = output or default_code_path(paths, todo)
     refuse_overwrite(output, force)
     result = BatchResult(output=None, done=0)
@@ -74,11 +76,10 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
     return result
 
 
-def count_inputs(paths: list[Path]) -> int:
-    """How many digits the inputs hold, cheaply (array files by their headers), for a progress bar."""
+def count_inputs(todo: inputs.Plan) -> int:
+    """How many digits the planned inputs hold, cheaply (array files by their headers), for a progress bar."""
     from .arrays import image_count
 
-    todo = inputs.plan(paths)
     total = len(todo.image_files)
     for path in todo.array_files:
         try:
