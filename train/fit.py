@@ -88,7 +88,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
     targets = (x_train, x_train) if config.model == "ae" else (x_train,)
     validation = (x_test, x_test) if config.model == "ae" else (x_test,)
     checkpoint = checkpoint_path(out)
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    callbacks, last_epoch = _callbacks()
     started = time.perf_counter()
     try:
         history = full.fit(
@@ -98,14 +98,14 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
             shuffle=True,
             validation_data=validation,
             verbose=verbose,
-            callbacks=_callbacks(checkpoint),
+            callbacks=callbacks,
         )
     except KeyboardInterrupt:
-        kept = f"the model after the last completed epoch is in {checkpoint}" if checkpoint.exists() \
-            else "no epoch had completed"
+        kept = (f"the model after epoch {last_epoch.epoch} is in {checkpoint}" if last_epoch.save(checkpoint)
+                else "no epoch had completed")
         raise Interrupted(f"training interrupted; {kept}") from None
     train_seconds = time.perf_counter() - started
-    _require_finite(history.history, checkpoint)
+    _require_finite(history.history, last_epoch, checkpoint)
 
     record = {
         "model": config.model,
@@ -134,39 +134,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         from . import plots
 
         plots.save_run_pictures(staging, config.model, full, encoder, decoder, dataset, record["history"])
-    checkpoint.unlink(missing_ok=True)  # the run directory now holds the finished model
     return out
-
-
-def checkpoint_path(out: Path) -> Path:
-    """Where the model is kept after each completed epoch, beside the run directory, until the run is done."""
-    return out.with_name(out.name + ".checkpoint.keras")
-
-
-def _callbacks(checkpoint: Path) -> list:
-    import keras
-
-    class KeepLastEpoch(keras.callbacks.Callback):
-        """Save the model after each epoch, atomically, so Ctrl-C never leaves half a checkpoint."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            if not np.isfinite((logs or {}).get("loss", 0.0)):
-                return  # a diverged model is no checkpoint: keep the last good one
-            partial = checkpoint.with_name(f".{checkpoint.name}.partial.keras")
-            self.model.save(partial)
-            os.replace(partial, checkpoint)
-
-    return [keras.callbacks.TerminateOnNaN(), KeepLastEpoch()]
-
-
-def _require_finite(history: dict[str, list[float]], checkpoint: Path) -> None:
-    for epoch, loss in enumerate(history.get("loss", []), start=1):
-        if not np.isfinite(loss):
-            kept = f"the last finite epoch is in {checkpoint}" if checkpoint.exists() else "nothing was written"
-            raise AeonnxError(
-                f"training stopped: the loss became {loss} in epoch {epoch} (diverged); "
-                f"try a lower --learning-rate; {kept}"
-            )
 
 
 def _seed_everything(seed: int) -> None:
@@ -185,6 +153,52 @@ def _compile(full, config: TrainConfig) -> None:
         full.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["mse"])
     else:
         full.compile(optimizer=optimizer)
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Where an interrupted or diverged run leaves its last good epoch: beside the run directory."""
+    return out.with_name(out.name + ".checkpoint.keras")
+
+
+def _callbacks():
+    import keras
+
+    class LastGoodEpoch(keras.callbacks.Callback):
+        """The weights after the last epoch with a finite loss, kept in memory (a copy of a few MB) and
+        written only when needed: saving a file every epoch cost ~15% of the AE's training time."""
+
+        def __init__(self):
+            super().__init__()
+            self.weights, self.epoch = None, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            if np.isfinite((logs or {}).get("loss", 0.0)):
+                self.weights, self.epoch = self.model.get_weights(), epoch + 1
+
+        def save(self, path: Path) -> bool:
+            """Write that epoch's model to `path` atomically; False when no epoch completed."""
+            if self.weights is None:
+                return False
+            self.model.set_weights(self.weights)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.partial.keras")
+            self.model.save(partial)
+            os.replace(partial, path)
+            return True
+
+    last_epoch = LastGoodEpoch()
+    return [keras.callbacks.TerminateOnNaN(), last_epoch], last_epoch
+
+
+def _require_finite(history: dict[str, list[float]], last_epoch, checkpoint: Path) -> None:
+    for epoch, loss in enumerate(history.get("loss", []), start=1):
+        if not np.isfinite(loss):
+            kept = (f"the model after epoch {last_epoch.epoch} is in {checkpoint}" if last_epoch.save(checkpoint)
+                    else "nothing was written")
+            raise AeonnxError(
+                f"training stopped: the loss became {loss} in epoch {epoch} (diverged); "
+                f"try a lower --learning-rate; {kept}"
+            )
 
 
 def evaluate(full, encoder, config: TrainConfig, x_test: np.ndarray) -> dict[str, float]:
