@@ -119,6 +119,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         },
         "versions": library_versions(),
         "train_seconds": round(train_seconds, 2),
+        "epoch_seconds": [round(t, 4) for t in last_epoch.seconds],  # the first includes graph tracing
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "metrics": evaluate(full, encoder, config, x_test),
         "latent_stats": latent_stats(encoder, config.model, x_train),
@@ -169,9 +170,13 @@ def _callbacks():
 
         def __init__(self):
             super().__init__()
-            self.weights, self.epoch = None, 0
+            self.weights, self.epoch, self.seconds = None, 0, []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.started)
             if np.isfinite((logs or {}).get("loss", 0.0)):
                 self.weights, self.epoch = self.model.get_weights(), epoch + 1
 
