@@ -103,6 +103,9 @@ def table(rows: list[list], headers: list[str]) -> str:
 
 
 def ms(seconds: float) -> str:
+    """A duration in the unit that reads best: s, ms or µs."""
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
     return f"{seconds * 1000:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
 
 

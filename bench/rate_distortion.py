@@ -106,12 +106,14 @@ def plot(report: dict, path: Path) -> None:
                           textcoords="offset points")
     png = report["codecs"][0]
     axis.axvline(png["bytes_per_image"], color="grey", linestyle=":", label=f"PNG, lossless ({png['bytes_per_image']:.0f} B)")
-    for packing, marker in (("single-image file", "s"), ("batch container", "D")):
-        for label in sorted({p["model"] for p in report["aeonnx"]}):
+    labels = sorted({p["model"] for p in report["aeonnx"]}, key=lambda m: (m.startswith("aeonnx vae"), len(m), m))
+    colours = dict(zip(labels, plt.get_cmap("tab10").colors[2:]))
+    for label in labels:
+        for packing, marker in (("single-image file", "s"), ("batch container", "D")):
             rows = [p for p in report["aeonnx"] if p["model"] == label and p["packing"] == packing
                     and p["precision"] == "uint8"]
             axis.plot([p["bytes_per_image"] for p in rows], [p["psnr"] for p in rows], marker, markersize=7,
-                      label=f"{label}, uint8, {packing}")
+                      color=colours[label], label=f"{label.removeprefix('aeonnx ')}, uint8, {packing}")
     curve = sorted((p for p in report["aeonnx"] if p["model"].startswith("aeonnx ae") and p["precision"] == "uint8"
                     and p["packing"] == "batch container"), key=lambda p: p["bytes_per_image"])
     axis.plot([p["bytes_per_image"] for p in curve], [p["psnr"] for p in curve], "k--", linewidth=1,
@@ -121,7 +123,7 @@ def plot(report: dict, path: Path) -> None:
     axis.set_ylabel("PSNR (dB), mean over the 1,000 shared test digits")
     axis.set_title("Rate–distortion on MNIST test digits (28×28)")
     axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=7, loc="lower right")
+    axis.legend(fontsize=7, loc="upper left", ncol=1, framealpha=0.9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
