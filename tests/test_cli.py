@@ -83,3 +83,20 @@ def test_train_without_the_extra_names_it():
     assert exit_code == "1"
     assert message.startswith("aeonnx: error: `aeonnx train` needs the training extra")
     assert "pip install 'aeonnx[train]'" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--latent-size", "0"], "--latent-size must be at least 1"),
+        (["--learning-rate", "0"], "--learning-rate must be positive"),
+        (["--hidden-size", "64"], "the ae has no hidden layer"),
+    ],
+)
+def test_train_rejects_bad_settings_before_any_work(args, fragment, tmp_path):
+    pytest.importorskip("keras")
+    result = runner.invoke(app, ["train", "ae", "--out", str(tmp_path / "r"), *args])
+    assert fragment in one_line_error(result)
+    assert not (tmp_path / "r").exists()

@@ -57,16 +57,22 @@ class TrainConfig:
         model_spec = spec.get_model(self.model)
         if self.optimizer not in OPTIMIZERS:
             raise AeonnxError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if model_spec.hidden_size is None and self.hidden_size is not None:
+            raise AeonnxError(f"the {self.model} has no hidden layer; --hidden-size applies to the vae")
+
+        def given(value, default):  # 0 is a value to check, not a request for the default
+            return default if value is None else value
+
         resolved = dataclasses.replace(
             self,
-            epochs=self.epochs or DEFAULT_EPOCHS[self.model],
-            batch_size=self.batch_size or DEFAULT_BATCH_SIZE[self.model],
-            learning_rate=self.learning_rate or OPTIMIZERS[self.optimizer],
-            latent_size=self.latent_size or model_spec.latent_size,
-            hidden_size=self.hidden_size or model_spec.hidden_size,
+            epochs=given(self.epochs, DEFAULT_EPOCHS[self.model]),
+            batch_size=given(self.batch_size, DEFAULT_BATCH_SIZE[self.model]),
+            learning_rate=given(self.learning_rate, OPTIMIZERS[self.optimizer]),
+            latent_size=given(self.latent_size, model_spec.latent_size),
+            hidden_size=given(self.hidden_size, model_spec.hidden_size),
         )
-        for name in ("epochs", "batch_size", "latent_size"):
-            if getattr(resolved, name) < 1:
+        for name in ("epochs", "batch_size", "latent_size", "hidden_size"):
+            if getattr(resolved, name) is not None and getattr(resolved, name) < 1:
                 raise AeonnxError(f"--{name.replace('_', '-')} must be at least 1")
         if resolved.learning_rate <= 0:
             raise AeonnxError("--learning-rate must be positive")
