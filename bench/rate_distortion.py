@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import lzma
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, load, metrics
 
-from .common import REPO, aeonnx_command, table
+from .common import aeonnx_command, table
 
 AE_VARIANT_LATENTS = (8, 16, 64)  # besides the shipped 32
 JPEG_QUALITIES = (1, 5, 10, 20, 30, 50, 75, 90, 95)
@@ -137,7 +136,3 @@ def print_rate_distortion(report: dict) -> None:
               "lossless" if p["model"].startswith("PNG") else f"{p['psnr']:.2f}", f"{p['bce']:.4f}"]
              for p in report["codecs"]]
     print(table(rows, ["codec", "setting", "packing", "bytes/image", "PSNR dB", "BCE"]))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run bench/run.py")

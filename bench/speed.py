@@ -38,13 +38,11 @@ def cold_start(rounds: int, workdir: Path) -> dict:
         "keras: load encoder, predict one image": [sys.executable, "-c", KERAS_ONE_IMAGE,
                                                     str(KERAS_RECORD / "ae" / "encoder.keras"), str(image)],
     }
-    env_note = "TF_CPP_MIN_LOG_LEVEL=3"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     results = interleaved({k: (lambda c=c: timed_process(c)[0]) for k, c in contenders.items()}, rounds)
     floor = results["floor: import numpy, onnxruntime, PIL.Image"]["median"]
     for stats in results.values():
         stats["vs_floor"] = stats["median"] / floor
-    return {"rounds": rounds, "note": env_note, "results": results}
+    return {"rounds": rounds, "results": results}
 
 
 def numpy_part(model_name: str, part_name: str):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,8 @@ from aeonnx.runtime import spec
 from aeonnx.runtime.arrays import to_unit_float
 from aeonnx.runtime.errors import ModelError
 from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
+
+from aeonnx.train.fit import library_versions
 
 from . import convert, metadata, parity
 
@@ -58,16 +59,6 @@ def validation_inputs(run_dir: Path) -> np.ndarray:
         raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
 
 
-def export_versions() -> dict[str, str]:
-    versions = {}
-    for package in ("aeonnx", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime"):
-        try:
-            versions[package] = importlib_metadata.version(package)
-        except importlib_metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
 def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spec.DEFAULT_OPSET,
                  force: bool = False, quantize: str | None = None) -> dict:
     """Convert, gate and write both parts of one trained model (and int8 copies if asked); returns its manifest entry."""
@@ -94,7 +85,7 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
     parity.require_parity(reports)
 
     identity = metadata.model_id(model_name, keras_parts.values())
-    versions = export_versions()
+    versions = library_versions()
     payloads = {}
     for part, report in zip(model_spec.parts, reports):
         proto = protos[part.name]

@@ -19,22 +19,45 @@ _IDX_UBYTE = 0x08
 
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (raw or gzipped) as a uint8 array of its declared shape."""
+    import io
+
     data = _read_maybe_gzipped(path)
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number)")
-    if data[2] != _IDX_UBYTE:
-        raise DataError(f"{path}: IDX element type 0x{data[2]:02x} is not unsigned byte (0x08)")
-    ndim = data[3]
-    header_size = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header_size:
-        raise DataError(f"{path}: truncated IDX header")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    stream = io.BytesIO(data)
+    shape = _idx_header(stream, path)
+    header_size = stream.tell()
     expected = header_size + int(np.prod(shape, dtype=np.int64))
     if len(data) != expected:
         raise DataError(
             f"{path}: IDX header declares shape {shape} ({expected} bytes) but the file has {len(data)} bytes"
         )
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _idx_header(stream, path: Path) -> tuple[int, ...]:
+    """Read an IDX header from a binary stream: the shape it declares (unsigned-byte files only)."""
+    head = stream.read(4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number)")
+    if head[2] != _IDX_UBYTE:
+        raise DataError(f"{path}: IDX element type 0x{head[2]:02x} is not unsigned byte (0x08)")
+    dims = stream.read(4 * head[3])
+    if head[3] == 0 or len(dims) != 4 * head[3]:
+        raise DataError(f"{path}: truncated IDX header")
+    return tuple(int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4))
+
+
+def _open_idx(path: Path):
+    """(binary stream, gzipped?) for a raw or gzipped IDX file."""
+    import gzip
+
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        return (gzip.open(path, "rb") if gzipped else open(path, "rb")), gzipped
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def _read_maybe_gzipped(path: Path) -> bytes:
@@ -163,28 +186,13 @@ def _read_blocks(stream, count: int, block: int, where: str):
 def _idx_blocks(path: Path, block: int):
     import gzip
 
-    try:
-        with open(path, "rb") as raw:
-            gzipped = raw.read(2) == b"\x1f\x8b"
-        stream = gzip.open(path, "rb") if gzipped else open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+    stream, gzipped = _open_idx(path)
     with stream:
         try:
-            head = stream.read(4)
-            if len(head) < 4 or head[0] != 0 or head[1] != 0:
-                raise DataError(f"{path}: not an IDX file (bad magic number)")
-            if head[2] != _IDX_UBYTE:
-                raise DataError(f"{path}: IDX element type 0x{head[2]:02x} is not unsigned byte (0x08)")
-            dims = stream.read(4 * head[3])
-            if head[3] == 0 or len(dims) != 4 * head[3]:
-                raise DataError(f"{path}: truncated IDX header")
-            shape = tuple(int.from_bytes(dims[i : i + 4], "big") for i in range(0, len(dims), 4))
+            shape = _idx_header(stream, path)
             check_images(np.empty((0, *shape[1:]), np.uint8), str(path))
             if not gzipped:  # a raw file's length can be checked before reading any image
-                expected = 4 + len(dims) + int(np.prod(shape, dtype=np.int64))
+                expected = stream.tell() + int(np.prod(shape, dtype=np.int64))
                 if path.stat().st_size != expected:
                     raise DataError(f"{path}: IDX header declares shape {shape} ({expected} bytes) "
                                     f"but the file has {path.stat().st_size} bytes")
@@ -209,13 +217,9 @@ def _header_count(path: Path) -> int:
     import zipfile
 
     if not path.name.lower().endswith(".npz"):
-        import gzip
-
-        with open(path, "rb") as raw:
-            opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
-        with opener(path, "rb") as stream:
-            head = stream.read(8)
-        return int.from_bytes(head[4:8], "big") if len(head) == 8 else 0
+        stream, _ = _open_idx(path)
+        with stream:
+            return _idx_header(stream, path)[0]
     with zipfile.ZipFile(path) as archive:
         total = 0
         for info in archive.infolist():

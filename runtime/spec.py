@@ -13,7 +13,6 @@ CONTRACT_VERSION = "1"
 
 IMAGE_SIDE = 28
 INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE  # 784: images travel flattened, row-major
-PIXEL_SCALE = 1.0 / 255.0  # uint8 pixels -> float32 in [0, 1]
 
 # ONNX tensor names. The batch axis is dynamic and carries this name.
 BATCH_AXIS = "batch"

@@ -146,7 +146,6 @@ def test_truncated_npz_midway_keeps_nothing_of_it(tmp_path, mnist):
     np.savez(tmp_path / "big.npz", x=mnist["x_train"][:9000])
     data = (tmp_path / "big.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) * 2 // 3])
-    (tmp_path / "ok.png").write_bytes(b"")  # placeholder replaced below
     save(Image.fromarray(mnist["x_test"][0]), tmp_path / "ok.png")
     model = load("ae", device="cpu")
     result = jobs.compress([tmp_path / "ok.png", tmp_path / "cut.npz"], model, tmp_path / "out.aez")
