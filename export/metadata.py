@@ -24,6 +24,7 @@ def model_id(model_name: str, keras_parts) -> str:
 def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, run: dict, input_width: int,
                   parity: dict, versions: dict) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
+    quality = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
     return {
         spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION,
         spec.META_MODEL: model_spec.name,
@@ -39,6 +40,7 @@ def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, ru
         spec.META_VERSIONS: json.dumps({"training": run["versions"], "export": versions}),
         spec.META_PARITY: json.dumps(parity),
         spec.META_VARIANT: "float32",
+        **quality,
     }
 
 

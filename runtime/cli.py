@@ -175,6 +175,9 @@ InputsArgument = Annotated[
     list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")
 ]
 EncoderOption = Annotated[ModelName, typer.Option("--model", help="Which model encodes.")]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")
+]
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
 
@@ -189,6 +192,14 @@ def _load(model: str, models: Optional[Path], device, verbose: bool, int8: bool 
 
 def _report_failure(failure) -> None:
     typer.echo(f"aeonnx: skipped {failure.reason}", err=True)
+
+
+def _warn_unusual(label: str, why: str) -> None:
+    typer.echo(f"aeonnx: {label}: unlike the digits this model knows ({why})", err=True)
+
+
+def _unusual_summary(count: int) -> str:
+    return f"; {count} unlike the digits the model knows" if count else ""
 
 
 def _finish_batch(failures: list, done_message: str) -> None:
@@ -211,6 +222,7 @@ def compress(
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
     int8: Int8Option = False,
+    strict: StrictOption = False,
 ) -> None:
     """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
     from . import jobs
@@ -223,8 +235,10 @@ def compress(
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
         result = jobs.compress(inputs, loaded, output, precision.value, invert, center, force,
-                               on_failure=_report_failure, progress=bar.update, todo=todo)
-    _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes")
+                               on_failure=_report_failure, progress=bar.update, todo=todo,
+                               on_warning=_warn_unusual, strict=strict)
+    _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
+                  + _unusual_summary(result.unusual))
 
 
 @app.command()
@@ -298,20 +312,28 @@ def encode(
     device: DeviceOption = Device.auto,
     verbose: VerboseOption = False,
     int8: Int8Option = False,
+    strict: StrictOption = False,
 ) -> None:
-    """Latent vectors as JSON lines on stdout, for scripts and other programs."""
+    """Latent vectors as JSON lines on stdout (with each round trip's PSNR), for scripts and other programs."""
     from . import jobs
 
-    failures = []
+    failures, unusual = [], []
 
     def report(failure):
         failures.append(failure)
         _report_failure(failure)
 
-    for line in jobs.encode_lines(inputs, _load(model.value, models, device, verbose, int8), invert, center, report):
+    def warn(label, why):
+        unusual.append(label)
+        _warn_unusual(label, why)
+
+    loaded = _load(model.value, models, device, verbose, int8)
+    for line in jobs.encode_lines(inputs, loaded, invert, center, report, warn):
         typer.echo(line)
     if failures:
         raise _fail(f"{len(failures)} input(s) failed; the others were encoded")
+    if strict and unusual:
+        raise _fail(f"{len(unusual)} input(s) unlike the digits this model knows (--strict)")
 
 
 @app.command()

@@ -27,6 +27,7 @@ class Chunk:
     digits: np.ndarray  # uint8 [n, 28, 28]
     sizes: list[tuple[int, int]]
     source: str | None = None  # the array file it came from; None for image files
+    labels: list[str] | None = None  # what to call each digit in messages: its file; None: its name
 
 
 @dataclass
@@ -84,19 +85,19 @@ def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) ->
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
-    names, digits, sizes = [], [], []
+    names, digits, sizes, labels = [], [], [], []
     for path, name in todo.image_files:
         try:
             digit, size = images.read_image(path, invert=invert, center=center)
         except DataError as e:
             yield Failure(str(path), str(e))
             continue
-        names.append(name), digits.append(digit), sizes.append(size)
+        names.append(name), digits.append(digit), sizes.append(size), labels.append(str(path))
         if len(names) == chunk:
-            yield Chunk(names, np.stack(digits), sizes)
-            names, digits, sizes = [], [], []
+            yield Chunk(names, np.stack(digits), sizes, labels=labels)
+            names, digits, sizes, labels = [], [], [], []
     if names:
-        yield Chunk(names, np.stack(digits), sizes)
+        yield Chunk(names, np.stack(digits), sizes, labels=labels)
     for path in todo.array_files:
         stem = path.name.removesuffix(".gz").removesuffix(".npz")
         starts: dict[str, int] = {}

@@ -25,6 +25,7 @@ CODE_SUFFIX = ".aez"
 DECODED_SUFFIX = "-decoded"
 DECODE_CHUNK = 1024  # codes decoded at once while writing PNGs: writing dominates, so small costs nothing
 Report = Callable[[inputs.Failure], None]
+Warn = Callable[[str, str], None]  # (input, why it is unlike the digits the model knows)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class BatchResult:
     done: int
     failures: list[inputs.Failure] = field(default_factory=list)
     bytes_written: int = 0
+    unusual: int = 0  # inputs unlike the digits the model knows (warned about, still compressed)
 
 
 def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
@@ -49,9 +51,11 @@ def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
 def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, precision: str = "uint8",
              invert: bool | None = None, center: bool = False, force: bool = False,
              on_failure: Report = lambda f: None, progress: Callable[[int], None] = lambda n: None,
-             todo: inputs.Plan | None = None) -> BatchResult:
+             todo: inputs.Plan | None = None, on_warning: Warn = lambda label, why: None,
+             strict: bool = False) -> BatchResult:
     """Encode every input into one .aez file; inputs that fail are reported and skipped.
-    `todo` is `inputs.plan(paths)` when the caller has already made it."""
+    `todo` is `inputs.plan(paths)` when the caller has already made it. Each input's round trip is
+    measured; unusual ones go to `on_warning`, and with `strict` they stop the batch before writing."""
     todo = todo or inputs.plan(paths)
     output = output or default_code_path(paths, todo)
     refuse_overwrite(output, force)
@@ -64,16 +68,29 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
             on_failure(item)
             done = [kept for kept in done if kept[0] is None or kept[0] != item.source]  # drop a failed file's
             continue
-        done.append((item.source, item.names, item.sizes, model.quantized_codes(item.digits, precision)))
+        codes = model.quantized_codes(item.digits, precision)
+        result.unusual += warn_unusual(item, model.assess(item.digits, codes, precision), on_warning)
+        done.append((item.source, item.names, item.sizes, codes))
         progress(len(item.names))
     names = [name for _, chunk_names, _, _ in done for name in chunk_names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
+    if strict and result.unusual:
+        raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written")
     sizes = [size for _, _, chunk_sizes, _ in done for size in chunk_sizes]
     payload = model.pack(np.concatenate([codes for *_, codes in done]), precision, inputs.unique_names(names), sizes)
     atomic_write_bytes(output, payload, force=force)
     result.output, result.done, result.bytes_written = output, len(names), len(payload)
     return result
+
+
+def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
+    """Report each digit of `item` that the assessment found unusual; how many there were."""
+    labels = item.labels or item.names
+    unusual = [(label, why) for label, why in zip(labels, assessment.warnings) if why]
+    for label, why in unusual:
+        on_warning(label, why)
+    return len(unusual)
 
 
 def count_inputs(todo: inputs.Plan) -> int:
@@ -189,16 +206,23 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = 2) -
 
 
 def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, center: bool = False,
-                 on_failure: Report = lambda f: None) -> Iterator[str]:
-    """One JSON object per digit: {"name": ..., "z": [...]} (AE) or {"name", "z_mean", "z_log_var"} (VAE)."""
+                 on_failure: Report = lambda f: None, on_warning: Warn = lambda label, why: None) -> Iterator[str]:
+    """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
+    round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
     for item in inputs.chunks(inputs.plan(paths), invert=invert, center=center):
         if isinstance(item, inputs.Failure):
             on_failure(item)
             continue
         outputs = model.encode_outputs(item.digits)
+        code = outputs[model.spec.encoder.outputs[0]]
+        assessment = model.assess(item.digits, code)
+        warn_unusual(item, assessment, on_warning)
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}
             record.update({key: [round(float(v), 7) for v in values[index]] for key, values in outputs.items()})
+            record["psnr"] = round(float(assessment.psnr[index]), 2)
+            if assessment.warnings[index]:
+                record["warning"] = assessment.warnings[index]
             yield json.dumps(record)
 
 

@@ -21,10 +21,20 @@ def mse(x: np.ndarray, x_hat: np.ndarray) -> float:
 
 def psnr(x: np.ndarray, x_hat: np.ndarray) -> float:
     """Mean over images of each image's PSNR in dB, for pixels in [0, 1]."""
+    return float(np.mean(psnr_per_image(x, x_hat)))
+
+
+def psnr_per_image(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """Each image's PSNR in dB (float64 [N]), for pixels in [0, 1]; a perfect copy counts as 120 dB."""
     x = x.reshape(len(x), -1).astype(np.float64)
     x_hat = x_hat.reshape(len(x_hat), -1).astype(np.float64)
     per_image_mse = np.maximum(np.mean((x - x_hat) ** 2, axis=1), 1e-12)
-    return float(np.mean(10.0 * np.log10(1.0 / per_image_mse)))
+    return 10.0 * np.log10(1.0 / per_image_mse)
+
+
+def ink(x: np.ndarray) -> np.ndarray:
+    """Each image's mean pixel value in [0, 1]: how much of the frame the strokes cover."""
+    return x.reshape(len(x), -1).astype(np.float64).mean(axis=1)
 
 
 def reconstruction_metrics(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:

@@ -15,10 +15,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import codefile, grids, providers, spec
+from . import codefile, grids, metrics, providers, quality, spec
 from .errors import DataError, ModelError
 
 CHUNK = 8192  # images per onnxruntime call: bounds memory on large batches
+
+
+class Assessment(NamedTuple):
+    psnr: np.ndarray  # float64 [N]: each image's round-trip PSNR in dB
+    warnings: list[str | None]  # why each image is unlike the digits the model knows, or None
 
 
 class Decompressed(NamedTuple):
@@ -84,6 +89,11 @@ class Autoencoder:
     def latent_range(self) -> tuple[np.ndarray, np.ndarray]:
         stats = json.loads(self.metadata[spec.META_LATENT_STATS])
         return np.asarray(stats["min"], np.float32), np.asarray(stats["max"], np.float32)
+
+    @property
+    def quality_profile(self) -> quality.QualityProfile | None:
+        """What nearly all its training digits reach; None for a model exported without it."""
+        return quality.profile_from_metadata(self.metadata)
 
     def _path(self, part: spec.Part):
         return self.models_dir / self.spec.onnx_file(part.name, self.variant)
@@ -195,6 +205,18 @@ class Autoencoder:
         if precision not in codefile.PRECISIONS:
             raise DataError(f"unknown precision {precision!r}; choose one of: {', '.join(codefile.PRECISIONS)}")
         return codefile.quantize(self.encode(images), precision, *self.latent_range)
+
+    def assess(self, images, codes: np.ndarray | None = None, precision: str = "float32") -> Assessment:
+        """Each image's round-trip PSNR (through `codes` stored at `precision`, encoded here if None) and,
+        against the model's quality profile, a warning for those unlike its training digits."""
+        x = as_model_input(images)
+        if codes is None:
+            codes = self.quantized_codes(x, precision)
+        x_hat = self.decode(codefile.dequantize(codes, precision, *self.latent_range), as_float=True)
+        psnr, ink = metrics.psnr_per_image(x, x_hat), metrics.ink(x)
+        profile = self.quality_profile
+        warnings = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
+        return Assessment(psnr, warnings)
 
     def pack(self, codes: np.ndarray, precision: str, names, original_sizes=None) -> bytes:
         return codefile.to_bytes(codefile.CodeFile(self.name, self.model_id, precision, codes, tuple(names),

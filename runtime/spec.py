@@ -128,3 +128,12 @@ META_VERSIONS = META_PREFIX + "versions"  # JSON: library versions at training a
 META_PARITY = META_PREFIX + "parity"  # JSON: atol, rtol, max_abs_diff, batch sizes checked
 META_VARIANT = META_PREFIX + "variant"  # "float32" | "int8"
 META_QUANTIZATION = META_PREFIX + "quantization"  # JSON, int8 only: method, PSNR float32/int8/drop
+META_QUALITY = META_PREFIX + "quality"  # JSON: how well the training digits survive the round trip (QUALITY_*)
+
+# What "a digit this model knows" means. Training measures, over its training digits, each digit's
+# round-trip PSNR and its ink (mean pixel value) and records these percentiles; the runtime warns
+# about an input whose PSNR or ink falls below the QUALITY_PERCENTILE-th percentile (no ink: a blank
+# page, which the AE reconstructs well). 0.1 and not 1: on the shared test digits the 1st percentile would warn on 1.6%
+# of clean digits (the 0.1th: 0.5%), and a warning that fires on good digits stops being read.
+QUALITY_PERCENTILES = (0.1, 0.5, 1.0, 5.0, 50.0)
+QUALITY_PERCENTILE = 0.1

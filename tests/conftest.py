@@ -27,6 +27,22 @@ def mnist_path() -> Path:
     return path
 
 
+FASHION_TEST_IMAGES = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
+
+
+@pytest.fixture(scope="session")
+def fashion() -> np.ndarray:
+    """1,000 Fashion-MNIST test items (28x28 uint8): pictures that are not digits. `.ci/run` installs them."""
+    if not FASHION_TEST_IMAGES.is_file():
+        message = f"{FASHION_TEST_IMAGES} not found: apt-get install dataset-fashion-mnist"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from aeonnx.runtime.arrays import read_idx
+
+    return read_idx(FASHION_TEST_IMAGES)[:1000]
+
+
 @pytest.fixture(scope="session")
 def mnist(mnist_path) -> dict[str, np.ndarray]:
     with np.load(mnist_path) as archive:

@@ -73,6 +73,10 @@ def test_files_are_valid_and_self_describing(exported_models, trained_runs, mode
     assert meta[spec.META_DATA_SHA256] == run["data"]["sha256"]
     assert json.loads(meta[spec.META_TRAIN_CONFIG]) == {k: v for k, v in run["config"].items() if k != "out"}
     assert json.loads(meta[spec.META_METRICS]) == run["metrics"]
+    quality = json.loads(meta[spec.META_QUALITY])
+    assert quality == run["quality"] and quality["digits"] == 2000  # the small fixture's training digits
+    floors = [quality["psnr_db"][f"p{p:g}"] for p in spec.QUALITY_PERCENTILES]
+    assert floors == sorted(floors) and 5 < floors[0] < 40
     assert "tf2onnx" in json.loads(meta[spec.META_VERSIONS])["export"]
     parity = json.loads(meta[spec.META_PARITY])
     assert parity["atol"] == spec.PARITY_ATOL and 0 <= parity["max_abs_diff"] <= 1e-3

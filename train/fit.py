@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import metrics, spec
+from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import refuse_overwrite, staged_directory
 
@@ -129,6 +129,8 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "metrics": evaluate(full, encoder, config, x_test),
         "latent_stats": latent_stats(encoder, config.model, x_train),
+        # What nearly all training digits reach: the runtime warns about inputs below it.
+        "quality": quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0)),
     }
     with staged_directory(out, force) as staging:
         model_spec = spec.get_model(config.model)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Re-export the shipped models from their training record (artifacts/training/) without retraining:
+# the same weights, so the same model ids, and every .aez file made with them still decodes.
+# Use it when export or the metadata it writes changes; use regenerate.sh to retrain from scratch.
+# Records that export needs and an older run.json lacks (the quality profile) are measured first
+# with the run's own Keras models on its training digits, exactly as `aeonnx train` measures them.
+#   usage: artifacts/reexport.sh [DATA]   (default ../shared/data/mnist-10k.npz)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-../shared/data/mnist-10k.npz}
+python=${PYTHON:-python3}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for model in ae vae; do
+  "$python" -m aeonnx.train.complete_run "artifacts/training/$model" --data "$data"
+  "$python" -m aeonnx.runtime.cli export "$model" --run "artifacts/training/$model" --out "$work/models" --quantize int8
+done
+cp "$work"/models/*.onnx "$work/models/manifest.json" artifacts/
+echo "artifacts/ re-exported from artifacts/training/"

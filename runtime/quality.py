@@ -1,0 +1,62 @@
+"""Is this input like the digits the model knows? The round trip's PSNR and the ink, against training.
+
+Training records, over its training digits, percentiles of each digit's round-trip PSNR and of its
+ink (mean pixel value); export writes them into the model's metadata (spec.META_QUALITY). An input
+whose PSNR or ink falls below the spec.QUALITY_PERCENTILE-th percentile of training's is unusual:
+a photo the tool could not read well, a blank page, a picture that is not a digit. It is a warning, not an error: the code is still made.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import metrics, spec
+
+
+@dataclass(frozen=True)
+class QualityProfile:
+    """What nearly all training digits reach: the PSNR floor and the ink range."""
+
+    psnr_floor: float  # dB
+    ink_low: float  # mean pixel value; a page with less holds no digit the model could know
+
+    @property
+    def share_above(self) -> str:
+        """'99.9%': the share of training digits at or above the floor, as the warning says it."""
+        return f"{100 - spec.QUALITY_PERCENTILE:g}%"
+
+    def judge(self, psnr: float, ink: float) -> str | None:
+        """None for a usual digit; otherwise why it is not, in words for the warning."""
+        if ink < self.ink_low:
+            return "no digit found" if ink < self.ink_low / 4 else f"very little ink ({ink:.1%} of the frame)"
+        if psnr < self.psnr_floor:
+            return f"{psnr:.1f} dB; {self.share_above} of its training digits give >= {self.psnr_floor:.1f} dB"
+        return None
+
+
+def profile_from_metadata(metadata: dict[str, str]) -> QualityProfile | None:
+    """The profile an exported model carries; None for a model exported before it was recorded."""
+    raw = metadata.get(spec.META_QUALITY)
+    if raw is None:
+        return None
+    quality = json.loads(raw)
+    return QualityProfile(quality["psnr_db"][_key(spec.QUALITY_PERCENTILE)],
+                          quality["ink"][_key(spec.QUALITY_PERCENTILE)])
+
+
+def measure(x: np.ndarray, x_hat: np.ndarray) -> dict:
+    """The record training keeps: percentiles of round-trip PSNR and of ink over digits x (floats in [0, 1])."""
+    psnr, ink = metrics.psnr_per_image(x, x_hat), metrics.ink(x)
+    return {
+        "psnr_db": {_key(p): float(np.percentile(psnr, p)) for p in spec.QUALITY_PERCENTILES},
+        "ink": {_key(p): float(np.percentile(ink, p)) for p in spec.QUALITY_PERCENTILES},
+        "warn_below_percentile": spec.QUALITY_PERCENTILE,
+        "digits": len(x),
+    }
+
+
+def _key(percentile: float) -> str:
+    return f"p{percentile:g}"

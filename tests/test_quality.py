@@ -1,0 +1,105 @@
+"""The round trip's quality, and the warning for inputs unlike the digits a model was trained on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from aeonnx.runtime import load, quality, spec
+from aeonnx.runtime.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ae():
+    return load("ae", device="cpu")
+
+
+def warning_rate(model, digits) -> float:
+    return float(np.mean([w is not None for w in model.assess(digits, precision="uint8").warnings]))
+
+
+@pytest.mark.parametrize("model_name", spec.MODEL_NAMES)
+def test_shipped_models_carry_their_quality_profile(model_name):
+    profile = load(model_name, device="cpu").quality_profile
+    assert profile is not None and 5 < profile.psnr_floor < 30 and 0 < profile.ink_low < 0.1
+
+
+def test_assess_reports_the_round_trip_psnr(ae, mnist):
+    digits = mnist["x_test"][:50]
+    assessment = ae.assess(digits)
+    x = digits.reshape(50, -1) / 255.0
+    x_hat = ae.decode(ae.encode(digits), as_float=True).reshape(50, -1)
+    expected = 10 * np.log10(1 / np.mean((x - x_hat) ** 2, axis=1))
+    np.testing.assert_allclose(assessment.psnr, expected, rtol=1e-5)
+
+
+def test_silent_on_nearly_all_clean_test_digits(ae, mnist):
+    assert warning_rate(ae, mnist["x_test"]) <= 0.01
+
+
+def test_fires_on_fashion_items(ae, fashion):
+    assert warning_rate(ae, fashion) >= 0.9
+
+
+def test_fires_on_noise_and_on_a_blank_page(ae):
+    noise = np.random.default_rng(0).integers(0, 256, (100, 28, 28), dtype=np.uint8)
+    assert warning_rate(ae, noise) == 1.0
+    (why,) = ae.assess(np.zeros((1, 28, 28), np.uint8)).warnings
+    assert why == "no digit found"
+
+
+def test_judge_names_the_floor_and_the_share_above_it():
+    profile = quality.QualityProfile(psnr_floor=14.6, ink_low=0.04)
+    assert profile.judge(20.0, 0.1) is None
+    assert profile.judge(9.8, 0.1) == "9.8 dB; 99.9% of its training digits give >= 14.6 dB"
+    assert profile.judge(25.0, 0.0) == "no digit found"
+    assert profile.judge(25.0, 0.02) == "very little ink (2.0% of the frame)"
+
+
+def test_a_model_without_a_profile_never_warns(ae, mnist):
+    metadata = {key: value for key, value in ae.metadata.items() if key != spec.META_QUALITY}
+    assert quality.profile_from_metadata(metadata) is None
+
+
+@pytest.fixture
+def noise_and_digit(mnist, tmp_path):
+    noise = np.random.default_rng(1).integers(0, 256, (28, 28), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise.png")
+    Image.fromarray(mnist["x_test"][0]).save(tmp_path / "digit.png")
+    return tmp_path
+
+
+def test_compress_warns_one_line_per_unusual_input_and_counts_them(noise_and_digit):
+    out = noise_and_digit / "both.aez"
+    result = runner.invoke(app, ["compress", str(noise_and_digit / "noise.png"), str(noise_and_digit / "digit.png"),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "unlike the digits this model knows" in line]
+    assert len(warnings) == 1 and "noise.png" in warnings[0] and "dB" in warnings[0], result.stderr
+    assert "2 code(s)" in result.stdout and "1 unlike the digits" in result.stdout
+    assert out.is_file()
+
+
+def test_strict_makes_an_unusual_input_an_error_and_writes_nothing(noise_and_digit):
+    out = noise_and_digit / "strict.aez"
+    result = runner.invoke(app, ["compress", str(noise_and_digit / "noise.png"), "-o", str(out), "--strict"])
+    assert result.exit_code == 1 and not out.exists()
+    assert "aeonnx: error: 1 input(s) unlike the digits this model knows (--strict)" in result.stderr
+    clean = runner.invoke(app, ["compress", str(noise_and_digit / "digit.png"), "-o", str(out), "--strict"])
+    assert clean.exit_code == 0 and out.is_file()
+
+
+def test_encode_reports_psnr_and_warning_in_its_json(noise_and_digit):
+    result = runner.invoke(app, ["encode", str(noise_and_digit / "digit.png"), str(noise_and_digit / "noise.png")])
+    assert result.exit_code == 0, result.output
+    records = {r["name"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert records["digit"]["psnr"] > 15 and "warning" not in records["digit"]
+    assert records["noise"]["psnr"] < 10 and "dB" in records["noise"]["warning"]
+    strict = runner.invoke(app, ["encode", str(noise_and_digit / "noise.png"), "--strict"])
+    assert strict.exit_code == 1 and "(--strict)" in strict.stderr

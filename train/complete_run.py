@@ -1,0 +1,53 @@
+"""Add to an existing run directory the records that newer versions of `aeonnx train` write.
+
+For re-exporting a trained model without retraining it (artifacts/reexport.sh): training on a
+busy machine is not bit-reproducible, and new weights would mean a new model id, so every code
+file made with the old one would stop decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from aeonnx.runtime import quality, spec
+
+from . import data as data_module
+
+
+def complete_run(run_dir: Path, data: str | None) -> bool:
+    """Measure what run.json lacks (the quality profile) with the run's own models; True if it changed."""
+    import keras
+
+    from . import models  # noqa: F401  registers the VAE class for loading
+
+    path = run_dir / spec.RUN_CONFIG_FILE
+    record = json.loads(path.read_text())
+    if "quality" in record:
+        return False
+    dataset = data_module.load_dataset(data)
+    if dataset.sha256 != record["data"]["sha256"]:
+        raise SystemExit(f"{data}: not the data {run_dir} was trained on (sha256 differs)")
+    model_spec = spec.get_model(record["model"])
+    encoder, decoder = (keras.models.load_model(run_dir / model_spec.keras_file(p.name), compile=False)
+                        for p in model_spec.parts)
+    x_train = dataset.train_inputs()
+    code = encoder.predict(x_train, batch_size=1024, verbose=0)
+    code = code[0] if isinstance(code, (list, tuple)) else code  # the VAE decodes z_mean, as training does
+    record["quality"] = quality.measure(x_train, decoder.predict(code, batch_size=1024, verbose=0))
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--data", help="the training data of the run (default: download MNIST with Keras)")
+    arguments = parser.parse_args()
+    changed = complete_run(arguments.run_dir, arguments.data)
+    print(f"{arguments.run_dir}: {'quality profile added' if changed else 'already complete'}")
+
+
+if __name__ == "__main__":
+    main()
