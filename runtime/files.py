@@ -29,7 +29,8 @@ def check_targets(targets: Iterable[Path], force: bool, inputs: Iterable[Path] =
         existing.append(target)
     refuse_inputs(existing, inputs)
     if existing and not force:
-        more = f" ({len(existing) - 1} more of the files it would write exist too)" if len(existing) > 1 else ""
+        others = len(existing) - 1
+        more = f" ({others} more of the files it would write exist{'s' if others == 1 else ''} too)" if others else ""
         raise AeonnxError(f"{existing[0]} already exists; pass --force to replace it{more}")
 
 
