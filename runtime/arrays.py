@@ -90,11 +90,16 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
 
 def check_images(images: np.ndarray, where: str) -> np.ndarray:
     """Accept only (N, 28, 28) uint8 arrays, the MNIST layout."""
-    if images.dtype != np.uint8:
-        raise DataError(f"{where}: images must be uint8 (0-255), got {images.dtype}")
-    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
-        raise DataError(f"{where}: images must have shape (N, {IMAGE_SIDE}, {IMAGE_SIDE}), got {images.shape}")
+    check_image_layout(images.shape, images.dtype, where)
     return images
+
+
+def check_image_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> None:
+    """check_images from a header's shape and dtype, before any data is read; errors show the real shape."""
+    if dtype != np.uint8:
+        raise DataError(f"{where}: images must be uint8 (0-255), got {dtype}")
+    if len(shape) != 3 or tuple(shape[1:]) != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(f"{where}: images must have shape (N, {IMAGE_SIDE}, {IMAGE_SIDE}), got {tuple(shape)}")
 
 
 def check_labels(labels: np.ndarray, count: int, where: str) -> np.ndarray:
@@ -122,10 +127,12 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 
 def iter_image_blocks(path: Path, block: int):
-    """(key, uint8 [n, 28, 28]) blocks of at most `block` digits from an .npz or IDX file, read as they
-    are needed: memory follows the block size, not the file. DataError for anything else, even midway."""
+    """(key, uint8 [n, 28, 28]) blocks of at most `block` digits from an .npz, .npy or IDX file, read as
+    they are needed: memory follows the block size, not the file. DataError for anything else, even midway."""
     if path.name.lower().endswith(".npz"):
         yield from _npz_blocks(path, block)
+    elif path.name.lower().endswith(".npy"):
+        yield from _npy_blocks(path, block)
     else:
         yield from _idx_blocks(path, block)
 
@@ -149,13 +156,30 @@ def _npz_blocks(path: Path, block: int):
                     shape, dtype = _npy_header(stream)
                     if len(shape) != 3 or shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
                         continue  # labels and other arrays ride along in Keras' layout
-                    check_images(np.empty((0, *shape[1:]), dtype), f"{path} {key}")
+                    check_image_layout(shape, dtype, f"{path} {key}")
                     found += 1
                     yield from ((key, images) for images in _read_blocks(stream, shape[0], block, f"{path} {key}"))
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # CRC errors surface at the end
                 raise DataError(f"{path}: corrupt or truncated array {key!r} ({e})") from None
         if not found:
             raise DataError(f"{path}: holds no (N, 28, 28) image array")
+
+
+def _npy_blocks(path: Path, block: int):
+    """A .npy file read as .npz members are: header checked first, no pickles, `block` digits at a time."""
+    try:
+        stream = open(path, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+    with stream:
+        try:
+            shape, dtype = _npy_header(stream)
+        except (OSError, ValueError, EOFError) as e:
+            raise DataError(f"{path}: not a readable .npy file ({e})") from None
+        check_image_layout(shape, dtype, str(path))
+        yield from (("", images) for images in _read_blocks(stream, shape[0], block, str(path)))
 
 
 def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
@@ -190,7 +214,7 @@ def _idx_blocks(path: Path, block: int):
     with stream:
         try:
             shape = _idx_header(stream, path)
-            check_images(np.empty((0, *shape[1:]), np.uint8), str(path))
+            check_image_layout(shape, np.dtype(np.uint8), str(path))
             if not gzipped:  # a raw file's length can be checked before reading any image
                 expected = stream.tell() + int(np.prod(shape, dtype=np.int64))
                 if path.stat().st_size != expected:
@@ -216,6 +240,10 @@ def image_count(path: Path) -> int:
 def _header_count(path: Path) -> int:
     import zipfile
 
+    if path.name.lower().endswith(".npy"):
+        with open(path, "rb") as stream:
+            shape, _ = _npy_header(stream)
+        return shape[0] if len(shape) == 3 else 0
     if not path.name.lower().endswith(".npz"):
         stream, _ = _open_idx(path)
         with stream:

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import spec
-from .errors import AeonnxError, Interrupted
+from .errors import AeonnxError, Interrupted, printable
 
 app = typer.Typer(
     name="aeonnx",
@@ -30,7 +30,7 @@ _TRAIN_EXTRA_MODULES = {"tensorflow", "keras", "tf2onnx", "onnx", "matplotlib"}
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"aeonnx: error: {message}", err=True)
+    typer.echo(f"aeonnx: error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -162,7 +162,9 @@ DeviceOption = Annotated[
     Device, typer.Option(help="cpu, cuda (fails unless CUDA really runs), or auto (CUDA when it works, else CPU).")
 ]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Say which execution provider runs.")]
-ForceOption = Annotated[bool, typer.Option(help="Replace existing output files.")]
+ForceOption = Annotated[
+    bool, typer.Option(help="Replace the output files that exist; only those: nothing else is deleted.")
+]
 Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
 InvertOption = Annotated[
     Optional[bool],
@@ -181,21 +183,26 @@ StrictOption = Annotated[
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
 
-def _load(model: str, models: Optional[Path], device, verbose: bool, int8: bool = False):
+def _load(model: str, models: Optional[Path], device, verbose: bool, int8: bool = False, part: str = "encoder"):
+    """The model, with `part` (the one the command runs first) opened: errors name a file it needs."""
     from .model import load
 
-    loaded = load(model, models, device.value, variant="int8" if int8 else "float32")
+    loaded = load(model, models, device.value, variant="int8" if int8 else "float32", part=part)
     if verbose:
-        typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
+        _say_provider(loaded)
     return loaded
 
 
+def _say_provider(loaded) -> None:
+    typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
+
+
 def _report_failure(failure) -> None:
-    typer.echo(f"aeonnx: skipped {failure.reason}", err=True)
+    typer.echo(f"aeonnx: skipped {printable(failure.reason)}", err=True)
 
 
 def _warn_unusual(label: str, why: str) -> None:
-    typer.echo(f"aeonnx: {label}: unlike the digits this model knows ({why})", err=True)
+    typer.echo(printable(f"aeonnx: {label}: unlike the digits this model knows ({why})"), err=True)
 
 
 def _unusual_summary(count: int) -> str:
@@ -237,8 +244,8 @@ def compress(
         result = jobs.compress(inputs, loaded, output, precision.value, invert, center, force,
                                on_failure=_report_failure, progress=bar.update, todo=todo,
                                on_warning=_warn_unusual, strict=strict)
-    _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
-                  + _unusual_summary(result.unusual))
+    summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
+    _finish_batch(result.failures, printable(summary) + _unusual_summary(result.unusual))
 
 
 @app.command()
@@ -246,29 +253,35 @@ def compress(
 def decompress(
     code: Annotated[Path, typer.Argument(help="An .aez file.")],
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="PNG file (one code or --grid) or folder (several).")
+        Optional[Path],
+        typer.Option("--output", "-o", help="A picture for one code or --grid (format from its extension), "
+                     "else a folder to write the PNGs into (only those files are written)."),
     ] = None,
     grid: Annotated[bool, typer.Option(help="One grid image of every code.")] = False,
     force: ForceOption = False,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
     int8: Int8Option = False,
 ) -> None:
     """Decode an .aez file back to 28x28 PNG digits; the file says which model made it."""
     from . import jobs
 
-    written = jobs.decompress(code, output, grid, force, models, device.value, "int8" if int8 else "float32")
-    where = written[0] if len(written) == 1 else written[0].parent if len(written) else output
-    typer.echo(f"{where}: {len(written)} image(s)" if len(written) != 1 else f"{where}")
+    written = jobs.decompress(code, output, grid, force, models, device.value, "int8" if int8 else "float32",
+                              on_load=_say_provider if verbose else lambda model: None)
+    where = printable(str(written.where))
+    typer.echo(where if written == [written.where] else f"{where}: {len(written)} image(s)")
 
 
 @app.command()
 @friendly_errors
 def sample(
-    n: Annotated[int, typer.Option("-n", help="How many digits.")] = 16,
+    n: Annotated[int, typer.Option("-n", "--n", help="How many digits.")] = 16,
     seed: Annotated[Optional[int], typer.Option(help="The same seed gives the same digits.")] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="A .png gets one grid; any other name, a folder of PNGs.")
+        Path,
+        typer.Option("--output", "-o", help="A picture (.png, .jpg...) gets one grid; a folder or a name without "
+                     "an extension, one PNG per digit (only those files are written)."),
     ] = Path("samples.png"),
     force: ForceOption = False,
     models: ModelsOption = None,
@@ -279,16 +292,18 @@ def sample(
     """New digits from the VAE generator, with z ~ N(0, I)."""
     from . import jobs
 
-    written = jobs.sample(_load("vae", models, device, verbose, int8), n, seed, output, force)
-    typer.echo(f"{output}: {len(written) if output.suffix.lower() != '.png' else n} digit(s)")
+    jobs.sample(_load("vae", models, device, verbose, int8, part="generator"), n, seed, output, force)
+    typer.echo(printable(f"{output}: {n} digit(s)"))
 
 
 @app.command()
 @friendly_errors
 def manifold(
-    n: Annotated[int, typer.Option("--n", help="Digits per side.")] = 12,
+    n: Annotated[int, typer.Option("-n", "--n", help="Digits per side.")] = 12,
     extent: Annotated[float, typer.Option("--range", help="The grid spans [-RANGE, RANGE] on both axes.")] = 4.0,
-    output: Annotated[Path, typer.Option("--output", "-o")] = Path("manifold.png"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The picture; its format follows its extension.")
+    ] = Path("manifold.png"),
     force: ForceOption = False,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
@@ -298,7 +313,8 @@ def manifold(
     """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
     from . import jobs
 
-    typer.echo(str(jobs.manifold(_load("vae", models, device, verbose, int8), n, extent, output, force)))
+    loaded = _load("vae", models, device, verbose, int8, part="generator")
+    typer.echo(printable(str(jobs.manifold(loaded, n, extent, output, force))))
 
 
 @app.command()
@@ -327,9 +343,13 @@ def encode(
         unusual.append(label)
         _warn_unusual(label, why)
 
+    encoded = 0
     loaded = _load(model.value, models, device, verbose, int8)
     for line in jobs.encode_lines(inputs, loaded, invert, center, report, warn):
         typer.echo(line)
+        encoded += 1
+    if failures and not encoded:
+        raise _fail(f"no input could be encoded ({len(failures)} failed)")
     if failures:
         raise _fail(f"{len(failures)} input(s) failed; the others were encoded")
     if strict and unusual:
@@ -349,7 +369,7 @@ def info(
     from . import jobs
 
     described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
-    typer.echo(json.dumps(described, indent=2))
+    typer.echo(printable(json.dumps(described, indent=2, ensure_ascii=False)))
 
 
 def main() -> None:

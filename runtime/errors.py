@@ -19,3 +19,9 @@ class ParityError(AeonnxError):
 
 class Interrupted(AeonnxError):
     """Ctrl-C: the command stopped; the message says what, if anything, was kept."""
+
+
+def printable(text: str) -> str:
+    """`text` safe to print: bytes of a file name that are not UTF-8 (kept by Python as surrogates) shown
+    as \\xNN escapes, instead of a UnicodeEncodeError when the message is printed."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

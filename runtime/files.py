@@ -1,11 +1,12 @@
-"""Writing outputs so that nothing is lost: never overwrite without leave, never leave half a file."""
+"""Writing outputs so that nothing is lost: never overwrite without leave, never over an input, never
+delete a file the command did not write, never leave half a file."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import AeonnxError
@@ -16,16 +17,135 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise AeonnxError(f"{path} already exists; pass --force to replace it")
 
 
+def check_targets(targets: Iterable[Path], force: bool, inputs: Iterable[Path] = ()) -> None:
+    """Before any work, refuse in one line (nothing written): a target that is a folder, one that is
+    one of `inputs` (even with --force), and one that exists (without --force)."""
+    existing = []
+    for target in targets:
+        if not os.path.lexists(target):
+            continue
+        if target.is_dir():
+            raise AeonnxError(f"{target} is a folder; it cannot be replaced by a file")
+        existing.append(target)
+    refuse_inputs(existing, inputs)
+    if existing and not force:
+        others = len(existing) - 1
+        more = f" ({others} more of the files it would write exist{'s' if others == 1 else ''} too)" if others else ""
+        raise AeonnxError(f"{existing[0]} already exists; pass --force to replace it{more}")
+
+
+def refuse_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse, even with --force, an output that is one of the inputs: the same path, a symbolic link
+    to it or a hard link of it (same device and inode). Inputs are only looked at if an output exists."""
+    existing = {identity: path for path in outputs if (identity := _identity(path)) is not None}
+    if not existing:
+        return
+    for source in inputs:
+        output = existing.get(_identity(source))
+        if output is not None:
+            same = "" if os.path.abspath(output) == os.path.abspath(source) else f" (the same file as {source})"
+            raise AeonnxError(f"{output} is one of the inputs{same}; refusing to write over it, even with --force")
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)  # follows symbolic links: a link to an input is that input
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
+
+
 @contextlib.contextmanager
-def staged_directory(out: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside `out`; it becomes `out` only if the block succeeds."""
-    refuse_overwrite(out, force)
+def staged_files(force: bool = False) -> Iterator[Callable[[Path, bytes], None]]:
+    """Yield `stage(target, payload)`, which writes `payload` to a hidden temporary file beside `target`
+    (making its folder if needed). Only when the block succeeds are the temporaries renamed onto their
+    targets, all at the end; nothing else in any folder is touched.
+
+    An error or Ctrl-C inside the block removes every temporary and the folders it made, leaving every
+    target as it was. One during the final renames (microseconds per file) leaves the files renamed so far
+    in place, and no temporary. Without `force` a target that appeared meanwhile is not replaced: the
+    hard link that publishes it fails, and so does the command."""
+    staged: list[tuple[str, str]] = []  # (temporary, target) as strings: a 100,000-file batch stays small
+    made: list[str] = []
+
+    def stage(target: Path, payload: bytes) -> None:
+        _make_folders(target.parent, made)
+        temporary = os.fspath(_unique_sibling(target, ".partial"))
+        staged.append((temporary, os.fspath(target)))
+        try:
+            with open(temporary, "xb") as handle:
+                handle.write(payload)
+        except OSError as e:
+            raise AeonnxError(f"{target}: cannot write ({e.strerror or e})") from None
+
+    try:
+        yield stage
+        for temporary, target in staged:
+            _publish(temporary, target, force)
+    except BaseException:
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if still empty
+        raise
+
+
+def _make_folders(folder: Path, made: list[str]) -> None:
+    missing = []
+    while not os.path.isdir(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise AeonnxError(f"{path}: cannot make this folder (a file has that name)") from None
+            continue
+        except OSError as e:
+            raise AeonnxError(f"{path}: cannot make this folder ({e.strerror or e})") from None
+        made.append(os.fspath(path))
+
+
+def _publish(temporary: str, target: str, force: bool) -> None:
+    try:
+        if force:
+            os.replace(temporary, target)
+            return
+        # link() fails if another process created `target` meanwhile: no clobbering.
+        os.link(temporary, target)
+    except FileExistsError:
+        raise AeonnxError(f"{target} already exists; pass --force to replace it") from None
+    except OSError as e:
+        raise AeonnxError(f"{target}: cannot write ({e.strerror or e})") from None
+    os.unlink(temporary)
+
+
+def atomic_write_bytes(path: Path, payload: bytes, force: bool = False) -> None:
+    """Write `payload` to a temporary file beside `path`, then rename it into place."""
+    check_targets([path], force)
+    with staged_files(force) as stage:
+        stage(path, payload)
+
+
+@contextlib.contextmanager
+def staged_directory(out: Path, force: bool = False, marker: str | None = None) -> Iterator[Path]:
+    """Yield a temporary folder beside `out`; it becomes `out` only if the block succeeds.
+
+    With `force`, an existing `out` is replaced only if it holds nothing the new folder would not:
+    a folder with other files is refused (before any work if it lacks `marker`, the file every such
+    folder holds), so --force never deletes a file this command did not write."""
+    check_folder_target(out, force, marker)
+    out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = _unique_sibling(out, ".partial")
     staging.mkdir()
     try:
         yield staging
         if out.exists():
+            _refuse_foreign_files(out, staging)
             retired = _unique_sibling(out, ".old")
             os.rename(out, retired)
             os.rename(staging, out)
@@ -37,27 +157,24 @@ def staged_directory(out: Path, force: bool = False) -> Iterator[Path]:
         raise
 
 
-def atomic_write_bytes(path: Path, payload: bytes, force: bool = False) -> None:
-    """Write `payload` to a temporary file beside `path`, then rename it into place."""
-    refuse_overwrite(path, force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _unique_sibling(path, ".partial")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(payload)
-        if force:
-            os.replace(temporary, path)
-        else:
-            # link() fails if another process created `path` meanwhile: no clobbering.
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                raise AeonnxError(f"{path} already exists; pass --force to replace it") from None
-            os.unlink(temporary)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+def check_folder_target(out: Path, force: bool, marker: str | None = None) -> None:
+    """Before any work: `out` must be new, or (with --force) a folder holding `marker`, or empty."""
+    refuse_overwrite(out, force)
+    if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
+        raise AeonnxError(f"{out} holds files but no {marker}: not a folder this command wrote; "
+                          "refusing to replace it, even with --force")
+
+
+def _refuse_foreign_files(out: Path, staging: Path) -> None:
+    """Refuse to replace `out` if it holds a file the new folder does not: that file would be lost."""
+    if not out.is_dir():
+        return
+    for root, _, names in os.walk(out):
+        for name in names:
+            relative = os.path.relpath(os.path.join(root, name), out)
+            if not os.path.lexists(staging / relative):
+                raise AeonnxError(f"{out} holds {relative}, which this command does not write; refusing to "
+                                  "replace the folder, even with --force: move that file or choose another")
 
 
 def _unique_sibling(path: Path, suffix: str) -> Path:

@@ -46,6 +46,9 @@ def read_image(path: Path, invert: bool | None = None, center: bool = False,
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:  # not meant as an image: say what is read
+            raise DataError(f"{path}: not a kind of file aeonnx reads; give images ({', '.join(IMAGE_SUFFIXES)}), "
+                            "folders of them, or .npz / .npy / IDX arrays of 28x28 digits") from None
         raise DataError(f"{path}: not an image Pillow can read (empty, truncated or another format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(f"{path}: image is over Pillow's decompression-bomb pixel limit") from None
@@ -138,4 +141,32 @@ def png_bytes(image: np.ndarray) -> bytes:
     """A uint8 2-D array as PNG file bytes."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# Digits are small and sharp: JPEG at its default quality 75 smears them, lossy WebP too.
+_SAVE_OPTIONS = {"PNG": {"optimize": True}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+
+
+def output_format(path: Path) -> str:
+    """The format a picture's file name asks for, as Pillow knows it from the extension (PNG with none);
+    one line for an extension Pillow cannot write, so that a .jpg never holds PNG bytes."""
+    suffix = path.suffix.lower()
+    if not suffix:
+        return "PNG"
+    found = Image.registered_extensions().get(suffix)  # loads Pillow's plugins: only when a picture is written
+    if found is None or found not in Image.SAVE:
+        raise DataError(f"{path}: unknown picture extension {path.suffix!r}; use .png, .jpg, .bmp, .webp or .tif")
+    return found
+
+
+def image_bytes(image: np.ndarray, format: str = "PNG") -> bytes:
+    """A uint8 2-D array as the bytes of a `format` file (see output_format)."""
+    if format == "PNG":
+        return png_bytes(image)
+    buffer = io.BytesIO()
+    try:
+        Image.fromarray(image).save(buffer, format=format, **_SAVE_OPTIONS.get(format, {}))
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"cannot write a grey-level picture as {format} ({e})") from None
     return buffer.getvalue()

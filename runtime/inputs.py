@@ -8,6 +8,7 @@ Failure and the rest go on.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import arrays, images
-from .errors import DataError
+from .errors import DataError, printable
 from .spec import IMAGE_SIDE
 
 CHUNK = 4096  # digits per chunk
@@ -49,9 +50,18 @@ class Plan:
         return len(self.image_files) == 1 and not self.array_files
 
 
+ARRAY_SUFFIXES = (".npz", ".npy")
+
+
 def is_array_file(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith(".npz") or ("idx" in name and ("ubyte" in name or name.endswith((".idx", ".gz"))))
+    return name.endswith(ARRAY_SUFFIXES) or ("idx" in name and ("ubyte" in name or name.endswith((".idx", ".gz"))))
+
+
+def array_stem(path: Path) -> str:
+    """digits.npz, digits.npy, train-images-idx3-ubyte.gz -> the name their codes are filed under."""
+    name = path.name.removesuffix(".gz")
+    return next((name[: -len(s)] for s in ARRAY_SUFFIXES if name.endswith(s)), name)
 
 
 def plan(inputs: list[Path]) -> Plan:
@@ -60,13 +70,46 @@ def plan(inputs: list[Path]) -> Plan:
         if path.is_dir():
             found = sorted(_images_under(path))
             if not found:
-                result.failures.append(Failure(str(path), "folder holds no images"))
-            result.image_files += [(f, f.relative_to(path).with_suffix("").as_posix()) for f in found]
+                result.failures.append(Failure(str(path), f"{printable(str(path))}: folder holds no images"))
+            for file in found:
+                _add(result, file, file.relative_to(path).with_suffix("").as_posix())
         elif is_array_file(path):
-            result.array_files.append(path)
+            _add(result, path, array_stem(path), array=True)
         else:
-            result.image_files.append((path, path.stem))
+            _add(result, path, path.stem)
     return result
+
+
+def _add(todo: Plan, path: Path, name: str, array: bool = False) -> None:
+    """File one input under `name`, or a Failure when it cannot be read safely or named in a code file."""
+    if is_special(path):  # opening a FIFO blocks until a writer comes; a device may never end
+        reason = "not a regular file (a pipe, socket or device)"
+    elif not _is_utf8(name):  # code files hold UTF-8 names; this one would not survive the round trip
+        reason = "its name is not valid UTF-8; rename the file"
+    elif array:
+        todo.array_files.append(path)
+        return
+    else:
+        todo.image_files.append((path, name))
+        return
+    todo.failures.append(Failure(str(path), f"{printable(str(path))}: {reason}"))
+
+
+def is_special(path: Path) -> bool:
+    """A FIFO, socket or device (directly or through a link): reading it can block or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False  # missing or unreadable: the reader says so in its own words
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _images_under(folder: Path) -> Iterator[Path]:
@@ -74,7 +117,7 @@ def _images_under(folder: Path) -> Iterator[Path]:
     for root, _, files in os.walk(folder):
         for name in files:
             path = Path(root) / name
-            if path.suffix.lower() in images.IMAGE_SUFFIXES and path.is_file():
+            if path.suffix.lower() in images.IMAGE_SUFFIXES and (path.is_file() or is_special(path)):
                 yield path
 
 
@@ -99,7 +142,7 @@ def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) ->
     if names:
         yield Chunk(names, np.stack(digits), sizes, labels=labels)
     for path in todo.array_files:
-        stem = path.name.removesuffix(".gz").removesuffix(".npz")
+        stem = array_stem(path)
         starts: dict[str, int] = {}
         try:
             for key, block in arrays.iter_image_blocks(path, chunk):

@@ -7,7 +7,7 @@ on with the rest. The CLI only parses options and prints.
 
 from __future__ import annotations
 
-import io
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -18,14 +18,24 @@ import numpy as np
 
 from . import codefile, grids, images, inputs, spec
 from .errors import AeonnxError, DataError
-from .files import atomic_write_bytes, refuse_overwrite, staged_directory
+from .files import atomic_write_bytes, check_targets, staged_files
 from .model import Autoencoder, load
 
 CODE_SUFFIX = ".aez"
 DECODED_SUFFIX = "-decoded"
 DECODE_CHUNK = 1024  # codes decoded at once while writing PNGs: writing dominates, so small costs nothing
+MAX_PICTURE_PIXELS = images.MAX_PIXELS  # a grid or manifold picture: what we write, we could read back
+MAX_SAMPLE_FILES = 100_000  # `sample` into a folder: one run's worth; more is a loop of runs with seeds
 Report = Callable[[inputs.Failure], None]
 Warn = Callable[[str, str], None]  # (input, why it is unlike the digits the model knows)
+
+
+class Written(list):
+    """The files a command wrote, and `where`: the picture, or the folder that holds them."""
+
+    def __init__(self, files, where: Path):
+        super().__init__(files)
+        self.where = where
 
 
 @dataclass
@@ -38,12 +48,15 @@ class BatchResult:
 
 
 def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
-    """img.png -> img.aez beside it; one folder or array file -> NAME.aez beside it."""
+    """img.png -> img.aez beside it; one folder or array file -> NAME.aez beside it. A folder is named
+    as it resolves (`.` in ~/work -> ./work.aez, in the current folder: never a hidden `.aez`)."""
     if todo.single_image:
         return todo.image_files[0][0].with_suffix(CODE_SUFFIX)
     if len(paths) == 1:
         path = paths[0]
-        stem = path.name.removesuffix(".gz").removesuffix(".npz") if path.is_file() else path.name
+        stem = inputs.array_stem(path) if path.is_file() else path.resolve().name
+        if not stem:
+            raise AeonnxError(f"{path} has no name to give the container: name it with -o FILE{CODE_SUFFIX}")
         return path.parent / f"{stem}{CODE_SUFFIX}"
     raise AeonnxError(f"{len(paths)} inputs make one container: name it with -o FILE{CODE_SUFFIX}")
 
@@ -58,7 +71,8 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
     measured; unusual ones go to `on_warning`, and with `strict` they stop the batch before writing."""
     todo = todo or inputs.plan(paths)
     output = output or default_code_path(paths, todo)
-    refuse_overwrite(output, force)
+    planned = itertools.chain(paths, (path for path, _ in todo.image_files), todo.array_files)
+    check_targets([output], force, inputs=planned)
     result = BatchResult(output=None, done=0)
     # Only `inputs.CHUNK` digits are in memory at once; what is kept of each is its code, name and size.
     done: list[tuple[str | None, list[str], list[tuple[int, int]], np.ndarray]] = []
@@ -107,6 +121,8 @@ def count_inputs(todo: inputs.Plan) -> int:
 
 
 def read_code_file(path: Path) -> codefile.CodeFile:
+    if inputs.is_special(path):  # a FIFO would block, a device never end
+        raise AeonnxError(f"{path}: not a regular file (a pipe, socket or device)")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -122,38 +138,63 @@ def read_code_file(path: Path) -> codefile.CodeFile:
 
 
 def decompress(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
-               models_dir: Path | None = None, device: str = "auto", variant: str = "float32") -> list[Path]:
-    """One PNG per code (a folder named after the file), one PNG for a single code, or one grid."""
+               models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
+               on_load: Callable[[Autoencoder], None] = lambda model: None) -> Written:
+    """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
+
+    A folder output may exist: the PNGs are written into it and nothing else there is touched; with
+    --force only the files of the same names are replaced. An output that is the code file is refused."""
     code_file = read_code_file(code_path)
-    model = load(code_file.model, models_dir, device, variant=variant)
+    # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
+    default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
+    if grid or len(code_file) == 1:
+        output = _picture_path(output, default)
+        check_targets([output], force, inputs=[code_path])
+        check_grid_size(len(code_file) if grid else 1)
+        picture_format = images.output_format(output)
+    else:
+        output = output or default
+        relative = _folder_targets(code_file.names, output, force, code_path)
+    model = load(code_file.model, models_dir, device, variant=variant, part="decoder")  # never the encoder
+    on_load(model)
     try:
         model.check_made_by_me(code_file)
     except codefile.CodeFileError as e:
         raise codefile.CodeFileError(f"{code_path}: {e}") from None
     z = codefile.dequantize(code_file.codes, code_file.precision, *model.latent_range)
-    # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
-    default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
     if grid or len(z) == 1:
-        output = output or default.with_suffix(".png")
         digits = model.decode(z)
         picture = digits[0] if len(digits) == 1 and not grid else grid_of(digits)
-        atomic_write_bytes(output, images.png_bytes(picture), force=force)
-        return [output]
-    output = output or default
-    relative = [safe_relative_path(name) for name in code_file.names]
-    with staged_directory(output, force) as staging:
+        atomic_write_bytes(output, images.image_bytes(picture, picture_format), force=force)
+        return Written([output], output)
+    with staged_files(force) as stage:
         for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
             for rel, digit in zip(relative[start:], model.decode(z[start : start + DECODE_CHUNK])):
-                target = staging / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(images.png_bytes(digit))
-    return [output / rel for rel in relative]
+                stage(output / rel, images.png_bytes(digit))
+    return Written([output / rel for rel in relative], output)
+
+
+def _picture_path(output: Path | None, default: Path) -> Path:
+    """Where one picture goes: -o FILE, or into -o FOLDER (`.` included) under the default name."""
+    if output is None:
+        return default.with_suffix(".png")
+    return output / f"{default.name}.png" if output.is_dir() else output
+
+
+def _folder_targets(names, output: Path, force: bool, code_path: Path) -> list[Path]:
+    """The code names as PNG paths under `output`, checked before any work (see files.check_targets)."""
+    if output.exists() and not output.is_dir():
+        raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
+    relative = [safe_relative_path(name) for name in names]
+    check_targets((output / rel for rel in relative), force, inputs=[code_path])
+    return relative
 
 
 def safe_relative_path(name: str) -> Path:
     """A code's name as a relative .png path that cannot leave the output folder."""
     parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or "\\" in name or any(p in ("..", ".", "") for p in parts):
+    if (not parts or name.startswith("/") or "\\" in name or "\x00" in name
+            or any(p in ("..", ".", "") for p in parts)):
         raise codefile.CodeFileError(f"refusing unsafe name {name!r} in the code file")
     return Path(*parts).with_name(parts[-1] + ".png")
 
@@ -163,32 +204,103 @@ def grid_of(digits: np.ndarray) -> np.ndarray:
     return grids.tile(digits, columns=columns, pad=2, fill=64)
 
 
+def grid_size(count: int) -> tuple[int, int]:
+    """(width, height) in pixels of grid_of(count digits)."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, -(-count // columns))
+    return columns * (spec.IMAGE_SIDE + 2) - 2, rows * (spec.IMAGE_SIDE + 2) - 2
+
+
+def check_grid_size(count: int) -> None:
+    """Refuse, before any work, a grid picture over MAX_PICTURE_PIXELS: its memory grows with the count."""
+    width, height = grid_size(count)
+    if width * height > MAX_PICTURE_PIXELS:
+        largest = _largest(lambda n: math.prod(grid_size(n)) <= MAX_PICTURE_PIXELS)
+        raise AeonnxError(f"a grid of {count:,} digits would be {width:,}x{height:,} pixels, over the limit of "
+                          f"{MAX_PICTURE_PIXELS:,}: at most {largest:,} digits fit in one picture")
+
+
+def _largest(fits: Callable[[int], bool]) -> int:
+    """The largest n >= 0 with fits(n), for a condition that stops holding as n grows."""
+    low, high = 0, 1
+    while fits(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
 def sample(model: Autoencoder, n: int, seed: int | None, output: Path, force: bool = False) -> list[Path]:
-    """n generated digits: one grid if OUTPUT ends in .png, else a folder of sample_NNN.png."""
-    digits = model.sample(n, seed=seed)
-    if output.suffix.lower() == ".png":
-        atomic_write_bytes(output, images.png_bytes(grid_of(digits)), force=force)
-        return [output]
-    with staged_directory(output, force) as staging:
-        for index, digit in enumerate(digits):
-            (staging / f"sample_{index:03d}.png").write_bytes(images.png_bytes(digit))
-    return [output / f"sample_{i:03d}.png" for i in range(len(digits))]
+    """n generated digits: one grid in a picture file (its format from its extension), or into a folder
+    (an existing one, `.`, or a name without an extension) as sample_NNN.png. Only those files are
+    written; --force replaces only those."""
+    if n < 0:
+        raise DataError("-n must be at least 0")
+    if output.is_dir() or not output.suffix:
+        return _sample_files(model, n, seed, output, force)
+    check_grid_size(n)
+    picture_format = images.output_format(output)
+    check_targets([output], force)
+    picture = images.image_bytes(grid_of(model.sample(n, seed=seed)), picture_format)
+    atomic_write_bytes(output, picture, force=force)
+    return [output]
+
+
+def _sample_files(model: Autoencoder, n: int, seed: int | None, output: Path, force: bool) -> list[Path]:
+    if n > MAX_SAMPLE_FILES:
+        raise AeonnxError(f"-n {n:,} is over the limit of {MAX_SAMPLE_FILES:,} files per run; "
+                          "run again with other --seed values for more")
+    if output.exists() and not output.is_dir():
+        raise AeonnxError(f"{output} is a file; name a folder (or a picture such as samples.png)")
+    targets = [output / f"sample_{index:03d}.png" for index in range(n)]
+    check_targets(targets, force)
+    z = model.sample_latents(n, seed)
+    with staged_files(force) as stage:
+        for start in range(0, n, DECODE_CHUNK):
+            for target, digit in zip(targets[start:], model.decode(z[start : start + DECODE_CHUNK])):
+                stage(target, images.png_bytes(digit))
+    return targets
 
 
 def manifold(model: Autoencoder, n: int, extent: float, output: Path, force: bool = False) -> Path:
-    picture = labelled_manifold(model.manifold(n, extent), n, extent)
+    """The labelled manifold picture, in the format its extension names."""
+    if not 0 < extent < float(np.finfo(np.float32).max):  # NaN fails both comparisons
+        raise AeonnxError(f"--range must be a positive, finite number; got {extent}")
+    if n < 1:
+        raise AeonnxError(f"-n must be at least 1; got {n}")
+    width, height = manifold_size(n)
+    if width * height > MAX_PICTURE_PIXELS:
+        largest = _largest(lambda k: math.prod(manifold_size(k)) <= MAX_PICTURE_PIXELS)
+        raise AeonnxError(f"-n {n:,} would make a {width:,}x{height:,} picture, over the limit of "
+                          f"{MAX_PICTURE_PIXELS:,} pixels: use -n {largest} or less")
+    picture_format = images.output_format(output)
+    check_targets([output], force)
+    picture = labelled_manifold(model.manifold(n, extent), n, extent, format=picture_format)
     atomic_write_bytes(output, picture, force=force)
     return output
 
 
-def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = 2) -> bytes:
-    """The manifold grid with z[0] / z[1] axis labels and tick values, as PNG bytes (Pillow only)."""
+_MANIFOLD_SCALE, _MANIFOLD_MARGINS = 2, (64, 12, 56, 12)  # each digit drawn 2x; left, right, bottom, top
+
+
+def manifold_size(n: int) -> tuple[int, int]:
+    """(width, height) in pixels of the labelled manifold picture of n x n digits."""
+    body = n * spec.IMAGE_SIDE * _MANIFOLD_SCALE
+    left, right, bottom, top = _MANIFOLD_MARGINS
+    return body + left + right, body + bottom + top
+
+
+def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = _MANIFOLD_SCALE,
+                      format: str = "PNG") -> bytes:
+    """The manifold grid with z[0] / z[1] axis labels and tick values, as `format` bytes (Pillow only)."""
     from PIL import Image, ImageDraw, ImageFont
 
     side = spec.IMAGE_SIDE * scale
-    margin_left, margin_bottom, margin_top = 64, 56, 12
+    margin_left, margin_right, margin_bottom, margin_top = _MANIFOLD_MARGINS
     body = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.Resampling.NEAREST)
-    canvas = Image.new("L", (body.width + margin_left + 12, body.height + margin_bottom + margin_top), 255)
+    width, height = body.width + margin_left + margin_right, body.height + margin_bottom + margin_top
+    canvas = Image.new("L", (width, height), 255)
     canvas.paste(body, (margin_left, margin_top))
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     ticks = grids.manifold_axis(n, extent)
@@ -200,9 +312,7 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = 2) -
         draw.text((margin_left - 6, y), label, fill=0, font=font, anchor="rm")
     draw.text((margin_left + body.width // 2, canvas.height - 6), "z[0]", fill=0, font=font, anchor="md")
     draw.text((6, margin_top + body.height // 2), "z[1]", fill=0, font=font, anchor="lm")
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return images.image_bytes(np.asarray(canvas), format)
 
 
 def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, center: bool = False,
@@ -231,6 +341,8 @@ def describe_file(path: Path) -> dict:
     if path.suffix.lower() == ".onnx":
         from . import providers
 
+        if inputs.is_special(path):
+            raise AeonnxError(f"{path}: not a regular file (a pipe, socket or device)")
         try:
             session, _ = providers.create_session(path.read_bytes(), "cpu")
         except OSError as e:

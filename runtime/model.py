@@ -38,10 +38,14 @@ def shipped_models_dir():
 
 
 def load(model: str = "ae", models_dir: str | Path | None = None, device: str = "auto",
-         threads: int | None = None, variant: str = "float32") -> Autoencoder:
+         threads: int | None = None, variant: str = "float32", part: str | None = None) -> Autoencoder:
     """The named model from `models_dir` (default: the shipped models) on `device` (auto, cpu, cuda).
 
     variant "int8" loads the dynamically quantised copies (same model id, smaller files).
+    `part` ("encoder", the default, or "decoder" / "generator") is opened now: the model's identity
+    (id, latent size and range) comes from its metadata, and any error names it. Give the part you
+    will use first: sampling and decoding never need the encoder's file. The other part is opened on
+    first use and must come from the same training.
     """
     try:
         model_spec = spec.get_model(model)
@@ -53,12 +57,15 @@ def load(model: str = "ae", models_dir: str | Path | None = None, device: str = 
         models_dir = Path(models_dir)
         if not models_dir.is_dir():
             raise ModelError(f"{models_dir}: no such models folder")
-    return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant)
+    if part not in (None, "encoder", "decoder", model_spec.decoder.name):
+        raise ModelError(f"unknown part {part!r}; choose encoder or {model_spec.decoder.name}")
+    first = model_spec.encoder if part in (None, "encoder") else model_spec.decoder
+    return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant, first)
 
 
 class Autoencoder:
     def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None,
-                 variant: str = "float32"):
+                 variant: str = "float32", first_part: spec.Part | None = None):
         if device not in providers.DEVICES:
             raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(providers.DEVICES)}")
         self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
@@ -66,7 +73,9 @@ class Autoencoder:
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
         self.provider: str | None = None  # the execution provider really in use, once a session exists
-        self.metadata = self._part_metadata(model_spec.encoder)  # read eagerly: identity is checked up front
+        # Identity is read eagerly, from the part used first, so errors come up front and name that part.
+        self._identity_part = first_part or model_spec.encoder
+        self.metadata = self._part_metadata(self._identity_part)
 
     # --- identity, read from the ONNX metadata -------------------------------------------------
     @property
@@ -151,12 +160,16 @@ class Autoencoder:
         if inputs != list(part.inputs) or outputs != list(part.outputs):
             raise ModelError(f"{where}: tensors {inputs} -> {outputs} do not match the contract "
                              f"{list(part.inputs)} -> {list(part.outputs)}")
-        if part is not self.spec.encoder and meta.get(spec.META_MODEL_ID) != self.model_id:
-            raise ModelError(f"{where}: model id {meta.get(spec.META_MODEL_ID)} differs from the encoder's "
-                             f"{self.model_id}; the two parts come from different trainings")
-        width = session.get_inputs()[0].shape[1]
-        if part is not self.spec.encoder and width != self.latent_size:
-            raise ModelError(f"{where}: input width {width} differs from the latent size {self.latent_size}")
+        if part is self._identity_part:
+            return
+        if meta.get(spec.META_MODEL_ID) != self.model_id:
+            raise ModelError(f"{where}: model id {meta.get(spec.META_MODEL_ID)} differs from the "
+                             f"{self._identity_part.name}'s {self.model_id}; "
+                             "the two parts come from different trainings")
+        latent = session.get_inputs()[0] if part is self.spec.decoder else session.get_outputs()[0]
+        if latent.shape[1] != self.latent_size:
+            raise ModelError(f"{where}: latent width {latent.shape[1]} differs from "
+                             f"the latent size {self.latent_size}")
 
     # --- the operations ------------------------------------------------------------------------
     def encode_outputs(self, images) -> dict[str, np.ndarray]:
@@ -238,19 +251,22 @@ class Autoencoder:
 
     def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
         """n new digits from z ~ N(0, I); the same seed gives the same images."""
+        return self.decode(self.sample_latents(n, seed), as_float=as_float)
+
+    def sample_latents(self, n: int = 16, seed: int | None = None) -> np.ndarray:
+        """The n latent points z ~ N(0, I) that `sample(n, seed)` decodes, float32 [n, latent]."""
         self._require_generator("sample")
         if n < 0:
             raise DataError("the number of samples must be at least 0")
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_size), dtype=np.float32)
-        return self.decode(z, as_float=as_float)
+        return np.random.default_rng(seed).standard_normal((n, self.latent_size), dtype=np.float32)
 
     def manifold(self, n: int = 12, extent: float = 4.0) -> np.ndarray:
         """An (n*28, n*28) uint8 grid of digits generated over [-extent, extent]^2 (2-D latent only)."""
         self._require_generator("manifold")
         if self.latent_size != 2:
             raise DataError(f"the manifold needs a 2-D latent space; this model's is {self.latent_size}-D")
-        if n < 1 or extent <= 0:
-            raise DataError("the manifold needs n >= 1 and a positive range")
+        if n < 1 or not 0 < extent < float(np.finfo(np.float32).max):  # NaN fails both comparisons
+            raise DataError("the manifold needs n >= 1 and a positive, finite range")
         digits = self.decode(grids.manifold_latents(n, extent))
         return grids.tile(digits, columns=n)
 

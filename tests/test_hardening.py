@@ -190,14 +190,30 @@ def aeonnx(*args):
     return [sys.executable, "-m", "aeonnx.runtime.cli", *map(str, args)]
 
 
+# A FIFO no longer blocks a batch (it is skipped), so the stuck read is made here: a reader that sleeps.
+_STUCK_READER = (
+    "import sys, time\n"
+    "from aeonnx.runtime import images\n"
+    "real = images.read_image\n"
+    "def stuck(path, *args, **kwargs):\n"
+    "    if path.name == 'stuck.png':\n"
+    "        time.sleep(600)\n"
+    "    return real(path, *args, **kwargs)\n"
+    "images.read_image = stuck\n"
+    "from aeonnx.runtime.cli import main\n"
+    "main()\n"
+)
+
+
 def test_ctrl_c_during_a_batch_exits_cleanly(tmp_path, mnist):
     """SIGINT while the batch is being read: exit 130, one clear line, no output, no temporary file."""
     Image.fromarray(mnist["x_test"][0]).save(tmp_path / "first.png")
-    os.mkfifo(tmp_path / "stuck.png")  # reading it blocks until a writer comes: the signal lands mid-batch
-    process = subprocess.Popen(aeonnx("compress", tmp_path / "first.png", tmp_path / "stuck.png",
-                                      "-o", tmp_path / "out.aez"), stderr=subprocess.PIPE, text=True)
+    Image.fromarray(mnist["x_test"][1]).save(tmp_path / "stuck.png")  # reading it takes forever
+    process = subprocess.Popen([sys.executable, "-c", _STUCK_READER, "compress", str(tmp_path / "first.png"),
+                                str(tmp_path / "stuck.png"), "-o", str(tmp_path / "out.aez")],
+                               stderr=subprocess.PIPE, text=True)
     time.sleep(2.0)
-    assert process.poll() is None  # still waiting on the pipe
+    assert process.poll() is None  # still reading
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

@@ -22,7 +22,7 @@ import numpy as np
 
 from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import AeonnxError, Interrupted
-from aeonnx.runtime.files import refuse_overwrite, staged_directory
+from aeonnx.runtime.files import check_folder_target, staged_directory
 
 from . import data as data_module
 from . import models
@@ -83,7 +83,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
     """Train one model and write its run directory; returns its path."""
     config = config.resolved()
     out = Path(config.out)
-    refuse_overwrite(out, force)
+    check_folder_target(out, force, marker=spec.RUN_CONFIG_FILE)
     dataset = data_module.load_dataset(config.data)
 
     _seed_everything(config.seed)
@@ -132,7 +132,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         # What nearly all training digits reach: the runtime warns about inputs below it.
         "quality": quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0)),
     }
-    with staged_directory(out, force) as staging:
+    with staged_directory(out, force, marker=spec.RUN_CONFIG_FILE) as staging:
         model_spec = spec.get_model(config.model)
         full.save(staging / spec.RUN_MODEL_FILE)
         encoder.save(staging / model_spec.keras_file(model_spec.encoder.name))
