@@ -19,6 +19,7 @@ from . import codefile, grids, metrics, providers, quality, spec
 from .errors import DataError, ModelError
 
 CHUNK = 8192  # images per onnxruntime call: bounds memory on large batches
+ASSESS_CHUNK = 1024  # images per round-trip check: its float copies stay near 10 MB whatever the batch
 
 
 class Assessment(NamedTuple):
@@ -222,11 +223,15 @@ class Autoencoder:
     def assess(self, images, codes: np.ndarray | None = None, precision: str = "float32") -> Assessment:
         """Each image's round-trip PSNR (through `codes` stored at `precision`, encoded here if None) and,
         against the model's quality profile, a warning for those unlike its training digits."""
-        x = as_model_input(images)
+        images = np.asarray(images)
         if codes is None:
-            codes = self.quantized_codes(x, precision)
-        x_hat = self.decode(codefile.dequantize(codes, precision, *self.latent_range), as_float=True)
-        psnr, ink = metrics.psnr_per_image(x, x_hat), metrics.ink(x)
+            codes = self.quantized_codes(images, precision)
+        psnr, ink = np.empty(len(codes)), np.empty(len(codes))
+        for start in range(0, len(codes), ASSESS_CHUNK):
+            window = slice(start, start + ASSESS_CHUNK)
+            x = as_model_input(images[window])
+            x_hat = self.decode(codefile.dequantize(codes[window], precision, *self.latent_range), as_float=True)
+            psnr[window], ink[window] = metrics.psnr_per_image(x, x_hat), metrics.ink(x)
         profile = self.quality_profile
         warnings = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
         return Assessment(psnr, warnings)
