@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from aeonnx.provenance import library_versions
 from aeonnx.runtime import spec
-from aeonnx.runtime.arrays import to_unit_float
 from aeonnx.runtime.errors import ModelError
 from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
-
-from aeonnx.train.fit import library_versions
+from aeonnx.runtime.model import as_model_input
 
 from . import convert, metadata, parity
 
@@ -54,7 +53,7 @@ def validation_inputs(run_dir: Path) -> np.ndarray:
     path = run_dir / spec.RUN_VALIDATION_FILE
     try:
         with np.load(path) as archive:
-            return to_unit_float(archive["x"])
+            return as_model_input(archive["x"])
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
 

@@ -38,9 +38,10 @@ def fashion() -> np.ndarray:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from aeonnx.runtime.arrays import read_idx
+    from aeonnx.runtime.arrays import iter_image_blocks
 
-    return read_idx(FASHION_TEST_IMAGES)[:1000]
+    _, items = next(iter_image_blocks(FASHION_TEST_IMAGES, 1000))
+    return items
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, p
 
 
 def test_training_record_matches_the_shipped_fingerprint(manifest, mnist_path):
-    from aeonnx.runtime.arrays import fingerprint
+    from aeonnx.provenance import fingerprint
 
     with np.load(mnist_path) as d:
         sha = fingerprint(d["x_train"], d["y_train"], d["x_test"], d["y_test"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aeonnx import provenance
 from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import refuse_overwrite, staged_directory
@@ -123,7 +123,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
             "train_images": len(dataset.x_train),
             "test_images": len(dataset.x_test),
         },
-        "versions": library_versions(),
+        "versions": provenance.library_versions(),
         "train_seconds": round(train_seconds, 2),
         "epoch_seconds": [round(t, 4) for t in last_epoch.seconds],  # the first includes graph tracing
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
@@ -236,18 +236,6 @@ def latent_stats(encoder, model_name: str, x_train: np.ndarray) -> dict[str, lis
         "mean": codes.mean(axis=0).tolist(),
         "std": codes.std(axis=0).tolist(),
     }
-
-
-def library_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for package in ("aeonnx", "tensorflow", "keras", "numpy", "tf2onnx", "onnx", "onnxruntime"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
 
 
 def print_summary(run_dir: Path) -> None:
