@@ -16,6 +16,7 @@ import onnx
 
 from aeonnx.runtime import metrics, spec
 from aeonnx.runtime.errors import ParityError
+from aeonnx.runtime.providers import create_session
 
 
 def quantize_int8(float32_model: bytes) -> bytes:
@@ -32,10 +33,9 @@ def quantize_int8(float32_model: bytes) -> bytes:
 
 
 def round_trip_psnr(encoder: bytes, decoder: bytes, model_spec: spec.ModelSpec, x: np.ndarray) -> float:
-    import onnxruntime
-
     def run(model, feed):
-        return onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, feed)
+        session, _ = create_session(model, "cpu")
+        return session.run(None, feed)
 
     code = run(encoder, {spec.X: x})[0]  # z or z_mean: the first output
     (x_hat,) = run(decoder, {spec.Z: code})
