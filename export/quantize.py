@@ -18,6 +18,8 @@ from aeonnx.runtime import metrics, spec
 from aeonnx.runtime.errors import ParityError
 from aeonnx.runtime.providers import create_session
 
+from . import metadata
+
 
 def quantize_int8(float32_model: bytes) -> bytes:
     """Dynamic int8 quantisation with per-channel weights (0.02 dB on the shipped AE, against 0.05 per-tensor)."""
@@ -71,10 +73,5 @@ def _with_metadata(int8_model: bytes, float32_model: bytes, report: dict) -> byt
     entries = {e.key: e.value for e in source.metadata_props}
     entries[spec.META_VARIANT] = "int8"
     entries[spec.META_QUANTIZATION] = json.dumps(report)
-    del proto.metadata_props[:]
-    for key, value in sorted(entries.items()):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    proto.doc_string = source.doc_string + " int8 weights (dynamic quantisation)."
-    proto.producer_name = source.producer_name
+    metadata.attach(proto, entries, source.doc_string + " int8 weights (dynamic quantisation).")
     return proto.SerializeToString()
