@@ -67,3 +67,11 @@ def test_vae_loss_matches_the_formula(mnist):
 def test_unknown_model_is_rejected():
     with pytest.raises(KeyError, match="choose one of: ae, vae"):
         models.build("gan")
+
+
+def test_vae_class_keeps_the_name_its_saved_files_cite():
+    # Run directories and checkpoints saved before the class was renamed cite "aeonnx>VAE".
+    import keras
+
+    assert keras.saving.get_registered_name(models.VariationalAutoencoder) == "aeonnx>VAE"
+    assert keras.saving.get_registered_object("aeonnx>VAE") is models.VariationalAutoencoder
