@@ -156,7 +156,8 @@ def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
             samples[name].append(seconds)
             if peak is not None:
                 peaks[name] = max(peaks.get(name, 0), peak)
-    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]} for name, v in samples.items()}
+    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]}
+               for name, v in samples.items()}
     for name, peak in peaks.items():
         results[name]["peak_rss_mib"] = peak
     png_total = results["png folder (CLI)"]["seconds"]["median"]
