@@ -19,7 +19,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, load, metrics
 
-from .common import aeonnx_command, table
+from .common import aeonnx_command
 
 AE_VARIANT_LATENTS = (8, 16, 64)  # besides the shipped 32
 JPEG_QUALITIES = (1, 5, 10, 20, 30, 50, 75, 90, 95)
@@ -126,13 +126,3 @@ def plot(report: dict, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
-
-
-def print_rate_distortion(report: dict) -> None:
-    print(f"\n## Rate–distortion ({report['images']:,} shared test digits)")
-    rows = [[p["model"], p["precision"], p["packing"], f"{p['bytes_per_image']:.1f}", f"{p['psnr']:.2f}",
-             f"{p['bce']:.4f}"] for p in report["aeonnx"]]
-    rows += [[p["model"], p["setting"], "single-image file", f"{p['bytes_per_image']:.1f}",
-              "lossless" if p["model"].startswith("PNG") else f"{p['psnr']:.2f}", f"{p['bce']:.4f}"]
-             for p in report["codecs"]]
-    print(table(rows, ["codec", "setting", "packing", "bytes/image", "PSNR dB", "BCE"]))

@@ -1,4 +1,5 @@
-"""The README's benchmark tables, as markdown, from bench/results/results.json.
+"""The benchmark tables, as markdown: the one renderer, for the README (from bench/results/results.json)
+and for bench.run as each section finishes.
 
     python -m bench.report [RESULTS_JSON]
 """
@@ -67,14 +68,23 @@ def rate_distortion_table(rd: dict) -> list[str]:
     return [table(rows, ["model / codec", "setting", "packing", "bytes per image", "PSNR dB", "BCE"])]
 
 
+SECTIONS = {"speed": speed_tables, "int8": int8_table, "rate_distortion": rate_distortion_table}
+
+
+def render(section: str, results: dict) -> str:
+    """One section of results.json as markdown."""
+    return "\n".join(SECTIONS[section](results)) + "\n"
+
+
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else RESULTS / "results.json"
     report = json.loads(path.read_text())
     machine = report["machine"]
     print(f"Measured {report['date']} with `{report['command']}` on {machine['cpu']}, {machine['cores']} cores, "
           f"Python {machine['python']}, onnxruntime {machine['onnxruntime']}.\n")
-    for lines in (speed_tables(report["speed"]), int8_table(report["int8"]), rate_distortion_table(report["rate_distortion"])):
-        print("\n".join(lines) + "\n")
+    for section in SECTIONS:
+        if section in report:  # a results-SECTION.json of `bench.run --only` holds one
+            print(render(section, report[section]))
     return 0
 
 

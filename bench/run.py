@@ -19,7 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .common import DEFAULT_DATA, RESULTS, machine, table  # noqa: E402
+from .common import DEFAULT_DATA, RESULTS, machine  # noqa: E402
+from .report import render  # noqa: E402
 
 
 def int8_report(data: Path) -> dict:
@@ -53,16 +54,6 @@ def int8_report(data: Path) -> dict:
     return report
 
 
-def print_int8(report: dict) -> None:
-    from .common import ms
-
-    print("\n## int8 against float32 (shipped models, both parts)")
-    rows = [[k, f"{v['bytes']:,}", f"{v['psnr']:.3f}", ms(v["encode_batch1_seconds"]["median"]),
-             f"{v['encode_images_per_s']['median']:,.0f}", f"{v['decode_images_per_s']['median']:,.0f}"]
-            for k, v in report.items()]
-    print(table(rows, ["model", "bytes", "PSNR dB", "encode batch 1", "encode images/s", "decode images/s"]))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="Keras-layout mnist.npz")
@@ -77,18 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     report = {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": args.quick,
               "command": "python -m bench.run" + (" --quick" if args.quick else "")}
     if args.only in (None, "speed"):
-        from .speed import print_speed, run_speed
+        from .speed import run_speed
 
         report["speed"] = run_speed(args.data, args.quick)
-        print_speed(report["speed"])
+        print(render("speed", report["speed"]))
     if args.only in (None, "int8"):
         report["int8"] = int8_report(args.data)
-        print_int8(report["int8"])
+        print(render("int8", report["int8"]))
     if args.only in (None, "rd"):
-        from .rate_distortion import plot, print_rate_distortion, run_rate_distortion
+        from .rate_distortion import plot, run_rate_distortion
 
         report["rate_distortion"] = run_rate_distortion(args.data, args.out / "cache", args.quick)
-        print_rate_distortion(report["rate_distortion"])
+        print(render("rate_distortion", report["rate_distortion"]))
         plot(report["rate_distortion"], args.out / "rate_distortion.png")
     name = "results.json" if args.only is None else f"results-{args.only}.json"
     (args.out / name).write_text(json.dumps(report, indent=2) + "\n")

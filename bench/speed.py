@@ -15,10 +15,9 @@ import numpy as np
 from aeonnx.runtime import load, spec
 from aeonnx.runtime.model import shipped_models_dir
 
-from .common import REPO, aeonnx_command, interleaved, per_call, span, summary, table, timed_process
+from .common import REPO, aeonnx_command, interleaved, per_call, summary, timed_process
 
 KERAS_RECORD = REPO / "artifacts" / "training"
-PARTS = [(m, p.name) for m in spec.MODEL_NAMES for p in spec.get_model(m).parts]
 
 KERAS_ONE_IMAGE = """
 import sys, numpy as np, keras
@@ -85,7 +84,7 @@ def in_process(x_test: np.ndarray, calls: int, keras_calls: int, big: int) -> di
     import onnxruntime
 
     results = {}
-    for model_name, part_name in PARTS:
+    for model_name, part_name in spec.MODEL_PARTS:
         model = load(model_name, device="cpu")
         model_spec = spec.get_model(model_name)
         part = model_spec.part(part_name)
@@ -148,50 +147,17 @@ def digit_files(x_test: np.ndarray, count: int, workdir: Path, name: str) -> tup
 
 def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
     """Compress `count` digits from an .npz and from a folder of PNGs: images/s, peak RSS, decoding's share."""
-    from PIL import Image
-
-    from aeonnx.runtime import jobs
-
-    npz, folder = digit_files(x_test, count, workdir, "bulk")
-    command = aeonnx_command()
-
-    def cli(source):
-        return lambda: timed_process([*command, "compress", str(source), "-o", str(workdir / "out.aez"), "--force"])
-
-    model = load("ae", device="cpu")
-
-    def in_process_npz():
-        started = time.perf_counter()
-        jobs.compress([npz], model, workdir / "api.aez", force=True)
-        return time.perf_counter() - started
-
-    def decode_only():
-        started = time.perf_counter()
-        for path in sorted(folder.iterdir()):
-            with Image.open(path) as image:
-                np.asarray(image.convert("L"))
-        return time.perf_counter() - started
-
-    def preprocess_only():
-        from aeonnx.runtime.images import read_image
-
-        started = time.perf_counter()
-        for path in sorted(folder.iterdir()):
-            read_image(path)
-        return time.perf_counter() - started
-
-    samples = {"npz (CLI)": [], "png folder (CLI)": [], "npz (in-process)": [], "png decode only": [],
-               "png read + preprocess only": []}
-    peaks = {"npz (CLI)": 0, "png folder (CLI)": 0}
+    contenders = _bulk_contenders(x_test, count, workdir)
+    samples = {name: [] for name in contenders}
+    peaks: dict[str, int] = {}
     for _ in range(rounds):
-        for name, source in (("npz (CLI)", npz), ("png folder (CLI)", folder)):
-            seconds, peak = cli(source)()
+        for name, run in contenders.items():
+            seconds, peak = run()
             samples[name].append(seconds)
-            peaks[name] = max(peaks[name], peak)
-        samples["npz (in-process)"].append(in_process_npz())
-        samples["png decode only"].append(decode_only())
-        samples["png read + preprocess only"].append(preprocess_only())
-    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]} for name, v in samples.items()}
+            if peak is not None:
+                peaks[name] = max(peaks.get(name, 0), peak)
+    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]}
+               for name, v in samples.items()}
     for name, peak in peaks.items():
         results[name]["peak_rss_mib"] = peak
     png_total = results["png folder (CLI)"]["seconds"]["median"]
@@ -199,6 +165,41 @@ def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
     results["png read+preprocess share"] = results["png read + preprocess only"]["seconds"]["median"] / png_total
     results["count"] = count
     return results
+
+
+def _bulk_contenders(x_test: np.ndarray, count: int, workdir: Path) -> dict:
+    """name -> one run, giving (seconds, peak RSS MiB or None): the CLI on both sources, the API, PNG reading alone."""
+    from PIL import Image
+
+    from aeonnx.runtime import jobs
+    from aeonnx.runtime.images import read_image
+
+    npz, folder = digit_files(x_test, count, workdir, "bulk")
+    command = aeonnx_command()
+    model = load("ae", device="cpu")
+
+    def cli(source):
+        return lambda: timed_process([*command, "compress", str(source), "-o", str(workdir / "out.aez"), "--force"])
+
+    def in_process(work):
+        def run():
+            started = time.perf_counter()
+            work()
+            return time.perf_counter() - started, None
+        return run
+
+    def decode_only():
+        for path in sorted(folder.iterdir()):
+            with Image.open(path) as image:
+                np.asarray(image.convert("L"))
+
+    return {
+        "npz (CLI)": cli(npz),
+        "png folder (CLI)": cli(folder),
+        "npz (in-process)": in_process(lambda: jobs.compress([npz], model, workdir / "api.aez", force=True)),
+        "png decode only": in_process(decode_only),
+        "png read + preprocess only": in_process(lambda: [read_image(path) for path in sorted(folder.iterdir())]),
+    }
 
 
 def large_batches(x_test: np.ndarray, count: int, workdir: Path) -> dict:
@@ -262,38 +263,6 @@ def training(data: Path, epochs: int, rounds: int, workdir: Path) -> dict:
     results["ratio"] = results["aeonnx train ae"]["median"] / results["plain keras fit"]["median"]
     results["epochs"] = epochs
     return results
-
-
-def print_speed(report: dict) -> None:
-    cold = report["cold_start"]["results"]
-    print("\n## Cold start (wall time of one process, median (min–max) of", report["cold_start"]["rounds"], "rounds)")
-    print(table([[k, span(v), f"{v['vs_floor']:.2f}×"] for k, v in cold.items()], ["command", "wall time", "vs floor"]))
-    print("\n## In-process, batch 1 latency and 10k-batch throughput")
-    rows = []
-    for part, contenders in report["in_process"].items():
-        for name, stats in contenders.items():
-            rows.append([part, name, span(stats["batch1_seconds"]), f"{stats['batch1_vs_onnxruntime']:.2f}×",
-                         f"{stats['throughput_images_per_s']['median']:,.0f}"])
-    print(table(rows, ["part", "implementation", "batch 1", "vs onnxruntime", "images/s (10k batch)"]))
-    print("\n## onnxruntime intra-op threads (images/s, 10k batch)")
-    print(table([[k, f"{v['encode_images_per_s']['median']:,.0f}", f"{v['decode_images_per_s']['median']:,.0f}"]
-                 for k, v in report["threads"].items()], ["model", "encode", "decode"]))
-    bulk_report = report["bulk"]
-    print(f"\n## Bulk: compress {bulk_report['count']:,} digits")
-    rows = [[k, span(v["seconds"], lambda s: f"{s:.3g} s"), f"{v['images_per_s']:,.0f}", v.get("peak_rss_mib", "")]
-            for k, v in bulk_report.items() if isinstance(v, dict)]
-    print(table(rows, ["source", "seconds", "images/s", "peak RSS MiB"]))
-    print(f"PNG decoding is {bulk_report['png decoding share']:.0%} of the PNG-folder run; reading + "
-          f"preprocessing {bulk_report['png read+preprocess share']:.0%}.")
-    large = report["large_batches"]
-    print(f"\n## Large batches: {large['count']:,} digits, one run each")
-    print(table([[k, f"{v['seconds']:.1f} s", f"{v['images_per_s']:,.0f}", v["peak_rss_mib"]]
-                 for k, v in large.items() if isinstance(v, dict)], ["command", "seconds", "images/s", "peak RSS MiB"]))
-    train = report["training"]
-    print(f"\n## Training, seconds per epoch (median of epochs 2-{train['epochs']})")
-    print(table([[k, span(train[k], lambda s: f"{s:.3g} s")] for k in ("aeonnx train ae", "plain keras fit")],
-                ["run", "s/epoch"]))
-    print(f"ratio aeonnx / plain Keras: {train['ratio']:.2f}×")
 
 
 def run_speed(data: Path, quick: bool) -> dict:

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from aeonnx.provenance import library_versions
 from aeonnx.runtime import spec
-from aeonnx.runtime.arrays import to_unit_float
 from aeonnx.runtime.errors import ModelError
 from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
-
-from aeonnx.train.fit import library_versions
+from aeonnx.runtime.model import as_model_input
 
 from . import convert, metadata, parity
 
@@ -54,7 +53,7 @@ def validation_inputs(run_dir: Path) -> np.ndarray:
     path = run_dir / spec.RUN_VALIDATION_FILE
     try:
         with np.load(path) as archive:
-            return to_unit_float(archive["x"])
+            return as_model_input(archive["x"])
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
 
@@ -63,28 +62,57 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
                  force: bool = False, quantize: str | None = None) -> dict:
     """Convert, gate and write both parts of one trained model (and int8 copies if asked); returns its manifest entry."""
     model_spec = spec.get_model(model_name)
+    run = _check_request(model_spec, run_dir, out_dir, force, quantize)
+    keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
+    x = validation_inputs(run_dir)
+    part_inputs = _part_inputs(model_spec, keras_parts, x)
+    protos, reports = gated_onnx(model_spec, keras_parts, part_inputs, opset)
+    identity = metadata.model_id(model_name, keras_parts.values())
+    payloads = _self_describing(model_spec, protos, reports, part_inputs, identity, run)
+    entry = _manifest_entry(model_spec, run, identity, opset, protos, payloads, reports)
+    files = {model_spec.onnx_file(name): payload for name, payload in payloads.items()}
+    if quantize:
+        int8_files, entry["int8"] = _int8_copies(model_spec, payloads, x)
+        files.update(int8_files)
+    for file_name, payload in files.items():  # nothing is written before every gate has passed
+        atomic_write_bytes(out_dir / file_name, payload, force=force)
+    update_manifest(out_dir, model_name, entry)
+    return entry
+
+
+def _check_request(model_spec: spec.ModelSpec, run_dir: Path, out_dir: Path, force: bool, quantize) -> dict:
+    """The run's record, once the request is sound and would overwrite nothing unasked."""
     if quantize not in (None, "int8"):
         raise ModelError(f"unknown quantisation {quantize!r}; the one supported is int8")
-    run = read_run(run_dir, model_name)
+    run = read_run(run_dir, model_spec.name)
     variants = ["float32"] + ([quantize] if quantize else [])
     for part in model_spec.parts:
         for variant in variants:
             refuse_overwrite(out_dir / model_spec.onnx_file(part.name, variant), force)
+    return run
 
-    keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
-    x = validation_inputs(run_dir)
+
+def _part_inputs(model_spec: spec.ModelSpec, keras_parts: dict, x: np.ndarray) -> dict[str, np.ndarray]:
+    """What each part is checked on: the validation digits for the encoder, their Keras codes for the decoder."""
     code_name = model_spec.encoder.outputs[0]  # z (AE) or z_mean (VAE): what the decoder is fed
     codes = parity.keras_outputs(keras_parts[model_spec.encoder.name], x, model_spec.encoder.outputs)[code_name]
-    part_inputs = {model_spec.encoder.name: x, model_spec.decoder.name: codes}
+    return {model_spec.encoder.name: x, model_spec.decoder.name: codes}
 
+
+def gated_onnx(model_spec: spec.ModelSpec, keras_parts: dict, part_inputs: dict, opset: int) -> tuple[dict, list]:
+    """Each part as ONNX, with its parity report; one ParityError lists every mismatch of every part."""
     protos, reports = {}, []
     for part in model_spec.parts:
         protos[part.name] = convert.keras_to_onnx(keras_parts[part.name], part, opset)
         reports.append(parity.compare(protos[part.name].SerializeToString(), keras_parts[part.name], part,
                                       part_inputs[part.name], PARITY_BATCH_SIZES))
     parity.require_parity(reports)
+    return protos, reports
 
-    identity = metadata.model_id(model_name, keras_parts.values())
+
+def _self_describing(model_spec: spec.ModelSpec, protos: dict, reports: list, part_inputs: dict, identity: str,
+                     run: dict) -> dict[str, bytes]:
+    """Each part's bytes, with the contract and the run's record in its metadata."""
     versions = library_versions()
     payloads = {}
     for part, report in zip(model_spec.parts, reports):
@@ -93,18 +121,12 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
         meta = metadata.part_metadata(model_spec, part, identity, run, width, report.as_metadata(), versions)
         metadata.attach(proto, meta, metadata.describe(model_spec, part, run["config"]["latent_size"]))
         payloads[part.name] = proto.SerializeToString()
+    return payloads
 
-    int8_payloads, int8_report = {}, None
-    if quantize:
-        from . import quantize as quantization
 
-        int8_payloads, int8_report = quantization.quantized_parts(model_spec, payloads, x)
-
-    for part in model_spec.parts:
-        atomic_write_bytes(out_dir / model_spec.onnx_file(part.name), payloads[part.name], force=force)
-        if int8_payloads:
-            atomic_write_bytes(out_dir / model_spec.onnx_file(part.name, "int8"), int8_payloads[part.name], force=force)
-    entry = {
+def _manifest_entry(model_spec: spec.ModelSpec, run: dict, identity: str, opset: int, protos: dict,
+                    payloads: dict[str, bytes], reports: list) -> dict:
+    return {
         "model_id": identity,
         "latent_size": run["config"]["latent_size"],
         "opset": opset,
@@ -119,13 +141,18 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
             for part, report in zip(model_spec.parts, reports)
         },
     }
-    if int8_payloads:
-        entry["int8"] = {
-            "files": {name: file_entry(model_spec.onnx_file(name, "int8"), data) for name, data in int8_payloads.items()},
-            "quality": int8_report,
-        }
-    update_manifest(out_dir, model_name, entry)
-    return entry
+
+
+def _int8_copies(model_spec: spec.ModelSpec, payloads: dict[str, bytes], x: np.ndarray) -> tuple[dict, dict]:
+    """The int8 files' bytes by file name, and their manifest entry; ParityError if they lose too much PSNR."""
+    from . import quantize as quantization
+
+    int8_payloads, report = quantization.quantized_parts(model_spec, payloads, x)
+    file_names = {name: model_spec.onnx_file(name, "int8") for name in int8_payloads}
+    files = {file_names[name]: payload for name, payload in int8_payloads.items()}
+    entry = {"files": {name: file_entry(file_names[name], payload) for name, payload in int8_payloads.items()},
+             "quality": report}
+    return files, entry
 
 
 def file_entry(file_name: str, payload: bytes) -> dict:

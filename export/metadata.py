@@ -51,17 +51,17 @@ def train_config(run: dict) -> dict:
 
 
 def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> str:
-    """A human-readable doc_string: what goes in, what comes out."""
+    """A human-readable doc_string: what goes in, what comes out, and the pixels' preprocessing (the contract's)."""
     sizes = {spec.X: spec.INPUT_SIZE, spec.X_HAT: spec.INPUT_SIZE}
     shape = lambda name: f"{name}: float32[batch, {sizes.get(name, latent_size)}]"  # noqa: E731
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
-        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: 28x28 grayscale, white digit on black, "
-        "value/255, flattened row-major to 784."
+        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(spec.PREPROCESSING.values())}."
     )
 
 
 def attach(proto: onnx.ModelProto, metadata: dict[str, str], doc_string: str) -> None:
+    """The one metadata writer: `metadata` replaces the file's metadata_props, in key order."""
     del proto.metadata_props[:]
     for key, value in sorted(metadata.items()):
         entry = proto.metadata_props.add()

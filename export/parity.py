@@ -12,6 +12,7 @@ import numpy as np
 
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import ParityError
+from aeonnx.runtime.providers import create_session
 
 
 @dataclass
@@ -40,9 +41,7 @@ def keras_outputs(keras_model, inputs: np.ndarray, names: tuple[str, ...]) -> di
 
 def compare(onnx_bytes: bytes, keras_model, part: spec.Part, inputs: np.ndarray, batch_sizes) -> ParityReport:
     """Run onnxruntime (CPU) and Keras on `inputs` split into each batch size; collect every mismatch."""
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    session, _ = create_session(onnx_bytes, "cpu", source=f"exported {part.name}")
     report = ParityReport(part=part.name, batch_sizes=list(batch_sizes))
     onnx_inputs = [i.name for i in session.get_inputs()]
     onnx_outputs = [o.name for o in session.get_outputs()]

@@ -16,6 +16,9 @@ import onnx
 
 from aeonnx.runtime import metrics, spec
 from aeonnx.runtime.errors import ParityError
+from aeonnx.runtime.providers import create_session
+
+from . import metadata
 
 
 def quantize_int8(float32_model: bytes) -> bytes:
@@ -32,10 +35,9 @@ def quantize_int8(float32_model: bytes) -> bytes:
 
 
 def round_trip_psnr(encoder: bytes, decoder: bytes, model_spec: spec.ModelSpec, x: np.ndarray) -> float:
-    import onnxruntime
-
     def run(model, feed):
-        return onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, feed)
+        session, _ = create_session(model, "cpu")
+        return session.run(None, feed)
 
     code = run(encoder, {spec.X: x})[0]  # z or z_mean: the first output
     (x_hat,) = run(decoder, {spec.Z: code})
@@ -71,10 +73,5 @@ def _with_metadata(int8_model: bytes, float32_model: bytes, report: dict) -> byt
     entries = {e.key: e.value for e in source.metadata_props}
     entries[spec.META_VARIANT] = "int8"
     entries[spec.META_QUANTIZATION] = json.dumps(report)
-    del proto.metadata_props[:]
-    for key, value in sorted(entries.items()):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    proto.doc_string = source.doc_string + " int8 weights (dynamic quantisation)."
-    proto.producer_name = source.producer_name
+    metadata.attach(proto, entries, source.doc_string + " int8 weights (dynamic quantisation).")
     return proto.SerializeToString()

@@ -1,6 +1,7 @@
-"""Read 28x28 uint8 image arrays from Keras-layout .npz files and IDX files.
+"""Read 28x28 uint8 image arrays from Keras-layout .npz files and IDX files, block by block.
 
-Numpy only, so the runtime can read the same files that training reads.
+Numpy only, so the runtime can read the same files that training reads (training joins the
+blocks of the same IDX reader, labels included).
 Every failure is a DataError with one line naming the file and the problem.
 """
 
@@ -15,22 +16,6 @@ from .spec import IMAGE_SIDE
 
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.
 _IDX_UBYTE = 0x08
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """An IDX file (raw or gzipped) as a uint8 array of its declared shape."""
-    import io
-
-    data = _read_maybe_gzipped(path)
-    stream = io.BytesIO(data)
-    shape = _idx_header(stream, path)
-    header_size = stream.tell()
-    expected = header_size + int(np.prod(shape, dtype=np.int64))
-    if len(data) != expected:
-        raise DataError(
-            f"{path}: IDX header declares shape {shape} ({expected} bytes) but the file has {len(data)} bytes"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
 def _idx_header(stream, path: Path) -> tuple[int, ...]:
@@ -60,34 +45,6 @@ def _open_idx(path: Path):
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def _read_maybe_gzipped(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    import gzip  # here, not at the top: compressing one PNG should not pay for it
-
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"{path}: corrupt or truncated gzip data ({e})") from None
-
-
-def load_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an .npz file, loaded without pickles."""
-    import zipfile
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
-
-
 def check_images(images: np.ndarray, where: str) -> np.ndarray:
     """Accept only (N, 28, 28) uint8 arrays, the MNIST layout."""
     check_image_layout(images.shape, images.dtype, where)
@@ -102,30 +59,6 @@ def check_image_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> N
         raise DataError(f"{where}: images must have shape (N, {IMAGE_SIDE}, {IMAGE_SIDE}), got {tuple(shape)}")
 
 
-def check_labels(labels: np.ndarray, count: int, where: str) -> np.ndarray:
-    if labels.ndim != 1 or labels.shape[0] != count:
-        raise DataError(f"{where}: labels must have shape ({count},), got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{where}: labels must be integers, got {labels.dtype}")
-    return labels
-
-
-def to_unit_float(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 784) in [0, 1], as the models expect."""
-    return (images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0))
-
-
-def fingerprint(*arrays: np.ndarray) -> str:
-    """sha256 over the arrays' dtypes, shapes and bytes: the same data, whatever file it came in."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
 def iter_image_blocks(path: Path, block: int):
     """(key, uint8 [n, 28, 28]) blocks of at most `block` digits from an .npz, .npy or IDX file, read as
     they are needed: memory follows the block size, not the file. DataError for anything else, even midway."""
@@ -134,7 +67,10 @@ def iter_image_blocks(path: Path, block: int):
     elif path.name.lower().endswith(".npy"):
         yield from _npy_blocks(path, block)
     else:
-        yield from _idx_blocks(path, block)
+        def only_images(shape):
+            check_image_layout(shape, np.dtype(np.uint8), str(path))
+
+        yield from (("", images) for images in iter_idx_blocks(path, block, on_header=only_images))
 
 
 def _npz_blocks(path: Path, block: int):
@@ -158,7 +94,7 @@ def _npz_blocks(path: Path, block: int):
                         continue  # labels and other arrays ride along in Keras' layout
                     check_image_layout(shape, dtype, f"{path} {key}")
                     found += 1
-                    yield from ((key, images) for images in _read_blocks(stream, shape[0], block, f"{path} {key}"))
+                    yield from ((key, images) for images in _read_blocks(stream, shape, block, f"{path} {key}"))
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # CRC errors surface at the end
                 raise DataError(f"{path}: corrupt or truncated array {key!r} ({e})") from None
         if not found:
@@ -197,34 +133,44 @@ def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(shape), dtype
 
 
-def _read_blocks(stream, count: int, block: int, where: str):
-    image_bytes = IMAGE_SIDE * IMAGE_SIDE
+def _read_blocks(stream, shape: tuple[int, ...], block: int, where: str):
+    """The array of `shape` on `stream`, in blocks of at most `block` entries along its first axis."""
+    count, entry_bytes = shape[0], int(np.prod(shape[1:], dtype=np.int64))
     for start in range(0, count, block):
         wanted = min(block, count - start)
-        data = stream.read(wanted * image_bytes)
-        if len(data) != wanted * image_bytes:
-            raise DataError(f"{where}: truncated after {start + len(data) // image_bytes} of {count} images")
-        yield np.frombuffer(data, dtype=np.uint8).reshape(wanted, IMAGE_SIDE, IMAGE_SIDE)
+        data = stream.read(wanted * entry_bytes)
+        if len(data) != wanted * entry_bytes:
+            raise DataError(f"{where}: truncated after {start + len(data) // entry_bytes} of {count} {_entries(shape)}")
+        yield np.frombuffer(data, dtype=np.uint8).reshape(wanted, *shape[1:])
 
 
-def _idx_blocks(path: Path, block: int):
+def _entries(shape: tuple[int, ...]) -> str:
+    return "labels" if len(shape) == 1 else "images"
+
+
+def iter_idx_blocks(path: Path, block: int, on_header=None):
+    """uint8 blocks of at most `block` entries (first axis) of a raw or gzipped IDX file, read as they are
+    needed. `on_header(shape)` sees the declared shape before any data is read: to refuse it, or to learn
+    it. The one IDX reader: the runtime streams digits with it, training joins its blocks. DataError for
+    a bad file, even midway."""
     import gzip
 
     stream, gzipped = _open_idx(path)
     with stream:
         try:
             shape = _idx_header(stream, path)
-            check_image_layout(shape, np.dtype(np.uint8), str(path))
-            if not gzipped:  # a raw file's length can be checked before reading any image
+            if on_header is not None:
+                on_header(shape)
+            if not gzipped:  # a raw file's length can be checked before reading any data
                 expected = stream.tell() + int(np.prod(shape, dtype=np.int64))
                 if path.stat().st_size != expected:
                     raise DataError(f"{path}: IDX header declares shape {shape} ({expected} bytes) "
                                     f"but the file has {path.stat().st_size} bytes")
-            yield from (("", images) for images in _read_blocks(stream, shape[0], block, str(path)))
+            yield from _read_blocks(stream, shape, block, str(path))
             if stream.read(1):
-                raise DataError(f"{path}: data beyond the {shape[0]} images its header declares")
+                raise DataError(f"{path}: data beyond the {shape[0]} {_entries(shape)} its header declares")
         except (OSError, EOFError, gzip.BadGzipFile) as e:
-            raise DataError(f"{path}: corrupt or truncated ({e})") from None
+            raise DataError(f"{path}: corrupt or truncated {'gzip data' if gzipped else 'file'} ({e})") from None
 
 
 def image_count(path: Path) -> int:

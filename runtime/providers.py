@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import onnxruntime
 
-from .errors import AeonnxError
+from .errors import AeonnxError, ModelError
 
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda")  # the one list of devices: the CLI's choices and the library's checks
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
@@ -20,12 +20,18 @@ def available() -> list[str]:
     return onnxruntime.get_available_providers()
 
 
-def create_session(model: bytes | str, device: str, options: onnxruntime.SessionOptions | None = None):
-    """An InferenceSession on the device asked for; returns (session, provider it really uses)."""
+def create_session(model: bytes | str, device: str, options: onnxruntime.SessionOptions | None = None,
+                   source: str | None = None):
+    """An InferenceSession on the device asked for; returns (session, provider it really uses).
+
+    The one place sessions are made (runtime, export's parity and int8 gates). A model onnxruntime
+    cannot load is a ModelError, its message led by `source` (the file) when given; a device that
+    cannot run is an AeonnxError: nothing is wrong with the model.
+    """
     if device not in DEVICES:
         raise AeonnxError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
     if device in ("cuda", "auto") and CUDA in available():
-        session = _session(model, [CUDA, CPU], options)
+        session = _session(model, [CUDA, CPU], options, source)
         if session.get_providers()[0] == CUDA:
             return session, CUDA
         if device == "cuda":
@@ -38,12 +44,13 @@ def create_session(model: bytes | str, device: str, options: onnxruntime.Session
             "--device cuda: this onnxruntime has no CUDAExecutionProvider; "
             "install the GPU build with pip install 'aeonnx[gpu]' (see README), or use --device cpu"
         )
-    return _session(model, [CPU], options), CPU
+    return _session(model, [CPU], options, source), CPU
 
 
-def _session(model, providers, options):
+def _session(model, providers, options, source):
     try:
         return onnxruntime.InferenceSession(model, sess_options=options, providers=providers)
     except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph/... types, all one story here
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise AeonnxError(f"onnxruntime cannot load the model: {reason}") from None
+        where = f"{source}: " if source else ""
+        raise ModelError(f"{where}onnxruntime cannot load the model: {reason}") from None

@@ -15,6 +15,34 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist-10k.npz"
 
 
+# --- helpers the test files import -------------------------------------------------------------------
+def unit_float(digits: np.ndarray) -> np.ndarray:
+    """uint8 digits (N, 28, 28) -> float32 (N, 784) in [0, 1]: the contract's scaling, written out here
+    rather than taken from the code under test."""
+    return digits.reshape(len(digits), -1).astype(np.float32) / 255
+
+
+def invoke(*args):
+    """The command line in-process, through Typer's CliRunner (arguments may be paths)."""
+    from typer.testing import CliRunner
+
+    from aeonnx.runtime.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, fragment: str = "", alone: bool = False) -> str:
+    """The failed command's one `aeonnx: error: ...` line, which holds `fragment`: exit code 1, no traceback,
+    and the error last on stderr; `alone`: nothing else on stderr (a batch reports skipped inputs before it)."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("aeonnx: error: ")]
+    assert len(errors) == 1 and errors[0] == lines[-1] and fragment in errors[0], result.stderr
+    assert len(lines) == 1 or not alone, result.stderr
+    assert "Traceback" not in result.output
+    return errors[0]
+
+
 @pytest.fixture(scope="session")
 def mnist_path() -> Path:
     """The 10,000 real MNIST digits in Keras' mnist.npz layout (9,000 train / 1,000 test)."""
@@ -38,9 +66,10 @@ def fashion() -> np.ndarray:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from aeonnx.runtime.arrays import read_idx
+    from aeonnx.runtime.arrays import iter_image_blocks
 
-    return read_idx(FASHION_TEST_IMAGES)[:1000]
+    _, items = next(iter_image_blocks(FASHION_TEST_IMAGES, 1000))
+    return items
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +90,6 @@ def small_mnist_path(mnist, tmp_path_factory) -> Path:
         y_test=mnist["y_test"][:300],
     )
     return path
-
-
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,9 @@ import pytest
 
 from aeonnx.runtime import metrics, spec
 
-from .conftest import REPO
+from .conftest import REPO, unit_float
 
 TRAINING_RECORD = REPO / "artifacts" / "training"  # Keras checkpoints; in the repository, not installed
-PARTS = [(m, p.name) for m in spec.MODEL_NAMES for p in spec.get_model(m).parts]
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +34,13 @@ def session(shipped, model_name, part_name):
 
 def test_every_part_ships_with_its_manifest_hash(shipped, manifest):
     assert manifest["contract_version"] == spec.CONTRACT_VERSION
-    for model_name, part_name in PARTS:
+    for model_name, part_name in spec.MODEL_PARTS:
         info = manifest["models"][model_name]["files"][part_name]
         data = shipped.joinpath(info["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == info["sha256"] and len(data) == info["bytes"]
 
 
-@pytest.mark.parametrize("model_name, part_name", PARTS)
+@pytest.mark.parametrize("model_name, part_name", spec.MODEL_PARTS)
 def test_metadata_round_trips_through_onnxruntime(shipped, manifest, model_name, part_name):
     meta = session(shipped, model_name, part_name).get_modelmeta().custom_metadata_map
     entry = manifest["models"][model_name]
@@ -54,7 +53,7 @@ def test_metadata_round_trips_through_onnxruntime(shipped, manifest, model_name,
 
 
 def test_shipped_models_meet_the_quality_targets(shipped, manifest, mnist):
-    x = mnist["x_test"].reshape(-1, 784).astype(np.float32) / 255
+    x = unit_float(mnist["x_test"])
     (z,) = session(shipped, "ae", "encoder").run(None, {spec.X: x})
     (x_hat,) = session(shipped, "ae", "decoder").run(None, {spec.Z: z})
     assert metrics.bce(x, x_hat) <= 0.100
@@ -64,7 +63,7 @@ def test_shipped_models_meet_the_quality_targets(shipped, manifest, mnist):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch_size", [1, 7])
-@pytest.mark.parametrize("model_name, part_name", PARTS)
+@pytest.mark.parametrize("model_name, part_name", spec.MODEL_PARTS)
 def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, part_name, batch_size):
     keras = pytest.importorskip("keras")
     import aeonnx.train.models  # noqa: F401  registers the VAE class
@@ -73,7 +72,7 @@ def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, p
     part = model_spec.part(part_name)
     record = TRAINING_RECORD / model_name
     keras_model = keras.models.load_model(record / model_spec.keras_file(part_name), compile=False)
-    x = mnist["x_test"][:batch_size].reshape(batch_size, 784).astype(np.float32) / 255
+    x = unit_float(mnist["x_test"][:batch_size])
     if part_name != "encoder":
         encoder = keras.models.load_model(record / model_spec.keras_file("encoder"), compile=False)
         codes = encoder(x)
@@ -86,7 +85,7 @@ def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, p
 
 
 def test_training_record_matches_the_shipped_fingerprint(manifest, mnist_path):
-    from aeonnx.runtime.arrays import fingerprint
+    from aeonnx.provenance import fingerprint
 
     with np.load(mnist_path) as d:
         sha = fingerprint(d["x_train"], d["y_train"], d["x_test"], d["y_test"])

@@ -7,34 +7,24 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.cli import app
 
-runner = CliRunner()
+from .conftest import invoke, one_line_error
 
 
 def test_version():
-    result = runner.invoke(app, ["--version"])
+    result = invoke("--version")
     assert result.exit_code == 0 and result.output.startswith("aeonnx ")
 
 
 def test_help_lists_commands():
-    result = runner.invoke(app, ["--help"])
+    result = invoke("--help")
     assert result.exit_code == 0 and "train" in result.output
 
 
-def one_line_error(result):
-    assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("aeonnx: error: "), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 def test_train_unknown_model_is_a_usage_error():
-    result = runner.invoke(app, ["train", "gan"])
+    result = invoke("train", "gan")
     assert result.exit_code == 2
 
 
@@ -42,30 +32,27 @@ def test_train_unknown_model_is_a_usage_error():
 def test_train_through_the_cli(small_mnist_path, tmp_path):
     pytest.importorskip("keras")
     out = tmp_path / "run"
-    args = ["train", "ae", "--data", str(small_mnist_path), "--epochs", "2", "--seed", "1", "--out", str(out)]
-    result = runner.invoke(app, args)
+    args = ["train", "ae", "--data", small_mnist_path, "--epochs", "2", "--seed", "1", "--out", out]
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert "Epoch 2/2" in result.output  # Keras' per-epoch progress is shown
     record = json.loads((out / spec.RUN_CONFIG_FILE).read_text())
     assert record["config"]["epochs"] == 2 and record["config"]["optimizer"] == "adam"
-    again = runner.invoke(app, args)
-    assert "already exists" in one_line_error(again)
+    one_line_error(invoke(*args), "already exists", alone=True)
 
 
 def test_train_bad_data_is_one_line(tmp_path):
     pytest.importorskip("keras")
     (tmp_path / "bad.npz").write_text("not a zip")
-    result = runner.invoke(app, ["train", "ae", "--data", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "r")])
-    assert "not a readable .npz" in one_line_error(result)
+    result = invoke("train", "ae", "--data", tmp_path / "bad.npz", "--out", tmp_path / "r")
+    one_line_error(result, "not a readable .npz", alone=True)
     assert not (tmp_path / "r").exists()
 
 
 def test_train_bad_optimizer_is_one_line(tmp_path, small_mnist_path):
     pytest.importorskip("keras")
-    result = runner.invoke(
-        app, ["train", "ae", "--data", str(small_mnist_path), "--optimizer", "magic", "--out", str(tmp_path / "r")]
-    )
-    assert "unknown optimizer 'magic'" in one_line_error(result)
+    result = invoke("train", "ae", "--data", small_mnist_path, "--optimizer", "magic", "--out", tmp_path / "r")
+    one_line_error(result, "unknown optimizer 'magic'", alone=True)
 
 
 def test_train_without_the_extra_names_it():
@@ -97,6 +84,5 @@ def test_train_without_the_extra_names_it():
 )
 def test_train_rejects_bad_settings_before_any_work(args, fragment, tmp_path):
     pytest.importorskip("keras")
-    result = runner.invoke(app, ["train", "ae", "--out", str(tmp_path / "r"), *args])
-    assert fragment in one_line_error(result)
+    one_line_error(invoke("train", "ae", "--out", tmp_path / "r", *args), fragment, alone=True)
     assert not (tmp_path / "r").exists()

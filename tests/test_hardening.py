@@ -12,14 +12,12 @@ import tracemalloc
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from aeonnx.runtime import codefile, jobs, load
-from aeonnx.runtime.cli import app
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.images import read_image
 
-runner = CliRunner()
+from .conftest import invoke
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +80,7 @@ def test_animated_gif_uses_its_first_frame(tmp_path, digit):
 
 @pytest.mark.parametrize("content, fragment", [(b"", "not an image Pillow can read"),
                                                (b"hello, not a picture", "not an image Pillow can read"),
-                                               (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "")])
+                                               (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "not an image Pillow can read")])
 def test_empty_text_and_truncated_files(tmp_path, content, fragment):
     path = tmp_path / "broken.png"
     path.write_bytes(content)
@@ -94,7 +92,7 @@ def test_a_folder_named_like_an_image(tmp_path):
     (tmp_path / "folder.png").mkdir()
     with pytest.raises(DataError, match="is a folder"):
         read_image(tmp_path / "folder.png")
-    result = runner.invoke(app, ["compress", str(tmp_path / "folder.png"), "-o", str(tmp_path / "x.aez")])
+    result = invoke("compress", tmp_path / "folder.png", "-o", tmp_path / "x.aez")
     assert result.exit_code == 1 and "folder holds no images" in result.stderr
 
 
@@ -122,7 +120,7 @@ def test_symlink_loops_in_folder_input(tmp_path, digit):
     (folder / "loop").symlink_to(folder, target_is_directory=True)  # a folder that contains itself
     (folder / "a.png").symlink_to(folder / "b.png")
     (folder / "b.png").symlink_to(folder / "a.png")  # a file link loop
-    result = runner.invoke(app, ["compress", str(folder), "-o", str(tmp_path / "x.aez")])
+    result = invoke("compress", folder, "-o", tmp_path / "x.aez")
     assert result.exit_code == 0, result.output
     assert codefile.from_bytes((tmp_path / "x.aez").read_bytes()).names == ("real",)
 
@@ -135,7 +133,7 @@ def test_the_rest_of_a_batch_goes_on(tmp_path, digit):
     (folder / "text.png").write_text("no")
     save(Image.new("1", (7000, 7000)), folder / "bomb.png")
     save(Image.fromarray(digit).convert("CMYK"), folder / "cmyk.jpg")
-    result = runner.invoke(app, ["compress", str(folder), "-o", str(tmp_path / "x.aez")])
+    result = invoke("compress", folder, "-o", tmp_path / "x.aez")
     assert result.exit_code == 1 and "3 input(s) failed" in result.stderr
     assert "Traceback" not in result.output
     assert codefile.from_bytes((tmp_path / "x.aez").read_bytes()).names == ("cmyk", "good")

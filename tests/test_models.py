@@ -9,6 +9,8 @@ pytest.importorskip("keras")
 from aeonnx.runtime import spec  # noqa: E402
 from aeonnx.train import models  # noqa: E402
 
+from .conftest import unit_float  # noqa: E402
+
 
 def test_ae_shapes_and_parameter_counts():
     autoencoder, encoder, decoder = models.build("ae")
@@ -54,7 +56,7 @@ def numpy_vae_loss(x, x_hat, z_mean, z_log_var, eps=1e-7):
 
 def test_vae_loss_matches_the_formula(mnist):
     rng = np.random.default_rng(0)
-    x = mnist["x_test"][:16].reshape(16, 784).astype(np.float32) / 255
+    x = unit_float(mnist["x_test"][:16])
     x_hat = rng.uniform(0.01, 0.99, size=(16, 784)).astype(np.float32)
     z_mean = rng.normal(size=(16, 2)).astype(np.float32)
     z_log_var = rng.normal(scale=0.5, size=(16, 2)).astype(np.float32)
@@ -67,3 +69,11 @@ def test_vae_loss_matches_the_formula(mnist):
 def test_unknown_model_is_rejected():
     with pytest.raises(KeyError, match="choose one of: ae, vae"):
         models.build("gan")
+
+
+def test_vae_class_keeps_the_name_its_saved_files_cite():
+    # Run directories and checkpoints saved before the class was renamed cite "aeonnx>VAE".
+    import keras
+
+    assert keras.saving.get_registered_name(models.VariationalAutoencoder) == "aeonnx>VAE"
+    assert keras.saving.get_registered_object("aeonnx>VAE") is models.VariationalAutoencoder

@@ -7,12 +7,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from aeonnx.runtime import load, quality, spec
-from aeonnx.runtime.cli import app
 
-runner = CliRunner()
+from .conftest import invoke
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +75,7 @@ def noise_and_digit(mnist, tmp_path):
 
 def test_compress_warns_one_line_per_unusual_input_and_counts_them(noise_and_digit):
     out = noise_and_digit / "both.aez"
-    result = runner.invoke(app, ["compress", str(noise_and_digit / "noise.png"), str(noise_and_digit / "digit.png"),
-                                 "-o", str(out)])
+    result = invoke("compress", noise_and_digit / "noise.png", noise_and_digit / "digit.png", "-o", out)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if "unlike the digits this model knows" in line]
     assert len(warnings) == 1 and "noise.png" in warnings[0] and "dB" in warnings[0], result.stderr
@@ -88,18 +85,18 @@ def test_compress_warns_one_line_per_unusual_input_and_counts_them(noise_and_dig
 
 def test_strict_makes_an_unusual_input_an_error_and_writes_nothing(noise_and_digit):
     out = noise_and_digit / "strict.aez"
-    result = runner.invoke(app, ["compress", str(noise_and_digit / "noise.png"), "-o", str(out), "--strict"])
+    result = invoke("compress", noise_and_digit / "noise.png", "-o", out, "--strict")
     assert result.exit_code == 1 and not out.exists()
     assert "aeonnx: error: 1 input(s) unlike the digits this model knows (--strict)" in result.stderr
-    clean = runner.invoke(app, ["compress", str(noise_and_digit / "digit.png"), "-o", str(out), "--strict"])
+    clean = invoke("compress", noise_and_digit / "digit.png", "-o", out, "--strict")
     assert clean.exit_code == 0 and out.is_file()
 
 
 def test_encode_reports_psnr_and_warning_in_its_json(noise_and_digit):
-    result = runner.invoke(app, ["encode", str(noise_and_digit / "digit.png"), str(noise_and_digit / "noise.png")])
+    result = invoke("encode", noise_and_digit / "digit.png", noise_and_digit / "noise.png")
     assert result.exit_code == 0, result.output
     records = {r["name"]: r for r in map(json.loads, result.stdout.splitlines())}
     assert records["digit"]["psnr"] > 15 and "warning" not in records["digit"]
     assert records["noise"]["psnr"] < 10 and "dB" in records["noise"]["warning"]
-    strict = runner.invoke(app, ["encode", str(noise_and_digit / "noise.png"), "--strict"])
+    strict = invoke("encode", noise_and_digit / "noise.png", "--strict")
     assert strict.exit_code == 1 and "(--strict)" in strict.stderr

@@ -7,23 +7,10 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from aeonnx.runtime import codefile, load
-from aeonnx.runtime.cli import app
 
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_line_error(result, fragment):
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("aeonnx: error:")]
-    assert len(lines) == 1 and fragment in lines[0], result.stderr
-    assert "Traceback" not in result.output
+from .conftest import invoke, one_line_error
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from aeonnx.runtime import spec  # noqa: E402
 from aeonnx.runtime.errors import AeonnxError  # noqa: E402
 from aeonnx.train.fit import TrainConfig, train  # noqa: E402
 
+from .conftest import unit_float  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
 
@@ -75,7 +77,7 @@ def test_saved_models_reload_and_agree(small_mnist_path, tmp_path):
     full = keras.models.load_model(run_dir / spec.RUN_MODEL_FILE)
     encoder = keras.models.load_model(run_dir / "encoder.keras")
     generator = keras.models.load_model(run_dir / "generator.keras")
-    x = np.load(run_dir / spec.RUN_VALIDATION_FILE)["x"][:5].reshape(5, 784).astype(np.float32) / 255
+    x = unit_float(np.load(run_dir / spec.RUN_VALIDATION_FILE)["x"][:5])
     z_mean, _ = encoder(x)
     np.testing.assert_allclose(np.asarray(full(x)), np.asarray(generator(z_mean)), atol=1e-6)
 

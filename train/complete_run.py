@@ -20,7 +20,7 @@ def complete_run(run_dir: Path, data: str | None) -> bool:
     """Measure what run.json lacks (the quality profile) with the run's own models; True if it changed."""
     import keras
 
-    from . import models  # noqa: F401  registers the VAE class for loading
+    from . import models  # also registers the VAE class for loading
 
     path = run_dir / spec.RUN_CONFIG_FILE
     record = json.loads(path.read_text())
@@ -33,8 +33,7 @@ def complete_run(run_dir: Path, data: str | None) -> bool:
     encoder, decoder = (keras.models.load_model(run_dir / model_spec.keras_file(p.name), compile=False)
                         for p in model_spec.parts)
     x_train = dataset.train_inputs()
-    code = encoder.predict(x_train, batch_size=1024, verbose=0)
-    code = code[0] if isinstance(code, (list, tuple)) else code  # the VAE decodes z_mean, as training does
+    code = models.predict_codes(encoder, x_train)  # the VAE decodes z_mean, as training does
     record["quality"] = quality.measure(x_train, decoder.predict(code, batch_size=1024, verbose=0))
     path.write_text(json.dumps(record, indent=2) + "\n")
     return True

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime.arrays import check_images, check_labels, fingerprint, load_npz, read_idx, to_unit_float
+from aeonnx.provenance import fingerprint
+from aeonnx.runtime.arrays import check_images, iter_idx_blocks
 from aeonnx.runtime.errors import DataError
+from aeonnx.runtime.model import as_model_input
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 IDX_FILES = {
@@ -17,6 +19,7 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
+IDX_BLOCK = 65_536  # entries per read: the blocks are joined at once, so this only sizes each read
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,10 @@ class Dataset:
         return fingerprint(self.x_train, self.y_train, self.x_test, self.y_test)
 
     def train_inputs(self) -> np.ndarray:
-        return to_unit_float(self.x_train)
+        return as_model_input(self.x_train)  # float32 (N, 784) in [0, 1], as the runtime scales its inputs
 
     def test_inputs(self) -> np.ndarray:
-        return to_unit_float(self.x_test)
+        return as_model_input(self.x_test)
 
 
 def load_dataset(path: str | Path | None) -> Dataset:
@@ -72,8 +75,25 @@ def _download_keras_mnist() -> dict[str, np.ndarray]:
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
+def check_labels(labels: np.ndarray, count: int, where: str) -> np.ndarray:
+    if labels.ndim != 1 or labels.shape[0] != count:
+        raise DataError(f"{where}: labels must have shape ({count},), got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{where}: labels must be integers, got {labels.dtype}")
+    return labels
+
+
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    arrays = load_npz(path)
+    """Every array of a Keras-layout .npz file, loaded without pickles."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from None
     missing = [key for key in NPZ_KEYS if key not in arrays]
     if missing:
         raise DataError(f"{path}: missing arrays {', '.join(missing)} (expected {', '.join(NPZ_KEYS)})")
@@ -89,3 +109,10 @@ def _load_idx_folder(folder: Path) -> dict[str, np.ndarray]:
             raise DataError(f"{folder}: missing IDX file {stem} (or {stem}.gz)")
         arrays[key] = read_idx(found)
     return arrays
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """A whole IDX file (raw or gzipped) as a uint8 array: the runtime's streaming reader's blocks, joined."""
+    shapes = []
+    blocks = list(iter_idx_blocks(path, IDX_BLOCK, on_header=shapes.append))
+    return np.concatenate(blocks) if blocks else np.empty((0, *shapes[0][1:]), np.uint8)

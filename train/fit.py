@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -20,21 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from aeonnx import provenance
 from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import check_folder_target, staged_directory
 
 from . import data as data_module
 from . import models
-
-# Learning rates that train these models. Keras 3's Adadelta defaults to 0.001,
-# at which the seed's setup does not learn at all (BCE stays 0.692 for 50 epochs);
-# 1.0 is the rate of the original Adadelta paper and of Keras 2.
-OPTIMIZERS = {"adam": 1e-3, "adadelta": 1.0, "rmsprop": 1e-3, "sgd": 0.1, "nadam": 1e-3}
-
-# Defaults that meet the quality targets on mnist-10k in under 2 minutes on 2 cores (README).
-DEFAULT_EPOCHS = {"ae": 100, "vae": 60}
-DEFAULT_BATCH_SIZE = {"ae": 128, "vae": 128}
 
 VALIDATION_SAMPLE_SIZE = 256  # digits kept in the run for the export's parity gate
 
@@ -55,8 +46,9 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         """The config with every default filled in, as recorded in run.json."""
         model_spec = spec.get_model(self.model)
-        if self.optimizer not in OPTIMIZERS:
-            raise AeonnxError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.optimizer not in spec.LEARNING_RATES:
+            raise AeonnxError(
+                f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(spec.LEARNING_RATES)}")
         if model_spec.hidden_size is None and self.hidden_size is not None:
             raise AeonnxError(f"the {self.model} has no hidden layer; --hidden-size applies to the vae")
 
@@ -65,9 +57,9 @@ class TrainConfig:
 
         resolved = dataclasses.replace(
             self,
-            epochs=given(self.epochs, DEFAULT_EPOCHS[self.model]),
-            batch_size=given(self.batch_size, DEFAULT_BATCH_SIZE[self.model]),
-            learning_rate=given(self.learning_rate, OPTIMIZERS[self.optimizer]),
+            epochs=given(self.epochs, model_spec.epochs),
+            batch_size=given(self.batch_size, model_spec.batch_size),
+            learning_rate=given(self.learning_rate, spec.LEARNING_RATES[self.optimizer]),
             latent_size=given(self.latent_size, model_spec.latent_size),
             hidden_size=given(self.hidden_size, model_spec.hidden_size),
         )
@@ -82,27 +74,35 @@ class TrainConfig:
 def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto") -> Path:
     """Train one model and write its run directory; returns its path."""
     config = config.resolved()
+    model_spec = spec.get_model(config.model)
     out = Path(config.out)
     check_folder_target(out, force, marker=spec.RUN_CONFIG_FILE)
     dataset = data_module.load_dataset(config.data)
 
     _seed_everything(config.seed)
-    full, encoder, decoder = models.build(config.model, config.latent_size, config.hidden_size, seed=config.seed)
-    _compile(full, config)
+    keras_models = models.build(config.model, config.latent_size, config.hidden_size, seed=config.seed)
+    full, encoder, _ = keras_models
+    _compile(full, model_spec, config)
+    fitted = _fit(full, model_spec, config, dataset, checkpoint_path(out), verbose)
+    record = _run_record(config, dataset, fitted, full, encoder)
+    _write_run(out, force, model_spec, keras_models, dataset, record)
+    return out
 
-    x_train, x_test = dataset.train_inputs(), dataset.test_inputs()
-    targets = (x_train, x_train) if config.model == "ae" else (x_train,)
-    validation = (x_test, x_test) if config.model == "ae" else (x_test,)
-    checkpoint = checkpoint_path(out)
+
+def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpoint: Path, verbose) -> dict:
+    """Keras' fit; its history and timings. Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
+    def data(x):  # the AE learns x -> x with Keras' loss; the VAE's own train_step needs x alone
+        return (x,) if model_spec.variational else (x, x)
+
     callbacks, last_epoch = _callbacks()
     started = time.perf_counter()
     try:
         history = full.fit(
-            *targets,
+            *data(dataset.train_inputs()),
             epochs=config.epochs,
             batch_size=config.batch_size,
             shuffle=True,
-            validation_data=validation,
+            validation_data=data(dataset.test_inputs()),
             verbose=verbose,
             callbacks=callbacks,
         )
@@ -112,8 +112,17 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
         raise Interrupted(f"training interrupted; {kept}") from None
     train_seconds = time.perf_counter() - started
     _require_finite(history.history, last_epoch, checkpoint)
+    return {
+        "train_seconds": round(train_seconds, 2),
+        "epoch_seconds": [round(t, 4) for t in last_epoch.seconds],  # the first includes graph tracing
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+    }
 
-    record = {
+
+def _run_record(config: TrainConfig, dataset, fitted: dict, full, encoder) -> dict:
+    """run.json: what was trained on what, with which libraries; the fit; the final measurements."""
+    x_train, x_test = dataset.train_inputs(), dataset.test_inputs()
+    return {
         "model": config.model,
         "contract_version": spec.CONTRACT_VERSION,
         "config": dataclasses.asdict(config),
@@ -123,27 +132,28 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
             "train_images": len(dataset.x_train),
             "test_images": len(dataset.x_test),
         },
-        "versions": library_versions(),
-        "train_seconds": round(train_seconds, 2),
-        "epoch_seconds": [round(t, 4) for t in last_epoch.seconds],  # the first includes graph tracing
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
-        "metrics": evaluate(full, encoder, config, x_test),
-        "latent_stats": latent_stats(encoder, config.model, x_train),
+        "versions": provenance.library_versions(),
+        **fitted,
+        "metrics": evaluate(full, config, x_test),
+        "latent_stats": latent_stats(encoder, x_train),
         # What nearly all training digits reach: the runtime warns about inputs below it.
         "quality": quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0)),
     }
+
+
+def _write_run(out: Path, force: bool, model_spec: spec.ModelSpec, keras_models, dataset, record: dict) -> None:
+    """The run directory, staged beside `out` and renamed into place."""
+    from . import plots
+
+    full, encoder, decoder = keras_models
     with staged_directory(out, force, marker=spec.RUN_CONFIG_FILE) as staging:
-        model_spec = spec.get_model(config.model)
         full.save(staging / spec.RUN_MODEL_FILE)
         encoder.save(staging / model_spec.keras_file(model_spec.encoder.name))
         decoder.save(staging / model_spec.keras_file(model_spec.decoder.name))
         keep = np.arange(min(VALIDATION_SAMPLE_SIZE, len(dataset.x_test)))
         np.savez_compressed(staging / spec.RUN_VALIDATION_FILE, x=dataset.x_test[keep], y=dataset.y_test[keep])
         (staging / spec.RUN_CONFIG_FILE).write_text(json.dumps(record, indent=2) + "\n")
-        from . import plots
-
-        plots.save_run_pictures(staging, config.model, full, encoder, decoder, dataset, record["history"])
-    return out
+        plots.save_run_pictures(staging, model_spec, full, encoder, decoder, dataset, record["history"])
 
 
 def _seed_everything(seed: int) -> None:
@@ -154,14 +164,14 @@ def _seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _compile(full, config: TrainConfig) -> None:
+def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig) -> None:
     import keras
 
     optimizer = keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": config.learning_rate}})
-    if config.model == "ae":
-        full.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["mse"])
+    if model_spec.variational:
+        full.compile(optimizer=optimizer)  # its train_step computes its own loss
     else:
-        full.compile(optimizer=optimizer)
+        full.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["mse"])
 
 
 def checkpoint_path(out: Path) -> Path:
@@ -214,40 +224,25 @@ def _require_finite(history: dict[str, list[float]], last_epoch, checkpoint: Pat
             )
 
 
-def evaluate(full, encoder, config: TrainConfig, x_test: np.ndarray) -> dict[str, float]:
+def evaluate(full, config: TrainConfig, x_test: np.ndarray) -> dict[str, float]:
     """Final validation metrics: BCE, MSE and PSNR of the deterministic reconstruction; VAE loss terms too."""
     x_hat = full.predict(x_test, batch_size=1024, verbose=0)
     result = metrics.reconstruction_metrics(x_test, x_hat)
-    if config.model == "vae":
+    if spec.get_model(config.model).variational:
         losses = full.evaluate(x_test, batch_size=config.batch_size, verbose=0, return_dict=True)
         result.update(reconstruction=losses["reconstruction"], kl=losses["kl"], total=losses["loss"])
     return {key: float(value) for key, value in result.items()}
 
 
-def latent_stats(encoder, model_name: str, x_train: np.ndarray) -> dict[str, list[float]]:
+def latent_stats(encoder, x_train: np.ndarray) -> dict[str, list[float]]:
     """Per-dimension statistics of the code over the training set (z for the AE, z_mean for the VAE)."""
-    codes = encoder.predict(x_train, batch_size=1024, verbose=0)
-    if model_name == "vae":
-        codes = codes[0]
-    codes = np.asarray(codes, dtype=np.float64)
+    codes = np.asarray(models.predict_codes(encoder, x_train), dtype=np.float64)
     return {
         "min": codes.min(axis=0).tolist(),
         "max": codes.max(axis=0).tolist(),
         "mean": codes.mean(axis=0).tolist(),
         "std": codes.std(axis=0).tolist(),
     }
-
-
-def library_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for package in ("aeonnx", "tensorflow", "keras", "numpy", "tf2onnx", "onnx", "onnxruntime"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
 
 
 def print_summary(run_dir: Path) -> None:

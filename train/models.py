@@ -51,8 +51,10 @@ def vae_loss_terms(x, x_hat, z_mean, z_log_var):
     return reconstruction, kl
 
 
-@keras.saving.register_keras_serializable(package="aeonnx")
-class VAE(keras.Model):
+# Registered as "aeonnx>VAE", the name the class had when the shipped checkpoints were saved:
+# a .keras file finds its class by that name, so old and new files load alike.
+@keras.saving.register_keras_serializable(package="aeonnx", name="VAE")
+class VariationalAutoencoder(keras.Model):
     """Variational autoencoder with its own train and test steps.
 
     `call` reconstructs from z_mean (deterministic, as the runtime does); the
@@ -125,7 +127,7 @@ def build_vae(latent_size: int = spec.VAE.latent_size, hidden_size: int = spec.V
     """Returns (vae, encoder, generator)."""
     encoder = build_vae_encoder(latent_size, hidden_size)
     generator = build_vae_generator(latent_size, hidden_size)
-    vae = VAE(encoder, generator, seed=seed, name=spec.VAE.name)
+    vae = VariationalAutoencoder(encoder, generator, seed=seed, name=spec.VAE.name)
     vae.build((None, spec.INPUT_SIZE))
     return vae, encoder, generator
 
@@ -134,8 +136,14 @@ def build(model_name: str, latent_size: int | None = None, hidden_size: int | No
     """(full model, encoder, decoder/generator) for a model named in the contract."""
     model_spec = spec.get_model(model_name)
     latent_size = latent_size or model_spec.latent_size
-    if model_spec is spec.AE:
-        if hidden_size:
-            raise ValueError("the dense AE has no hidden layer; --hidden-size applies to the VAE")
-        return build_ae(latent_size)
-    return build_vae(latent_size, hidden_size or model_spec.hidden_size, seed=seed)
+    if model_spec.variational:
+        return build_vae(latent_size, hidden_size or model_spec.hidden_size, seed=seed)
+    if hidden_size:
+        raise ValueError("the dense AE has no hidden layer; --hidden-size applies to the VAE")
+    return build_ae(latent_size)
+
+
+def predict_codes(encoder: keras.Model, x, batch_size: int = 1024):
+    """The codes the decoder is fed: z, or z_mean when the encoder gives (z_mean, z_log_var)."""
+    codes = encoder.predict(x, batch_size=batch_size, verbose=0)
+    return codes[0] if isinstance(codes, (list, tuple)) else codes

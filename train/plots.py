@@ -20,11 +20,11 @@ MANIFOLD_FILE = "manifold.png"
 MANIFOLD_SIZE, MANIFOLD_EXTENT = 12, 4.0
 
 
-def save_run_pictures(folder: Path, model_name: str, full, encoder, decoder, dataset, history) -> None:
+def save_run_pictures(folder: Path, model_spec: spec.ModelSpec, full, encoder, decoder, dataset, history) -> None:
     x_test = dataset.test_inputs()
     save_reconstructions(folder / RECONSTRUCTIONS_FILE, x_test[:10], full.predict(x_test[:10], verbose=0))
     save_loss_curves(folder / LOSS_FILE, history)
-    if model_name == "vae" and encoder.output[0].shape[-1] == 2:
+    if model_spec.variational and encoder.output[0].shape[-1] == 2:  # a plane to draw, and a prior to sample
         z_mean, _ = encoder.predict(x_test, batch_size=1024, verbose=0)
         save_latent_scatter(folder / LATENT_FILE, z_mean, dataset.y_test)
         grid = decoder.predict(manifold_latents(MANIFOLD_SIZE, MANIFOLD_EXTENT), verbose=0)
