@@ -115,7 +115,7 @@ def _npy_blocks(path: Path, block: int):
         except (OSError, ValueError, EOFError) as e:
             raise DataError(f"{path}: not a readable .npy file ({e})") from None
         check_image_layout(shape, dtype, str(path))
-        yield from (("", images) for images in _read_blocks(stream, shape[0], block, str(path)))
+        yield from (("", images) for images in _read_blocks(stream, shape, block, str(path)))
 
 
 def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
