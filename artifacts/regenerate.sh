@@ -14,13 +14,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for model in ae vae; do
   aeonnx train "$model" --data "$data" --seed 0 --out "$work/runs/$model"
-  aeonnx export "$model" --run "$work/runs/$model" --out "$work/models" --quantize int8
+  aeonnx export "$model" --run "$work/runs/$model" --out "$work/models" --quantize int8 --edge
 done
 
 # The ONNX files and manifest ship with the package; the training record beside
 # them (Keras parts, run.json, validation digits, pictures) is what the parity
 # tests check the shipped files against. The full model.keras (optimizer state) stays out.
-cp "$work"/models/*.onnx "$work/models/manifest.json" artifacts/
+cp -r "$work"/models/. artifacts/  # ONNX, .ort and edge files, sidecars, golden vectors, manifest
 for model in ae vae; do
   rm -rf "artifacts/training/$model" && mkdir -p "artifacts/training/$model"
   cp "$work/runs/$model"/{run.json,validation.npz,encoder.keras,*.png} "artifacts/training/$model/"

@@ -24,7 +24,8 @@ from . import convert, metadata, parity
 PARITY_BATCH_SIZES = (1, 7, 256)
 
 
-def read_run(run_dir: Path, model_name: str) -> dict:
+def read_run(run_dir: Path, model_name: str | None = None) -> dict:
+    """A run's run.json; with `model_name`, refused unless it is a run of that model."""
     path = run_dir / spec.RUN_CONFIG_FILE
     try:
         run = json.loads(path.read_text())
@@ -32,7 +33,7 @@ def read_run(run_dir: Path, model_name: str) -> dict:
         raise ModelError(f"{run_dir}: not a training run (no {spec.RUN_CONFIG_FILE}); make one with `aeonnx train`") from None
     except (OSError, ValueError) as e:
         raise ModelError(f"{path}: unreadable ({e})") from None
-    if run.get("model") != model_name:
+    if model_name is not None and run.get("model") != model_name:
         raise ModelError(f"{run_dir} holds a {run.get('model')!r} run, not {model_name!r}")
     return run
 
@@ -59,8 +60,9 @@ def validation_inputs(run_dir: Path) -> np.ndarray:
 
 
 def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spec.DEFAULT_OPSET,
-                 force: bool = False, quantize: str | None = None) -> dict:
-    """Convert, gate and write both parts of one trained model (and int8 copies if asked); returns its manifest entry."""
+                 force: bool = False, quantize: str | None = None, edge: bool = False) -> dict:
+    """Convert, gate and write both parts of one trained model, each with its golden vectors and JSON
+    sidecar (and int8 copies, edge files if asked); returns its manifest entry."""
     model_spec = spec.get_model(model_name)
     run = _check_request(model_spec, run_dir, out_dir, force, quantize)
     keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
@@ -74,6 +76,10 @@ def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spe
     if quantize:
         int8_files, entry["int8"] = _int8_copies(model_spec, payloads, x)
         files.update(int8_files)
+    if edge:
+        edge_files, entry["edge"] = _edge_copies(model_spec, payloads)
+        files.update(edge_files)
+    files.update(_proofs(model_spec, files, payloads[model_spec.encoder.name], x))
     for file_name, payload in files.items():  # nothing is written before every gate has passed
         atomic_write_bytes(out_dir / file_name, payload, force=force)
     update_manifest(out_dir, model_name, entry)
@@ -137,6 +143,7 @@ def _manifest_entry(model_spec: spec.ModelSpec, run: dict, identity: str, opset:
                 **file_entry(model_spec.onnx_file(part.name), payloads[part.name]),
                 **metadata.io_shapes(protos[part.name]),
                 "parity_max_abs_diff": report.max_abs_diff,
+                **proof_entry(model_spec.onnx_file(part.name)),
             }
             for part, report in zip(model_spec.parts, reports)
         },
@@ -150,9 +157,34 @@ def _int8_copies(model_spec: spec.ModelSpec, payloads: dict[str, bytes], x: np.n
     int8_payloads, report = quantization.quantized_parts(model_spec, payloads, x)
     file_names = {name: model_spec.onnx_file(name, "int8") for name in int8_payloads}
     files = {file_names[name]: payload for name, payload in int8_payloads.items()}
-    entry = {"files": {name: file_entry(file_names[name], payload) for name, payload in int8_payloads.items()},
+    entry = {"files": {name: {**file_entry(file_names[name], payload), **proof_entry(file_names[name])}
+                       for name, payload in int8_payloads.items()},
              "quality": report}
     return files, entry
+
+
+def _edge_copies(model_spec: spec.ModelSpec, payloads: dict[str, bytes]) -> tuple[dict, dict]:
+    from . import edge
+
+    return edge.edge_files(model_spec, payloads)
+
+
+def _proofs(model_spec: spec.ModelSpec, files: dict[str, bytes], encoder: bytes, x: np.ndarray) -> dict:
+    """Golden vectors and a JSON sidecar for each float32 and int8 model file (edge copies reuse their
+    original's: `aeonnx verify` runs them against it)."""
+    from . import golden
+
+    by_file = {model_spec.onnx_file(part.name, variant): part
+               for part in model_spec.parts for variant in spec.VARIANTS}
+    models = {name: (by_file[name], payload) for name, payload in files.items() if name in by_file}
+    return golden.proof_files(model_spec, models, encoder, x)
+
+
+def proof_entry(file_name: str) -> dict:
+    """Where a model file's golden vectors and sidecar are, and the tolerance they are checked with."""
+    from .golden import golden_entry
+
+    return {"golden": golden_entry(file_name), "sidecar": spec.sidecar_file(file_name)}
 
 
 def file_entry(file_name: str, payload: bytes) -> dict:
@@ -176,3 +208,25 @@ def update_manifest(out_dir: Path, model_name: str, entry: dict) -> None:
     manifest["models"] = dict(sorted(manifest["models"].items()))
     payload = (json.dumps(manifest, indent=2) + "\n").encode()
     atomic_write_bytes(out_dir / spec.MANIFEST_FILE, payload, force=True)
+
+
+def recheck_parity(run_dir: Path, models_dir: Path) -> tuple[str, list[parity.ParityReport]]:
+    """The parity gate again, on files already exported from `run_dir` (for `aeonnx verify --run`)."""
+    run_model = read_run(run_dir).get("model")
+    try:
+        model_spec = spec.get_model(run_model)
+    except KeyError:
+        raise ModelError(f"{run_dir}: not a training run of a known model ({run_model!r})") from None
+    keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
+    part_inputs = _part_inputs(model_spec, keras_parts, validation_inputs(run_dir))
+    reports = []
+    for part in model_spec.parts:
+        path = models_dir / model_spec.onnx_file(part.name)
+        try:
+            onnx_bytes = path.read_bytes()
+        except OSError as e:
+            raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
+        reports.append(parity.compare(onnx_bytes, keras_parts[part.name], part, part_inputs[part.name],
+                                      PARITY_BATCH_SIZES))
+    return model_spec.name, reports
+

@@ -137,19 +137,26 @@ def export(
     quantize: Annotated[
         Optional[str], typer.Option(help="Also write int8 copies (int8), if they lose <= 0.1 dB of PSNR.")
     ] = None,
+    edge: Annotated[
+        bool, typer.Option("--edge", help="Also write edge files: batch-1 copies (NNAPI, CoreML), .ort files and "
+                           "the operator list of a reduced onnxruntime build (ORT Mobile).")
+    ] = False,
 ) -> None:
     """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
     _train_extra("export")
     from aeonnx.export.exporter import export_model
 
     entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force,
-                         quantize=quantize)
+                         quantize=quantize, edge=edge)
     for part, info in entry["files"].items():
         typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}")
     if "int8" in entry:
         for info in entry["int8"]["files"].values():
             typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
         typer.echo(f"int8 PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB (allowed {spec.INT8_MAX_PSNR_DROP})")
+    for copies in entry.get("edge", {}).get("files", {}).values():
+        for info in copies:
+            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
     typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
 
 
@@ -370,6 +377,52 @@ def info(
 
     described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
     typer.echo(printable(json.dumps(described, indent=2, ensure_ascii=False)))
+
+
+@app.command()
+@friendly_errors
+def verify(
+    models_dir: Annotated[
+        Optional[Path], typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
+    ] = None,
+    device: DeviceOption = Device.auto,
+    int8: Annotated[bool, typer.Option("--int8", help="Check the int8 copies instead of the float32 files.")] = False,
+    run: Annotated[
+        Optional[Path], typer.Option(help="Also re-run the Keras parity gate against this training run (needs [train]).")
+    ] = None,
+    junit: Annotated[Optional[Path], typer.Option(help="Also write the results as JUnit XML, a test case per file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+    force: ForceOption = False,
+) -> None:
+    """Check that the model files give, on this runtime and device, the outputs recorded at export (exit 1 if not)."""
+    import json
+
+    from . import verify as verification
+    from .files import atomic_write_bytes
+    from .model import shipped_models_dir
+
+    folder = models_dir or Path(str(shipped_models_dir()))
+    cases = verification.verify(folder, device.value, int8=int8)
+    if run is not None:
+        cases += _keras_parity_cases(run, folder)
+    if junit is not None:
+        atomic_write_bytes(junit, verification.as_junit(cases), force=force)
+    typer.echo(json.dumps(verification.as_json(cases), indent=2) if as_json else verification.as_table(cases))
+    if not all(case.ok for case in cases):
+        raise typer.Exit(1)
+
+
+def _keras_parity_cases(run: Path, models_dir: Path) -> list:
+    """`verify --run`: the export's parity gate, re-run against the training run's Keras models."""
+    _train_extra("verify --run")
+    from aeonnx.export.exporter import recheck_parity
+
+    from .verify import Case
+
+    model_name, reports = recheck_parity(run, models_dir)
+    return [Case(model_name, report.part, f"{run.name} (Keras)", checks=["keras parity"],
+                 max_abs_diff={"keras": report.max_abs_diff}, failures=report.failures, provider="CPUExecutionProvider")
+            for report in reports]
 
 
 def main() -> None:

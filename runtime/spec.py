@@ -141,6 +141,26 @@ RUN_VALIDATION_FILE = "validation.npz"  # x: uint8 validation digits, y: labels;
 # Files in an exported models directory (besides one `<model>_<part>.onnx` per part).
 MANIFEST_FILE = "manifest.json"
 
+# Golden vectors: beside each model file, ONNX's backend-test layout (`<stem>/test_data_set_0/input_0.pb`,
+# `output_0.pb`, ... as TensorProtos): real validation digits (decoders: their encoder's codes) and the
+# outputs onnxruntime gave at export. `aeonnx verify` re-runs them on any runtime and device, within
+# GOLDEN_ATOL + GOLDEN_RTOL * |golden|: ten times the parity tolerance, as another CPU, execution provider
+# or onnxruntime version may sum in another order; a changed weight moves outputs far more.
+GOLDEN_BATCH = 8
+GOLDEN_DATA_SET = "test_data_set_0"
+GOLDEN_ATOL = 1e-4
+GOLDEN_RTOL = 1e-4
+
+
+def golden_dir(onnx_file: str) -> str:
+    """`ae_encoder.onnx` -> `ae_encoder`: the folder of its golden vectors."""
+    return onnx_file.removesuffix(".onnx")
+
+
+def sidecar_file(onnx_file: str) -> str:
+    """`ae_encoder.onnx` -> `ae_encoder.json`: its metadata_props mirrored for runtimes that cannot read them."""
+    return onnx_file.removesuffix(".onnx") + ".json"
+
 # Keys of each ONNX file's metadata_props. Values are strings; JSON where structured.
 META_PREFIX = "aeonnx."
 META_CONTRACT_VERSION = META_PREFIX + "contract_version"

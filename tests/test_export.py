@@ -161,7 +161,10 @@ def test_export_cli(trained_runs, tmp_path):
     result = invoke("export", "vae", "--run", trained_runs["vae"], "--out", out)
     assert result.exit_code == 0, result.output
     assert "parity max abs diff" in result.output
-    assert {p.name for p in out.iterdir()} == {"vae_encoder.onnx", "vae_generator.onnx", spec.MANIFEST_FILE}
+    assert {p.name for p in out.iterdir()} == {"vae_encoder.onnx", "vae_generator.onnx", spec.MANIFEST_FILE,
+                                               "vae_encoder.json", "vae_generator.json", "vae_encoder", "vae_generator"}
+    golden = out / "vae_generator" / spec.GOLDEN_DATA_SET
+    assert sorted(p.name for p in golden.iterdir()) == ["input_0.pb", "output_0.pb"]
     missing = invoke("export", "ae", "--run", tmp_path / "nothing", "--out", out)
     one_line_error(missing, "not a training run", alone=True)
 
