@@ -1,4 +1,9 @@
-"""The `.aez` code file (docs/FORMAT.md): write, read, and refuse anything else with one clear line."""
+"""The `.aez` code file (docs/FORMAT.md): latents <-> file bytes, and nothing else.
+
+Owns the whole path between a model's latent vectors and a file: quantise, frame, write; read,
+check which model made the codes, dequantise. Refuses anything else with one clear line. The model
+(model.py) owns running ONNX; it hands over latents and its `Binding`, and gets latents back.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import AeonnxError
+from .errors import AeonnxError, DataError
 
 MAGIC = b"AEZ\x1a"
 FORMAT_VERSION = 1
@@ -42,17 +47,56 @@ class CodeFile:
         return len(self.names)
 
 
-def quantize(z: np.ndarray, precision: str, z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
-    """Float codes -> the stored dtype; uint8 uses the model's per-dimension range."""
+@dataclass(frozen=True)
+class Binding:
+    """What ties codes to one trained model: its name and id, and the per-dimension range of its
+    latents over the training set (`aeonnx.latent_stats`), which quantisation is relative to."""
+
+    model: str
+    model_id: str
+    z_min: np.ndarray  # float32 [L]
+    z_max: np.ndarray  # float32 [L]
+
+
+def pack(z: np.ndarray, precision: str, binding: Binding, names, original_sizes=None) -> bytes:
+    """Latents float32 [N, L] -> the bytes of one .aez file at `precision`."""
+    return pack_codes(quantize(z, precision, binding), precision, binding, names, original_sizes)
+
+
+def pack_codes(codes: np.ndarray, precision: str, binding: Binding, names, original_sizes=None) -> bytes:
+    """Codes already quantised (`quantize`) -> the bytes of one .aez file."""
+    return to_bytes(CodeFile(binding.model, binding.model_id, precision, codes, tuple(names), original_sizes))
+
+
+def latents(code_file: CodeFile, binding: Binding) -> np.ndarray:
+    """The float32 latents [N, L] of a file's codes; CodeFileError if another model made them."""
+    if (code_file.model, code_file.model_id) != (binding.model, binding.model_id):
+        raise CodeFileError(
+            f"this code was made by model {code_file.model} {code_file.model_id}, "
+            f"but the loaded model is {binding.model} {binding.model_id}; pass --models with the folder that made it"
+        )
+    return dequantize(code_file.codes, code_file.precision, binding)
+
+
+def check_precision(precision: str) -> None:
+    """A precision a user asked for: DataError (an argument, not a file, is wrong) unless we store it."""
+    if precision not in PRECISIONS:
+        raise DataError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+
+
+def quantize(z: np.ndarray, precision: str, binding: Binding) -> np.ndarray:
+    """Float latents -> the stored dtype; uint8 is relative to the model's per-dimension range."""
+    check_precision(precision)
     if precision == "uint8":
-        scale = _uint8_scale(z_min, z_max)
-        return np.clip(np.rint((z - z_min) / scale), 0, 255).astype(np.uint8)
+        scale = _uint8_scale(binding.z_min, binding.z_max)
+        return np.clip(np.rint((z - binding.z_min) / scale), 0, 255).astype(np.uint8)
     return z.astype(_DTYPES[precision])
 
 
-def dequantize(codes: np.ndarray, precision: str, z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
+def dequantize(codes: np.ndarray, precision: str, binding: Binding) -> np.ndarray:
+    """Stored codes -> float32 latents: what the decoder is fed."""
     if precision == "uint8":
-        return (z_min + codes.astype(np.float32) * _uint8_scale(z_min, z_max)).astype(np.float32)
+        return (binding.z_min + codes.astype(np.float32) * _uint8_scale(binding.z_min, binding.z_max)).astype(np.float32)
     return codes.astype(np.float32)
 
 

@@ -74,28 +74,39 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
     planned = itertools.chain(paths, (path for path, _ in todo.image_files), todo.array_files)
     check_targets([output], force, inputs=planned)
     result = BatchResult(output=None, done=0)
+    codefile.check_precision(precision)
     # Only `inputs.CHUNK` digits are in memory at once; what is kept of each is its code, name and size.
-    done: list[tuple[str | None, list[str], list[tuple[int, int]], np.ndarray]] = []
+    done: list[Encoded] = []
     for item in inputs.chunks(todo, invert=invert, center=center):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             on_failure(item)
-            done = [kept for kept in done if kept[0] is None or kept[0] != item.source]  # drop a failed file's
+            done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
             continue
-        codes = model.quantized_codes(item.digits, precision)
-        result.unusual += warn_unusual(item, model.assess(item.digits, codes, precision), on_warning)
-        done.append((item.source, item.names, item.sizes, codes))
+        codes = codefile.quantize(model.encode(item.digits), precision, model.binding)
+        stored = codefile.dequantize(codes, precision, model.binding)  # what decompress will decode
+        result.unusual += warn_unusual(item, model.assess(item.digits, stored), on_warning)
+        done.append(Encoded(item, codes))
         progress(len(item.names))
-    names = [name for _, chunk_names, _, _ in done for name in chunk_names]
+    names = [name for kept in done for name in kept.chunk.names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
     if strict and result.unusual:
         raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written")
-    sizes = [size for _, _, chunk_sizes, _ in done for size in chunk_sizes]
-    payload = model.pack(np.concatenate([codes for *_, codes in done]), precision, inputs.unique_names(names), sizes)
+    sizes = [size for kept in done for size in kept.chunk.sizes]
+    codes = np.concatenate([kept.codes for kept in done])
+    payload = codefile.pack_codes(codes, precision, model.binding, inputs.unique_names(names), sizes)
     atomic_write_bytes(output, payload, force=force)
     result.output, result.done, result.bytes_written = output, len(names), len(payload)
     return result
+
+
+@dataclass
+class Encoded:
+    """A chunk of inputs and their codes, kept until the container is written."""
+
+    chunk: inputs.Chunk
+    codes: np.ndarray
 
 
 def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
@@ -158,10 +169,9 @@ def decompress(code_path: Path, output: Path | None = None, grid: bool = False, 
     model = load(code_file.model, models_dir, device, variant=variant, part="decoder")  # never the encoder
     on_load(model)
     try:
-        model.check_made_by_me(code_file)
+        z = codefile.latents(code_file, model.binding)
     except codefile.CodeFileError as e:
         raise codefile.CodeFileError(f"{code_path}: {e}") from None
-    z = codefile.dequantize(code_file.codes, code_file.precision, *model.latent_range)
     if grid or len(z) == 1:
         digits = model.decode(z)
         picture = digits[0] if len(digits) == 1 and not grid else grid_of(digits)
@@ -324,8 +334,7 @@ def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = No
             on_failure(item)
             continue
         outputs = model.encode_outputs(item.digits)
-        code = outputs[model.spec.encoder.outputs[0]]
-        assessment = model.assess(item.digits, code)
+        assessment = model.assess(item.digits, outputs[model.spec.encoder.outputs[0]])
         warn_unusual(item, assessment, on_warning)
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}

@@ -7,6 +7,7 @@ and nothing here changes after loading, so one Autoencoder can serve many thread
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from importlib import resources
@@ -95,10 +96,12 @@ class Autoencoder:
     def metrics(self) -> dict:
         return json.loads(self.metadata.get(spec.META_METRICS, "{}"))
 
-    @property
-    def latent_range(self) -> tuple[np.ndarray, np.ndarray]:
+    @functools.cached_property
+    def binding(self) -> codefile.Binding:
+        """What ties code files to this model: name, id, and the latent range quantisation uses."""
         stats = json.loads(self.metadata[spec.META_LATENT_STATS])
-        return np.asarray(stats["min"], np.float32), np.asarray(stats["max"], np.float32)
+        return codefile.Binding(self.name, self.model_id, np.asarray(stats["min"], np.float32),
+                                np.asarray(stats["max"], np.float32))
 
     @property
     def quality_profile(self) -> quality.QualityProfile | None:
@@ -210,49 +213,31 @@ class Autoencoder:
 
     def compress(self, images, precision: str = "uint8", names=None, original_sizes=None) -> bytes:
         """Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ..."""
-        codes = self.quantized_codes(images, precision)
-        names = names if names is not None else [f"{i:05d}" for i in range(len(codes))]
-        return self.pack(codes, precision, names, original_sizes)
-
-    def quantized_codes(self, images, precision: str) -> np.ndarray:
-        """Codes in the stored dtype of `precision`: what compress keeps of each image."""
-        if precision not in codefile.PRECISIONS:
-            raise DataError(f"unknown precision {precision!r}; choose one of: {', '.join(codefile.PRECISIONS)}")
-        return codefile.quantize(self.encode(images), precision, *self.latent_range)
-
-    def assess(self, images, codes: np.ndarray | None = None, precision: str = "float32") -> Assessment:
-        """Each image's round-trip PSNR (through `codes` stored at `precision`, encoded here if None) and,
-        against the model's quality profile, a warning for those unlike its training digits."""
-        images = np.asarray(images)
-        if codes is None:
-            codes = self.quantized_codes(images, precision)
-        psnr, ink = np.empty(len(codes)), np.empty(len(codes))
-        for start in range(0, len(codes), ASSESS_CHUNK):
-            window = slice(start, start + ASSESS_CHUNK)
-            x = as_model_input(images[window])
-            x_hat = self.decode(codefile.dequantize(codes[window], precision, *self.latent_range), as_float=True)
-            psnr[window], ink[window] = metrics.psnr_per_image(x, x_hat), metrics.ink(x)
-        profile = self.quality_profile
-        warnings = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
-        return Assessment(psnr, warnings)
-
-    def pack(self, codes: np.ndarray, precision: str, names, original_sizes=None) -> bytes:
-        return codefile.to_bytes(codefile.CodeFile(self.name, self.model_id, precision, codes, tuple(names),
-                                                   original_sizes))
+        codefile.check_precision(precision)
+        z = self.encode(images)
+        names = names if names is not None else [f"{i:05d}" for i in range(len(z))]
+        return codefile.pack(z, precision, self.binding, names, original_sizes)
 
     def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
         """The bytes of an .aez file -> its names and images; refuses codes made by another model."""
         code_file = codefile.from_bytes(data)
-        self.check_made_by_me(code_file)
-        z = codefile.dequantize(code_file.codes, code_file.precision, *self.latent_range)
+        z = codefile.latents(code_file, self.binding)
         return Decompressed(code_file.names, self.decode(z, as_float=as_float), code_file.original_sizes)
 
-    def check_made_by_me(self, code_file: codefile.CodeFile) -> None:
-        if (code_file.model, code_file.model_id) != (self.name, self.model_id):
-            raise codefile.CodeFileError(
-                f"this code was made by model {code_file.model} {code_file.model_id}, "
-                f"but the loaded model is {self.name} {self.model_id}; pass --models with the folder that made it"
-            )
+    def assess(self, images, z: np.ndarray | None = None) -> Assessment:
+        """Each image's round-trip PSNR through latents `z` (as stored in a file; None: encoded here, in
+        float32) and, against the model's quality profile, a warning for those unlike its training digits."""
+        images = np.asarray(images)
+        z = self.encode(images) if z is None else z
+        psnr, ink = np.empty(len(z)), np.empty(len(z))
+        for start in range(0, len(z), ASSESS_CHUNK):
+            window = slice(start, start + ASSESS_CHUNK)
+            x = as_model_input(images[window])
+            psnr[window] = metrics.psnr_per_image(x, self.decode(z[window], as_float=True))
+            ink[window] = metrics.ink(x)
+        profile = self.quality_profile
+        warnings = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
+        return Assessment(psnr, warnings)
 
     def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
         """n new digits from z ~ N(0, I); the same seed gives the same images."""

@@ -12,11 +12,12 @@ from aeonnx.runtime import codefile
 from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes, to_bytes
 
 Z_MIN, Z_MAX = np.zeros(4, np.float32), np.array([1, 2, 4, 0], np.float32)  # one dead dimension
+BINDING = codefile.Binding("ae", "0123456789abcdef", Z_MIN, Z_MAX)
 
 
 def sample_file(precision="float32", count=3, sizes=True):
     z = np.random.default_rng(0).uniform(0, 2, size=(count, 4)).astype(np.float32)
-    codes = codefile.quantize(z, precision, Z_MIN, Z_MAX)
+    codes = codefile.quantize(z, precision, BINDING)
     return CodeFile("ae", "0123456789abcdef", precision, codes, tuple(f"img{i}" for i in range(count)),
                     tuple((28 + i, 28) for i in range(count)) if sizes else None)
 
@@ -38,7 +39,7 @@ def test_round_trip(precision, count):
 
 def test_uint8_quantisation_error_is_half_a_step():
     z = np.random.default_rng(1).uniform(0, [1, 2, 4, 0], size=(100, 4)).astype(np.float32)
-    back = codefile.dequantize(codefile.quantize(z, "uint8", Z_MIN, Z_MAX), "uint8", Z_MIN, Z_MAX)
+    back = codefile.dequantize(codefile.quantize(z, "uint8", BINDING), "uint8", BINDING)
     step = (Z_MAX - Z_MIN) / 255
     assert np.all(np.abs(back - z) <= step / 2 + 1e-6)
 

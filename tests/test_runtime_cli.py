@@ -57,7 +57,7 @@ def test_npz_array_input(mnist, tmp_path):
     code_file = codefile.from_bytes((tmp_path / "digits.aez").read_bytes())
     assert len(code_file) == 500 and code_file.names[3] == "digits/x/00003"
     ae = load("ae", device="cpu")
-    expected = ae.quantized_codes(mnist["x_test"][:500], "uint8")
+    expected = codefile.quantize(ae.encode(mnist["x_test"][:500]), "uint8", ae.binding)
     np.testing.assert_array_equal(code_file.codes, expected)
 
 
