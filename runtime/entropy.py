@@ -306,7 +306,7 @@ def _assemble(state: np.ndarray, words: np.ndarray, emitted: np.ndarray) -> tupl
     state_size = sum((state >= np.uint32(1 << (8 * i))).astype(np.int64) for i in range(4))  # 0-4 bytes
     cells = np.empty((lanes, 4 + 2 * latent_size), np.uint8)  # every byte a code could have, lane by lane
     cells[:, :4] = state.astype("<u4").view(np.uint8).reshape(lanes, 4)
-    cells[:, 4:] = np.ascontiguousarray(words.T).astype("<u2", copy=False).view(np.uint8).reshape(lanes, -1)
+    cells[:, 4:] = np.ascontiguousarray(words.T).astype("<u2", copy=False).view(np.uint8).reshape(lanes, 2 * latent_size)
     kept = np.empty(cells.shape, bool)
     kept[:, :4] = np.arange(4) < state_size[:, None]
     kept[:, 4::2] = kept[:, 5::2] = emitted.T
@@ -332,17 +332,15 @@ def decode(payload, lengths, table: FrequencyTable) -> np.ndarray:
     symbols = np.empty((table.latent_size, len(lengths)), np.uint8)
     owner, rank = table.spread[1:]
     frequency_of_slot = table.frequency_of_slot
-    room, precision = np.uint32(32 - table.precision), np.uint32(table.precision)
-    mask = np.uint32((1 << table.precision) - 1)
+    precision, mask = np.uint32(table.precision), np.uint32((1 << table.precision) - 1)
     for d in range(table.latent_size):  # one step of every lane: a symbol out, at most one word in
         slot = state & mask
         symbols[d] = owner[d].take(slot)
-        frequency = frequency_of_slot[d].take(slot)
-        state = frequency * (state >> precision) + rank[d].take(slot)
+        state = frequency_of_slot[d].take(slot) * (state >> precision) + rank[d].take(slot)
+        # A lane with words left entered this step at or above 2**16, so it leaves at or above frequency *
+        # 2**(16 - precision): a word read now is one the encoder emitted (no check needed for that).
         reading = np.flatnonzero((state < STATE_LOW) & (position < ends))  # the lanes that take a word
-        refilled = (state[reading] << np.uint32(WORD_BITS)) | word_at[position[reading]]
-        state[reading] = refilled
-        bad[reading[(refilled >> room) < frequency[reading]]] = True  # the encoder would not have emitted it
+        state[reading] = (state[reading] << np.uint32(WORD_BITS)) | word_at[position[reading]]
         position[reading] += 2
     bad |= (state != 0) | (position != ends)  # every code ends where encoding began: state 0, all bytes read
     if np.any(bad):
