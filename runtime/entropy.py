@@ -56,10 +56,10 @@ def quantize(z: np.ndarray, bits: int, z_min: np.ndarray, z_max: np.ndarray) -> 
     """Float codes [N, L] -> symbols uint8 [N, L] in 0..2**bits-1 (round half to even, clipped).
     bits=8 gives exactly format version 1's uint8 codes."""
     scale = quantization_scale(bits, z_min, z_max)
-    steps = (np.asarray(z, np.float32) - np.asarray(z_min, np.float32)) / scale
-    top = (1 << bits) - 1
-    steps = np.nan_to_num(steps, nan=0.0, posinf=top, neginf=0.0)  # a NaN code is symbol 0, not undefined
-    return np.clip(np.rint(steps), 0, top).astype(np.uint8)
+    steps = np.subtract(z, np.asarray(z_min, np.float32), dtype=np.float32)
+    steps /= scale
+    np.fmax(np.rint(steps, out=steps), 0, out=steps)  # fmax: a NaN code becomes symbol 0, not whatever a cast makes
+    return np.fmin(steps, (1 << bits) - 1, out=steps).astype(np.uint8)
 
 
 def dequantize(symbols: np.ndarray, bits: int, z_min: np.ndarray, z_max: np.ndarray) -> np.ndarray:
@@ -306,7 +306,8 @@ def _assemble(state: np.ndarray, words: np.ndarray, emitted: np.ndarray) -> tupl
     state_size = sum((state >= np.uint32(1 << (8 * i))).astype(np.int64) for i in range(4))  # 0-4 bytes
     cells = np.empty((lanes, 4 + 2 * latent_size), np.uint8)  # every byte a code could have, lane by lane
     cells[:, :4] = state.astype("<u4").view(np.uint8).reshape(lanes, 4)
-    cells[:, 4:] = np.ascontiguousarray(words.T).astype("<u2", copy=False).view(np.uint8).reshape(lanes, 2 * latent_size)
+    words_by_lane = np.ascontiguousarray(words.T).astype("<u2", copy=False)
+    cells[:, 4:] = words_by_lane.view(np.uint8).reshape(lanes, 2 * latent_size)
     kept = np.empty(cells.shape, bool)
     kept[:, :4] = np.arange(4) < state_size[:, None]
     kept[:, 4::2] = kept[:, 5::2] = emitted.T
