@@ -30,6 +30,7 @@ MIN_BITS, MAX_BITS = 4, 8
 WORD_BITS = 16
 STATE_LOW = 1 << WORD_BITS  # a normalised state lies in [2**16, 2**32)
 WORD_MASK = STATE_LOW - 1
+LANES = 1 << 16  # codes coded side by side at most: bounds the working memory of a large batch
 CODER = "rans32-16"  # names the coder in the metadata, so a later one cannot be misread as this
 MAX_COUNT_TOTAL = 1 << 36  # histogram totals stay below this: count * 2**16 is exact in a JS double
 
@@ -135,24 +136,10 @@ class FrequencyTable:
 
     @cached_property
     def spread(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Where each symbol's slots lie among the 2**precision of a dimension: spread evenly, the k-th
-        slot of symbol s ordered by (2k + 1) / f_s (ties: lower symbol first), so that coding from a small
-        state already costs about log2(2**precision / f_s) bits. Returns, each [L, 2**precision]:
-        slot_of (by starts[s] + k: the slot), owner (by slot: the symbol) and rank (by slot: k)."""
-        size, total = 1 << self.bits, 1 << self.precision
-        symbol = np.repeat(np.tile(np.arange(size), self.latent_size), self.frequencies.ravel())
-        run_start = np.repeat(self.starts.ravel(), self.frequencies.ravel())
-        within = np.arange(symbol.size) % total - run_start  # k: the how-manyth slot of its symbol
-        frequency = np.repeat(self.frequencies.ravel(), self.frequencies.ravel())
-        dimension = np.arange(symbol.size) // total
-        # Exact in float64: distinct fractions (2k+1)/f with f, 2k+1 < 2**17 differ by more than rounding.
-        order = np.lexsort((symbol, (2 * within + 1) / frequency, dimension)).reshape(self.latent_size, total)
-        order -= np.arange(self.latent_size)[:, None] * total  # pair index within its dimension
-        slot_of = np.empty_like(order)
-        np.put_along_axis(slot_of, order, np.arange(total)[None, :], axis=1)
-        flat_order = order + np.arange(self.latent_size)[:, None] * total
-        owner, rank = symbol[flat_order].astype(np.uint8), within[flat_order].astype(np.uint16)
-        return slot_of.astype(np.uint16), owner, rank
+        """Each dimension's slots, as the coder uses them (see spread_slots): slot_of [L, 2**precision]
+        (by starts[s] + k), owner and rank [L, 2**precision] (by slot)."""
+        parts = [spread_slots(row, self.precision) for row in self.frequencies]
+        return tuple(np.stack(part) for part in zip(*parts))
 
     @cached_property
     def frequency_of_slot(self) -> np.ndarray:
@@ -181,6 +168,21 @@ def _check_table(bits: int, frequencies: np.ndarray, precision: int) -> None:
         raise ValueError(f"a {bits}-bit table has shape (L, {1 << bits}), got {frequencies.shape}")
     if np.any(frequencies == 0) or np.any(frequencies.sum(axis=1, dtype=np.int64) != 1 << precision):
         raise ValueError(f"every frequency must be >= 1 and each row must sum to 2**{precision}")
+
+
+def spread_slots(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One dimension's 2**precision slots shared out to its symbols, spread evenly rather than in runs (a
+    run makes the first symbols coded from a small state cost about `precision` bits each): the pairs
+    (s, k), 0 <= k < f_s, sorted by (2k + 1) / f_s and then s; the j-th pair owns slot j. Returns slot_of
+    (uint16, by starts[s] + k: the slot of the k-th of s), owner (uint8, by slot: s) and rank (uint16, by
+    slot: k)."""
+    symbol = np.repeat(np.arange(len(frequencies)), frequencies)
+    within = np.arange(1 << precision) - np.repeat(np.cumsum(frequencies) - frequencies, frequencies)
+    # Exact in float64: distinct fractions (2k+1)/f with 2k+1, f <= 2**17 differ by more than rounding.
+    order = np.lexsort((symbol, (2 * within + 1) / frequencies[symbol]))
+    slot_of = np.empty(1 << precision, np.uint16)
+    slot_of[order] = np.arange(1 << precision)
+    return slot_of, symbol[order].astype(np.uint8), within[order].astype(np.uint16)
 
 
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------
@@ -272,7 +274,15 @@ def max_code_bytes(latent_size: int) -> int:
 
 def encode(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np.ndarray]:
     """Symbols [N, L] -> (the N codes' bytes, one after another; each code's length, int64 [N])."""
-    by_dimension = np.ascontiguousarray(_checked_symbols(symbols, table).T)  # [L, N]: one row per step
+    symbols = _checked_symbols(symbols, table)
+    parts = [_encode_lanes(symbols[i : i + LANES], table) for i in range(0, len(symbols), LANES)]
+    if len(parts) == 1:
+        return parts[0]
+    return b"".join(p for p, _ in parts), np.concatenate([lengths for _, lengths in parts] or [np.zeros(0, np.int64)])
+
+
+def _encode_lanes(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np.ndarray]:
+    by_dimension = np.ascontiguousarray(symbols.T)  # [L, N]: one row per step
     latent_size, lanes = by_dimension.shape
     slot_of = table.spread[0]
     words = np.empty((latent_size, lanes), np.uint16)
@@ -325,9 +335,25 @@ def decode(payload, lengths, table: FrequencyTable) -> np.ndarray:
     """The inverse of encode: codes one after another in `payload`, `lengths` [N] bytes each -> symbols
     uint8 [N, L]. Raises EntropyCodeError for anything encode could not have written."""
     lengths = _checked_lengths(payload, lengths, table.latent_size)
-    data = np.frombuffer(payload, np.uint8).astype(np.uint32)
-    padded = np.concatenate([data, np.zeros(4, np.uint32)])  # reads past a code's end see 0, never overrun
-    word_at = padded[:-1] | (padded[1:] << np.uint32(8))  # the little-endian word starting at each byte
+    data = np.frombuffer(payload, np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    symbols = np.empty((len(lengths), table.latent_size), np.uint8)
+    bad = np.zeros(len(lengths), bool)
+    for i in range(0, len(lengths), LANES):  # a window of codes at a time: working memory bounded by LANES
+        window = slice(i, i + LANES)
+        begin = int(starts[i])
+        codes = data[begin : begin + int(lengths[window].sum())]
+        symbols[window], bad[window] = _decode_lanes(codes, lengths[window], table)
+    if np.any(bad):
+        first = int(np.argmax(bad))
+        raise EntropyCodeError(f"latent code {first} is corrupt ({np.count_nonzero(bad)} of {len(bad)} bad)")
+    return symbols
+
+
+def _decode_lanes(data: np.ndarray, lengths: np.ndarray, table: FrequencyTable) -> tuple[np.ndarray, np.ndarray]:
+    """The symbols [N, L] of N codes side by side, and which of them are corrupt."""
+    padded = np.concatenate([data, np.zeros(4, np.uint8)])  # reads past a code's end see 0, never overrun
+    word_at = padded[:-1].astype(np.uint16) | (padded[1:].astype(np.uint16) << np.uint16(8))  # word at each byte
     ends = np.cumsum(lengths)
     state, position, bad = _read_final_state(padded, ends - lengths, state_size_of(lengths))
     symbols = np.empty((table.latent_size, len(lengths)), np.uint8)
@@ -344,10 +370,7 @@ def decode(payload, lengths, table: FrequencyTable) -> np.ndarray:
         state[reading] = (state[reading] << np.uint32(WORD_BITS)) | word_at[position[reading]]
         position[reading] += 2
     bad |= (state != 0) | (position != ends)  # every code ends where encoding began: state 0, all bytes read
-    if np.any(bad):
-        first = int(np.argmax(bad))
-        raise EntropyCodeError(f"latent code {first} is corrupt ({np.count_nonzero(bad)} of {len(bad)} bad)")
-    return np.ascontiguousarray(symbols.T)
+    return symbols.T, bad
 
 
 def _checked_lengths(payload, lengths, latent_size: int) -> np.ndarray:

@@ -192,6 +192,19 @@ def test_full_precision_and_one_slot_per_symbol_round_trip():
         assert split(payload, lengths)[:20] == [reference_encode(row, table) for row in symbols[:20]]
 
 
+def test_large_batches_code_window_by_window_with_the_same_bytes(real_codes, monkeypatch):
+    table, symbols = real_codes["ae"][6]
+    whole = entropy.encode(symbols, table)
+    monkeypatch.setattr(entropy, "LANES", 7)  # windows of 7 codes: 500 codes cross 71 window boundaries
+    payload, lengths = entropy.encode(symbols, table)
+    assert payload == whole[0] and np.array_equal(lengths, whole[1])
+    assert np.array_equal(entropy.decode(payload, lengths, table), symbols)
+    broken = bytearray(payload)
+    broken[int(lengths[:300].sum()) : int(lengths[:301].sum())] = b"\x00" * int(lengths[300])
+    with pytest.raises(EntropyCodeError, match="latent code 300 is corrupt"):
+        entropy.decode(bytes(broken), lengths, table)
+
+
 def test_each_code_decodes_alone(real_codes):
     for bits, (table, symbols) in real_codes["ae"].items():
         payload, lengths = entropy.encode(symbols, table)
