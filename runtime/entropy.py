@@ -236,14 +236,19 @@ class Priors:
             size, precision = document["latent_size"], document["precision"]
             if latent_size is not None and size != latent_size:
                 raise ValueError(f"they are for latent size {size}, the model's is {latent_size}")
-            return cls({int(bits): _table_from_base64(int(bits), encoded, size, precision)
-                        for bits, encoded in document["frequencies"].items()})
-        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error, EntropyCodeError) as e:
+            return cls({_bits_key(key): _table_from_base64(_bits_key(key), encoded, size, precision)
+                        for key, encoded in document["frequencies"].items()})
+        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as e:
             raise ModelError(f"unreadable latent priors in the model metadata: {e}") from None
 
 
+def _bits_key(key: str) -> int:
+    if key not in {str(bits) for bits in range(MIN_BITS, MAX_BITS + 1)}:
+        raise ValueError(f"no table for {key!r} bits: they are keyed {MIN_BITS}-{MAX_BITS}")
+    return int(key)
+
+
 def _table_from_base64(bits: int, encoded: str, latent_size: int, precision: int) -> FrequencyTable:
-    check_bits(bits)
     if not isinstance(latent_size, int) or not 1 <= latent_size <= 4096:
         raise ValueError(f"latent size {latent_size!r} out of range")
     raw = base64.b64decode(encoded.encode("ascii"), validate=True)

@@ -393,7 +393,7 @@ def broken_metadata():
     return [
         "", "{", "[]", "null", with_(coder="rans32-8"), with_(precision=20), with_(precision="12"),
         with_(latent_size=7), with_(latent_size=0), with_(latent_size=10**9), with_(frequencies={"9": "AAAA"}),
-        with_(frequencies={"x": "AAAA"}), with_(frequencies={"4": "not base64!"}), with_(frequencies={"4": 5}),
+        with_(frequencies={"x": "AAAA"}), with_(frequencies={"04": "AAAA"}), with_(frequencies={" 4": "AAAA"}), with_(frequencies={"4": "not base64!"}), with_(frequencies={"4": 5}),
         with_(frequencies=frequencies(table[:-1])), with_(frequencies=frequencies(zero)),
         with_(frequencies=frequencies(table + 1)), with_(frequencies=[]), with_(frequencies={}),
         json.dumps({k: v for k, v in good.items() if k != "precision"}),
