@@ -29,7 +29,6 @@ MIN_PRECISION, MAX_PRECISION = 8, 16
 MIN_BITS, MAX_BITS = 4, 8
 WORD_BITS = 16
 STATE_LOW = 1 << WORD_BITS  # a normalised state lies in [2**16, 2**32)
-WORD_MASK = STATE_LOW - 1
 LANES = 1 << 16  # codes coded side by side at most: bounds the working memory of a large batch
 CODER = "rans32-16"  # names the coder in the metadata, so a later one cannot be misread as this
 MAX_COUNT_TOTAL = 1 << 36  # histogram totals stay below this: count * 2**16 is exact in a JS double
@@ -176,6 +175,7 @@ def spread_slots(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, n
     (s, k), 0 <= k < f_s, sorted by (2k + 1) / f_s and then s; the j-th pair owns slot j. Returns slot_of
     (uint16, by starts[s] + k: the slot of the k-th of s), owner (uint8, by slot: s) and rank (uint16, by
     slot: k)."""
+    frequencies = np.asarray(frequencies, np.int64)
     symbol = np.repeat(np.arange(len(frequencies)), frequencies)
     within = np.arange(1 << precision) - np.repeat(np.cumsum(frequencies) - frequencies, frequencies)
     # Exact in float64: distinct fractions (2k+1)/f with 2k+1, f <= 2**17 differ by more than rounding.
