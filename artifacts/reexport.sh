@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for model in ae vae; do
   "$python" -m aeonnx.train.complete_run "artifacts/training/$model" --data "$data"
-  "$python" -m aeonnx.runtime.cli export "$model" --run "artifacts/training/$model" --out "$work/models" --quantize int8 --edge
+  "$python" -m aeonnx.cli export "$model" --run "artifacts/training/$model" --out "$work/models" --quantize int8 --edge
 done
 cp -r "$work"/models/. artifacts/  # ONNX, .ort and edge files, sidecars, golden vectors, manifest
 echo "artifacts/ re-exported from artifacts/training/"

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/mnist-10k.npz}
 python=${PYTHON:-python3}
-aeonnx() { "$python" -m aeonnx.runtime.cli "$@"; }
+aeonnx() { "$python" -m aeonnx.cli "$@"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -91,7 +91,7 @@ def _cpu_name() -> str:
 def aeonnx_command() -> list[str]:
     """The installed console script beside this interpreter, as a user runs it."""
     script = Path(sys.executable).with_name("aeonnx")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "aeonnx.runtime.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "aeonnx.cli"]
 
 
 def table(rows: list[list], headers: list[str]) -> str:

@@ -26,7 +26,7 @@ TOLERANCE_DB = 0.1
 
 def rate_distortion(model, digits: dict) -> tuple[list[list], dict]:
     """One row per bits: bytes per code, ideal bytes, PSNR and its drop from float32."""
-    z_min, z_max = model.latent_range
+    z_min, z_max = model.binding.z_min, model.binding.z_max
     priors = entropy.priors_from_codes(model.encode(digits["x_train"]), z_min, z_max)
     x = digits["x_test"].reshape(len(digits["x_test"]), -1).astype(np.float32) / 255
     z = model.encode(digits["x_test"])
@@ -48,7 +48,7 @@ def rate_distortion(model, digits: dict) -> tuple[list[list], dict]:
 
 def speed(model, digits: dict, codes: int, rounds: int, bits: int) -> dict:
     """Codes per second through the coder, for `codes` test codes (repeated to that count)."""
-    z_min, z_max = model.latent_range
+    z_min, z_max = model.binding.z_min, model.binding.z_max
     priors = entropy.priors_from_codes(model.encode(digits["x_train"]), z_min, z_max, [bits])
     z = np.resize(model.encode(digits["x_test"]), (codes, model.latent_size))
     symbols = entropy.quantize(z, bits, z_min, z_max)
@@ -75,7 +75,7 @@ def speed(model, digits: dict, codes: int, rounds: int, bits: int) -> dict:
 def precisions(model, digits: dict) -> list[list]:
     """Bytes per code by the frequencies' precision, on the test digits and on thickened ones (unlike the
     training set): why entropy.PRECISION is 12."""
-    z_min, z_max = model.latent_range
+    z_min, z_max = model.binding.z_min, model.binding.z_max
     z_train = model.encode(digits["x_train"])
     test = digits["x_test"]
     sets = {"test": test, "thick strokes": np.maximum(test, np.roll(test, 1, axis=1))}

@@ -196,7 +196,7 @@ def _bulk_contenders(x_test: np.ndarray, count: int, workdir: Path) -> dict:
     return {
         "npz (CLI)": cli(npz),
         "png folder (CLI)": cli(folder),
-        "npz (in-process)": in_process(lambda: jobs.compress([npz], model, workdir / "api.aez", force=True)),
+        "npz (in-process)": in_process(lambda: jobs.compress_files(jobs.CompressJob.of([npz], workdir / "api.aez", force=True), model)),
         "png decode only": in_process(decode_only),
         "png read + preprocess only": in_process(lambda: [read_image(path) for path in sorted(folder.iterdir())]),
     }

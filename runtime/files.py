@@ -181,3 +181,21 @@ def _unique_sibling(path: Path, suffix: str) -> Path:
     """A hidden name beside `path` that no other process will pick (pid and random bits);
     what tempfile does, without importing it and random on every start."""
     return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}{suffix}")
+
+
+def read_bytes(path: Path, what: str, error: type[AeonnxError] = AeonnxError) -> bytes:
+    """The bytes of a file, or `error` in one line saying why not: no such file, a folder, a pipe or
+    device (reading could block), unreadable. `what` names what was expected ("a code file")."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{path}: is a folder, not {what}")
+        if not stat.S_ISREG(mode):
+            raise error(f"{path}: not a regular file (a pipe, socket or device)")
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror or e})") from None

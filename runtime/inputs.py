@@ -7,6 +7,7 @@ Failure and the rest go on.
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from . import arrays, images
 from .errors import DataError, printable
 from .spec import IMAGE_SIDE
 
-CHUNK = 4096  # digits per chunk
+# Digits read and encoded at once: 3 MB as uint8, 13 MB as the model's float32 input; past a few
+# thousand, onnxruntime's per-call cost is already amortised, so larger only costs memory.
+CHUNK = 4096
 
 
 @dataclass
@@ -41,9 +44,14 @@ class Failure:
 class Plan:
     """Every input, expanded: image files with their names, array files, and what could not be used."""
 
+    given: list[Path] = field(default_factory=list)  # the paths as the user named them
     image_files: list[tuple[Path, str]] = field(default_factory=list)
     array_files: list[Path] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+
+    def paths(self):
+        """Every path the plan reads from, folders included: what no output may be."""
+        return itertools.chain(self.given, (path for path, _ in self.image_files), self.array_files)
 
     @property
     def single_image(self) -> bool:
@@ -65,7 +73,7 @@ def array_stem(path: Path) -> str:
 
 
 def plan(inputs: list[Path]) -> Plan:
-    result = Plan()
+    result = Plan(given=list(inputs))
     for path in inputs:
         if path.is_dir():
             found = sorted(_images_under(path))

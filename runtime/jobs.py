@@ -7,7 +7,6 @@ on with the rest. The CLI only parses options and prints.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import numpy as np
 
 from . import codefile, grids, images, inputs, spec
 from .errors import AeonnxError, DataError
-from .files import atomic_write_bytes, check_targets, staged_files
+from .files import atomic_write_bytes, check_targets, read_bytes, staged_files
 from .model import Autoencoder, load
 
 CODE_SUFFIX = ".aez"
@@ -47,58 +46,92 @@ class BatchResult:
     unusual: int = 0  # inputs unlike the digits the model knows (warned about, still compressed)
 
 
-def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
+def default_code_path(todo: inputs.Plan) -> Path:
     """img.png -> img.aez beside it; one folder or array file -> NAME.aez beside it. A folder is named
     as it resolves (`.` in ~/work -> ./work.aez, in the current folder: never a hidden `.aez`)."""
     if todo.single_image:
         return todo.image_files[0][0].with_suffix(CODE_SUFFIX)
-    if len(paths) == 1:
-        path = paths[0]
+    if len(todo.given) == 1:
+        path = todo.given[0]
         stem = inputs.array_stem(path) if path.is_file() else path.resolve().name
         if not stem:
             raise AeonnxError(f"{path} has no name to give the container: name it with -o FILE{CODE_SUFFIX}")
         return path.parent / f"{stem}{CODE_SUFFIX}"
-    raise AeonnxError(f"{len(paths)} inputs make one container: name it with -o FILE{CODE_SUFFIX}")
+    raise AeonnxError(f"{len(todo.given)} inputs make one container: name it with -o FILE{CODE_SUFFIX}")
 
 
-def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, precision: str = "uint8",
-             invert: bool | None = None, center: bool = False, force: bool = False,
-             on_failure: Report = lambda f: None, progress: Callable[[int], None] = lambda n: None,
-             todo: inputs.Plan | None = None, on_warning: Warn = lambda label, why: None,
-             strict: bool = False) -> BatchResult:
-    """Encode every input into one .aez file; inputs that fail are reported and skipped.
-    `todo` is `inputs.plan(paths)` when the caller has already made it. Each input's round trip is
-    measured; unusual ones go to `on_warning`, and with `strict` they stop the batch before writing."""
-    todo = todo or inputs.plan(paths)
-    output = output or default_code_path(paths, todo)
-    planned = itertools.chain(paths, (path for path, _ in todo.image_files), todo.array_files)
-    check_targets([output], force, inputs=planned)
+@dataclass(frozen=True)
+class CompressJob:
+    """What `compress` is asked to do: its inputs, expanded once (`inputs.plan`), where the codes go,
+    and how they are made."""
+
+    plan: inputs.Plan
+    output: Path
+    precision: str = "uint8"
+    invert: bool | None = None
+    center: bool = False
+    force: bool = False
+    strict: bool = False  # an input unlike the digits the model knows stops the batch
+
+    @classmethod
+    def of(cls, paths: list[Path], output: Path | None = None, **how) -> CompressJob:
+        todo = inputs.plan(paths)
+        return cls(todo, output or default_code_path(todo), **how)
+
+    def count(self) -> int:
+        """How many digits the inputs hold, cheaply (array files by their headers), for a progress bar."""
+        return count_inputs(self.plan)
+
+
+def _ignore(*_) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Events:
+    """What a batch tells its caller as it goes."""
+
+    on_failure: Report = _ignore  # an input that could not be used (the rest go on)
+    on_warning: Warn = _ignore  # an input unlike the digits the model knows
+    progress: Callable[[int], None] = _ignore  # so many more inputs done
+
+
+def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events()) -> BatchResult:
+    """Encode every input into one .aez file; inputs that fail are reported and skipped. Each input's
+    round trip is measured; unusual ones are reported, and with `job.strict` stop the batch before writing."""
+    codefile.check_precision(job.precision)
+    check_targets([job.output], job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
-    codefile.check_precision(precision)
-    # Only `inputs.CHUNK` digits are in memory at once; what is kept of each is its code, name and size.
-    done: list[Encoded] = []
-    for item in inputs.chunks(todo, invert=invert, center=center):
-        if isinstance(item, inputs.Failure):
-            result.failures.append(item)
-            on_failure(item)
-            done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
-            continue
-        codes = codefile.quantize(model.encode(item.digits), precision, model.binding)
-        stored = codefile.dequantize(codes, precision, model.binding)  # what decompress will decode
-        result.unusual += warn_unusual(item, model.assess(item.digits, stored), on_warning)
-        done.append(Encoded(item, codes))
-        progress(len(item.names))
+    done = [encoded for encoded in _encode_chunks(job, model, events, result)]
     names = [name for kept in done for name in kept.chunk.names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
-    if strict and result.unusual:
+    if job.strict and result.unusual:
         raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written")
     sizes = [size for kept in done for size in kept.chunk.sizes]
     codes = np.concatenate([kept.codes for kept in done])
-    payload = codefile.pack_codes(codes, precision, model.binding, inputs.unique_names(names), sizes)
-    atomic_write_bytes(output, payload, force=force)
-    result.output, result.done, result.bytes_written = output, len(names), len(payload)
+    payload = codefile.pack_codes(codes, job.precision, model.binding, inputs.unique_names(names), sizes)
+    atomic_write_bytes(job.output, payload, force=job.force)
+    result.output, result.done, result.bytes_written = job.output, len(names), len(payload)
     return result
+
+
+def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result: BatchResult) -> list:
+    """The codes of every input, `inputs.CHUNK` digits at a time; failures and warnings reported on the way.
+    What is kept of each digit is its code, name and size, never its pixels."""
+    done: list[Encoded] = []
+    for item in inputs.chunks(job.plan, invert=job.invert, center=job.center):
+        if isinstance(item, inputs.Failure):
+            result.failures.append(item)
+            events.on_failure(item)
+            done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
+            continue
+        codes = codefile.quantize(model.encode(item.digits), job.precision, model.binding)
+        stored = codefile.dequantize(codes, job.precision, model.binding)  # what decompress will decode
+        result.unusual += warn_unusual(item, model.assess(item.digits, stored), events.on_warning)
+        done.append(Encoded(item, codes))
+        events.progress(len(item.names))
+    return done
 
 
 @dataclass
@@ -132,23 +165,14 @@ def count_inputs(todo: inputs.Plan) -> int:
 
 
 def read_code_file(path: Path) -> codefile.CodeFile:
-    if inputs.is_special(path):  # a FIFO would block, a device never end
-        raise AeonnxError(f"{path}: not a regular file (a pipe, socket or device)")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AeonnxError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise AeonnxError(f"{path}: is a folder, not a code file") from None
-    except OSError as e:
-        raise AeonnxError(f"{path}: cannot read ({e.strerror or e})") from None
+    data = read_bytes(path, "a code file")
     try:
         return codefile.from_bytes(data)
     except codefile.CodeFileError as e:
         raise codefile.CodeFileError(f"{path}: {e}") from None
 
 
-def decompress(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
+def decompress_file(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
                models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
                on_load: Callable[[Autoencoder], None] = lambda model: None) -> Written:
     """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
@@ -326,16 +350,16 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = _MAN
 
 
 def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, center: bool = False,
-                 on_failure: Report = lambda f: None, on_warning: Warn = lambda label, why: None) -> Iterator[str]:
+                 events: Events = Events()) -> Iterator[str]:
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
     for item in inputs.chunks(inputs.plan(paths), invert=invert, center=center):
         if isinstance(item, inputs.Failure):
-            on_failure(item)
+            events.on_failure(item)
             continue
         outputs = model.encode_outputs(item.digits)
         assessment = model.assess(item.digits, outputs[model.spec.encoder.outputs[0]])
-        warn_unusual(item, assessment, on_warning)
+        warn_unusual(item, assessment, events.on_warning)
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}
             record.update({key: [round(float(v), 7) for v in values[index]] for key, values in outputs.items()})
@@ -350,12 +374,7 @@ def describe_file(path: Path) -> dict:
     if path.suffix.lower() == ".onnx":
         from . import providers
 
-        if inputs.is_special(path):
-            raise AeonnxError(f"{path}: not a regular file (a pipe, socket or device)")
-        try:
-            session, _ = providers.create_session(path.read_bytes(), "cpu")
-        except OSError as e:
-            raise AeonnxError(f"{path}: cannot read ({e.strerror or e})") from None
+        session, _ = providers.create_session(read_bytes(path, "an ONNX model"), "cpu", source=str(path))
         meta = dict(session.get_modelmeta().custom_metadata_map)
         described = {key: _maybe_json(value) for key, value in sorted(meta.items())}
         described["inputs"] = {i.name: i.shape for i in session.get_inputs()}

@@ -18,8 +18,11 @@ import numpy as np
 
 from . import codefile, grids, metrics, providers, quality, spec
 from .errors import DataError, ModelError
+from .files import read_bytes
 
-CHUNK = 8192  # images per onnxruntime call: bounds memory on large batches
+# Images per onnxruntime call when an API caller passes a whole array: 26 MB of float32 input at most.
+# Larger than inputs.CHUNK so that compress's chunks always go through in one call.
+CHUNK = 8192
 ASSESS_CHUNK = 1024  # images per round-trip check: its float copies stay near 10 MB whatever the batch
 
 
@@ -53,6 +56,8 @@ def load(model: str = "ae", models_dir: str | Path | None = None, device: str = 
         model_spec = spec.get_model(model)
     except KeyError as e:
         raise ModelError(e.args[0]) from None
+    if device not in spec.DEVICES:  # before any file is read
+        raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(spec.DEVICES)}")
     if variant not in spec.VARIANTS:
         raise ModelError(f"unknown model variant {variant!r}; choose one of: {', '.join(spec.VARIANTS)}")
     if models_dir is not None:
@@ -68,8 +73,6 @@ def load(model: str = "ae", models_dir: str | Path | None = None, device: str = 
 class Autoencoder:
     def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None,
                  variant: str = "float32", first_part: spec.Part | None = None):
-        if device not in providers.DEVICES:
-            raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(providers.DEVICES)}")
         self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
         self.variant = variant
         self._sessions: dict[str, object] = {}
@@ -113,13 +116,10 @@ class Autoencoder:
 
     def _part_bytes(self, part: spec.Part) -> bytes:
         path = self._path(part)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
+        if not path.exists():  # a missing part is named by what it is, and how to make it
             hint = "; export one with --quantize int8" if self.variant == "int8" else ""
-            raise ModelError(f"{self.models_dir}: no {path.name} (the {self.name} {part.name}){hint}") from None
-        except OSError as e:
-            raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
+            raise ModelError(f"{self.models_dir}: no {path.name} (the {self.name} {part.name}){hint}")
+        return read_bytes(path, "an ONNX model", ModelError)
 
     def _part_metadata(self, part: spec.Part) -> dict[str, str]:
         session = self._session(part)
@@ -140,12 +140,8 @@ class Autoencoder:
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
-        try:
-            session, provider = providers.create_session(self._part_bytes(part), self.device, options)
-        except ModelError:
-            raise
-        except Exception as e:
-            raise ModelError(f"{self._path(part)}: {e}") from None
+        session, provider = providers.create_session(self._part_bytes(part), self.device, options,
+                                                     source=str(self._path(part)))
         self.provider = provider
         self._check_contract(part, session)
         return session

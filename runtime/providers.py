@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import onnxruntime
 
+from . import spec
 from .errors import AeonnxError, ModelError
 
-DEVICES = ("auto", "cpu", "cuda")  # the one list of devices: the CLI's choices and the library's checks
+DEVICES = spec.DEVICES
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
@@ -30,18 +31,19 @@ def create_session(model: bytes | str, device: str, options: onnxruntime.Session
     """
     if device not in DEVICES:
         raise AeonnxError(f"unknown device {device!r}; choose one of: {', '.join(DEVICES)}")
+    where = f"{source}: " if source else ""  # which file a command needed, when CUDA cannot run it
     if device in ("cuda", "auto") and CUDA in available():
         session = _session(model, [CUDA, CPU], options, source)
         if session.get_providers()[0] == CUDA:
             return session, CUDA
         if device == "cuda":
             raise AeonnxError(
-                "--device cuda: onnxruntime could not start CUDAExecutionProvider (check the NVIDIA driver, "
+                f"{where}--device cuda: onnxruntime could not start CUDAExecutionProvider (check the NVIDIA driver, "
                 "CUDA and cuDNN libraries that onnxruntime-gpu needs); use --device cpu or auto"
             )
     elif device == "cuda":
         raise AeonnxError(
-            "--device cuda: this onnxruntime has no CUDAExecutionProvider; "
+            f"{where}--device cuda: this onnxruntime has no CUDAExecutionProvider; "
             "install the GPU build with pip install 'aeonnx[gpu]' (see README), or use --device cpu"
         )
     return _session(model, [CPU], options, source), CPU

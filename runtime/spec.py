@@ -34,6 +34,10 @@ PREPROCESSING = {
 VARIANTS = ("float32", "int8")
 INT8_MAX_PSNR_DROP = 0.1  # dB, encoder and decoder both int8, on the run's validation digits
 
+# Where models run: cpu; cuda (fails unless CUDA really runs); auto (CUDA when it works, else CPU).
+# The one list: providers.py checks it, the CLI offers it (kept here so `--help` loads no onnxruntime).
+DEVICES = ("auto", "cpu", "cuda")
+
 # ONNX opset: tf2onnx 1.17 converts up to 18; 17 is what the shipped files use.
 DEFAULT_OPSET = 17
 MAX_OPSET = 18

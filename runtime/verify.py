@@ -17,6 +17,7 @@ import numpy as np
 
 from . import providers, spec, tensorproto
 from .errors import AeonnxError, ModelError
+from .files import read_bytes
 
 
 @dataclass
@@ -86,9 +87,9 @@ def verify(models_dir: Path, device: str = "auto", int8: bool = False) -> list[C
 def check_file(models_dir: Path, listed: ModelFile, device: str) -> Case:
     case = Case(listed.model, listed.part.name, listed.file)
     try:
-        payload = (models_dir / listed.file).read_bytes()
-    except OSError as e:
-        case.failures.append(f"{listed.file}: cannot read ({e.strerror or e})")
+        payload = read_bytes(models_dir / listed.file, "an ONNX model", ModelError)
+    except ModelError as e:
+        case.failures.append(str(e))
         return case
     _check_hash(case, payload, listed.sha256)
     try:
@@ -147,11 +148,7 @@ def _check_golden(case: Case, models_dir: Path, listed: ModelFile, session) -> N
 
 
 def _read_tensor(path: Path) -> tensorproto.Tensor:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{path.parent.name}/{path.name} is missing") from None
-    return tensorproto.parse(data, f"{path.parent.name}/{path.name}")
+    return tensorproto.parse(read_bytes(path, "a tensor file", ModelError), f"{path.parent.name}/{path.name}")
 
 
 def _run(session, input_name: str, x: np.ndarray, names: list[str], batch: int | None) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ def invoke(*args):
     """The command line in-process, through Typer's CliRunner (arguments may be paths)."""
     from typer.testing import CliRunner
 
-    from aeonnx.runtime.cli import app
+    from aeonnx.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args])
 

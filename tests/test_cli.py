@@ -61,7 +61,7 @@ def test_train_without_the_extra_names_it():
         "import sys\n"
         "sys.modules.update(tensorflow=None, keras=None)\n"
         "from typer.testing import CliRunner\n"
-        "from aeonnx.runtime.cli import app\n"
+        "from aeonnx.cli import app\n"
         "result = CliRunner().invoke(app, ['train', 'ae'])\n"
         "print(result.exit_code, result.stderr.strip())\n"
     )

@@ -321,9 +321,10 @@ def test_eight_bits_quantise_exactly_like_format_version_1():
     rng = np.random.default_rng(0)
     z_min, z_max = np.float32([0, -3, 2, 5]), np.float32([24.3, 4.1, 2, 9])  # one dimension of zero span
     z = rng.uniform(-5, 30, (2000, 4)).astype(np.float32)
-    assert np.array_equal(entropy.quantize(z, 8, z_min, z_max), codefile.quantize(z, "uint8", z_min, z_max))
-    q = codefile.quantize(z, "uint8", z_min, z_max)
-    assert np.array_equal(entropy.dequantize(q, 8, z_min, z_max), codefile.dequantize(q, "uint8", z_min, z_max))
+    binding = codefile.Binding("ae", "0123456789abcdef", z_min, z_max)
+    assert np.array_equal(entropy.quantize(z, 8, z_min, z_max), codefile.quantize(z, "uint8", binding))
+    q = codefile.quantize(z, "uint8", binding)
+    assert np.array_equal(entropy.dequantize(q, 8, z_min, z_max), codefile.dequantize(q, "uint8", binding))
 
 
 @pytest.mark.parametrize("bits", range(entropy.MIN_BITS, entropy.MAX_BITS + 1))
@@ -428,7 +429,7 @@ def real_codes(mnist):
     result = {}
     for name in ("ae", "vae"):
         model = load(name, device="cpu")
-        z_min, z_max = model.latent_range
+        z_min, z_max = model.binding.z_min, model.binding.z_max
         priors = entropy.priors_from_codes(model.encode(mnist["x_train"][:3000]), z_min, z_max)
         z_test = model.encode(mnist["x_test"][:500])
         result[name] = {bits: (priors[bits], entropy.quantize(z_test, bits, z_min, z_max)) for bits in priors.bits}

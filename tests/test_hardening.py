@@ -146,7 +146,7 @@ def test_truncated_npz_midway_keeps_nothing_of_it(tmp_path, mnist):
     (tmp_path / "cut.npz").write_bytes(data[: len(data) * 2 // 3])
     save(Image.fromarray(mnist["x_test"][0]), tmp_path / "ok.png")
     model = load("ae", device="cpu")
-    result = jobs.compress([tmp_path / "ok.png", tmp_path / "cut.npz"], model, tmp_path / "out.aez")
+    result = jobs.compress_files(jobs.CompressJob.of([tmp_path / "ok.png", tmp_path / "cut.npz"], tmp_path / "out.aez"), model)
     assert [f.source for f in result.failures] == [str(tmp_path / "cut.npz")]
     assert codefile.from_bytes((tmp_path / "out.aez").read_bytes()).names == ("ok",)
 
@@ -160,7 +160,7 @@ def test_compressing_100k_digits_from_npz_holds_one_chunk_at_a_time(tmp_path, mn
     model = load("ae", device="cpu")
     tracemalloc.start()
     try:
-        result = jobs.compress([tmp_path / "many.npz"], model, tmp_path / "many.aez")
+        result = jobs.compress_files(jobs.CompressJob.of([tmp_path / "many.npz"], tmp_path / "many.aez"), model)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -175,7 +175,7 @@ def test_decompressing_a_large_container_streams(tmp_path, mnist):
     (tmp_path / "many.aez").write_bytes(model.compress(np.resize(mnist["x_test"], (count, 28, 28)), "uint8"))
     tracemalloc.start()
     try:
-        written = jobs.decompress(tmp_path / "many.aez", device="cpu")
+        written = jobs.decompress_file(tmp_path / "many.aez", device="cpu")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -185,7 +185,7 @@ def test_decompressing_a_large_container_streams(tmp_path, mnist):
 
 # --- Ctrl-C and concurrent writers ---------------------------------------------------------------------
 def aeonnx(*args):
-    return [sys.executable, "-m", "aeonnx.runtime.cli", *map(str, args)]
+    return [sys.executable, "-m", "aeonnx.cli", *map(str, args)]
 
 
 # A FIFO no longer blocks a batch (it is skipped), so the stuck read is made here: a reader that sleeps.
@@ -198,7 +198,7 @@ _STUCK_READER = (
     "        time.sleep(600)\n"
     "    return real(path, *args, **kwargs)\n"
     "images.read_image = stuck\n"
-    "from aeonnx.runtime.cli import main\n"
+    "from aeonnx.cli import main\n"
     "main()\n"
 )
 

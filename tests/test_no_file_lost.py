@@ -15,7 +15,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from aeonnx.runtime import codefile, files, jobs, load, spec
-from aeonnx.runtime.cli import app
+from aeonnx.cli import app
 from aeonnx.runtime.errors import AeonnxError
 from aeonnx.runtime.model import shipped_models_dir
 
@@ -135,7 +135,7 @@ def test_an_error_midway_leaves_no_temporary_and_no_new_file(work, tmp_path, mon
 
     monkeypatch.setattr(images, "png_bytes", fail_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        jobs.decompress(work / "batch.aez", out, device="cpu")
+        jobs.decompress_file(work / "batch.aez", out, device="cpu")
     assert snapshot(out) == {"keep.txt": b"mine"}
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
@@ -283,7 +283,7 @@ def test_fifo_inputs_do_not_hang(mnist, tmp_path):
     os.mkfifo(tmp_path / "in" / "pipe.png")
     Image.fromarray(mnist["x_test"][1]).save(tmp_path / "in" / "fine.png")
     os.mkfifo(tmp_path / "pipe.aez")
-    command = [sys.executable, "-m", "aeonnx.runtime.cli"]
+    command = [sys.executable, "-m", "aeonnx.cli"]
     runs = [
         subprocess.run([*command, "compress", tmp_path / "good.png", tmp_path / "pipe.png", tmp_path / "in",
                         "-o", tmp_path / "out.aez"], capture_output=True, text=True, timeout=60),

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aeonnx.runtime import spec, tensorproto, verify
-from aeonnx.runtime.cli import app
+from aeonnx.cli import app
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.model import shipped_models_dir
 

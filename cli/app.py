@@ -1,0 +1,107 @@
+"""The Typer app, and what every command shares: one-line errors, exit codes, messages."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aeonnx.runtime import spec
+from aeonnx.runtime.errors import AeonnxError, Interrupted, printable
+
+app = typer.Typer(
+    name="aeonnx",
+    help="Keras autoencoders to ONNX and back: train, export with a parity gate, compress digits to latent codes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_TRAIN_EXTRA_MODULES = {"tensorflow", "keras", "tf2onnx", "onnx", "matplotlib"}
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"aeonnx: error: {printable(message)}", err=True)
+    return typer.Exit(code)
+
+
+def friendly_errors(command):
+    """Turn the errors a user can fix into one line and exit code 1; Ctrl-C into exit code 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except Interrupted as e:
+            raise fail(str(e), code=130) from None
+        except AeonnxError as e:
+            raise fail(str(e)) from None
+        except OSError as e:  # a folder we cannot write to, a full disk: one line, not a traceback
+            where = f"{e.filename}: " if e.filename else ""
+            raise fail(f"{where}{e.strerror or e}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; no partial output was kept", code=130) from None
+
+    return wrapper
+
+
+def train_extra(command_name: str):
+    """Import the training package, or say which extra installs it."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; Python errors still raise
+    try:
+        from aeonnx.train import fit
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in _TRAIN_EXTRA_MODULES:
+            raise AeonnxError(
+                f"`aeonnx {command_name}` needs the training extra ({e.name} is not installed): "
+                "pip install 'aeonnx[train]'"
+            ) from None
+        raise
+    return fit
+
+
+def load(model: str, models: Optional[Path], device, verbose: bool, int8: bool = False, part: str = "encoder"):
+    """The model, with `part` (the one the command runs first) opened: errors name a file it needs."""
+    from aeonnx.runtime.model import load as load_model
+
+    loaded = load_model(model, models, device.value, variant="int8" if int8 else "float32", part=part)
+    if verbose:
+        say_provider(loaded)
+    return loaded
+
+
+def say_provider(loaded) -> None:
+    typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
+
+
+def report_failure(failure) -> None:
+    typer.echo(f"aeonnx: skipped {printable(failure.reason)}", err=True)
+
+
+def warn_unusual(label: str, why: str) -> None:
+    typer.echo(printable(f"aeonnx: {label}: unlike the digits this model knows ({why})"), err=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"aeonnx {version('aeonnx')} (contract {spec.CONTRACT_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,115 @@
+"""Commands on the models themselves: sample, manifold, info, verify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aeonnx.runtime.errors import printable
+
+from .app import app, friendly_errors, load, train_extra
+from .options import Device, DeviceOption, ForceOption, Int8Option, ModelsOption, VerboseOption
+
+
+@app.command()
+@friendly_errors
+def sample(
+    n: Annotated[int, typer.Option("-n", "--n", help="How many digits.")] = 16,
+    seed: Annotated[Optional[int], typer.Option(help="The same seed gives the same digits.")] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="A picture (.png, .jpg...) gets one grid; a folder or a name without "
+                     "an extension, one PNG per digit (only those files are written)."),
+    ] = Path("samples.png"),
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+    int8: Int8Option = False,
+) -> None:
+    """New digits from the VAE generator, with z ~ N(0, I)."""
+    from aeonnx.runtime import jobs
+
+    jobs.sample(load("vae", models, device, verbose, int8, part="generator"), n, seed, output, force)
+    typer.echo(printable(f"{output}: {n} digit(s)"))
+
+
+@app.command()
+@friendly_errors
+def manifold(
+    n: Annotated[int, typer.Option("-n", "--n", help="Digits per side.")] = 12,
+    extent: Annotated[float, typer.Option("--range", help="The grid spans [-RANGE, RANGE] on both axes.")] = 4.0,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The picture; its format follows its extension.")
+    ] = Path("manifold.png"),
+    force: ForceOption = False,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+    verbose: VerboseOption = False,
+    int8: Int8Option = False,
+) -> None:
+    """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
+    from aeonnx.runtime import jobs
+
+    loaded = load("vae", models, device, verbose, int8, part="generator")
+    typer.echo(printable(str(jobs.manifold(loaded, n, extent, output, force))))
+
+
+@app.command()
+@friendly_errors
+def info(
+    file: Annotated[Optional[Path], typer.Argument(help="An .onnx model or .aez code file.")] = None,
+    models: ModelsOption = None,
+    device: DeviceOption = Device.auto,
+) -> None:
+    """Metadata of a model or code file; with no file, the models in use and the execution providers."""
+    from aeonnx.runtime import jobs
+
+    described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
+    typer.echo(printable(json.dumps(described, indent=2, ensure_ascii=False)))
+
+
+@app.command()
+@friendly_errors
+def verify(
+    models_dir: Annotated[
+        Optional[Path], typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
+    ] = None,
+    device: DeviceOption = Device.auto,
+    int8: Annotated[bool, typer.Option("--int8", help="Check the int8 copies instead of the float32 files.")] = False,
+    run: Annotated[
+        Optional[Path], typer.Option(help="Also re-run the Keras parity gate against this training run (needs [train]).")
+    ] = None,
+    junit: Annotated[Optional[Path], typer.Option(help="Also write the results as JUnit XML, a test case per file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+    force: ForceOption = False,
+) -> None:
+    """Check that the model files give, on this runtime and device, the outputs recorded at export (exit 1 if not)."""
+    from aeonnx.runtime import verify as verification
+    from aeonnx.runtime.files import atomic_write_bytes
+    from aeonnx.runtime.model import shipped_models_dir
+
+    folder = models_dir or Path(str(shipped_models_dir()))
+    cases = verification.verify(folder, device.value, int8=int8)
+    if run is not None:
+        cases += _keras_parity_cases(run, folder)
+    if junit is not None:
+        atomic_write_bytes(junit, verification.as_junit(cases), force=force)
+    typer.echo(json.dumps(verification.as_json(cases), indent=2) if as_json else verification.as_table(cases))
+    if not all(case.ok for case in cases):
+        raise typer.Exit(1)
+
+
+def _keras_parity_cases(run: Path, models_dir: Path) -> list:
+    """`verify --run`: the export's parity gate, re-run against the training run's Keras models."""
+    train_extra("verify --run")
+    from aeonnx.export.exporter import recheck_parity
+    from aeonnx.runtime.verify import Case
+
+    model_name, reports = recheck_parity(run, models_dir)
+    return [Case(model_name, report.part, f"{run.name} (Keras)", checks=["keras parity"],
+                 max_abs_diff={"keras": report.max_abs_diff}, failures=report.failures, provider="CPUExecutionProvider")
+            for report in reports]

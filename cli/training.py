@@ -1,0 +1,86 @@
+"""The pipeline's first two stages: train a Keras model, export it to ONNX. Both need the [train] extra."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aeonnx.runtime import spec
+
+from .app import app, friendly_errors, train_extra
+from .options import ModelName
+
+_LEARNING_RATES = ", ".join(f"{name} {rate:g}" for name, rate in spec.LEARNING_RATES.items())
+
+
+@app.command()
+@friendly_errors
+def train(
+    model: Annotated[ModelName, typer.Argument(help="Which architecture to train.")],
+    data: Annotated[
+        Optional[Path],
+        typer.Option(help="A Keras-layout mnist.npz or a folder of IDX files; default: download MNIST with Keras."),
+    ] = None,
+    epochs: Annotated[Optional[int], typer.Option(help=spec.default_help("epochs"))] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help=spec.default_help("batch_size"))] = None,
+    optimizer: Annotated[str, typer.Option(help=", ".join(spec.LEARNING_RATES) + ".")] = "adam",
+    learning_rate: Annotated[
+        Optional[float], typer.Option(help=f"Default per optimizer: {_LEARNING_RATES} (not Keras 3's 1e-3).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed and data give the same loss curve.")] = 0,
+    latent_size: Annotated[Optional[int], typer.Option(help=spec.default_help("latent_size"))] = None,
+    hidden_size: Annotated[Optional[int], typer.Option(help="Hidden width. " + spec.default_help("hidden_size"))] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run directory; default runs/MODEL.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
+) -> None:
+    """Train the dense AE or the VAE on MNIST and write a run directory."""
+    fit = train_extra("train")
+    config = fit.TrainConfig(
+        model=model.value, out=str(out or Path("runs") / model.value), data=str(data) if data else None,
+        epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, seed=seed,
+        latent_size=latent_size, hidden_size=hidden_size,
+    )
+    run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
+    fit.print_summary(run_dir)
+
+
+@app.command()
+@friendly_errors
+def export(
+    model: Annotated[ModelName, typer.Argument(help="Which model the run holds.")],
+    run: Annotated[Optional[Path], typer.Option(help="Training run directory; default runs/MODEL.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
+    opset: Annotated[int, typer.Option(help=f"ONNX opset, at most {spec.MAX_OPSET}.")] = spec.DEFAULT_OPSET,
+    force: Annotated[bool, typer.Option(help="Replace existing ONNX files of this model.")] = False,
+    quantize: Annotated[
+        Optional[str],
+        typer.Option(help=f"Also write int8 copies (int8), if they lose <= {spec.INT8_MAX_PSNR_DROP} dB of PSNR."),
+    ] = None,
+    edge: Annotated[
+        bool, typer.Option("--edge", help="Also write edge files: batch-1 copies (NNAPI, CoreML), .ort files and "
+                           "the operator list of a reduced onnxruntime build (ORT Mobile).")
+    ] = False,
+) -> None:
+    """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
+    train_extra("export")
+    from aeonnx.export.exporter import export_model
+
+    entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force,
+                         quantize=quantize, edge=edge)
+    _print_export(entry, out)
+
+
+def _print_export(entry: dict, out: Path) -> None:
+    for info in entry["files"].values():
+        typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}")
+    if "int8" in entry:
+        for info in entry["int8"]["files"].values():
+            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
+        typer.echo(f"int8 PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB (allowed {spec.INT8_MAX_PSNR_DROP})")
+    for copies in entry.get("edge", {}).get("files", {}).values():
+        for info in copies:
+            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
+    typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
