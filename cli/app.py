@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -62,20 +61,6 @@ def train_extra(command_name: str):
             ) from None
         raise
     return fit
-
-
-def load(model: str, models: Optional[Path], device, verbose: bool, int8: bool = False, part: str = "encoder"):
-    """The model, with `part` (the one the command runs first) opened: errors name a file it needs."""
-    from aeonnx.runtime.model import load as load_model
-
-    loaded = load_model(model, models, device.value, variant="int8" if int8 else "float32", part=part)
-    if verbose:
-        say_provider(loaded)
-    return loaded
-
-
-def say_provider(loaded) -> None:
-    typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
 
 
 def report_failure(failure) -> None:

@@ -10,12 +10,13 @@ import typer
 
 from aeonnx.runtime.errors import printable
 
-from .app import app, friendly_errors, load, train_extra
-from .options import Device, DeviceOption, ForceOption, Int8Option, ModelsOption, VerboseOption
+from .app import app, friendly_errors, train_extra
+from .options import Device, DeviceOption, ForceOption, ModelRun, ModelsOption, with_groups
 
 
 @app.command()
 @friendly_errors
+@with_groups(run=ModelRun)
 def sample(
     n: Annotated[int, typer.Option("-n", "--n", help="How many digits.")] = 16,
     seed: Annotated[Optional[int], typer.Option(help="The same seed gives the same digits.")] = None,
@@ -25,20 +26,19 @@ def sample(
                      "an extension, one PNG per digit (only those files are written)."),
     ] = Path("samples.png"),
     force: ForceOption = False,
-    models: ModelsOption = None,
-    device: DeviceOption = Device.auto,
-    verbose: VerboseOption = False,
-    int8: Int8Option = False,
+    *,
+    run: ModelRun,
 ) -> None:
     """New digits from the VAE generator, with z ~ N(0, I)."""
     from aeonnx.runtime import jobs
 
-    jobs.sample(load("vae", models, device, verbose, int8, part="generator"), n, seed, output, force)
+    jobs.sample(run.load("vae", part="generator"), n, seed, output, force)
     typer.echo(printable(f"{output}: {n} digit(s)"))
 
 
 @app.command()
 @friendly_errors
+@with_groups(run=ModelRun)
 def manifold(
     n: Annotated[int, typer.Option("-n", "--n", help="Digits per side.")] = 12,
     extent: Annotated[float, typer.Option("--range", help="The grid spans [-RANGE, RANGE] on both axes.")] = 4.0,
@@ -46,15 +46,13 @@ def manifold(
         Path, typer.Option("--output", "-o", help="The picture; its format follows its extension.")
     ] = Path("manifold.png"),
     force: ForceOption = False,
-    models: ModelsOption = None,
-    device: DeviceOption = Device.auto,
-    verbose: VerboseOption = False,
-    int8: Int8Option = False,
+    *,
+    run: ModelRun,
 ) -> None:
     """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
     from aeonnx.runtime import jobs
 
-    loaded = load("vae", models, device, verbose, int8, part="generator")
+    loaded = run.load("vae", part="generator")
     typer.echo(printable(str(jobs.manifold(loaded, n, extent, output, force))))
 
 

@@ -1,7 +1,15 @@
-"""Options that several commands share, each defined once, with choices taken from the library."""
+"""Options that several commands share, each defined once, with choices taken from the library.
+
+Options that travel together are a group (a dataclass of Annotated fields); `with_groups` gives a
+command every option of its groups, and the command receives one object per group.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+import typing
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -42,6 +50,63 @@ StrictOption = Annotated[
 ]
 
 
-def variant(int8: bool) -> str:
-    return "int8" if int8 else "float32"
+@dataclasses.dataclass(frozen=True)
+class ModelRun:
+    """Which models run, where, and what is said about it: the options of every command that runs one."""
+
+    models: ModelsOption = None
+    device: DeviceOption = Device.auto
+    verbose: VerboseOption = False
+    int8: Int8Option = False
+
+    @property
+    def variant(self) -> str:
+        return "int8" if self.int8 else "float32"
+
+    def load(self, model: str, part: str = "encoder"):
+        """The model, with `part` (the one the command runs first) opened: errors name a file it needs."""
+        from aeonnx.runtime.model import load
+
+        loaded = load(model, self.models, self.device.value, variant=self.variant, part=part)
+        if self.verbose:
+            say_provider(loaded)
+        return loaded
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """How images become digits, and which model encodes them: compress and encode alike."""
+
+    model: EncoderOption = ModelName.ae
+    invert: InvertOption = None
+    center: CenterOption = False
+    strict: StrictOption = False
+
+
+def say_provider(loaded) -> None:
+    typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
+
+
+def with_groups(**groups: type):
+    """Give a command the options of each group (`run=ModelRun`): Typer sees them as the command's own
+    parameters; the command receives one group object per keyword instead."""
+
+    def decorate(command):
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name not in groups]
+        added = [inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
+                                   annotation=typing.get_type_hints(group, include_extras=True)[field.name])
+                 for group in groups.values() for field in dataclasses.fields(group)]
+
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            for keyword, group in groups.items():
+                kwargs[keyword] = group(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(group)})
+            return command(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+        return wrapper
+
+    return decorate
 
