@@ -6,9 +6,8 @@
 export function rint(x) {
   const floor = Math.floor(x);
   const fraction = x - floor; // exact: a float64 minus its floor
-  if (fraction > 0.5) return floor + 1;
-  if (fraction < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
+  const rounded = fraction > 0.5 || (fraction === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+  return rounded === 0 && x < 0 ? -0 : rounded; // -0.5 -> -0, as numpy
 }
 
 const f32 = new Float32Array(1);
