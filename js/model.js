@@ -81,9 +81,10 @@ export class Autoencoder {
     }
     this.#checkMetadata(part, metadata, sidecarWhere);
     const where = this.source.locate(file);
+    const input = await this.source.modelInput(file);
     let session;
     try {
-      session = await this.ort.InferenceSession.create(where, this.sessionOptions);
+      session = await this.ort.InferenceSession.create(input, this.sessionOptions);
     } catch (error) {
       throw new ModelError(`${where}: ${firstLine(error)}`);
     }

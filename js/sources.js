@@ -1,6 +1,6 @@
 // Where a models folder is: a folder path (Node) or a base URL (browser, or Node over http). A source
-// reads the folder's JSON files and says where a model file is for InferenceSession.create, which
-// takes a path in onnxruntime-node and a URL in onnxruntime-web, so the ONNX bytes are not fetched here.
+// reads the folder's JSON files and gives InferenceSession.create each model file as it takes it: a path
+// for onnxruntime-node, a URL for onnxruntime-web (which fetches it), bytes for a URL in Node.
 
 import { ModelError } from './errors.js';
 
@@ -30,16 +30,20 @@ async function folderSource(folder) {
   const path = await import('node:path');
   const stat = await fs.stat(folder).catch(() => null);
   if (!stat?.isDirectory()) throw new ModelError(`${folder}: no such models folder`);
+  /** `action` on the file's path; a missing or unreadable file is a one-line ModelError. */
+  const onFile = async (file, action) => {
+    const where = path.join(folder, file);
+    try {
+      return await action(where);
+    } catch (error) {
+      throw new ModelError(error.code === 'ENOENT' ? `${folder}: no ${file}` : `${where}: cannot read (${error.code})`);
+    }
+  };
   return {
     where: folder,
     locate: (file) => path.join(folder, file),
-    async readJson(file) {
-      const where = path.join(folder, file);
-      const text = await fs.readFile(where, 'utf8').catch((error) => {
-        throw new ModelError(error.code === 'ENOENT' ? `${folder}: no ${file}` : `${where}: cannot read (${error.code})`);
-      });
-      return parseJson(text, where);
-    },
+    modelInput: (file) => onFile(file, async (where) => (await fs.access(where), where)),
+    readJson: async (file) => parseJson(await onFile(file, (where) => fs.readFile(where, 'utf8')), path.join(folder, file)),
   };
 }
 
@@ -48,16 +52,20 @@ function urlSource(base) {
   return {
     where: folder.href,
     locate: (file) => new URL(file, folder).href,
-    async readJson(file) {
-      const where = new URL(file, folder).href;
-      const response = await fetch(where).catch((error) => {
-        throw new ModelError(`${where}: cannot fetch (${error.message})`);
-      });
-      if (response.status === 404) throw new ModelError(`${folder.href}: no ${file}`);
-      if (!response.ok) throw new ModelError(`${where}: cannot fetch (HTTP ${response.status})`);
-      return parseJson(await response.text(), where);
-    },
+    modelInput: async (file) => (isNode ? new Uint8Array(await (await get(folder, file)).arrayBuffer())
+      : new URL(file, folder).href),
+    readJson: async (file) => parseJson(await (await get(folder, file)).text(), new URL(file, folder).href),
   };
+}
+
+async function get(folder, file) {
+  const where = new URL(file, folder).href;
+  const response = await fetch(where).catch((error) => {
+    throw new ModelError(`${where}: cannot fetch (${error.cause?.code ?? error.message})`);
+  });
+  if (response.status === 404) throw new ModelError(`${folder.href}: no ${file}`);
+  if (!response.ok) throw new ModelError(`${where}: cannot fetch (HTTP ${response.status})`);
+  return response;
 }
 
 function parseJson(text, where) {
