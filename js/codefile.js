@@ -240,10 +240,13 @@ function readHeader1(reader) {
 }
 
 function readPayload(payload, precision) {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
   if (precision === 'uint8') return payload.slice();
-  if (precision === 'float16') return Uint16Array.from({ length: payload.length / 2 }, (_, i) => view.getUint16(2 * i, true));
-  return Float32Array.from({ length: payload.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
+  const { itemSize, Array: Storage } = STORAGE[precision];
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const codes = new Storage(payload.length / itemSize);
+  if (precision === 'float16') for (let i = 0; i < codes.length; i++) codes[i] = view.getUint16(2 * i, true);
+  else for (let i = 0; i < codes.length; i++) codes[i] = view.getFloat32(4 * i, true);
+  return codes;
 }
 
 function readSizes(raw, count) {

@@ -270,14 +270,18 @@ export function asModelInput(images) {
   }
   const count = pixels.length / spec.INPUT_SIZE;
   if (pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray) {
-    return { x: Float32Array.from(pixels, (v) => v / 255), count }; // as training scaled its pixels
+    const x = new Float32Array(pixels.length);
+    for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255; // as training scaled its pixels
+    return { x, count };
   }
   if (!(pixels instanceof Float32Array || pixels instanceof Float64Array || Array.isArray(pixels))) {
     throw new DataError(`images must be uint8 (0-255) or floats in [0, 1], got ${describe(pixels)}`);
   }
   const x = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
-  // NaN fails both comparisons, so this also refuses non-numbers.
-  if (!x.every((v) => v >= 0 && v <= 1)) throw new DataError('float images must lie in [0, 1]');
+  for (let i = 0; i < x.length; i++) {
+    // NaN fails both comparisons, so this also refuses non-numbers.
+    if (!(x[i] >= 0 && x[i] <= 1)) throw new DataError('float images must lie in [0, 1]');
+  }
   return { x, count };
 }
 
@@ -304,10 +308,12 @@ function asLatents(latents, size) {
 
 /** float [0, 1] -> uint8 as Python's to_uint8: float32 x * 255, rounded half to even, clipped. */
 export function toUint8(xHat) {
-  return Uint8Array.from(xHat, (v) => {
-    const scaled = rint(Math.fround(v * 255));
-    return scaled > 255 ? 255 : scaled > 0 ? scaled : 0;
-  });
+  const pixels = new Uint8Array(xHat.length);
+  for (let i = 0; i < xHat.length; i++) {
+    const scaled = rint(Math.fround(xHat[i] * 255));
+    pixels[i] = scaled > 255 ? 255 : scaled > 0 ? scaled : 0;
+  }
+  return pixels;
 }
 
 function readLatentRange(metadata, latentSize, where) {

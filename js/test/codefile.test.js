@@ -8,6 +8,7 @@ import { crc32 } from '../crc32.js';
 import * as codefile from '../codefile.js';
 import { CodeFileError } from '../errors.js';
 import { fromHalfBits, rint, toHalfBits } from '../numbers.js';
+import { withCrc } from './helpers.js';
 
 const Z_MIN = Float32Array.of(0, 0, 0, 0), Z_MAX = Float32Array.of(1, 2, 4, 0); // one dead dimension
 
@@ -19,13 +20,6 @@ function sampleFile(precision = 'float32', count = 3, sizes = true) {
     names: Array.from({ length: count }, (_, i) => `img${i}`),
     originalSizes: sizes ? Array.from({ length: count }, (_, i) => [28 + i, 28]) : null,
   };
-}
-
-function withCrc(body) {
-  const out = new Uint8Array(body.length + 4);
-  out.set(body);
-  new DataView(out.buffer).setUint32(body.length, crc32(body), true);
-  return out;
 }
 
 const body = (data) => data.slice(0, -4);

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import * as codefile from '../codefile.js';
-import { crc32 } from '../crc32.js';
 import { CodeFileError } from '../errors.js';
 import { Xoshiro128 } from '../random.js';
+import { withCrc } from './helpers.js';
 
 const below = (rng, n) => Math.floor((rng.next() / 2 ** 32) * n);
 const pick = (rng, items) => items[below(rng, items.length)];
@@ -48,13 +48,6 @@ function read(data) {
     assert.ok(error.message.length > 0 && !error.message.includes('\n'), error.message);
     return null;
   }
-}
-
-function withCrc(body) {
-  const out = new Uint8Array(body.length + 4);
-  out.set(body);
-  new DataView(out.buffer).setUint32(body.length, crc32(body), true);
-  return out;
 }
 
 function flip(data, bits) {

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { crc32 } from '../crc32.js';
+
 export const JS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = path.resolve(JS_DIR, '..');
 export const ARTIFACTS = path.join(REPO, 'artifacts');
@@ -19,11 +21,21 @@ export function runPython(...args) {
   assert.equal(result.status, 0, `python_side.py ${args.join(' ')} failed:\n${result.stderr}`);
 }
 
-/** A temporary folder, removed when the test (or suite) `context` ends. */
+export const makeTemporaryFolder = () => mkdtempSync(path.join(tmpdir(), 'aeonnx-js-'));
+
+/** A temporary folder, removed when the test `context` ends. */
 export function temporaryFolder(context) {
-  const folder = mkdtempSync(path.join(tmpdir(), 'aeonnx-js-'));
+  const folder = makeTemporaryFolder();
   context.after(() => rmSync(folder, { recursive: true, force: true }));
   return folder;
+}
+
+/** `body` followed by its CRC-32, as an .aez file ends. */
+export function withCrc(body) {
+  const out = new Uint8Array(body.length + 4);
+  out.set(body);
+  new DataView(out.buffer).setUint32(body.length, crc32(body), true);
+  return out;
 }
 
 /** Two uint8 images of the same size: the share of equal pixels and the largest difference. */

@@ -70,16 +70,21 @@ def read(folder: Path) -> None:
         data = path.read_bytes()
         try:
             code_file = codefile.from_bytes(data)
-            decoded = loaded[code_file.model].decompress(data) if code_file.model in loaded else None
         except codefile.CodeFileError as e:
             report[path.stem] = {"error": str(e)}
             continue
-        (folder / f"{path.stem}.py-codes.bin").write_bytes(code_file.codes.tobytes())
-        (folder / f"{path.stem}.py-pixels.u8").write_bytes(decoded.images.tobytes())
         report[path.stem] = {"model": code_file.model, "model_id": code_file.model_id,
                              "precision": code_file.precision, "names": list(code_file.names),
                              "original_sizes": [list(s) for s in code_file.original_sizes]
                              if code_file.original_sizes is not None else None}
+        (folder / f"{path.stem}.py-codes.bin").write_bytes(code_file.codes.tobytes())
+        try:
+            decoded = loaded[code_file.model].decompress(data) if code_file.model in loaded else None
+        except codefile.CodeFileError as e:
+            report[path.stem]["decode_error"] = str(e)
+            continue
+        if decoded is not None:
+            (folder / f"{path.stem}.py-pixels.u8").write_bytes(decoded.images.tobytes())
     (folder / "read.json").write_text(json.dumps(report))
 
 
