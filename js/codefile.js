@@ -1,9 +1,10 @@
-// The `.aez` code file (docs/FORMAT.md), as runtime/codefile.py: write, read, and refuse anything else
+// The `.aez` code file (docs/FORMAT.md), as runtime/codefile.py: latents <-> file bytes, and nothing
+// else. Quantise, frame, write; read, check which model made the codes, dequantise; refuse anything else
 // with one clear line. The magic and version byte lead every version; each version has its own reader
 // and writer below, chosen by that byte (version 2 will be a second pair).
 
 import { crc32 } from './crc32.js';
-import { CodeFileError } from './errors.js';
+import { CodeFileError, DataError } from './errors.js';
 import { fromHalfBits, rint, toHalfBits } from './numbers.js';
 
 export const MAGIC = Uint8Array.of(0x41, 0x45, 0x5a, 0x1a); // "AEZ\x1a"
@@ -27,11 +28,49 @@ const WRITERS = { 1: writeVersion1 };
 const READABLE = Object.keys(READERS).join(' and ');
 const WRITABLE = Object.keys(WRITERS).join(' and ');
 
-// --- quantisation: float32 codes <-> what a precision stores, numpy's float32 arithmetic -------------
+// --- latents <-> file, for one trained model (runtime/codefile.py's Binding, pack, latents) ------------
 
-/** Float codes [N * L] -> the stored values; uint8 uses the model's per-dimension range (FORMAT.md). */
-export function quantize(z, precision, zMin, zMax) {
-  const codes = new (storage(precision).Array)(z.length);
+/**
+ * What ties codes to one trained model: { model, modelId, zMin, zMax }, its name and id and the
+ * per-dimension range (float32) of its latents over the training set, which uint8 is relative to.
+ */
+export function binding(model, modelId, zMin, zMax) {
+  return Object.freeze({ model, modelId, zMin: Float32Array.from(zMin), zMax: Float32Array.from(zMax) });
+}
+
+/** Latents float32 [N * L] -> the bytes of one .aez file at `precision`. */
+export function pack(z, precision, bound, names, originalSizes = null) {
+  return packCodes(quantize(z, precision, bound), precision, bound, names, originalSizes);
+}
+
+/** Codes already quantised (`quantize`) -> the bytes of one .aez file. */
+export function packCodes(codes, precision, bound, names, originalSizes = null) {
+  return toBytes({ model: bound.model, modelId: bound.modelId, precision, latentSize: bound.zMin.length,
+    codes, names, originalSizes });
+}
+
+/** The float32 latents [N * L] of a file's codes; CodeFileError if another model made them. */
+export function latents(codeFile, bound) {
+  if (codeFile.model !== bound.model || codeFile.modelId !== bound.modelId) {
+    throw new CodeFileError(`this code was made by model ${codeFile.model} ${codeFile.modelId}, `
+      + `but the loaded model is ${bound.model} ${bound.modelId}; load the models folder that made it`);
+  }
+  return dequantize(codeFile.codes, codeFile.precision, bound);
+}
+
+/** A precision a caller asked for: DataError (an argument, not a file, is wrong) unless it is stored. */
+export function checkPrecision(precision) {
+  if (!PRECISIONS.includes(precision)) {
+    throw new DataError(`unknown precision '${precision}'; choose one of: ${PRECISIONS.join(', ')}`);
+  }
+}
+
+// --- quantisation, in numpy's float32 arithmetic ------------------------------------------------------
+
+/** Float latents [N * L] -> the stored values; uint8 is relative to the model's range (FORMAT.md). */
+export function quantize(z, precision, { zMin, zMax }) {
+  checkPrecision(precision);
+  const codes = new STORAGE[precision].Array(z.length);
   if (precision === 'float32') codes.set(z);
   else if (precision === 'float16') for (let i = 0; i < z.length; i++) codes[i] = toHalfBits(z[i]);
   else {
@@ -45,8 +84,8 @@ export function quantize(z, precision, zMin, zMax) {
   return codes;
 }
 
-/** Stored values -> float32 codes [N * L]. */
-export function dequantize(codes, precision, zMin, zMax) {
+/** Stored codes -> float32 latents [N * L]: what the decoder is fed. */
+export function dequantize(codes, precision, { zMin, zMax }) {
   const z = new Float32Array(codes.length);
   if (precision === 'float32') z.set(codes);
   else if (precision === 'float16') for (let i = 0; i < codes.length; i++) z[i] = fromHalfBits(codes[i]);

@@ -34,14 +34,33 @@ export interface CodeFile {
   originalSizes?: Array<[number, number]> | null;
 }
 
+/** What ties codes to one trained model: name, id, and its latents' per-dimension range (float32). */
+export interface Binding {
+  readonly model: string;
+  readonly modelId: string;
+  readonly zMin: Float32Array;
+  readonly zMax: Float32Array;
+}
+
 export const MAGIC: Uint8Array;
 export const FORMAT_VERSION: number;
 export const PRECISIONS: readonly Precision[];
+export function binding(model: string, modelId: string, zMin: ArrayLike<number>, zMax: ArrayLike<number>): Binding;
+/** Latents float32 [N * L] -> the bytes of one .aez file. */
+export function pack(z: ArrayLike<number>, precision: Precision, binding: Binding, names: string[],
+  originalSizes?: Array<[number, number]> | null): Uint8Array;
+/** Codes already quantised -> the bytes of one .aez file. */
+export function packCodes(codes: StoredCodes, precision: Precision, binding: Binding, names: string[],
+  originalSizes?: Array<[number, number]> | null): Uint8Array;
+/** A file's latents, float32 [N * L]; CodeFileError naming both model ids if another model made it. */
+export function latents(codeFile: CodeFile, binding: Binding): Float32Array;
+/** DataError unless `precision` is one the format stores. */
+export function checkPrecision(precision: string): void;
 export function toBytes(codeFile: CodeFile, options?: { version?: number }): Uint8Array;
 export function fromBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): CodeFile;
-/** float32 codes -> what `precision` stores; uint8 with the model's per-dimension [zMin, zMax]. */
-export function quantize(z: ArrayLike<number>, precision: Precision, zMin: Float32Array, zMax: Float32Array): StoredCodes;
-export function dequantize(codes: StoredCodes, precision: Precision, zMin: Float32Array, zMax: Float32Array): Float32Array;
+/** float32 latents -> what `precision` stores; uint8 relative to the binding's per-dimension range. */
+export function quantize(z: ArrayLike<number>, precision: Precision, binding: Binding): StoredCodes;
+export function dequantize(codes: StoredCodes, precision: Precision, binding: Binding): Float32Array;
 export function crc32(bytes: Uint8Array, start?: number, end?: number): number;
 
 export interface Decompressed {
@@ -74,7 +93,8 @@ export class Autoencoder {
   /** The identity part's metadata_props, from its JSON sidecar. */
   readonly metadata: Record<string, string>;
   readonly metrics: Record<string, number>;
-  readonly latentRange: { min: Float32Array; max: Float32Array };
+  /** What ties code files to this model: name, id, and the latent range uint8 codes are relative to. */
+  readonly binding: Binding;
   /** Every encoder output: { z } (AE) or { z_mean, z_log_var } (VAE), each float32 [N * latentSize]. */
   encodeOutputs(images: Images): Promise<Record<string, Float32Array>>;
   /** z (AE) or z_mean (VAE), float32 [N * latentSize]. */
@@ -84,11 +104,7 @@ export class Autoencoder {
   compress(images: Images, options?: {
     precision?: Precision; names?: string[] | null; originalSizes?: Array<[number, number]> | null;
   }): Promise<Uint8Array>;
-  quantizedCodes(images: Images, precision: Precision): Promise<StoredCodes>;
-  pack(codes: StoredCodes, precision: Precision, names: string[], originalSizes?: Array<[number, number]> | null): Uint8Array;
   decompress(data: Uint8Array | ArrayBuffer, options?: { asFloat?: boolean }): Promise<Decompressed>;
-  /** Throws CodeFileError naming both model ids unless this model made `codeFile`. */
-  checkMadeByMe(codeFile: CodeFile): void;
   /** n digits from z ~ N(0, I) (VAE); a seed 0 <= seed < 2^32 gives the same digits each time. */
   sample(n?: number, seed?: number | null, options?: { asFloat?: boolean }): Promise<Uint8Array | Float32Array>;
   sampleLatents(n?: number, seed?: number | null): Float32Array;
@@ -115,7 +131,10 @@ export interface TensorProto { name: string; dims: number[]; data: Float32Array 
 export function parseTensorProto(bytes: Uint8Array, where: string): TensorProto;
 
 export namespace codefile {
-  export { MAGIC, FORMAT_VERSION, PRECISIONS, toBytes, fromBytes, quantize, dequantize };
+  export {
+    MAGIC, FORMAT_VERSION, PRECISIONS, binding, pack, packCodes, latents, checkPrecision, toBytes, fromBytes,
+    quantize, dequantize,
+  };
   export const FLAG_ORIGINAL_SIZES: number;
   export const MAX_LATENT_SIZE: number;
   export const MAX_MODEL_NAME: number;

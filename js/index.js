@@ -4,7 +4,8 @@
 export { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
 export { Autoencoder, CHUNK, asModelInput, load, toUint8 } from './model.js';
 export {
-  FORMAT_VERSION, MAGIC, PRECISIONS, dequantize, fromBytes, quantize, toBytes,
+  FORMAT_VERSION, MAGIC, PRECISIONS, binding, checkPrecision, dequantize, fromBytes, latents, pack, packCodes,
+  quantize, toBytes,
 } from './codefile.js';
 export { crc32 } from './crc32.js';
 export { Xoshiro128, standardNormal } from './random.js';

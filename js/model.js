@@ -3,7 +3,7 @@
 // The caller passes its onnxruntime (onnxruntime-node or onnxruntime-web) as `ort`.
 
 import * as codefile from './codefile.js';
-import { CodeFileError, DataError, ModelError } from './errors.js';
+import { DataError, ModelError } from './errors.js';
 import * as grids from './grids.js';
 import { rint } from './numbers.js';
 import { randomSeed, standardNormal, Xoshiro128 } from './random.js';
@@ -56,10 +56,10 @@ export class Autoencoder {
   get latentSize() { return Number(this.metadata[spec.META_LATENT_SIZE]); }
   get metrics() { return JSON.parse(this.metadata[spec.META_METRICS] ?? '{}'); }
 
-  /** Per-dimension { min, max } over the training set, float32: the uint8 precision's range. */
-  get latentRange() {
-    this.range ??= readLatentRange(this.metadata, this.latentSize, this.identityWhere);
-    return this.range;
+  /** What ties code files to this model (codefile.binding): name, id, and the latent range uint8 uses. */
+  get binding() {
+    this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere);
+    return this.bound;
   }
 
   /** Opens `part` (once) and checks it against the contract; the first part opened sets the identity. */
@@ -172,41 +172,19 @@ export class Autoencoder {
 
   /** Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ... */
   async compress(images, { precision = 'uint8', names = null, originalSizes = null } = {}) {
-    const codes = await this.quantizedCodes(images, precision);
-    const count = codes.length / this.latentSize;
-    return this.pack(codes, precision, names ?? Array.from({ length: count }, (_, i) => String(i).padStart(5, '0')),
-      originalSizes);
-  }
-
-  /** Codes in the stored type of `precision`: what compress keeps of each image. */
-  async quantizedCodes(images, precision) {
-    if (!codefile.PRECISIONS.includes(precision)) {
-      throw new DataError(`unknown precision '${precision}'; choose one of: ${codefile.PRECISIONS.join(', ')}`);
-    }
-    const { min, max } = this.latentRange;
-    return codefile.quantize(await this.encode(images), precision, min, max);
-  }
-
-  pack(codes, precision, names, originalSizes = null) {
-    return codefile.toBytes({ model: this.name, modelId: this.modelId, precision, latentSize: this.latentSize,
-      codes, names, originalSizes });
+    codefile.checkPrecision(precision);
+    const z = await this.encode(images);
+    const count = z.length / this.latentSize;
+    names ??= Array.from({ length: count }, (_, i) => String(i).padStart(5, '0'));
+    return codefile.pack(z, precision, this.binding, names, originalSizes);
   }
 
   /** The bytes of an .aez file -> { names, images, originalSizes, precision }; refuses another model's codes. */
   async decompress(data, { asFloat = false } = {}) {
     const codeFile = codefile.fromBytes(data);
-    this.checkMadeByMe(codeFile);
-    const { min, max } = this.latentRange;
-    const z = codefile.dequantize(codeFile.codes, codeFile.precision, min, max);
+    const z = codefile.latents(codeFile, this.binding);
     const images = await this.decode(z, { asFloat });
     return { names: codeFile.names, images, originalSizes: codeFile.originalSizes, precision: codeFile.precision };
-  }
-
-  checkMadeByMe(codeFile) {
-    if (codeFile.model !== this.name || codeFile.modelId !== this.modelId) {
-      throw new CodeFileError(`this code was made by model ${codeFile.model} ${codeFile.modelId}, `
-        + `but the loaded model is ${this.name} ${this.modelId}; load the models folder that made it`);
-    }
   }
 
   /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */
@@ -316,11 +294,12 @@ export function toUint8(xHat) {
   return pixels;
 }
 
-function readLatentRange(metadata, latentSize, where) {
+function readBinding(model, metadata, latentSize, where) {
   try {
     const stats = JSON.parse(metadata[spec.META_LATENT_STATS]);
-    const min = Float32Array.from(stats.min), max = Float32Array.from(stats.max);
-    if (min.length === latentSize && max.length === latentSize) return { min, max };
+    if (stats.min.length === latentSize && stats.max.length === latentSize) {
+      return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max);
+    }
   } catch { /* told below */ }
   throw new ModelError(`${where}: metadata ${spec.META_LATENT_STATS} is not ${latentSize} per-dimension min and max`);
 }

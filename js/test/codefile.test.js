@@ -6,17 +6,18 @@ import { test } from 'node:test';
 
 import { crc32 } from '../crc32.js';
 import * as codefile from '../codefile.js';
-import { CodeFileError } from '../errors.js';
+import { CodeFileError, DataError } from '../errors.js';
 import { fromHalfBits, rint, toHalfBits } from '../numbers.js';
 import { withCrc } from './helpers.js';
 
 const Z_MIN = Float32Array.of(0, 0, 0, 0), Z_MAX = Float32Array.of(1, 2, 4, 0); // one dead dimension
+const BINDING = codefile.binding('ae', '0123456789abcdef', Z_MIN, Z_MAX);
 
 function sampleFile(precision = 'float32', count = 3, sizes = true) {
   const z = Float32Array.from({ length: count * 4 }, (_, i) => ((i * 0.37) % 2));
   return {
     model: 'ae', modelId: '0123456789abcdef', precision, latentSize: 4,
-    codes: codefile.quantize(z, precision, Z_MIN, Z_MAX),
+    codes: codefile.quantize(z, precision, BINDING),
     names: Array.from({ length: count }, (_, i) => `img${i}`),
     originalSizes: sizes ? Array.from({ length: count }, (_, i) => [28 + i, 28]) : null,
   };
@@ -72,14 +73,14 @@ test('names keep a byte-order mark, astral characters and the empty name', () =>
 
 test('uint8 quantisation: half a step at most, a dead dimension kept at its minimum', () => {
   const z = Float32Array.from({ length: 400 }, (_, i) => Math.fround(((i * 7919) % 1000) / 1000 * [1, 2, 4, 0][i % 4]));
-  const back = codefile.dequantize(codefile.quantize(z, 'uint8', Z_MIN, Z_MAX), 'uint8', Z_MIN, Z_MAX);
+  const back = codefile.dequantize(codefile.quantize(z, 'uint8', BINDING), 'uint8', BINDING);
   back.forEach((value, i) => assert.ok(Math.abs(value - z[i]) <= [1, 2, 4, 0][i % 4] / 255 / 2 + 1e-6));
   assert.deepEqual(codefile.uint8Scale(Z_MIN, Z_MAX), Float32Array.of(1 / 255, 2 / 255, 4 / 255, 1));
 });
 
 test('uint8 quantisation rounds half to even and clips, as numpy', () => {
-  const zMin = Float32Array.of(0), zMax = Float32Array.of(255); // scale 1: z is q
-  const q = codefile.quantize(Float32Array.of(0.5, 1.5, 2.5, 254.5, 300, -3, NaN), 'uint8', zMin, zMax);
+  const unit = codefile.binding('ae', '0123456789abcdef', [0], [255]); // scale 1: z is q
+  const q = codefile.quantize(Float32Array.of(0.5, 1.5, 2.5, 254.5, 300, -3, NaN), 'uint8', unit);
   assert.deepEqual([...q], [0, 2, 2, 254, 255, 0, 0]);
   assert.deepEqual([rint(-0.5), rint(-1.5), rint(2.4999), rint(3)], [-0, -2, 2, 3]);
 });
@@ -173,4 +174,21 @@ test('the writer refuses what the reader would, and bad arguments, with one line
       (e) => e instanceof CodeFileError && e.message.includes(message) && !e.message.includes('\n'), message);
   }
   assert.throws(() => codefile.toBytes(sampleFile(), { version: 2 }), /unsupported code file format version 2/);
+});
+
+test('pack and latents: latents to bytes and back for one model, another model\'s codes refused', () => {
+  const z = Float32Array.of(0.5, 1, 2, 7, 0, 2, 4, 0);
+  for (const precision of codefile.PRECISIONS) {
+    const data = codefile.pack(z, precision, BINDING, ['a', 'b'], [[1, 2], [3, 4]]);
+    const back = codefile.latents(codefile.fromBytes(data), BINDING);
+    // Half a uint8 step (a dead dimension's step is 1), half a float16 ulp at 4, float32 exact.
+    const step = (i) => (precision === 'uint8' ? ([1, 2, 4, 0][i % 4] || 255) / 255 / 2 : precision === 'float16' ? 2 ** -9 : 0);
+    back.forEach((v, i) => assert.ok(Math.abs(v - z[i]) <= step(i) + 1e-6, `${precision} ${i}: ${v} for ${z[i]}`));
+  }
+  const other = codefile.binding('ae', 'ffffffffffffffff', Z_MIN, Z_MAX);
+  assert.throws(() => codefile.latents(codefile.fromBytes(codefile.pack(z, 'uint8', other, ['a', 'b'])), BINDING),
+    (e) => e instanceof CodeFileError && e.message.startsWith(
+      'this code was made by model ae ffffffffffffffff, but the loaded model is ae 0123456789abcdef'));
+  assert.throws(() => codefile.pack(z, 'int4', BINDING, ['a', 'b']),
+    (e) => e instanceof DataError && e.message === "unknown precision 'int4'; choose one of: float32, float16, uint8");
 });

@@ -57,7 +57,7 @@ describe('Python <-> JavaScript', () => {
       const zPython = new Float32Array(bytesOf(pyFolder, `${name}.z.f32`).buffer);
       const maxDiff = z.reduce((m, v, i) => Math.max(m, Math.abs(v - zPython[i])), 0);
       for (const precision of codefile.PRECISIONS) {
-        const ours = codeBytes(await model.quantizedCodes(digits, precision));
+        const ours = codeBytes(codefile.quantize(z, precision, model.binding));
         const theirs = codeBytes(codefile.fromBytes(bytesOf(pyFolder, `${name}-${precision}.aez`)).codes);
         const equal = ours.filter((b, i) => b === theirs[i]).length / ours.length;
         t.diagnostic(`${name} ${precision}: ${percent(equal)} of code bytes equal Python's (float max abs diff ${maxDiff})`);

@@ -51,7 +51,8 @@ describe('loading', () => {
       const manifest = JSON.parse(readFileSync(path.join(ARTIFACTS, 'manifest.json'), 'utf8'));
       assert.equal(loaded.modelId, manifest.models[model].model_id);
       assert.equal(loaded.latentSize, manifest.models[model].latent_size);
-      assert.equal(loaded.latentRange.min.length, loaded.latentSize);
+      assert.equal(loaded.binding.zMin.length, loaded.latentSize);
+      assert.equal(loaded.binding.modelId, loaded.modelId);
       await loaded.release();
     }
   });
@@ -178,7 +179,7 @@ describe('operations', () => {
   });
 
   test('another model\'s codes are refused, naming both ids', async () => {
-    const data = await vae.pack(new Uint8Array(2), 'uint8', ['a']);
+    const data = codefile.packCodes(new Uint8Array(2), 'uint8', vae.binding, ['a']);
     await refused(ae.decompress(data), CodeFileError,
       `this code was made by model vae ${vae.modelId}, but the loaded model is ae ${ae.modelId}`);
     const otherTraining = codefile.toBytes({ model: 'ae', modelId: 'ffffffffffffffff', precision: 'uint8',
