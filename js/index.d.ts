@@ -126,6 +126,21 @@ export class Xoshiro128 {
 }
 export function standardNormal(rng: Xoshiro128, count: number): Float32Array;
 
+/** A drawing: RGBA bytes (a canvas' ImageData), or float grey levels in [0, 1] with `gray: true`. */
+export interface Drawing { data: ArrayLike<number>; width: number; height: number }
+/** A drawing -> uint8 28x28, white on black, MNIST-normalised (bounding box into 20x20, centre of mass). */
+export function preprocess(drawing: Drawing, options?: { invert?: boolean | null; gray?: boolean }): Uint8Array;
+/** RGBA -> float32 luminance in [0, 1], composited onto white as Pillow does. */
+export function grayFromRGBA(rgba: ArrayLike<number>, width: number, height: number): Float32Array;
+export function hasLightBackground(gray: ArrayLike<number>, width: number, height: number): boolean;
+/** float32 grey levels, white ink on black -> float32 [784], MNIST-framed. */
+export function mnistNormalize(gray: Float32Array, width: number, height: number): Float32Array;
+export namespace images {
+  export { preprocess, grayFromRGBA, hasLightBackground, mnistNormalize };
+  export const MNIST_BOX: number;
+  export const INK_THRESHOLD: number;
+}
+
 export interface TensorProto { name: string; dims: number[]; data: Float32Array }
 /** A float TensorProto (.pb, the golden vectors) -> name, dims and values; DataError naming `where`. */
 export function parseTensorProto(bytes: Uint8Array, where: string): TensorProto;

@@ -2,6 +2,7 @@
 
     python python_side.py write DIR   # real digits -> .aez files made by aeonnx, and what aeonnx decodes from them
     python python_side.py read DIR    # every *.aez in DIR (made by JavaScript) -> what aeonnx reads and decodes
+    python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
 
 Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
 so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import codefile, model
+from aeonnx.runtime import codefile, images, model
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "artifacts"
@@ -88,6 +89,32 @@ def read(folder: Path) -> None:
     (folder / "read.json").write_text(json.dumps(report))
 
 
+
+
+def normalize(folder: Path) -> None:
+    """Drawings (drawings.json: stem, width, height, kind) -> what aeonnx makes of each: its grey levels
+    (to_gray) and its MNIST-framed 28x28 digit (preprocess with the centre-of-mass framing)."""
+    from PIL import Image
+
+    for drawing in json.loads((folder / "drawings.json").read_text()):
+        stem, size = drawing["stem"], (drawing["width"], drawing["height"])
+        raw = (folder / f"{stem}.{drawing['kind']}").read_bytes()
+        if drawing["kind"] == "rgba":
+            image = Image.frombytes("RGBA", size, raw)
+        else:
+            image = Image.fromarray(np.frombuffer(raw, "<f4").reshape(size[1], size[0]).copy(), mode="F")
+        (folder / f"{stem}.py-gray.f32").write_bytes(images.to_gray(image).astype("<f4").tobytes())
+        (folder / f"{stem}.py-digit.u8").write_bytes(_framed(image).tobytes())
+
+
+def _framed(image) -> np.ndarray:
+    """images.preprocess with MNIST's framing, under its name in this version of aeonnx."""
+    try:
+        return images.preprocess(image, center=True)
+    except TypeError:
+        return images.preprocess(image, framing="center")
+
+
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
-    {"write": write, "read": read}[command](folder)
+    {"write": write, "read": read, "normalize": normalize}[command](folder)
