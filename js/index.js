@@ -1,0 +1,17 @@
+// aeonnx in JavaScript: the .aez code files and the exported autoencoders, with the caller's onnxruntime.
+// One module per concern, named as the Python package's (runtime/): codefile, model, tensorproto, spec.
+
+export { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
+export { Autoencoder, CHUNK, asModelInput, load, toUint8 } from './model.js';
+export {
+  FORMAT_VERSION, MAGIC, PRECISIONS, binding, checkPrecision, dequantize, fromBytes, latents, pack, packCodes,
+  quantize, toBytes,
+} from './codefile.js';
+export { crc32 } from './crc32.js';
+export { grayFromRGBA, hasLightBackground, mnistNormalize, preprocess } from './images.js';
+export { Xoshiro128, standardNormal } from './random.js';
+export { parse as parseTensorProto } from './tensorproto.js';
+export * as codefile from './codefile.js';
+export * as grids from './grids.js';
+export * as images from './images.js';
+export * as spec from './spec.js';

@@ -1,0 +1,318 @@
+// A loaded autoencoder: its onnxruntime sessions, what its JSON sidecars say, and the operations on it,
+// as runtime/model.py. Load once with `load()`, then reuse: each part's session is made once and kept.
+// The caller passes its onnxruntime (onnxruntime-node or onnxruntime-web) as `ort`.
+
+import * as codefile from './codefile.js';
+import { DataError, ModelError } from './errors.js';
+import * as grids from './grids.js';
+import { rint } from './numbers.js';
+import { randomSeed, standardNormal, Xoshiro128 } from './random.js';
+import { openSource } from './sources.js';
+import * as spec from './spec.js';
+
+export const CHUNK = 8192; // images per onnxruntime call: bounds memory on large batches
+
+/**
+ * The named model from the models folder at `location` (a folder path in Node, a base URL in a browser),
+ * found through its manifest.json and JSON sidecars. variant "int8" loads the quantised copies.
+ * `part` ("encoder", the default, or "decoder" / "generator") is opened now: the model's identity comes
+ * from its sidecar, and any error names it. The other part opens on first use and must agree.
+ */
+export async function load(ort, location, { model = 'ae', variant = 'float32', part = null, sessionOptions } = {}) {
+  if (typeof ort?.InferenceSession?.create !== 'function' || typeof ort?.Tensor !== 'function') {
+    throw new ModelError('load(ort, ...) needs onnxruntime: import * as ort from onnxruntime-node or onnxruntime-web');
+  }
+  let modelSpec;
+  try {
+    modelSpec = spec.getModel(model);
+  } catch (error) {
+    throw new ModelError(error.message);
+  }
+  if (!spec.VARIANTS.includes(variant)) {
+    throw new ModelError(`unknown model variant '${variant}'; choose one of: ${spec.VARIANTS.join(', ')}`);
+  }
+  if (![null, 'encoder', 'decoder', modelSpec.decoder.name].includes(part)) {
+    throw new ModelError(`unknown part '${part}'; choose encoder or ${modelSpec.decoder.name}`);
+  }
+  const source = await openSource(location);
+  const manifest = await source.readJson(spec.MANIFEST_FILE);
+  const autoencoder = new Autoencoder(ort, modelSpec, source, manifest, variant, sessionOptions);
+  await autoencoder.open(part === null || part === 'encoder' ? modelSpec.encoder : modelSpec.decoder);
+  return autoencoder;
+}
+
+export class Autoencoder {
+  #sessions = new Map(); // part name -> Promise of its session, so concurrent first uses open it once
+
+  constructor(ort, modelSpec, source, manifest, variant, sessionOptions) {
+    Object.assign(this, { ort, spec: modelSpec, source, manifest, variant, sessionOptions });
+    this.identityPart = null; // the part opened first: its sidecar gives the model's identity
+    this.metadata = null;
+  }
+
+  // --- identity, read from the sidecars ------------------------------------------------------------
+  get name() { return this.spec.name; }
+  get modelId() { return this.metadata[spec.META_MODEL_ID]; }
+  get latentSize() { return Number(this.metadata[spec.META_LATENT_SIZE]); }
+  get metrics() { return JSON.parse(this.metadata[spec.META_METRICS] ?? '{}'); }
+
+  /** What ties code files to this model (codefile.binding): name, id, and the latent range uint8 uses. */
+  get binding() {
+    this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere);
+    return this.bound;
+  }
+
+  /** Opens `part` (once) and checks it against the contract; the first part opened sets the identity. */
+  async open(part) {
+    if (!this.#sessions.has(part.name)) {
+      const opening = this.#open(part);
+      this.#sessions.set(part.name, opening);
+      opening.catch(() => this.#sessions.delete(part.name)); // a failed open is retried, not cached
+    }
+    return this.#sessions.get(part.name);
+  }
+
+  async #open(part) {
+    const { file, sidecar } = this.#listed(part);
+    const sidecarWhere = this.source.locate(sidecar);
+    const metadata = (await this.source.readJson(sidecar))?.metadata_props;
+    if (metadata === null || typeof metadata !== 'object') {
+      throw new ModelError(`${sidecarWhere}: no metadata_props; is it the JSON sidecar of ${file}?`);
+    }
+    this.#checkMetadata(part, metadata, sidecarWhere);
+    const where = this.source.locate(file);
+    const input = await this.source.modelInput(file);
+    let session;
+    try {
+      session = await this.ort.InferenceSession.create(input, this.sessionOptions);
+    } catch (error) {
+      throw new ModelError(`${where}: ${firstLine(error)}`);
+    }
+    checkTensors(part, session, where);
+    if (this.identityPart === null) {
+      Object.assign(this, { identityPart: part, metadata, identityWhere: sidecarWhere });
+    } else this.#checkSameModel(part, session, metadata, where);
+    return session;
+  }
+
+  /** The manifest's entry for `part` of this variant: its file and its sidecar. */
+  #listed(part) {
+    const entry = this.manifest?.models?.[this.name];
+    const files = this.variant === 'float32' ? entry?.files : entry?.int8?.files;
+    const listed = files?.[part.name];
+    const expected = spec.onnxFile(this.name, part.name, this.variant);
+    if (typeof listed?.file !== 'string') {
+      const hint = this.variant === 'int8' ? '; export one with --quantize int8' : '';
+      throw new ModelError(`${this.source.where}: no ${expected} (the ${this.name} ${part.name}) in its ${spec.MANIFEST_FILE}${hint}`);
+    }
+    return { file: listed.file, sidecar: typeof listed.sidecar === 'string' ? listed.sidecar : spec.sidecarFile(listed.file) };
+  }
+
+  #checkMetadata(part, metadata, where) {
+    const expected = {
+      [spec.META_MODEL]: this.name, [spec.META_PART]: part.name,
+      [spec.META_CONTRACT_VERSION]: spec.CONTRACT_VERSION, [spec.META_VARIANT]: this.variant,
+    };
+    for (const [key, value] of Object.entries(expected)) {
+      const found = metadata[key] ?? (key === spec.META_VARIANT ? 'float32' : undefined);
+      if (found !== value) {
+        throw new ModelError(`${where}: metadata ${key} is ${pyRepr(metadata[key])}, expected ${pyRepr(value)}; `
+          + 'was it exported by this version of aeonnx?');
+      }
+    }
+  }
+
+  #checkSameModel(part, session, metadata, where) {
+    if (metadata[spec.META_MODEL_ID] !== this.modelId) {
+      throw new ModelError(`${where}: model id ${metadata[spec.META_MODEL_ID]} differs from the `
+        + `${this.identityPart.name}'s ${this.modelId}; the two parts come from different trainings`);
+    }
+    const latent = part === this.spec.decoder ? session.inputMetadata?.[0] : session.outputMetadata?.[0];
+    const width = latent?.shape?.[1];
+    if (width !== undefined && width !== this.latentSize) {
+      throw new ModelError(`${where}: latent width ${width} differs from the latent size ${this.latentSize}`);
+    }
+  }
+
+  // --- the operations ------------------------------------------------------------------------------
+
+  /** Every encoder output by its contract name: { z } for the AE, { z_mean, z_log_var } for the VAE. */
+  async encodeOutputs(images, names = this.spec.encoder.outputs) {
+    const { x, count } = asModelInput(images);
+    const session = await this.open(this.spec.encoder);
+    const outputs = Object.fromEntries(names.map((name) => [name, new Float32Array(count * this.latentSize)]));
+    for (let start = 0; start < count; start += CHUNK) {
+      const rows = Math.min(CHUNK, count - start);
+      const feed = this.#tensor(x, start, rows, spec.INPUT_SIZE);
+      const result = await session.run({ [spec.X]: feed }, names);
+      for (const name of names) this.#place(outputs[name], result[name], start, rows, this.latentSize);
+    }
+    return outputs;
+  }
+
+  /** Latent codes, float32 [N * latentSize] row-major: z (AE) or z_mean (VAE). */
+  async encode(images) {
+    const code = this.spec.encoder.outputs[0]; // only z / z_mean is asked for
+    return (await this.encodeOutputs(images, [code]))[code];
+  }
+
+  /** Images from codes [N * latentSize]: uint8 [N * 784], or float32 in [0, 1] with asFloat. */
+  async decode(latents, { asFloat = false } = {}) {
+    const z = asLatents(latents, this.latentSize);
+    const count = z.length / this.latentSize;
+    const session = await this.open(this.spec.decoder);
+    const xHat = new Float32Array(count * spec.INPUT_SIZE);
+    for (let start = 0; start < count; start += CHUNK) {
+      const rows = Math.min(CHUNK, count - start);
+      const result = await session.run({ [spec.Z]: this.#tensor(z, start, rows, this.latentSize) }, [spec.X_HAT]);
+      this.#place(xHat, result[spec.X_HAT], start, rows, spec.INPUT_SIZE);
+    }
+    return asFloat ? xHat : toUint8(xHat);
+  }
+
+  /** Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ... */
+  async compress(images, { precision = 'uint8', names = null, originalSizes = null } = {}) {
+    codefile.checkPrecision(precision);
+    const z = await this.encode(images);
+    const count = z.length / this.latentSize;
+    names ??= Array.from({ length: count }, (_, i) => String(i).padStart(5, '0'));
+    return codefile.pack(z, precision, this.binding, names, originalSizes);
+  }
+
+  /** The bytes of an .aez file -> { names, images, originalSizes, precision }; refuses another model's codes. */
+  async decompress(data, { asFloat = false } = {}) {
+    const codeFile = codefile.fromBytes(data);
+    const z = codefile.latents(codeFile, this.binding);
+    const images = await this.decode(z, { asFloat });
+    return { names: codeFile.names, images, originalSizes: codeFile.originalSizes, precision: codeFile.precision };
+  }
+
+  /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */
+  async sample(n = 16, seed = null, { asFloat = false } = {}) {
+    return this.decode(this.sampleLatents(n, seed), { asFloat });
+  }
+
+  /** The n latent points that `sample(n, seed)` decodes, float32 [n * latentSize]. */
+  sampleLatents(n = 16, seed = null) {
+    this.#requireGenerator('sample');
+    if (!Number.isInteger(n) || n < 0) throw new DataError('the number of samples must be an integer, at least 0');
+    return standardNormal(new Xoshiro128(seed ?? randomSeed()), n * this.latentSize);
+  }
+
+  /** An (n*28) x (n*28) uint8 grid of digits generated over [-extent, extent]^2 (2-D latent only). */
+  async manifold(n = 12, extent = 4.0) {
+    this.#requireGenerator('manifold');
+    if (this.latentSize !== 2) {
+      throw new DataError(`the manifold needs a 2-D latent space; this model's is ${this.latentSize}-D`);
+    }
+    if (!Number.isInteger(n) || n < 1 || !(extent > 0 && extent < 3.4028234663852886e38)) {
+      throw new DataError('the manifold needs n >= 1 and a positive, finite range');
+    }
+    return grids.tile(await this.decode(grids.manifoldLatents(n, extent)), n);
+  }
+
+  /** Frees the onnxruntime sessions; the model cannot be used afterwards. */
+  async release() {
+    const sessions = await Promise.allSettled([...this.#sessions.values()]);
+    this.#sessions.clear();
+    await Promise.all(sessions.filter((s) => s.status === 'fulfilled').map((s) => s.value.release?.()));
+  }
+
+  #requireGenerator(what) {
+    if (this.spec.decoder.name !== 'generator') throw new DataError(`${what} needs a generative model: load the vae`);
+  }
+
+  #tensor(values, start, rows, width) {
+    const whole = start === 0 && rows * width === values.length;
+    const data = whole ? values : values.slice(start * width, (start + rows) * width);
+    return new this.ort.Tensor('float32', data, [rows, width]);
+  }
+
+  #place(target, tensor, start, rows, width) {
+    if (tensor?.data?.length !== rows * width) {
+      throw new ModelError(`the model gave ${tensor?.data?.length} values for ${rows} rows of ${width}`);
+    }
+    target.set(tensor.data, start * width);
+  }
+}
+
+/** uint8 pixels (0-255) or floats in [0, 1], N * 784 row-major (or an array of 784-pixel digits) -> float32. */
+export function asModelInput(images) {
+  const pixels = Array.isArray(images) && images.length > 0 && typeof images[0] !== 'number'
+    ? concatDigits(images) : images;
+  if (!ArrayBuffer.isView(pixels) && !Array.isArray(pixels)) {
+    throw new DataError(`images must be a typed array of N * ${spec.INPUT_SIZE} pixels, got ${describe(images)}`);
+  }
+  if (pixels.length % spec.INPUT_SIZE !== 0) {
+    throw new DataError(`images must be N * ${spec.INPUT_SIZE} pixels (N 28x28 digits, row-major), got ${pixels.length}`);
+  }
+  const count = pixels.length / spec.INPUT_SIZE;
+  if (pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray) {
+    const x = new Float32Array(pixels.length);
+    for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255; // as training scaled its pixels
+    return { x, count };
+  }
+  if (!(pixels instanceof Float32Array || pixels instanceof Float64Array || Array.isArray(pixels))) {
+    throw new DataError(`images must be uint8 (0-255) or floats in [0, 1], got ${describe(pixels)}`);
+  }
+  const x = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
+  for (let i = 0; i < x.length; i++) {
+    // NaN fails both comparisons, so this also refuses non-numbers.
+    if (!(x[i] >= 0 && x[i] <= 1)) throw new DataError('float images must lie in [0, 1]');
+  }
+  return { x, count };
+}
+
+function concatDigits(digits) {
+  if (!digits.every((d) => ArrayBuffer.isView(d) && d.constructor === digits[0].constructor)) {
+    throw new DataError('a list of digits must hold typed arrays of one type (Uint8Array or Float32Array)');
+  }
+  const joined = new digits[0].constructor(digits.reduce((sum, d) => sum + d.length, 0));
+  let offset = 0;
+  for (const digit of digits) joined.set(digit, offset), (offset += digit.length);
+  return joined;
+}
+
+/** Codes as float32 [N * size]: a typed array, a flat array of numbers, or an array of codes. */
+function asLatents(latents, size) {
+  const flat = Array.isArray(latents) && latents.length > 0 && typeof latents[0] !== 'number'
+    ? latents.flatMap((code) => Array.from(code)) : latents;
+  if (!ArrayBuffer.isView(flat) && !Array.isArray(flat)) {
+    throw new DataError(`latents must be N * ${size} numbers, got ${describe(latents)}`);
+  }
+  if (flat.length % size !== 0) throw new DataError(`latents must be N * ${size} numbers, got ${flat.length}`);
+  return flat instanceof Float32Array ? flat : Float32Array.from(flat);
+}
+
+/** float [0, 1] -> uint8 as Python's to_uint8: float32 x * 255, rounded half to even, clipped. */
+export function toUint8(xHat) {
+  const pixels = new Uint8Array(xHat.length);
+  for (let i = 0; i < xHat.length; i++) {
+    const scaled = rint(Math.fround(xHat[i] * 255));
+    pixels[i] = scaled > 255 ? 255 : scaled > 0 ? scaled : 0;
+  }
+  return pixels;
+}
+
+function readBinding(model, metadata, latentSize, where) {
+  try {
+    const stats = JSON.parse(metadata[spec.META_LATENT_STATS]);
+    if (stats.min.length === latentSize && stats.max.length === latentSize) {
+      return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max);
+    }
+  } catch { /* told below */ }
+  throw new ModelError(`${where}: metadata ${spec.META_LATENT_STATS} is not ${latentSize} per-dimension min and max`);
+}
+
+function checkTensors(part, session, where) {
+  const inputs = [...session.inputNames], outputs = [...session.outputNames];
+  if (inputs.join() !== part.inputs.join() || outputs.join() !== part.outputs.join()) {
+    throw new ModelError(`${where}: tensors ${pyList(inputs)} -> ${pyList(outputs)} do not match the contract `
+      + `${pyList(part.inputs)} -> ${pyList(part.outputs)}`);
+  }
+}
+
+const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
+const describe = (value) => value?.constructor?.name ?? String(value);
+const pyRepr = (value) => (typeof value === 'string' ? `'${value}'` : 'None'); // as Python's messages print
+const pyList = (names) => `[${names.map(pyRepr).join(', ')}]`;

@@ -1,0 +1,75 @@
+// The contract, mirrored from runtime/spec.py: what the exported models and this package agree on.
+// Only what the JavaScript side uses; runtime/spec.py stays the one place where it is decided.
+
+export const CONTRACT_VERSION = '1';
+
+export const IMAGE_SIDE = 28;
+export const INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE; // 784: images travel flattened, row-major
+
+// ONNX tensor names.
+export const X = 'x'; // float32 [batch, 784], pixels in [0, 1], white digit on black
+export const Z = 'z'; // float32 [batch, latent]
+export const Z_MEAN = 'z_mean';
+export const Z_LOG_VAR = 'z_log_var';
+export const X_HAT = 'x_hat'; // float32 [batch, 784], in [0, 1]
+
+export const VARIANTS = ['float32', 'int8'];
+
+const part = (name, inputs, outputs) => Object.freeze({ name, inputs, outputs });
+
+/** Each model's parts: the encoder, and the decoder (AE) or generator (VAE) that turns z into x_hat. */
+export const MODELS = Object.freeze({
+  ae: Object.freeze({
+    name: 'ae',
+    encoder: part('encoder', [X], [Z]),
+    decoder: part('decoder', [Z], [X_HAT]),
+  }),
+  vae: Object.freeze({
+    name: 'vae',
+    encoder: part('encoder', [X], [Z_MEAN, Z_LOG_VAR]),
+    decoder: part('generator', [Z], [X_HAT]),
+  }),
+});
+export const MODEL_NAMES = Object.keys(MODELS);
+
+/** The spec of a named model; unknown names are refused with the list of known ones. */
+export function getModel(name) {
+  if (!Object.hasOwn(MODELS, name)) {
+    throw new Error(`unknown model '${name}'; choose one of: ${MODEL_NAMES.join(', ')}`);
+  }
+  return MODELS[name];
+}
+
+/** A VAE: its encoder gives (z_mean, z_log_var) and its decoder generates digits from N(0, I). */
+export const isVariational = (modelSpec) => modelSpec.encoder.outputs.includes(Z_LOG_VAR);
+
+/** `ae`, `encoder`, `int8` -> `ae_encoder.int8.onnx`. */
+export function onnxFile(modelName, partName, variant = 'float32') {
+  return `${modelName}_${partName}${variant === 'float32' ? '' : `.${variant}`}.onnx`;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+// Golden vectors: `<stem>/test_data_set_0/input_0.pb`, `output_0.pb`, ... beside each model file.
+export const GOLDEN_BATCH = 8;
+export const GOLDEN_DATA_SET = 'test_data_set_0';
+export const GOLDEN_ATOL = 1e-4;
+export const GOLDEN_RTOL = 1e-4;
+
+/** `ae_encoder.onnx` -> `ae_encoder`: the folder of its golden vectors. */
+export const goldenDir = (file) => file.replace(/\.onnx$/, '');
+
+/** `ae_encoder.onnx` -> `ae_encoder.json`: its metadata_props mirrored, for runtimes that cannot read them. */
+export const sidecarFile = (file) => file.replace(/\.onnx$/, '') + '.json';
+
+// Keys of each model's metadata_props (mirrored in its JSON sidecar). Values are strings; JSON where structured.
+export const META_PREFIX = 'aeonnx.';
+export const META_CONTRACT_VERSION = META_PREFIX + 'contract_version';
+export const META_MODEL = META_PREFIX + 'model';
+export const META_PART = META_PREFIX + 'part';
+export const META_MODEL_ID = META_PREFIX + 'model_id';
+export const META_LATENT_SIZE = META_PREFIX + 'latent_size';
+export const META_LATENT_STATS = META_PREFIX + 'latent_stats';
+export const META_METRICS = META_PREFIX + 'metrics';
+export const META_VARIANT = META_PREFIX + 'variant';
+export const META_QUALITY = META_PREFIX + 'quality';

@@ -1,0 +1,120 @@
+"""The Python side of the cross-language tests (js/test/cross-language.test.js runs it with aeonnx's Python).
+
+    python python_side.py write DIR   # real digits -> .aez files made by aeonnx, and what aeonnx decodes from them
+    python python_side.py read DIR    # every *.aez in DIR (made by JavaScript) -> what aeonnx reads and decodes
+    python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
+
+Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
+so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from aeonnx.runtime import codefile, images, model
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "artifacts"
+MNIST = Path(os.environ.get("AEONNX_TEST_DATA", REPO.parent / "shared" / "data" / "mnist-10k.npz"))
+PRECISIONS = codefile.PRECISIONS
+
+
+def digits() -> np.ndarray:
+    """The 1,000 real MNIST test digits; without the data set, the 8 validation digits of the golden vectors."""
+    if MNIST.is_file():
+        with np.load(MNIST) as archive:
+            return archive["x_test"]
+    if os.environ.get("CI"):
+        sys.exit(f"MNIST test data not found at {MNIST}; set AEONNX_TEST_DATA")
+    from aeonnx.runtime import tensorproto
+
+    golden = tensorproto.parse((MODELS / "ae_encoder/test_data_set_0/input_0.pb").read_bytes(), "input_0.pb")
+    return np.rint(golden.array * 255).astype(np.uint8).reshape(-1, 28, 28)
+
+
+def write(folder: Path) -> None:
+    x = digits()
+    (folder / "digits.u8").write_bytes(x.tobytes())
+    index = {"count": len(x), "files": []}
+    for name in ("ae", "vae"):
+        loaded = model.load(name, MODELS)
+        (folder / f"{name}.z.f32").write_bytes(loaded.encode(x).astype("<f4").tobytes())
+        for precision in PRECISIONS:
+            names = [f"test/{i:05d}" for i in range(len(x))]
+            sizes = tuple((28 + i % 5, 2**32 - 1 - i) for i in range(len(x)))  # u32 up to its top
+            index["files"].append(_write_one(folder, loaded, f"{name}-{precision}", x, precision, names, sizes))
+            index["files"].append(_write_one(folder, loaded, f"{name}-{precision}-single", x[:1], precision,
+                                             ["één digit ✓"], None))
+    (folder / "index.json").write_text(json.dumps(index))
+
+
+def _write_one(folder: Path, loaded, stem: str, x, precision: str, names, sizes) -> dict:
+    data = loaded.compress(x, precision, names=names, original_sizes=sizes)
+    (folder / f"{stem}.aez").write_bytes(data)
+    decoded = loaded.decompress(data)
+    (folder / f"{stem}.pixels.u8").write_bytes(decoded.images.tobytes())
+    return {"stem": stem, "model": loaded.name, "model_id": loaded.model_id, "precision": precision,
+            "names": list(names), "original_sizes": [list(s) for s in sizes] if sizes else None}
+
+
+def read(folder: Path) -> None:
+    """For each JS-made file: what aeonnx reads (codes as bytes, names, sizes) and its decoded pixels."""
+    loaded = {name: model.load(name, MODELS) for name in ("ae", "vae")}
+    report = {}
+    for path in sorted(folder.glob("*.aez")):
+        data = path.read_bytes()
+        try:
+            code_file = codefile.from_bytes(data)
+        except codefile.CodeFileError as e:
+            report[path.stem] = {"error": str(e)}
+            continue
+        report[path.stem] = {"model": code_file.model, "model_id": code_file.model_id,
+                             "precision": code_file.precision, "names": list(code_file.names),
+                             "original_sizes": [list(s) for s in code_file.original_sizes]
+                             if code_file.original_sizes is not None else None}
+        (folder / f"{path.stem}.py-codes.bin").write_bytes(code_file.codes.tobytes())
+        try:
+            decoded = loaded[code_file.model].decompress(data) if code_file.model in loaded else None
+        except codefile.CodeFileError as e:
+            report[path.stem]["decode_error"] = str(e)
+            continue
+        if decoded is not None:
+            (folder / f"{path.stem}.py-pixels.u8").write_bytes(decoded.images.tobytes())
+    (folder / "read.json").write_text(json.dumps(report))
+
+
+
+
+def normalize(folder: Path) -> None:
+    """Drawings (drawings.json: stem, width, height, kind) -> what aeonnx makes of each: its grey levels
+    (to_gray) and its MNIST-framed 28x28 digit (preprocess with the centre-of-mass framing)."""
+    from PIL import Image
+
+    for drawing in json.loads((folder / "drawings.json").read_text()):
+        stem, size = drawing["stem"], (drawing["width"], drawing["height"])
+        raw = (folder / f"{stem}.{drawing['kind']}").read_bytes()
+        if drawing["kind"] == "rgba":
+            image = Image.frombytes("RGBA", size, raw)
+        else:
+            image = Image.fromarray(np.frombuffer(raw, "<f4").reshape(size[1], size[0]).copy(), mode="F")
+        (folder / f"{stem}.py-gray.f32").write_bytes(images.to_gray(image).astype("<f4").tobytes())
+        (folder / f"{stem}.py-digit.u8").write_bytes(_framed(image).tobytes())
+
+
+def _framed(image) -> np.ndarray:
+    """images.preprocess with MNIST's framing, under its name in this version of aeonnx."""
+    try:
+        return images.preprocess(image, center=True)
+    except TypeError:
+        return images.preprocess(image, framing="center")
+
+
+if __name__ == "__main__":
+    command, folder = sys.argv[1], Path(sys.argv[2])
+    {"write": write, "read": read, "normalize": normalize}[command](folder)
