@@ -23,8 +23,10 @@ import { start } from '../server.js';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Without the background-networking flags Chromium's own connections are refused here, many at a time;
+// /dev/shm is small in containers, so shared memory goes to /tmp.
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const SCREENSHOT = process.env.AEONNX_SCREENSHOT || path.join(WEB, 'out', 'web-demo.png');
 const PSNR_ATOL = 1e-3; // dB: wasm and the native build may differ in a latent's last bits
 
