@@ -110,8 +110,44 @@ export class Autoencoder {
   sampleLatents(n?: number, seed?: number | null): Float32Array;
   /** An (n*28) x (n*28) uint8 grid generated over [-extent, extent]^2 (2-D latent VAE). */
   manifold(n?: number, extent?: number): Promise<Uint8Array>;
+  /** What nearly all its training digits reach, from its sidecar; null for a model exported without it. */
+  readonly qualityProfile: QualityProfile | null;
+  /**
+   * Each image's round-trip PSNR through latents `z` (as stored in a file; null: encoded here) and, against
+   * the quality profile, why each is unlike the model's training digits (null: it is not), in Python's words.
+   */
+  assess(images: Images, z?: Latents | null): Promise<Assessment>;
   /** Frees the onnxruntime sessions. */
   release(): Promise<void>;
+}
+
+export interface Assessment {
+  /** float64 [N]: each image's round-trip PSNR in dB. */
+  psnr: Float64Array;
+  warnings: Array<string | null>;
+}
+
+/** The PSNR floor (dB) and the ink low (mean pixel value) that nearly all training digits reach. */
+export class QualityProfile {
+  constructor(psnrFloor: number, inkLow: number);
+  readonly psnrFloor: number;
+  readonly inkLow: number;
+  /** '99.9%': the share of training digits at or above the floor. */
+  readonly shareAbove: string;
+  /** null for a usual digit; otherwise why it is not (Python's QualityProfile.judge, word for word). */
+  judge(psnr: number, ink: number): string | null;
+}
+/** The profile in a model's metadata (aeonnx.quality); null without one; ModelError naming `where` if malformed. */
+export function profileFromMetadata(metadata: Record<string, string>, where?: string): QualityProfile | null;
+/** Each image's PSNR in dB (float64 [N]) for pixels in [0, 1], as runtime/metrics.py psnr_per_image. */
+export function psnrPerImage(x: ArrayLike<number>, xHat: ArrayLike<number>, size?: number): Float64Array;
+/** Each image's mean pixel value (float64 [N]), as runtime/metrics.py ink. */
+export function ink(x: ArrayLike<number>, size?: number): Float64Array;
+export namespace metrics {
+  export { psnrPerImage, ink };
+}
+export namespace quality {
+  export { QualityProfile, profileFromMetadata };
 }
 
 export const CHUNK: number;
@@ -185,4 +221,6 @@ export namespace spec {
   export const META_PREFIX: string, META_CONTRACT_VERSION: string, META_MODEL: string, META_PART: string;
   export const META_MODEL_ID: string, META_LATENT_SIZE: string, META_LATENT_STATS: string;
   export const META_METRICS: string, META_VARIANT: string, META_QUALITY: string;
+  export const QUALITY_PERCENTILES: readonly number[];
+  export const QUALITY_PERCENTILE: number;
 }

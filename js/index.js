@@ -8,10 +8,14 @@ export {
   quantize, toBytes,
 } from './codefile.js';
 export { crc32 } from './crc32.js';
+export { ink, psnrPerImage } from './metrics.js';
+export { QualityProfile, profileFromMetadata } from './quality.js';
 export { grayFromRGBA, hasLightBackground, mnistNormalize, preprocess } from './images.js';
 export { Xoshiro128, standardNormal } from './random.js';
 export { parse as parseTensorProto } from './tensorproto.js';
 export * as codefile from './codefile.js';
 export * as grids from './grids.js';
 export * as images from './images.js';
+export * as metrics from './metrics.js';
+export * as quality from './quality.js';
 export * as spec from './spec.js';

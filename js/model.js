@@ -5,8 +5,10 @@
 import * as codefile from './codefile.js';
 import { DataError, ModelError } from './errors.js';
 import * as grids from './grids.js';
+import * as metrics from './metrics.js';
 import { rint } from './numbers.js';
 import { randomSeed, standardNormal, Xoshiro128 } from './random.js';
+import { profileFromMetadata } from './quality.js';
 import { openSource } from './sources.js';
 import * as spec from './spec.js';
 
@@ -60,6 +62,11 @@ export class Autoencoder {
   get binding() {
     this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere);
     return this.bound;
+  }
+
+  /** What nearly all its training digits reach (quality.js); null for a model exported without it. */
+  get qualityProfile() {
+    return profileFromMetadata(this.metadata, this.identityWhere);
   }
 
   /** Opens `part` (once) and checks it against the contract; the first part opened sets the identity. */
@@ -185,6 +192,22 @@ export class Autoencoder {
     const z = codefile.latents(codeFile, this.binding);
     const images = await this.decode(z, { asFloat });
     return { names: codeFile.names, images, originalSizes: codeFile.originalSizes, precision: codeFile.precision };
+  }
+
+  /**
+   * Each image's round-trip PSNR through latents `z` (as stored in a file; null: encoded here, in float32)
+   * and, against the model's quality profile, why each is unlike its training digits (null: it is not).
+   */
+  async assess(images, z = null) {
+    const { x, count } = asModelInput(images);
+    z = z === null ? await this.encode(x) : asLatents(z, this.latentSize);
+    if (z.length !== count * this.latentSize) {
+      throw new DataError(`assess needs one code of ${this.latentSize} values per image, got ${z.length} for ${count}`);
+    }
+    const psnr = metrics.psnrPerImage(x, await this.decode(z, { asFloat: true }));
+    const ink = metrics.ink(x);
+    const profile = this.qualityProfile;
+    return { psnr, warnings: Array.from(psnr, (value, i) => profile?.judge(value, ink[i]) ?? null) };
   }
 
   /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */

@@ -51,3 +51,38 @@ export function fromHalfBits(half) {
   if (exponent === 0x1f) return significand ? NaN : sign * Infinity;
   return sign * (1024 + significand) * 2 ** (exponent - 25);
 }
+
+/** numpy's float64 sum of `n` values from `start` (its pairwise_sum: 8 accumulators, blocks of 128). */
+export function pairwiseSum(values, start, n) {
+  if (n < 8) {
+    let sum = 0;
+    for (let i = start; i < start + n; i++) sum += values[i];
+    return sum;
+  }
+  if (n <= 128) {
+    const r = values.slice(start, start + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += values[start + i + j];
+    let sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) sum += values[start + i];
+    return sum;
+  }
+  let half = Math.floor(n / 2);
+  half -= half % 8;
+  return pairwiseSum(values, start, half) + pairwiseSum(values, start + half, n - half);
+}
+
+/** Python's f'{x:.{digits}f}': the exact binary value rounded half to even (toFixed breaks ties upwards). */
+export function formatFixed(x, digits) {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  const rounded = x.toFixed(digits);
+  const exact = Math.abs(x).toFixed(100); // every digit of a double above 2^-47: enough to see a tie
+  const cut = exact.indexOf('.') + 1 + digits;
+  if (!/^50*$/.test(exact.slice(cut))) return rounded; // not a tie
+  const truncated = exact.slice(0, digits === 0 ? cut - 1 : cut);
+  const lastDigit = Number(truncated.at(-1));
+  return lastDigit % 2 === 0 ? (x < 0 ? '-' : '') + truncated : rounded;
+}
+
+/** Python's f'{x:g}' for plain values such as percentiles (6 significant digits, no trailing zeros). */
+export const formatG = (x) => String(Number(x.toPrecision(6)));

@@ -73,3 +73,8 @@ export const META_LATENT_STATS = META_PREFIX + 'latent_stats';
 export const META_METRICS = META_PREFIX + 'metrics';
 export const META_VARIANT = META_PREFIX + 'variant';
 export const META_QUALITY = META_PREFIX + 'quality';
+
+// What "a digit this model knows" means (runtime/spec.py decides why 0.1): the runtime warns about an input
+// whose round-trip PSNR or ink falls below this percentile of the training digits' (quality.js).
+export const QUALITY_PERCENTILES = Object.freeze([0.1, 0.5, 1.0, 5.0, 50.0]);
+export const QUALITY_PERCENTILE = 0.1;

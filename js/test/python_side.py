@@ -3,6 +3,7 @@
     python python_side.py write DIR   # real digits -> .aez files made by aeonnx, and what aeonnx decodes from them
     python python_side.py read DIR    # every *.aez in DIR (made by JavaScript) -> what aeonnx reads and decodes
     python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
+    python python_side.py assess DIR  # real and odd digits -> each model's assess, metrics and quality judgements
 
 Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
 so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import codefile, images, model
+from aeonnx.runtime import codefile, images, metrics, model
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "artifacts"
@@ -114,7 +115,53 @@ def _framed(image) -> np.ndarray:
     except TypeError:
         return images.preprocess(image, framing="center")
 
+def assess(folder: Path) -> None:
+    """What aeonnx's quality check says of 40 real digits and 8 odd ones (blank, white, noise...): each
+    model's assess on float32 latents and on stored uint8 codes; metrics on the same x and x_hat (x_hat
+    written, so JavaScript computes them from identical floats); and judge() on figures at its edges."""
+    x = np.concatenate([digits()[:40], _odd_digits(digits()[:2])])
+    (folder / "assess-digits.u8").write_bytes(x.tobytes())
+    report = {"count": len(x)}
+    for name in ("ae", "vae"):
+        loaded = model.load(name, MODELS)
+        stored = codefile.dequantize(codefile.quantize(loaded.encode(x), "uint8", loaded.binding), "uint8",
+                                     loaded.binding)
+        x_hat = loaded.decode(stored, as_float=True)
+        (folder / f"{name}.x_hat.f32").write_bytes(x_hat.astype("<f4").tobytes())
+        encoded, from_file = loaded.assess(x), loaded.assess(x, stored)
+        x_float = model.as_model_input(x)
+        report[name] = {
+            "psnr": encoded.psnr.tolist(), "warnings": encoded.warnings,
+            "stored_psnr": from_file.psnr.tolist(), "stored_warnings": from_file.warnings,
+            "metrics_psnr": metrics.psnr_per_image(x_float, x_hat).tolist(), "ink": metrics.ink(x_float).tolist(),
+            "judged": _judged(loaded.quality_profile),
+        }
+    (folder / "assess.json").write_text(json.dumps(report))
+
+
+def _odd_digits(real: np.ndarray) -> np.ndarray:
+    """Pictures that are not digits the models know: blank, white, a dot, a bar, noise, inverted, faint."""
+    odd = np.zeros((8, 28, 28), np.uint8)
+    odd[1] = 255
+    odd[2, 13:16, 13:16] = 255
+    odd[3, 12:16, 2:26] = 255
+    odd[4] = np.random.default_rng(0).integers(0, 256, (28, 28))
+    odd[5] = 255 - real[0]
+    odd[6] = real[1] // 8
+    odd[7, 4:24, 4:24] = 255
+    odd[7, 8:20, 8:20] = 0
+    return odd
+
+
+def _judged(profile) -> list:
+    """judge() on figures at its edges: the floors themselves, just under, quarters, ties in the last digit."""
+    floor, low = profile.psnr_floor, profile.ink_low
+    figures = [(floor, low), (np.nextafter(floor, 0), low), (floor, np.nextafter(low, 0)), (14.25, 0.5),
+               (14.35, 0.5), (9.75, 0.5), (8.05, 0.5), (30.0, low / 4), (30.0, np.nextafter(low / 4, 0)),
+               (30.0, 0.0125), (30.0, 0.0), (0.0, 0.0), (-3.25, 0.5), (120.0, 1.0)]
+    return [[float(p), float(i), profile.judge(float(p), float(i))] for p, i in figures]
+
 
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
-    {"write": write, "read": read, "normalize": normalize}[command](folder)
+    {"write": write, "read": read, "normalize": normalize, "assess": assess}[command](folder)

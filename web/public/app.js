@@ -1,0 +1,264 @@
+// The page: draw a digit -> its code, what comes back and how well; the VAE's latent plane; .aez files
+// opened and written. All of it through the aeonnx package (js/) on onnxruntime-web's wasm backend, every
+// file from this page's own server. window.__aeonnx holds what the page computed, for the browser test.
+
+import * as ort from 'onnxruntime-web/wasm';
+import { codefile, load, preprocess, spec } from 'aeonnx';
+
+import { DrawingPad } from './pad.js';
+import { LatentPlane } from './plane.js';
+import { latestOnly, paintGray } from './pictures.js';
+
+ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href; // this server's copy, never a CDN
+ort.env.wasm.numThreads = 1; // a digit takes well under a millisecond: worker threads would cost more than they save
+
+const MODELS = new URL('./models/', import.meta.url).href;
+const SESSION_OPTIONS = { executionProviders: ['wasm'] };
+const PLANE = { n: 20, extent: 4 }; // 400 digits over [-4, 4]^2: nearly all of N(0, I)'s mass
+const REPEATS = 50; // calls per timing: performance.now() is coarse (0.1 ms) outside cross-origin isolation
+const GRID_LIMIT = 200; // digits shown from one dropped file
+const SIDE = spec.IMAGE_SIDE;
+const $ = (id) => document.getElementById(id);
+
+/** What the page computed, for the browser test (and the curious, in the console). */
+const state = { drawing: null, plane: null, manifold: null, dropped: null, timings: null, files: null, errors: [] };
+window.__aeonnx = state;
+
+async function main() {
+  const started = performance.now();
+  const models = {
+    ae: await load(ort, MODELS, { model: 'ae', sessionOptions: SESSION_OPTIONS }),
+    vae: await load(ort, MODELS, { model: 'vae', part: 'generator', sessionOptions: SESSION_OPTIONS }),
+  };
+  wireDrawing(models.ae);
+  wireFiles(models);
+  await showPlane(models.vae);
+  state.timings = { ...await benchmark(models), readyMs: performance.now() - started };
+  state.files = loadedFiles();
+  showAbout(state.files, state.timings);
+  status(`Ready: onnxruntime-web ${ort.env.versions?.web ?? ''} (wasm), models loaded from this server.`);
+  document.body.dataset.state = 'ready';
+}
+
+// --- drawing -> code -> reconstruction -------------------------------------------------------------
+
+function wireDrawing(ae) {
+  const precision = $('precision');
+  precision.replaceChildren(...codefile.PRECISIONS.map((name) => new Option(name, name, false, name === 'uint8')));
+  const analyse = latestOnly(async () => {
+    try {
+      if (pad.strokes === 0) return showNothingDrawn();
+      showDrawing(state.drawing = await analyseDrawing(ae, pad.imageData(), precision.value));
+    } catch (error) {
+      fail(error);
+    }
+  });
+  const pad = new DrawingPad($('pad'), analyse);
+  state.settled = () => analyse.settled(); // the test waits for the last stroke's analysis
+  $('clear').addEventListener('click', () => pad.clear());
+  precision.addEventListener('change', analyse);
+  $('download').addEventListener('click', () => download(state.drawing.aez, 'drawing.aez'));
+}
+
+/** A drawing, through the package as a user's app would: preprocess, compress, decompress, assess. */
+async function analyseDrawing(ae, picture, precision) {
+  const digit = preprocess(picture);
+  const started = performance.now();
+  const aez = await ae.compress(digit, { precision, names: ['drawing'] });
+  const compressed = performance.now();
+  const { images: reconstruction } = await ae.decompress(aez);
+  const decompressed = performance.now();
+  const read = codefile.fromBytes(aez);
+  // The PSNR of the round trip through the file, as `aeonnx compress` judges it.
+  const { psnr: [psnr], warnings: [warning] } = await ae.assess(digit, codefile.latents(read, ae.binding));
+  return {
+    picture, digit, aez, reconstruction, psnr, warning, precision: read.precision, codeBytes: read.codes.byteLength,
+    compressMs: compressed - started, decompressMs: decompressed - compressed,
+  };
+}
+
+function showDrawing(drawing) {
+  paintGray($('digit'), drawing.digit, SIDE);
+  paintGray($('reconstruction'), drawing.reconstruction, SIDE);
+  const { aez, codeBytes } = drawing;
+  $('code-size').textContent = `code: ${codeBytes * 8} bits (${codeBytes} bytes, ${drawing.precision}); `
+    + `the .aez file: ${aez.length} bytes = ${aez.length * 8} bits, with its header, name and checksum. `
+    + `compress ${drawing.compressMs.toFixed(1)} ms, decompress ${drawing.decompressMs.toFixed(1)} ms.`;
+  $('code-hex').textContent = hexDump(aez);
+  $('quality').textContent = `round trip through the .aez: PSNR ${drawing.psnr.toFixed(1)} dB`;
+  $('warning').hidden = drawing.warning === null;
+  $('warning').textContent = drawing.warning ? `unlike the digits this model knows (${drawing.warning})` : '';
+  $('download').disabled = false;
+}
+
+function showNothingDrawn() {
+  state.drawing = null;
+  for (const id of ['digit', 'reconstruction']) paintGray($(id), new Uint8Array(SIDE * SIDE), SIDE);
+  $('code-size').textContent = 'Draw something to see its code.';
+  for (const id of ['code-hex', 'quality']) $(id).textContent = '';
+  $('warning').hidden = true;
+  $('download').disabled = true;
+}
+
+/** Bytes as hexadecimal, 16 to a line. */
+function hexDump(bytes) {
+  const lines = [];
+  for (let at = 0; at < bytes.length; at += 16) {
+    lines.push(Array.from(bytes.subarray(at, at + 16), (b) => b.toString(16).padStart(2, '0')).join(' '));
+  }
+  return lines.join('\n');
+}
+
+// --- the VAE's latent plane -----------------------------------------------------------------------
+
+async function showPlane(vae) {
+  const generate = latestOnly(async (z) => {
+    try {
+      const point = Float32Array.from(z); // the float32 code the generator is given
+      const digit = await vae.decode(point);
+      paintGray($('generated'), digit, SIDE);
+      $('generated-z').textContent = `z = (${point[0].toFixed(2)}, ${point[1].toFixed(2)})`;
+      state.plane = { z: Array.from(point), digit, count: (state.plane?.count ?? 0) + 1 };
+    } catch (error) {
+      fail(error);
+    }
+  });
+  const plane = new LatentPlane($('plane'), PLANE.n, PLANE.extent, generate);
+  state.planeSettled = () => generate.settled();
+  const started = performance.now();
+  const grid = await vae.manifold(PLANE.n, PLANE.extent);
+  state.manifold = { ...PLANE, grid, ms: performance.now() - started };
+  plane.show(grid);
+}
+
+// --- .aez files: open one, download the drawing's -------------------------------------------------
+
+function wireFiles(models) {
+  const zone = $('drop');
+  const open = latestOnly((file) => openCodeFile(models, file));
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    if (event.dataTransfer.files.length > 0) open(event.dataTransfer.files[0]);
+  });
+  $('file').addEventListener('change', (event) => event.target.files.length > 0 && open(event.target.files[0]));
+  state.droppedSettled = () => open.settled();
+}
+
+async function openCodeFile(models, file) {
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const read = codefile.fromBytes(bytes);
+    // Another model's codes: the AE refuses them in the package's words, naming both models.
+    const model = models[read.model] ?? models.ae;
+    const { names, images } = await model.decompress(bytes);
+    showGrid(names, images);
+    $('drop-result').textContent = `${file.name}: ${names.length} digit(s) from the ${read.model} `
+      + `(${read.precision}), ${bytes.length} bytes`;
+    state.dropped = { file: file.name, model: read.model, names, images };
+  } catch (error) {
+    $('grid').replaceChildren();
+    $('drop-result').textContent = `aeonnx: error: ${file.name}: ${firstLine(error)}`;
+    state.dropped = { file: file.name, error: firstLine(error) };
+  }
+}
+
+function showGrid(names, images) {
+  const shown = Math.min(names.length, GRID_LIMIT);
+  const figures = names.slice(0, shown).map((name, i) => {
+    const canvas = Object.assign(document.createElement('canvas'), { className: 'digit small' });
+    paintGray(canvas, images.subarray(i * SIDE * SIDE, (i + 1) * SIDE * SIDE), SIDE);
+    const caption = Object.assign(document.createElement('figcaption'), { textContent: name });
+    const figure = document.createElement('figure');
+    figure.append(canvas, caption);
+    return figure;
+  });
+  if (names.length > shown) figures.push(Object.assign(document.createElement('p'), { textContent: `and ${names.length - shown} more` }));
+  $('grid').replaceChildren(...figures);
+}
+
+function download(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  Object.assign(document.createElement('a'), { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000); // the browser reads the blob after the click returns
+}
+
+// --- what it loaded, how fast it runs --------------------------------------------------------------
+
+/** Mean milliseconds per call of one digit's encode / decode, after a warm-up. */
+async function benchmark(models) {
+  const origin = new Float32Array(2);
+  const probe = await models.vae.decode(origin); // a digit to time with: the one at the plane's centre
+  const code = await models.ae.encode(probe);
+  return {
+    repeats: REPEATS,
+    aeEncodeMs: await meanMs(() => models.ae.encode(probe)),
+    aeDecodeMs: await meanMs(() => models.ae.decode(code)),
+    vaeGenerateMs: await meanMs(() => models.vae.decode(origin)),
+    planeMs: state.manifold.ms,
+  };
+}
+
+async function meanMs(run) {
+  for (let i = 0; i < 3; i++) await run(); // the first calls allocate
+  const started = performance.now();
+  for (let i = 0; i < REPEATS; i++) await run();
+  return (performance.now() - started) / REPEATS;
+}
+
+/** Every file this page fetched, once each, and its size in bytes as sent (Resource Timing). */
+function loadedFiles() {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  const sizes = new Map();
+  for (const { name, encodedBodySize } of entries) {
+    const path = new URL(name).pathname;
+    if (!sizes.has(path)) sizes.set(path, encodedBodySize); // the manifest is read by each load()
+  }
+  return [...sizes].map(([path, bytes]) => ({ path, bytes }));
+}
+
+function showAbout(files, timings) {
+  const total = (test) => files.filter((f) => test(f.path)).reduce((sum, f) => sum + f.bytes, 0);
+  const rows = [
+    ...files.filter((f) => f.path.endsWith('.onnx')).map((f) => [`model ${f.path.split('/').pop()} (float32)`, f.bytes]),
+    ['their JSON sidecars and manifest.json', total((p) => p.startsWith('/models/') && p.endsWith('.json'))],
+    ...files.filter((f) => f.path.endsWith('.wasm')).map((f) => [`onnxruntime-web ${f.path.split('/').pop()}`, f.bytes]),
+    ['onnxruntime-web JavaScript', total((p) => p.startsWith('/ort/') && p.endsWith('.mjs'))],
+    ['the aeonnx package (js/)', total((p) => p.startsWith('/aeonnx/'))],
+    ['this page', total((p) => !/^\/(models|ort|aeonnx)\//.test(p))],
+  ];
+  $('sizes').tBodies[0].replaceChildren(...rows.map(([what, bytes]) => tableRow(what, `${bytes.toLocaleString('en')} bytes`)));
+  const ms = (value) => `${value.toFixed(2)} ms`;
+  $('timings').textContent = `Measured in this page (wasm, one thread; mean of ${timings.repeats} calls of one digit): `
+    + `AE encode ${ms(timings.aeEncodeMs)}, AE decode ${ms(timings.aeDecodeMs)}, VAE generate ${ms(timings.vaeGenerateMs)}; `
+    + `the ${PLANE.n * PLANE.n}-digit plane ${ms(timings.planeMs)}; page ready in ${(timings.readyMs / 1000).toFixed(2)} s.`;
+}
+
+function tableRow(...cells) {
+  const row = document.createElement('tr');
+  row.append(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+  return row;
+}
+
+// --- messages ---------------------------------------------------------------------------------------
+
+const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
+
+function status(text) {
+  $('status').textContent = text;
+}
+
+function fail(error) {
+  state.errors.push(firstLine(error));
+  status(`aeonnx: error: ${firstLine(error)}`);
+}
+
+main().catch((error) => {
+  fail(error);
+  document.body.dataset.state = 'error';
+});

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// The page's static server: 127.0.0.1 only, GET and HEAD only, a fixed set of folders and nothing above
+// them. Everything the page needs comes from here, so it works with no network:
+//   /          web/public: the page
+//   /aeonnx/   js/: the aeonnx package's modules
+//   /models/   artifacts/: the shipped models, their JSON sidecars and manifest.json
+//   /ort/      onnxruntime-web's wasm-only build and its .wasm (the page sets ort.env.wasm.wasmPaths here)
+//
+//   node server.js [--port N]     (or PORT=N; 0 picks a free port)
+
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const WEB = path.dirname(fileURLToPath(import.meta.url));
+const ORT_DIST = path.join(WEB, 'node_modules', 'onnxruntime-web', 'dist');
+export const DEFAULT_PORT = 8765;
+export const HOST = '127.0.0.1';
+
+/** URL prefix -> its folder and which of its files may be served (top level only, except for /). */
+export const MOUNTS = [
+  { prefix: '/aeonnx/', folder: path.join(WEB, '..', 'js'), allow: (file) => /^[\w-]+\.js$/.test(file) },
+  { prefix: '/models/', folder: path.join(WEB, '..', 'artifacts'), allow: (file) => /^[\w.-]+\.(onnx|json)$/.test(file) },
+  {
+    prefix: '/ort/', folder: ORT_DIST,
+    allow: (file) => ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].includes(file),
+  },
+  { prefix: '/', folder: path.join(WEB, 'public'), allow: (file) => /^[\w-]+\.(html|js|css|png|svg)$/.test(file) },
+];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream', '.png': 'image/png', '.svg': 'image/svg+xml',
+};
+
+/** The file a URL path names, or null: only allowed names, directly inside a mounted folder. */
+export function resolve(urlPath) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  const mount = MOUNTS.find((m) => decoded.startsWith(m.prefix));
+  const file = decoded.slice(mount.prefix.length) || (mount.prefix === '/' ? 'index.html' : '');
+  if (file.includes('/') || file.includes('\\') || !mount.allow(file)) return null;
+  const where = path.join(mount.folder, file);
+  return existsSync(where) && statSync(where).isFile() ? where : null;
+}
+
+function handle(request, response) {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const file = resolve(new URL(request.url, `http://${HOST}`).pathname);
+  if (file === null) {
+    response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  response.writeHead(200, {
+    'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'Content-Length': statSync(file).size,
+    'Cache-Control': 'no-cache', // a rebuilt model or page is picked up on reload
+    'X-Content-Type-Options': 'nosniff',
+  });
+  if (request.method === 'HEAD') response.end();
+  else createReadStream(file).pipe(response);
+}
+
+/** Starts serving on 127.0.0.1:`port` (0: a free one); resolves to { server, url } once listening. */
+export function start(port = DEFAULT_PORT) {
+  if (!existsSync(path.join(ORT_DIST, 'ort-wasm-simd-threaded.wasm'))) {
+    return Promise.reject(new Error(`onnxruntime-web is not installed; run npm ci in ${WEB}`));
+  }
+  const server = createServer(handle);
+  return new Promise((resolveStart, reject) => {
+    server.once('error', (error) => reject(error.code === 'EADDRINUSE'
+      ? new Error(`port ${port} is in use; choose another with --port N`) : error));
+    server.listen(port, HOST, () => resolveStart({ server, url: `http://${HOST}:${server.address().port}/` }));
+  });
+}
+
+function portFromArguments(args) {
+  const at = args.indexOf('--port');
+  const text = at >= 0 ? args[at + 1] : process.env.PORT ?? String(DEFAULT_PORT);
+  const port = Number(text);
+  if (!/^\d+$/.test(text ?? '') || port > 65535) throw new Error(`--port needs a number from 0 to 65535, got ${text}`);
+  return port;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { url } = await start(portFromArguments(process.argv.slice(2)));
+    console.log(`aeonnx web page: ${url}  (Ctrl+C stops it)`);
+  } catch (error) {
+    console.error(`aeonnx-web: error: ${error.message}`);
+    process.exit(1);
+  }
+}
