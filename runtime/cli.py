@@ -168,9 +168,12 @@ InvertOption = Annotated[
     Optional[bool],
     typer.Option("--invert/--no-invert", help="Force inverting the image (default: invert light backgrounds)."),
 ]
-CenterOption = Annotated[
-    bool, typer.Option("--center", help="MNIST normalisation: bounding box into 20x20, centred by centre of mass.")
+FitOption = Annotated[
+    bool, typer.Option("--fit", help="Fit the whole image into 28x28 instead of locating the digit in it.")
 ]
+# Before localisation became the default, --center applied MNIST's normalisation to the whole image;
+# it still does, for scripts that pass it, but the default now does that to the located digit.
+CenterOption = Annotated[bool, typer.Option("--center", hidden=True)]
 InputsArgument = Annotated[
     list[Path], typer.Argument(help="Images, folders of images, or .npz / IDX digit arrays.")
 ]
@@ -185,6 +188,13 @@ def _load(model: str, models: Optional[Path], device, verbose: bool, int8: bool 
     if verbose:
         typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
     return loaded
+
+
+def _framing(fit: bool, center: bool) -> str:
+    """How a picture that is not 28x28 becomes one: images.FRAMINGS."""
+    if fit and center:
+        raise AeonnxError("--fit and --center are two framings of the whole image: choose one")
+    return "fit" if fit else "center" if center else "locate"
 
 
 def _report_failure(failure) -> None:
@@ -205,6 +215,7 @@ def compress(
     model: EncoderOption = ModelName.ae,
     precision: Annotated[Precision, typer.Option(help="How each latent value is stored.")] = Precision.uint8,
     invert: InvertOption = None,
+    fit: FitOption = False,
     center: CenterOption = False,
     force: ForceOption = False,
     models: ModelsOption = None,
@@ -222,7 +233,7 @@ def compress(
     total = jobs.count_inputs(todo)
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
-        result = jobs.compress(inputs, loaded, output, precision.value, invert, center, force,
+        result = jobs.compress(inputs, loaded, output, precision.value, invert, _framing(fit, center), force,
                                on_failure=_report_failure, progress=bar.update, todo=todo)
     _finish_batch(result.failures, f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes")
 
@@ -293,6 +304,7 @@ def encode(
     inputs: InputsArgument,
     model: EncoderOption = ModelName.ae,
     invert: InvertOption = None,
+    fit: FitOption = False,
     center: CenterOption = False,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
@@ -308,7 +320,8 @@ def encode(
         failures.append(failure)
         _report_failure(failure)
 
-    for line in jobs.encode_lines(inputs, _load(model.value, models, device, verbose, int8), invert, center, report):
+    loaded = _load(model.value, models, device, verbose, int8)
+    for line in jobs.encode_lines(inputs, loaded, invert, _framing(fit, center), report):
         typer.echo(line)
     if failures:
         raise _fail(f"{len(failures)} input(s) failed; the others were encoded")

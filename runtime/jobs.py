@@ -47,7 +47,7 @@ def default_code_path(paths: list[Path], todo: inputs.Plan) -> Path:
 
 
 def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, precision: str = "uint8",
-             invert: bool | None = None, center: bool = False, force: bool = False,
+             invert: bool | None = None, framing: str = "locate", force: bool = False,
              on_failure: Report = lambda f: None, progress: Callable[[int], None] = lambda n: None,
              todo: inputs.Plan | None = None) -> BatchResult:
     """Encode every input into one .aez file; inputs that fail are reported and skipped.
@@ -58,7 +58,7 @@ def compress(paths: list[Path], model: Autoencoder, output: Path | None = None, 
     result = BatchResult(output=None, done=0)
     # Only `inputs.CHUNK` digits are in memory at once; what is kept of each is its code, name and size.
     done: list[tuple[str | None, list[str], list[tuple[int, int]], np.ndarray]] = []
-    for item in inputs.chunks(todo, invert=invert, center=center):
+    for item in inputs.chunks(todo, invert=invert, framing=framing):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             on_failure(item)
@@ -188,10 +188,10 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = 2) -
     return buffer.getvalue()
 
 
-def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, center: bool = False,
+def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, framing: str = "locate",
                  on_failure: Report = lambda f: None) -> Iterator[str]:
     """One JSON object per digit: {"name": ..., "z": [...]} (AE) or {"name", "z_mean", "z_log_var"} (VAE)."""
-    for item in inputs.chunks(inputs.plan(paths), invert=invert, center=center):
+    for item in inputs.chunks(inputs.plan(paths), invert=invert, framing=framing):
         if isinstance(item, inputs.Failure):
             on_failure(item)
             continue
