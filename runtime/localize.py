@@ -36,6 +36,7 @@ HYSTERESIS = 0.5  # a stroke's faint parts: above this share of Otsu's threshold
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 MNIST_BOX = 20
+VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
 
 
@@ -80,7 +81,7 @@ def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
             found = again
     if found.box is None:
         return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale)
-    return Steps(found.levels, found.box, frame(*even_strokes(found)), light, scale)
+    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale)
 
 
 @dataclass
@@ -115,8 +116,8 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(mask) / max(outline, 1)
 
 
-def even_strokes(found: Found) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The digit cut out with the pen's width brought into MNIST's range at the 20x20 scale: (ink, its box).
+def even_strokes(found: Found) -> np.ndarray:
+    """The digit cut out, with the pen's width brought into MNIST's range at the 20x20 scale.
 
     A ballpoint digit shrunk to 20x20 is a faint hairline, a marker's a blob; the middle half of MNIST's
     training digits have strokes 1.64-2.33 px wide there (measured as stroke_width does).
@@ -127,15 +128,12 @@ def even_strokes(found: Found) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     radius = int(round((target - found.stroke_width) / 2))
     pad = max(radius, 0) + int(np.ceil(2 / scale)) + 1  # room for the thicker stroke and the anti-aliased rim
     height, width = found.levels.shape
-    outer = (max(0, top - pad), max(0, left - pad), min(height, bottom + pad), min(width, right + pad))
-    ink = np.where(found.selected, found.levels, 0.0)[outer[0] : outer[2], outer[1] : outer[3]]
+    ink = np.where(found.selected, found.levels, 0.0)[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
     if radius > 0:
         ink = _max_filter(ink, 2 * radius + 1)
     elif radius < 0:
         ink = _min_filter(ink, 2 * -radius + 1)
-    grow = max(radius, 0)
-    box = (top - outer[0] - grow, left - outer[1] - grow, bottom - outer[0] + grow, right - outer[1] + grow)
-    return ink.astype(np.float32), tuple(int(v) for v in np.clip(box, 0, [*ink.shape, *ink.shape]))
+    return ink.astype(np.float32)
 
 
 def working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -348,17 +346,17 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels, len(roots)
 
 
-def frame(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """MNIST's normalisation: the box scaled into 20x20 (aspect kept), centre of mass at the centre of 28x28.
-
-    `ink` may reach past the box (the anti-aliased rim): it is scaled alike and kept.
-    """
-    top, left, bottom, right = box
-    scale = MNIST_BOX / max(bottom - top, right - left, 1)
-    size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
-    small = np.clip(_resized(ink, size, Image.Resampling.LANCZOS), 0.0, None)  # Lanczos rings below 0
-    outside = (round(top * scale), round(left * scale))  # the rim beyond a 24x24 area is cut
-    small = small[max(0, outside[0] - 2) :, max(0, outside[1] - 2) :][: MNIST_BOX + 4, : MNIST_BOX + 4]
+def frame(ink: np.ndarray) -> np.ndarray:
+    """MNIST's normalisation: the digit's extent scaled into 20x20 (aspect kept), its centre of mass at
+    the centre of 28x28. As in MNIST, the extent includes the strokes' anti-aliased rim (VISIBLE)."""
+    visible = ink >= VISIBLE
+    if not visible.any():
+        return np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8)
+    rows, columns = np.flatnonzero(visible.any(axis=1)), np.flatnonzero(visible.any(axis=0))
+    crop = np.where(visible, ink, 0.0)[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = MNIST_BOX / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    small = np.clip(_resized(crop, size, Image.Resampling.LANCZOS), 0.0, None)  # Lanczos rings below 0
     peak = float(small.max())
     if peak > 0:
         small = small / peak  # MNIST's strokes reach full white, however faint the pen
