@@ -1,19 +1,23 @@
 """Find the digit in a photo or scan, and frame it as MNIST framed its digits.
 
 The steps, each a function below:
-  1. a working copy at most WORK_SIDE pixels long (a big photo holds no more digit than that);
-  2. polarity from the page: ink is the minority, so it is the side of the page's level with the
-     heavier tail (unless --invert/--no-invert forces it);
-  3. background removal: the paper's level, estimated on a coarse grid by a morphological closing
-     wider than any stroke, divides the image (light paper: ink = the share of light it absorbs,
-     whatever the lighting); on a dark page the floor is subtracted;
+  1. a working copy 112-800 pixels long (a big photo holds no more digit than that; an 8x8 crop
+     is enlarged smoothly so that its strokes span several pixels);
+  2. polarity from the page: ink is the minority, the heavier tail away from the page's own level
+     (a smooth surface fitted to the majority); when neither tail is heavier, the border is paper.
+     --invert/--no-invert force it;
+  3. background removal: the lighting (a quadratic surface fitted to the paper's side) is divided out
+     (light paper: ink is the share of light it absorbs, whatever the lighting) or subtracted (dark
+     page), then what is left of the paper's shade, a morphological closing wider than the strokes;
   4. Otsu's threshold, computed near the ink so that a small digit on a big page is not drowned
-     by paper noise, and hysteresis (half of it) so that faint parts of a stroke stay attached;
-  5. connected components: specks, page edges and the desk are dropped, the digit is the
-     heaviest, most central one, with the pieces of a broken stroke near it;
-  6. MNIST's normalisation: the digit's bounding box scaled into 20x20 keeping its aspect ratio,
-     grey levels from the background-removed page (stroke = white), placed by centre of mass.
-numpy and Pillow only.
+     by paper noise, and hysteresis down to the noise floor so that faint parts of a stroke stay;
+  5. connected components: specks, page edges, the desk and frames are left out; the digit is the
+     heaviest, most central one, with the pieces of a broken stroke near it. Then a second look with
+     the paper's filter a few of the digit's own strokes wide (a shadow's band then is paper);
+  6. MNIST's normalisation: the pen's width brought into MNIST's range, the digit's extent scaled
+     into 20x20 keeping its aspect ratio, grey levels from the background-removed page (a typical
+     stroke = white), placed by centre of mass.
+numpy and Pillow only: the base install stays onnxruntime, numpy, Pillow and Typer.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from .images import centred_by_mass, to_gray, upright
 from .spec import IMAGE_SIDE
 
 WORK_SIDE = 800  # analysis at most this long: 0.3 ms of numpy per 10k pixels adds up on a 12 Mpixel photo
+MIN_WORK_SIDE = 112  # and at least this long: four times MNIST's 28
 GRID_SIDE = 64  # the paper's level is estimated on a grid this long ...
 CLOSING_SPAN = 0.3  # ... by a closing this share of the longer side: wider than the thickest stroke, at first;
 STROKES_PER_SPAN = 5  # then this many of the digit's own strokes wide
 NOISE_SIGMAS = 4.0  # ink starts this many noise deviations above the paper ...
 MIN_CONTRAST = 0.04  # ... and never less than 4% darker than the paper (lighter, on a dark page)
-HYSTERESIS = 0.5  # a stroke's faint parts: above this share of Otsu's threshold, if joined to strong ink
+MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the paper (lighter on a dark page)
+MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter side
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 MNIST_BOX = 20
@@ -59,15 +65,17 @@ class Components:
     strong_area: np.ndarray
     strong_mass: np.ndarray
     boxes: np.ndarray  # [n, 4] top, left, bottom, right (exclusive) of the strong pixels
-    edge_like: np.ndarray  # bool: runs along the image's border (page edge, desk, shadow band)
+    edge_like: np.ndarray  # bool: runs along one side of the image (page edge, desk, shadow band)
+    encircling: np.ndarray  # bool: runs along three or four sides (dark corners; or a 0 filling a tight crop)
     touches_border: np.ndarray
 
 
 def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
     gray, scale = working_copy(to_gray(upright(image)))
-    light_field = _upsampled(_lighting(_coarse(gray)), gray.shape)
-    light = looks_light(gray, light_field) if invert is None else invert
+    coarse = _coarse(gray)
+    light = looks_light(gray, _upsampled(_lighting(coarse), gray.shape)) if invert is None else invert
+    light_field = _upsampled(_paper_lighting(coarse, light), gray.shape)
     found = search(gray, light_field, light, CLOSING_SPAN)
     # The paper's filter should be a few strokes wide: narrower, the pen's strokes are eaten; wider,
     # a shadow's band or a dark corner passes for ink. The first look measured the pen: look again.
@@ -104,6 +112,8 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)
     stroke = float(np.median(page[strong]))
+    if stroke < max(MIN_STROKE, 2 * low):  # a clump of paper noise (grain, JPEG blocks): a blank page
+        return Found(np.clip(page, 0.0, 1.0))
     levels = np.clip((page - low) / max(stroke - low, 1e-6), 0.0, 1.0).astype(np.float32)
     return Found(levels, selected, strong, box, stroke_width(strong))
 
@@ -137,26 +147,38 @@ def even_strokes(found: Found) -> np.ndarray:
 
 
 def working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """The image at most WORK_SIDE pixels long (area-averaged), and its scale."""
+    """The image between MIN_WORK_SIDE and WORK_SIDE pixels long, and its scale (working px per input px).
+
+    Big photos are area-averaged down; small crops (an 8x8 or 16x16 digit) are enlarged smoothly, so
+    that strokes span several pixels for the thresholds, the components and the pen's width.
+    """
     height, width = gray.shape
-    scale = min(1.0, WORK_SIDE / max(height, width))
+    longest = max(height, width)
+    scale = WORK_SIDE / longest if longest > WORK_SIDE else MIN_WORK_SIDE / longest if longest < MIN_WORK_SIDE else 1.0
     if scale == 1.0:
         return gray, 1.0
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return _resized(gray, size, Image.Resampling.BOX), scale
+    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC
+    return np.clip(_resized(gray, size, method), 0.0, 1.0), scale
 
 
 def looks_light(gray: np.ndarray, light_field: np.ndarray) -> bool:
     """Light paper with dark ink? Ink is the minority: the heavier tail away from the page's own level.
 
     `light_field`, the page's level, is a smooth surface fitted to the majority of pixels, so uneven
-    light cancels; a desk or a shadow beyond the page is darker, on the same side as dark ink.
+    light cancels; a desk or a shadow beyond the page is darker, on the same side as dark ink. When
+    neither tail is clearly heavier (a bold digit filling a tight crop: ink is half of it), the border
+    decides, as it is mostly paper there.
     """
     residual = gray - light_field
     spread = 1.4826 * float(np.median(np.abs(_sample(residual)))) + 1e-3  # robust noise level (MAD)
-    darker = np.clip(-residual - 3 * spread, 0, None).sum()
-    lighter = np.clip(residual - 3 * spread, 0, None).sum()
-    return bool(darker > lighter)
+    darker = float(np.clip(-residual - 3 * spread, 0, None).sum())
+    lighter = float(np.clip(residual - 3 * spread, 0, None).sum())
+    if abs(darker - lighter) >= 0.5 * (darker + lighter) > 0:
+        return darker > lighter
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    low, high = np.percentile(_sample(gray), [2, 98])
+    return bool(np.median(border) > (low + high) / 2)
 
 
 def _lighting(coarse: np.ndarray, rounds: int = 4) -> np.ndarray:
@@ -176,6 +198,27 @@ def _lighting(coarse: np.ndarray, rounds: int = 4) -> np.ndarray:
         spread = 1.4826 * float(np.median(np.abs(residual[keep] - centre)))
         keep = np.abs(residual - centre) <= 2.5 * spread + 1e-3
     return (basis @ coefficients).reshape(height, width).astype(np.float32)
+
+
+def _paper_lighting(coarse: np.ndarray, light: bool, rounds: int = 5) -> np.ndarray:
+    """The paper's lighting: a quadratic surface fitted to the paper's side only (above ink on light paper,
+    below it on a dark page), so that even a bold digit covering half of a tight crop does not bend it."""
+    values = coarse if not light else 1.0 - coarse  # ink is above the paper, as on a dark page
+    height, width = values.shape
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y, x = (y / height - 0.5).ravel(), (x / width - 0.5).ravel()
+    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+    values = values.ravel()
+    surface = np.full(values.size, float(np.percentile(values, 25)), np.float32)
+    for _ in range(rounds):
+        residual = values - surface
+        below = residual <= 0
+        noise = 1.4826 * float(np.median(np.abs(residual[below]))) if below.any() else 0.0
+        keep = residual <= 2.0 * noise + 0.01  # the paper and its noise, not the ink above it
+        chosen = basis[keep]
+        surface = basis @ np.linalg.lstsq(chosen.T @ chosen, chosen.T @ values[keep], rcond=None)[0]
+    surface = surface.reshape(height, width).astype(np.float32)
+    return 1.0 - surface if light else surface
 
 
 def remove_background(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float = CLOSING_SPAN) -> np.ndarray:
@@ -198,7 +241,11 @@ def remove_background(gray: np.ndarray, light_field: np.ndarray, light: bool, sp
 
 
 def ink_thresholds(page: np.ndarray) -> tuple[float | None, float]:
-    """(Otsu's threshold near the ink, the hysteresis floor); (None, floor) when nothing stands out of the noise."""
+    """(Otsu's threshold near the ink, the noise floor); (None, floor) when nothing stands out of the noise.
+
+    Strong ink is above Otsu's threshold; the faint parts of a stroke (a pencil's, or a low-resolution
+    scan's) count when they rise above the noise floor and join strong ink: hysteresis.
+    """
     # Noise from neighbours' differences (ink edges are few, noise is everywhere); the paper's level from
     # the darkest fifth, since a bold digit in a tight crop can cover more than half of it.
     sample = _sample(page)
@@ -211,7 +258,7 @@ def ink_thresholds(page: np.ndarray) -> tuple[float | None, float]:
         return None, floor
     near = _max_filter(candidates.astype(np.float32), 5) > 0  # the ink and the paper right around it
     threshold = max(otsu(np.clip(page[near], 0.0, 1.0)), floor)
-    return threshold, max(floor, HYSTERESIS * threshold)
+    return threshold, floor
 
 
 def otsu(values: np.ndarray, bins: int = 256) -> float:
@@ -232,21 +279,28 @@ def otsu(values: np.ndarray, bins: int = 256) -> float:
 def find_digit(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarray | None, tuple | None]:
     """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none."""
     parts = components(page, threshold, low)
-    usable = (parts.strong_area > 0) & ~parts.edge_like
-    if not usable.any():
+    inked = parts.strong_area > 0
+    if not inked.any():
         return None, None
-    usable &= parts.strong_area >= SPECK * parts.strong_area[usable].max()
-    chosen = cluster(parts, usable, page.shape)
-    if parts.strong_area[chosen].sum() < max(6, 1e-4 * page.size):
-        return None, None  # a few pixels of noise: a blank page
+    strokes = inked & ~parts.edge_like & ~parts.encircling  # specks are small beside the largest of these
+    inked &= parts.strong_area >= SPECK * parts.strong_area[strokes if strokes.any() else inked].max()
+    chosen = cluster(parts, inked, page.shape)
+    if not chosen.any():
+        return None, None  # only edges: the desk or a shadow beyond a blank page
     boxes = parts.boxes[chosen]
     box = (int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max()))
+    if max(box[2] - box[0], box[3] - box[1]) < MIN_DIGIT * min(page.shape):
+        return None, None  # a speck of dust or a clump of noise on a blank page
     selected = np.isin(parts.labels, np.flatnonzero(chosen))
     return selected, box
 
 
-def cluster(parts: Components, usable: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The seed (heavy, central, off the border, not a frame around the page) and the pieces near it."""
+def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The seed (heavy, central, off the border, not an edge or a frame) and the pieces near it.
+
+    Edges (runs along the border) are left out, unless the digit fills the image: in a tight crop a 2's
+    base or a 5's back lies along the border, and a 0 may touch all four sides.
+    """
     height, width = shape
     tall, wide = parts.boxes[:, 2] - parts.boxes[:, 0], parts.boxes[:, 3] - parts.boxes[:, 1]
     centre_y = (parts.boxes[:, 0] + parts.boxes[:, 2]) / 2 / height - 0.5
@@ -255,10 +309,16 @@ def cluster(parts: Components, usable: np.ndarray, shape: tuple[int, int]) -> np
     frame = (tall > 0.6 * height) & (wide > 0.6 * width) & (parts.strong_area < 0.05 * tall * wide)
     score = parts.strong_mass / (1 + 4 * (centre_y**2 + centre_x**2))
     score *= np.where(parts.touches_border, 0.5, 1.0) * np.where(frame, 0.1, 1.0)
-    seed = int(np.argmax(np.where(usable, score, -1)))
+    # Something that runs around the border is a digit only when nothing else is: a 0 filling its crop.
+    seeds = inked & ~parts.edge_like & ~parts.encircling
+    seeds = seeds if seeds.any() else inked & ~parts.edge_like
+    if not seeds.any():
+        return seeds
+    seed = int(np.argmax(np.where(seeds, score, -1)))
     size = max(tall[seed], wide[seed])
+    fills_image = tall[seed] >= 0.5 * height or wide[seed] >= 0.5 * width
     # Pieces of the same digit are near it and not much larger than it.
-    usable = usable & (np.maximum(tall, wide) <= 1.5 * size)
+    usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
     chosen = np.zeros(len(usable), bool)
     chosen[seed] = True
     box = parts.boxes[seed].copy()
@@ -288,13 +348,13 @@ def components(page: np.ndarray, threshold: float, low: float) -> Components:
     np.minimum.at(boxes[:, 1], which[strong], columns[strong])
     np.maximum.at(boxes[:, 2], which[strong], rows[strong] + 1)
     np.maximum.at(boxes[:, 3], which[strong], columns[strong] + 1)
-    edge_like, touches = _border_contact(labels, count, boxes, page.shape)
-    return Components(labels, strong_area, strong_mass, boxes, edge_like, touches)
+    edge_like, encircling, touches = _border_contact(labels, count, boxes, page.shape)
+    return Components(labels, strong_area, strong_mass, boxes, edge_like, encircling, touches)
 
 
 def _border_contact(labels: np.ndarray, count: int, boxes: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
-    """Which components touch the border, and which are edges rather than strokes: those that run
-    along a side (over half of it) and stay near it, or run along three sides (a frame of dark corners).
+    """Which components are edges rather than strokes: those that run along a side (over half of it)
+    and stay near it; which run along three sides or four; and which touch the border at all.
 
     A stroke that meets the border crosses it (a tight crop's 1 touches top and bottom); a page's
     edge, the desk beyond it or a shadow's band lies along it.
@@ -311,7 +371,7 @@ def _border_contact(labels: np.ndarray, count: int, boxes: np.ndarray, shape) ->
         hugging = (spans[along_axis] > 0.6 * length) & (depth <= 0.15 * across)  # touching or a little inside
         edge_like |= (along & (depth <= 0.35 * across)) | hugging
         sides_along += along
-    return edge_like | (sides_along >= 3), touches
+    return edge_like, sides_along >= 3, touches
 
 
 def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
