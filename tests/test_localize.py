@@ -44,19 +44,21 @@ def true_box(ink: np.ndarray, top: int, left: int, side: int) -> tuple[int, int,
             left + (columns[-1] + 1) * scale)
 
 
-def assert_near(box, expected, tolerance):
-    assert box is not None
+def assert_near(steps, expected, tolerance):
+    """The located box, in the input's pixels, within `tolerance` of `expected`."""
+    assert steps.box is not None
+    box = np.divide(steps.box, steps.scale)
     assert np.abs(np.subtract(box, expected)).max() <= tolerance, (box, expected)
 
 
 def test_finds_a_small_off_centre_digit_on_an_unevenly_lit_page(digit):
     page = on_page(digit, top=60, left=380, side=120)
     steps = localize.locate_steps(page)
-    assert steps.light_background and steps.scale == 1.0
-    assert_near(steps.box, true_box(digit, 60, 380, 120), tolerance=6)
+    assert steps.light_background and steps.scale == localize.WORK_SIDE / 640
+    assert_near(steps, true_box(digit, 60, 380, 120), tolerance=6)
     twin = localize.locate_steps(Image.fromarray(255 - np.asarray(page)))  # light ink on a dark page
     assert not twin.light_background
-    assert_near(twin.box, steps.box, tolerance=6)
+    assert_near(twin, np.divide(steps.box, steps.scale), tolerance=6)
 
 
 def test_specks_a_desk_edge_and_a_shadow_band_are_not_the_digit(digit):
@@ -66,7 +68,7 @@ def test_specks_a_desk_edge_and_a_shadow_band_are_not_the_digit(digit):
     for y, x in ((30, 600), (400, 100), (90, 200)):
         page[y : y + 3, x : x + 3] = 30  # dust
     steps = localize.locate_steps(Image.fromarray(page))
-    assert_near(steps.box, true_box(digit, 180, 250, 140), tolerance=6)
+    assert_near(steps, true_box(digit, 180, 250, 140), tolerance=6)
 
 
 def test_a_broken_stroke_stays_one_digit():
@@ -75,7 +77,7 @@ def test_a_broken_stroke_stays_one_digit():
     draw.line([(90, 80), (210, 80)], fill=20, width=12)  # the bar ...
     draw.line([(205, 102), (130, 230)], fill=20, width=12)  # ... and, after a gap, the stem
     steps = localize.locate_steps(seven)
-    assert_near(steps.box, (74, 84, 236, 216), tolerance=6)
+    assert_near(steps, (74, 84, 236, 216), tolerance=6)
 
 
 def test_of_two_digits_one_is_taken_whole(mnist):
@@ -83,7 +85,8 @@ def test_of_two_digits_one_is_taken_whole(mnist):
     for left, index in ((40, 0), (280, 1)):
         ink = np.asarray(Image.fromarray(mnist["x_test"][index]).resize((160, 160)), np.float32) / 255
         page[40:200, left : left + 160] = (225 * (1 - ink) + 30 * ink).astype(np.uint8)
-    box = localize.locate_steps(Image.fromarray(page)).box
+    steps = localize.locate_steps(Image.fromarray(page))
+    box = np.divide(steps.box, steps.scale)
     assert box[3] - box[1] < 160  # one digit's width, not both
     inside_one = [box[1] >= left - 2 and box[3] <= left + 162 for left in (40, 280)]
     assert any(inside_one)
@@ -105,10 +108,11 @@ def test_a_blank_page_gives_a_black_digit(picture, tmp_path):
 def test_steps_are_what_compress_encodes(digit):
     page = on_page(digit, top=100, left=200, side=200)
     steps = localize.locate_steps(page)
-    assert steps.page.dtype == np.float32 and steps.page.shape == (480, 640)
+    height, width = round(480 * steps.scale), round(640 * steps.scale)  # a working copy, WORK_SIDE long
+    assert steps.page.dtype == np.float32 and steps.page.shape == (height, width) and width == localize.WORK_SIDE
     assert 0.0 <= steps.page.min() and steps.page.max() <= 1.0
     top, left, bottom, right = steps.box
-    assert 0 <= top < bottom <= 480 and 0 <= left < right <= 640
+    assert 0 <= top < bottom <= height and 0 <= left < right <= width
     assert steps.digit.dtype == np.uint8 and steps.digit.shape == (28, 28)
     np.testing.assert_array_equal(preprocess(page), steps.digit)
 
@@ -118,7 +122,7 @@ def test_a_big_photo_is_analysed_on_a_smaller_copy(digit):
     steps = localize.locate_steps(big)
     assert steps.scale == pytest.approx(localize.WORK_SIDE / 4000) and max(steps.page.shape) == localize.WORK_SIDE
     # within one pixel of the 28x28 original, which is 43 px here
-    assert_near(np.divide(steps.box, steps.scale), true_box(digit, 600, 1500, 1200), tolerance=1200 / 28)
+    assert_near(steps, true_box(digit, 600, 1500, 1200), tolerance=1200 / 28)
     small = localize.locate_steps(big.resize((800, 600), Image.Resampling.BOX))
     assert np.abs(small.digit.astype(int) - steps.digit).mean() < 3
 
@@ -249,3 +253,20 @@ def test_jpeg_of_a_photographed_digit_round_trips_as_that_digit(digit, tmp_path)
     ae = load("ae", device="cpu")
     reference = ae.decode(ae.encode(digit[None]))[0].astype(np.float32)
     assert np.corrcoef(back.ravel(), reference.ravel())[0, 1] > 0.8
+
+
+def test_tiny_tight_crops_are_enlarged_before_the_search(mnist, digit_classifier):
+    """A digit scanned at 8x8 or 12x12 and cropped to its ink (as in other handwriting sets) is still found
+    whole: the search runs on a smooth enlargement, where strokes span several pixels."""
+    from .real_inputs import as_features
+
+    digits, labels = mnist["x_test"][:100], mnist["y_test"][:100]
+    for side in (8, 12):
+        located = []
+        for index, original in enumerate(digits):
+            rows, columns = np.flatnonzero(original.max(axis=1)), np.flatnonzero(original.max(axis=0))
+            tight = Image.fromarray(original[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
+            small = tight.resize((side, side), Image.Resampling.BOX)  # stretched to fill, as USPS did
+            located.append(preprocess(small if index % 2 else Image.fromarray(255 - np.asarray(small))))
+        kept = np.mean(digit_classifier.predict(as_features(np.stack(located))) == labels)
+        assert kept >= 0.8, (side, kept)
