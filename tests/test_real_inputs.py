@@ -53,6 +53,29 @@ def test_decompressed_real_inputs_keep_their_class(rendered, digit_classifier, m
     assert min(rates[c] for c in real_inputs.CATEGORIES) >= KEPT_PER_CATEGORY, rates
 
 
+def test_digits_by_other_writers_keep_their_class(digit_classifier, tmp_path):
+    """scikit-learn's 8x8 digits (UCI, 43 writers other than MNIST's), as tight 8x8 PNG crops of either
+    polarity: a resolution and a style nothing here was built on."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    other = load_digits()
+    chosen = np.random.default_rng(0).choice(len(other.images), size=300, replace=False)
+    folder = tmp_path / "other-writers"
+    folder.mkdir()
+    for index in chosen:
+        pixels = (other.images[index] * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels if index % 2 else 255 - pixels).save(folder / f"{index:04d}.png")
+    code = tmp_path / "other.aez"
+    result = CliRunner().invoke(app, ["compress", str(folder), "-o", str(code)])
+    assert result.exit_code == 0, result.output
+    decoded = decoded_by_name(code)
+    predicted = digit_classifier.predict(real_inputs.as_features(np.stack([decoded[f"{i:04d}"] for i in chosen])))
+    kept = np.mean(predicted == other.target[chosen])
+    print(f"\nother writers' 8x8 digits: class kept for {kept:.1%} of {len(chosen)}")
+    assert kept >= 0.8
+
+
 def test_the_renders_are_real_inputs_not_mnist_digits(rendered):
     """Guard against a renderer that drifts back to easy inputs: sizes, polarities, formats all vary."""
     from PIL import Image
