@@ -166,7 +166,7 @@ ForceOption = Annotated[bool, typer.Option(help="Replace existing output files."
 Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
 InvertOption = Annotated[
     Optional[bool],
-    typer.Option("--invert/--no-invert", help="Force inverting the image (default: invert light backgrounds)."),
+    typer.Option("--invert/--no-invert", help="Force inverting the image or not (default: detected from the page)."),
 ]
 FitOption = Annotated[
     bool, typer.Option("--fit", help="Fit the whole image into 28x28 instead of locating the digit in it.")
