@@ -98,7 +98,6 @@ class Found:
 
     levels: np.ndarray  # float32 [0, 1]: 0 the paper, 1 a typical stroke of the digit
     selected: np.ndarray | None = None  # the digit's pixels
-    strong: np.ndarray | None = None  # those above Otsu's threshold: the digit drawn in black and white
     box: tuple[int, int, int, int] | None = None
     stroke_width: float = 0.0
 
@@ -115,7 +114,7 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
     if stroke < max(MIN_STROKE, 2 * low):  # a clump of paper noise (grain, JPEG blocks): a blank page
         return Found(np.clip(page, 0.0, 1.0))
     levels = np.clip((page - low) / max(stroke - low, 1e-6), 0.0, 1.0).astype(np.float32)
-    return Found(levels, selected, strong, box, stroke_width(strong))
+    return Found(levels, selected, box, stroke_width(strong))
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -137,8 +136,8 @@ def even_strokes(found: Found) -> np.ndarray:
     target = np.clip(found.stroke_width * scale, *MNIST_STROKE) / scale
     radius = int(round((target - found.stroke_width) / 2))
     pad = max(radius, 0) + int(np.ceil(2 / scale)) + 1  # room for the thicker stroke and the anti-aliased rim
-    height, width = found.levels.shape
-    ink = np.where(found.selected, found.levels, 0.0)[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
+    ink = np.where(found.selected, found.levels, 0.0)
+    ink = ink[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
     if radius > 0:
         ink = _max_filter(ink, 2 * radius + 1)
     elif radius < 0:
@@ -183,42 +182,45 @@ def looks_light(gray: np.ndarray, light_field: np.ndarray) -> bool:
 
 def _lighting(coarse: np.ndarray, rounds: int = 4) -> np.ndarray:
     """A quadratic surface fitted to the majority of pixels (outliers, i.e. ink, left out round by round)."""
-    height, width = coarse.shape
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    y, x = (y / height - 0.5).ravel(), (x / width - 0.5).ravel()
-    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
-    values = coarse.ravel()
+    basis, values = _quadratic_basis(coarse.shape), coarse.ravel()
     centre = float(np.median(values))  # first the majority around the median, then the surface through it
     keep = np.abs(values - centre) <= 2.5 * 1.4826 * float(np.median(np.abs(values - centre))) + 1e-3
     for _ in range(rounds):
-        chosen = basis[keep]  # least squares by the 6x6 normal equations: no multi-threaded solver to start
-        coefficients = np.linalg.lstsq(chosen.T @ chosen, chosen.T @ values[keep], rcond=None)[0]
-        residual = values - basis @ coefficients
+        surface = _fitted(basis, values, keep)
+        residual = values - surface
         centre = float(np.median(residual[keep]))
         spread = 1.4826 * float(np.median(np.abs(residual[keep] - centre)))
         keep = np.abs(residual - centre) <= 2.5 * spread + 1e-3
-    return (basis @ coefficients).reshape(height, width).astype(np.float32)
+    return surface.reshape(coarse.shape).astype(np.float32)
 
 
 def _paper_lighting(coarse: np.ndarray, light: bool, rounds: int = 5) -> np.ndarray:
     """The paper's lighting: a quadratic surface fitted to the paper's side only (above ink on light paper,
     below it on a dark page), so that even a bold digit covering half of a tight crop does not bend it."""
-    values = coarse if not light else 1.0 - coarse  # ink is above the paper, as on a dark page
-    height, width = values.shape
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    y, x = (y / height - 0.5).ravel(), (x / width - 0.5).ravel()
-    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
-    values = values.ravel()
+    values = (1.0 - coarse if light else coarse).ravel()  # ink above the paper, as on a dark page
+    basis = _quadratic_basis(coarse.shape)
     surface = np.full(values.size, float(np.percentile(values, 25)), np.float32)
     for _ in range(rounds):
         residual = values - surface
         below = residual <= 0
         noise = 1.4826 * float(np.median(np.abs(residual[below]))) if below.any() else 0.0
-        keep = residual <= 2.0 * noise + 0.01  # the paper and its noise, not the ink above it
-        chosen = basis[keep]
-        surface = basis @ np.linalg.lstsq(chosen.T @ chosen, chosen.T @ values[keep], rcond=None)[0]
-    surface = surface.reshape(height, width).astype(np.float32)
+        surface = _fitted(basis, values, residual <= 2.0 * noise + 0.01)  # the paper and its noise, not ink
+    surface = surface.reshape(coarse.shape).astype(np.float32)
     return 1.0 - surface if light else surface
+
+
+def _quadratic_basis(shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    y, x = (y / height - 0.5).ravel(), (x / width - 0.5).ravel()
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+
+
+def _fitted(basis: np.ndarray, values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The least-squares surface through values[keep], everywhere; by the 6x6 normal equations, which
+    spares starting a multi-threaded solver on a busy machine."""
+    chosen = basis[keep]
+    return basis @ np.linalg.lstsq(chosen.T @ chosen, chosen.T @ values[keep], rcond=None)[0]
 
 
 def remove_background(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float = CLOSING_SPAN) -> np.ndarray:
@@ -362,8 +364,10 @@ def _border_contact(labels: np.ndarray, count: int, boxes: np.ndarray, shape) ->
     height, width = shape
     edge_like, touches, sides_along = np.zeros(count, bool), np.zeros(count, bool), np.zeros(count, int)
     spans = {"rows": boxes[:, 2] - boxes[:, 0], "columns": boxes[:, 3] - boxes[:, 1]}
-    sides = ((labels[0], boxes[:, 2], "columns", width, height), (labels[-1], height - boxes[:, 0], "columns", width, height),
-             (labels[:, 0], boxes[:, 3], "rows", height, width), (labels[:, -1], width - boxes[:, 1], "rows", height, width))
+    sides = ((labels[0], boxes[:, 2], "columns", width, height),  # (border line, depth from it, ...)
+             (labels[-1], height - boxes[:, 0], "columns", width, height),
+             (labels[:, 0], boxes[:, 3], "rows", height, width),
+             (labels[:, -1], width - boxes[:, 1], "rows", height, width))
     for line, depth, along_axis, length, across in sides:
         contact = np.bincount(line[line >= 0], minlength=count)
         touches |= contact > 0

@@ -84,7 +84,8 @@ def lighting(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
 def grain(height: int, width: int, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Paper texture: noise correlated over a pixel or two."""
     noise = Image.fromarray(rng.normal(0, 1, (height, width)).astype(np.float32), mode="F")
-    smooth = np.asarray(noise.resize((width // 2 + 1, height // 2 + 1)).resize((width, height), Image.Resampling.BICUBIC))
+    half = noise.resize((width // 2 + 1, height // 2 + 1))
+    smooth = np.asarray(half.resize((width, height), Image.Resampling.BICUBIC))
     return smooth * strength
 
 
