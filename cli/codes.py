@@ -33,7 +33,7 @@ def compress(
 
     loaded = run.load(reading.model.value)
     job = jobs.CompressJob.of(inputs, output, precision=precision.value, invert=reading.invert,
-                              center=reading.center, force=force, strict=reading.strict)
+                              framing=reading.framing, force=force, strict=reading.strict)
     total = job.count()
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
@@ -81,7 +81,7 @@ def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
                          on_warning=lambda label, why: (unusual.append(label), warn_unusual(label, why)))
     encoded = 0
     loaded = run.load(reading.model.value)
-    for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.center, events):
+    for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
         typer.echo(line)
         encoded += 1
     if failures and not encoded:

@@ -18,6 +18,7 @@ import typer
 
 from aeonnx.runtime import spec
 from aeonnx.runtime.codefile import PRECISIONS
+from aeonnx.runtime.errors import AeonnxError
 
 ModelName = Enum("ModelName", {name: name for name in spec.MODEL_NAMES}, type=str)
 Device = Enum("Device", {name: name for name in spec.DEVICES}, type=str)
@@ -36,11 +37,14 @@ ForceOption = Annotated[
 Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
 InvertOption = Annotated[
     Optional[bool],
-    typer.Option("--invert/--no-invert", help="Force inverting the image (default: invert light backgrounds)."),
+    typer.Option("--invert/--no-invert", help="Force inverting the image or not (default: detected from the page)."),
 ]
-CenterOption = Annotated[
-    bool, typer.Option("--center", help="MNIST normalisation: bounding box into 20x20, centred by centre of mass.")
+FitOption = Annotated[
+    bool, typer.Option("--fit", help="Fit the whole image into 28x28 instead of locating the digit in it.")
 ]
+# Before localisation became the default, --center applied MNIST's normalisation to the whole image;
+# it still does, for scripts that pass it, but the default now does that to the located digit.
+CenterOption = Annotated[bool, typer.Option("--center", hidden=True)]
 InputsArgument = Annotated[
     list[Path], typer.Argument(help="Images, folders of images, or .npz / .npy / IDX digit arrays.")
 ]
@@ -79,8 +83,16 @@ class Reading:
 
     model: EncoderOption = ModelName.ae
     invert: InvertOption = None
+    fit: FitOption = False
     center: CenterOption = False
     strict: StrictOption = False
+
+    @property
+    def framing(self) -> str:
+        """How a picture that is not 28x28 becomes one: images.FRAMINGS."""
+        if self.fit and self.center:
+            raise AeonnxError("--fit and --center are two framings of the whole image: choose one")
+        return "fit" if self.fit else "center" if self.center else "locate"
 
 
 def say_provider(loaded) -> None:

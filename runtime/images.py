@@ -1,10 +1,12 @@
 """Images in and out: any picture -> a 28x28 MNIST-style digit, and digits -> PNG.
 
-MNIST digits are white on black, centred, filling most of the frame. A photo or
-scan of a dark digit on light paper is inverted (detected from its border, or
-forced), then fitted into 28x28 keeping its aspect ratio; optionally, MNIST's
-own normalisation: the digit's bounding box scaled into 20x20 and centred by
-its centre of mass.
+MNIST digits are white on black, centred, filling most of the frame. A 28x28
+image is taken as it is (inverted if its border is light, or if forced). Any
+other picture is framed one of three ways (FRAMINGS):
+  locate - the default: find the digit on the page and frame it as MNIST did
+           (runtime/localize.py: background removal, Otsu, connected strokes, 20x20 box);
+  fit    - the whole image fitted into 28x28, keeping its aspect ratio;
+  center - MNIST's normalisation applied to the whole image, without looking for the digit.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompress
 MNIST_BOX = 20  # MNIST scales each digit's bounding box into 20x20 ...
 INK_THRESHOLD = 0.2  # ... of pixels at least this bright, after inversion
 EXIF_ORIENTATION = 0x0112
+FRAMINGS = ("locate", "fit", "center")
 
 
-def read_image(path: Path, invert: bool | None = None, center: bool = False,
+def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
                max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int]]:
     """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image."""
     try:
@@ -38,7 +41,7 @@ def read_image(path: Path, invert: bool | None = None, center: bool = False,
                     raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")
                 image.seek(0)  # animated GIF/WebP: the first frame
                 image.load()
-                digit = preprocess(image, invert=invert, center=center)
+                digit = preprocess(image, invert=invert, framing=framing)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -57,24 +60,34 @@ def read_image(path: Path, invert: bool | None = None, center: bool = False,
     return digit, (width, height)
 
 
-def preprocess(image: Image.Image, invert: bool | None = None, center: bool = False) -> np.ndarray:
-    """A Pillow image -> uint8 28x28, white digit on black."""
-    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:  # a photo taken sideways: turn it upright
-        from PIL import ImageOps  # only then: it costs 1.6 ms of every start
-
-        image = ImageOps.exif_transpose(image)
-    if image.mode == "L" and image.size == (IMAGE_SIDE, IMAGE_SIDE) and not center:
+def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> np.ndarray:
+    """A Pillow image -> uint8 28x28, white digit on black. `framing`: one of FRAMINGS, for other sizes."""
+    image = upright(image)
+    if image.size == (IMAGE_SIDE, IMAGE_SIDE) and image.mode == "L" and framing != "center":
         # Already an MNIST-sized 8-bit image: the float round trip below would give these same bytes.
         pixels = np.asarray(image)
         light = has_light_background(pixels) if invert is None else invert
         return 255 - pixels if light else pixels.copy()
+    if image.size != (IMAGE_SIDE, IMAGE_SIDE) and framing == "locate":
+        from .localize import locate_steps  # only here: a 28x28 input never pays for its import
+
+        return locate_steps(image, invert).digit
     gray = to_gray(image)
     if invert is None:
         invert = has_light_background(gray)
     if invert:
         gray = 1.0 - gray
-    digit = mnist_normalize(gray) if center else fit(gray)
+    digit = mnist_normalize(gray) if framing == "center" else fit(gray)
     return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """A photo taken sideways, turned as its EXIF orientation says."""
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+        from PIL import ImageOps  # only then: it costs 1.6 ms of every start
+
+        image = ImageOps.exif_transpose(image)
+    return image
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
@@ -122,11 +135,18 @@ def mnist_normalize(gray: np.ndarray) -> np.ndarray:
     box = gray[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
     scale = MNIST_BOX / max(box.shape)
     box = _resize(box, max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale)))
+    return centred_by_mass(box)
+
+
+def centred_by_mass(box: np.ndarray) -> np.ndarray:
+    """A digit at most 28x28 (float, >= 0) placed on black 28x28 with its centre of mass at the centre."""
+    box = box[:IMAGE_SIDE, :IMAGE_SIDE]
     total = float(box.sum()) or 1.0
     centre_y = float((box.sum(axis=1) * np.arange(box.shape[0])).sum()) / total
     centre_x = float((box.sum(axis=0) * np.arange(box.shape[1])).sum()) / total
-    top = int(np.clip(round(IMAGE_SIDE / 2 - 0.5 - centre_y), 0, IMAGE_SIDE - box.shape[0]))
-    left = int(np.clip(round(IMAGE_SIDE / 2 - 0.5 - centre_x), 0, IMAGE_SIDE - box.shape[1]))
+    # MNIST's digits have their centre of mass at pixel index 14.0 (mean over its training set), not 13.5.
+    top = int(np.clip(round(IMAGE_SIDE / 2 - centre_y), 0, IMAGE_SIDE - box.shape[0]))
+    left = int(np.clip(round(IMAGE_SIDE / 2 - centre_x), 0, IMAGE_SIDE - box.shape[1]))
     canvas = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
     canvas[top : top + box.shape[0], left : left + box.shape[1]] = box
     return canvas

@@ -129,7 +129,7 @@ def _images_under(folder: Path) -> Iterator[Path]:
                 yield path
 
 
-def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) -> Iterator[Chunk | Failure]:
+def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int = CHUNK) -> Iterator[Chunk | Failure]:
     """Digits in input order, `chunk` at a time; failures as they happen.
 
     An array file can fail midway (truncated, corrupt): its Failure then follows chunks already
@@ -139,7 +139,7 @@ def chunks(todo: Plan, invert: bool | None, center: bool, chunk: int = CHUNK) ->
     names, digits, sizes, labels = [], [], [], []
     for path, name in todo.image_files:
         try:
-            digit, size = images.read_image(path, invert=invert, center=center)
+            digit, size = images.read_image(path, invert=invert, framing=framing)
         except DataError as e:
             yield Failure(str(path), str(e))
             continue

@@ -69,7 +69,7 @@ class CompressJob:
     output: Path
     precision: str = "uint8"
     invert: bool | None = None
-    center: bool = False
+    framing: str = "locate"  # how a picture that is not 28x28 becomes a digit: images.FRAMINGS
     force: bool = False
     strict: bool = False  # an input unlike the digits the model knows stops the batch
 
@@ -120,7 +120,7 @@ def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result:
     """The codes of every input, `inputs.CHUNK` digits at a time; failures and warnings reported on the way.
     What is kept of each digit is its code, name and size, never its pixels."""
     done: list[Encoded] = []
-    for item in inputs.chunks(job.plan, invert=job.invert, center=job.center):
+    for item in inputs.chunks(job.plan, invert=job.invert, framing=job.framing):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             events.on_failure(item)
@@ -349,11 +349,11 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = _MAN
     return images.image_bytes(np.asarray(canvas), format)
 
 
-def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, center: bool = False,
+def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, framing: str = "locate",
                  events: Events = Events()) -> Iterator[str]:
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
-    for item in inputs.chunks(inputs.plan(paths), invert=invert, center=center):
+    for item in inputs.chunks(inputs.plan(paths), invert=invert, framing=framing):
         if isinstance(item, inputs.Failure):
             events.on_failure(item)
             continue

@@ -93,6 +93,14 @@ def small_mnist_path(mnist, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def digit_classifier(mnist):
+    """A small digit classifier fitted on the shared training digits (about 2 s): the judge of real inputs."""
+    from .real_inputs import train_classifier
+
+    return train_classifier(mnist["x_train"], mnist["y_train"])
+
+
+@pytest.fixture(scope="session")
 def trained_runs(small_mnist_path, tmp_path_factory) -> dict[str, Path]:
     """One briefly trained run directory per model (2 epochs on the small subset)."""
     pytest.importorskip("keras")
