@@ -11,6 +11,7 @@ other picture is framed one of three ways (FRAMINGS):
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from pathlib import Path
@@ -32,6 +33,14 @@ FRAMINGS = ("locate", "fit", "center")
 def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
                max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int]]:
     """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image."""
+    with open_image(path, max_pixels) as image:
+        return preprocess(image, invert=invert, framing=framing), image.size
+
+
+@contextlib.contextmanager
+def open_image(path: Path, max_pixels: int = MAX_PIXELS):
+    """The image in a file, decoded (its first frame); DataError in one line if it is not a usable image,
+    whether opening it or working on it inside the block fails."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -41,7 +50,7 @@ def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
                     raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")
                 image.seek(0)  # animated GIF/WebP: the first frame
                 image.load()
-                digit = preprocess(image, invert=invert, framing=framing)
+                yield image
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -57,7 +66,6 @@ def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
         raise DataError(f"{path}: image is over Pillow's decompression-bomb pixel limit") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DataError(f"{path}: unreadable image ({e})") from None
-    return digit, (width, height)
 
 
 def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> np.ndarray:

@@ -103,12 +103,12 @@ def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events
     check_targets([job.output], job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     done = [encoded for encoded in _encode_chunks(job, model, events, result)]
-    names = [name for kept in done for name in kept.chunk.names]
+    names = [name for kept in done for name in kept.names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
     if job.strict and result.unusual:
         raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written")
-    sizes = [size for kept in done for size in kept.chunk.sizes]
+    sizes = [size for kept in done for size in kept.sizes]
     codes = np.concatenate([kept.codes for kept in done])
     payload = codefile.pack_codes(codes, job.precision, model.binding, inputs.unique_names(names), sizes)
     atomic_write_bytes(job.output, payload, force=job.force)
@@ -124,21 +124,23 @@ def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result:
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             events.on_failure(item)
-            done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
+            done = [kept for kept in done if kept.source is None or kept.source != item.source]
             continue
         codes = codefile.quantize(model.encode(item.digits), job.precision, model.binding)
         stored = codefile.dequantize(codes, job.precision, model.binding)  # what decompress will decode
         result.unusual += warn_unusual(item, model.assess(item.digits, stored), events.on_warning)
-        done.append(Encoded(item, codes))
+        done.append(Encoded(item.source, item.names, item.sizes, codes))
         events.progress(len(item.names))
     return done
 
 
 @dataclass
 class Encoded:
-    """A chunk of inputs and their codes, kept until the container is written."""
+    """What is kept of a chunk of inputs until the container is written: never its pixels."""
 
-    chunk: inputs.Chunk
+    source: str | None  # the array file it came from (inputs.Chunk.source)
+    names: list[str]
+    sizes: list[tuple[int, int]]
     codes: np.ndarray
 
 
