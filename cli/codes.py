@@ -11,7 +11,8 @@ import typer
 from aeonnx.runtime.errors import printable
 
 from .app import app, fail, friendly_errors, report_failure, warn_unusual
-from .options import ForceOption, InputsArgument, ModelRun, Precision, Reading, say_provider, with_groups
+from .options import (EncoderOption, ForceOption, InputsArgument, InvertOption, ModelName, ModelRun, Precision, Reading,
+                      say_provider, with_groups)
 
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
@@ -90,3 +91,26 @@ def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
         raise fail(f"{len(failures)} input(s) failed; the others were encoded")
     if reading.strict and unusual:
         raise fail(f"{len(unusual)} input(s) unlike the digits this model knows (--strict)")
+
+
+@app.command()
+@friendly_errors
+@with_groups(run=ModelRun)
+def inspect(
+    image: Annotated[Path, typer.Argument(help="A picture of a digit, as you would compress it.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="The picture to write; default IMAGE-inspect.png.")
+    ] = None,
+    model: EncoderOption = ModelName.ae,
+    invert: InvertOption = None,
+    force: ForceOption = False,
+    *,
+    run: ModelRun,
+) -> None:
+    """Draw what compress does to an image: the input, the located digit, the 28x28 digit, its reconstruction."""
+    from aeonnx.runtime import jobs
+
+    seen = jobs.inspect_image(image, run.load(model.value), output, invert, force=force)
+    typer.echo(printable(f"{seen.output}: round trip {seen.psnr:.1f} dB"))
+    if seen.warning:
+        warn_unusual(str(image), seen.warning)

@@ -89,6 +89,17 @@ def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "l
     return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
 
 
+def preprocess_steps(image: Image.Image, invert: bool | None = None):
+    """What `preprocess` does with its default framing, step by step (localize.Steps), for `aeonnx inspect`."""
+    from .localize import Steps, locate_steps
+
+    image = upright(image)
+    if image.size == (IMAGE_SIDE, IMAGE_SIDE) and image.mode == "L":  # taken as it is: nothing to locate
+        digit = preprocess(image, invert)
+        return Steps(digit.astype(np.float32) / 255.0, (0, 0, IMAGE_SIDE, IMAGE_SIDE), digit, False, 1.0)
+    return locate_steps(image, invert)
+
+
 def upright(image: Image.Image) -> Image.Image:
     """A photo taken sideways, turned as its EXIF orientation says."""
     if image.getexif().get(EXIF_ORIENTATION, 1) != 1:

@@ -371,6 +371,34 @@ def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = No
             yield json.dumps(record)
 
 
+@dataclass(frozen=True)
+class Inspection:
+    output: Path
+    psnr: float  # dB, the round trip through the code compress would store
+    warning: str | None  # why the input is unlike the digits the model knows, or None
+
+
+def inspect_image(path: Path, model: Autoencoder, output: Path | None = None, invert: bool | None = None,
+                  precision: str = "uint8", force: bool = False) -> Inspection:
+    """One picture of what compress does to an image, for a person to check: the input with the located
+    digit boxed, the located crop, the normalised 28x28 digit, and its reconstruction with the quality figure."""
+    from . import preview
+
+    output = output or path.with_name(path.stem + "-inspect.png")
+    check_targets([output], force, inputs=[path])
+    picture_format = images.output_format(output)
+    with images.open_image(path) as image:
+        steps = images.preprocess_steps(image, invert)
+        source = images.upright(image).convert("RGB")
+    z = codefile.dequantize(codefile.quantize(model.encode(steps.digit), precision, model.binding), precision,
+                            model.binding)
+    assessment = model.assess(steps.digit[None], z)
+    psnr, warning = float(assessment.psnr[0]), assessment.warnings[0]
+    picture = preview.render(source, steps.page, steps.box, steps.digit, model.decode(z)[0], psnr, warning)
+    atomic_write_bytes(output, preview.as_bytes(picture, picture_format), force=force)
+    return Inspection(output, psnr, warning)
+
+
 def describe_file(path: Path) -> dict:
     """What an .onnx model file or an .aez code file says about itself."""
     if path.suffix.lower() == ".onnx":

@@ -17,8 +17,8 @@ BOX_COLOUR = (230, 40, 40)
 
 
 def render(source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat: np.ndarray,
-           psnr: float, warning: str | None) -> bytes:
-    """The four panels with captions, as PNG bytes. `box` is (top, left, bottom, right) in `page`, or None."""
+           psnr: float, warning: str | None) -> Image.Image:
+    """The four panels with captions. `box` is (top, left, bottom, right) in `page`, or None."""
     panels = [
         (_boxed_input(source, page.shape, box), f"input {source.width}x{source.height}"),
         (_crop(page, box), "located digit" if box else "no digit found"),
@@ -37,8 +37,12 @@ def render(source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat:
     if warning:
         draw.text((GAP, GAP + PANEL + CAPTION), f"unlike the digits this model knows: {warning}",
                   fill=BOX_COLOUR, font=font)
+    return canvas
+
+
+def as_bytes(picture: Image.Image, picture_format: str = "PNG") -> bytes:
     buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG", optimize=True)
+    picture.save(buffer, format=picture_format, **({"optimize": True} if picture_format == "PNG" else {}))
     return buffer.getvalue()
 
 

@@ -46,6 +46,7 @@ COMMANDS = [
     ["manifold", "--n", "4", "-o", "manifold.png"],
     ["info"],
     ["info", "digit.aez"],
+    ["inspect", "digit.png", "-o", "inspect.png"],
 ]
 
 

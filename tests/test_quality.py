@@ -102,3 +102,31 @@ def test_encode_reports_psnr_and_warning_in_its_json(noise_and_digit):
     assert records["noise"]["psnr"] < 10 and "dB" in records["noise"]["warning"]
     strict = invoke("encode", noise_and_digit / "noise.png", "--strict")
     assert strict.exit_code == 1 and "(--strict)" in strict.stderr
+
+
+def test_inspect_draws_the_four_steps_and_says_the_quality(tmp_path):
+    from .conftest import REPO
+
+    photo = tmp_path / "seven.jpg"
+    photo.write_bytes((REPO / "examples" / "seven-on-paper.jpg").read_bytes())
+    result = invoke("inspect", photo, "-o", tmp_path / "preview.png")
+    assert result.exit_code == 0, result.output
+    assert "round trip" in result.stdout and "unlike" not in result.stderr
+    picture = Image.open(tmp_path / "preview.png")
+    assert picture.height >= 224 and picture.width > 4 * 224  # four panels side by side
+    again = invoke("inspect", photo, "-o", tmp_path / "preview.png")
+    assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_inspect_of_noise_shows_the_warning_and_never_writes_over_its_input(noise_and_digit):
+    noise = noise_and_digit / "noise.png"
+    result = invoke("inspect", noise)
+    assert result.exit_code == 0 and "unlike the digits this model knows" in result.stderr
+    assert (noise_and_digit / "noise-inspect.png").is_file()
+    before = noise.read_bytes()
+    refused = invoke("inspect", noise, "-o", noise, "--force")
+    assert refused.exit_code == 1 and noise.read_bytes() == before and "Traceback" not in refused.output
+    bad = noise_and_digit / "notes.txt"
+    bad.write_text("not a picture")
+    one_line = invoke("inspect", bad)
+    assert one_line.exit_code == 1 and one_line.stderr.count("\n") == 1
