@@ -17,11 +17,11 @@ from typing import Annotated, Optional
 import typer
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.codefile import PRECISIONS
 
 ModelName = Enum("ModelName", {name: name for name in spec.MODEL_NAMES}, type=str)
 Device = Enum("Device", {name: name for name in spec.DEVICES}, type=str)
-Precision = Enum("Precision", {name: name for name in PRECISIONS}, type=str)
+# auto: entropy-coded at the model's default bits; uint8: entropy-coded at 8 bits (format 1's name for it).
+Precision = Enum("Precision", {name: name for name in ("auto", "float32", "float16", "uint8")}, type=str)
 
 ModelsOption = Annotated[
     Optional[Path], typer.Option("--models", help="Folder of exported models to use instead of the shipped ones.")

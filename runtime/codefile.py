@@ -68,6 +68,7 @@ class CodeFile:
     original_sizes: tuple[tuple[int, int], ...] | None = None  # (width, height) per code
     coded: Coded | None = None
     version: int = FORMAT_VERSION
+    named: bool = True  # False: the file stores no names (its codes are 00000, 00001, ...)
 
     @property
     def latent_size(self) -> int:
@@ -426,7 +427,7 @@ def _from_bytes_v2(data) -> CodeFile:
     # The index is found from the end, so a cut file is told by its checksum: check that first.
     (stored_crc,) = _CRC.unpack(data[-_CRC.size :])
     if zlib.crc32(data[: -_CRC.size]) != stored_crc:
-        raise CodeFileError("corrupt code file: CRC32 mismatch (damaged or truncated)")
+        raise CodeFileError("corrupt code file: CRC32 mismatch (a damaged or truncated code file)")
     view = memoryview(data)
     header = varint.Reader(view, len(MAGIC) + 1, len(data) - _CRC.size)
     precision, flags = _kind(header.byte("header")), header.byte("header")
@@ -448,7 +449,8 @@ def _from_bytes_v2(data) -> CodeFile:
     sizes = _read_sizes(index, count) if flags & FLAG_ORIGINAL_SIZES else None
     if index.left:
         raise CodeFileError(f"corrupt code file: {index.left} unexpected bytes at the end of the index")
-    return CodeFile(model, model_id, precision, codes, names, sizes, coded, version=2)
+    return CodeFile(model, model_id, precision, codes, names, sizes, coded, version=2,
+                    named=bool(flags & FLAG_NAMES))
 
 
 def _kind(kind: int) -> str | int:
