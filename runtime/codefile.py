@@ -317,14 +317,13 @@ class Writer:
         if names is None or len(names) != count:
             raise CodeFileError(f"{count} codes need {count} names")
         try:
-            for name in names:
-                self.names.add(name)
+            self.names.add_all(names)
         except (ValueError, UnicodeEncodeError) as e:
             raise CodeFileError(f"cannot store a name: {e}") from None
 
     def _add_sizes(self, sizes, count: int) -> None:
         """Per code a varint width, 0 for 28x28, else width then height."""
-        if sizes is None:
+        if sizes is None or (isinstance(sizes, list) and sizes.count(MNIST_SIZE) == count == len(sizes)):
             self._sizes += bytes(count)
             return
         array = np.asarray(sizes, np.int64).reshape(-1, 2)

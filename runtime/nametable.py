@@ -58,6 +58,37 @@ class Writer:
         self.first = name if self.first is None else self.first
         self.last = name
 
+    def add_all(self, names) -> None:
+        """`add` for each name; a stretch that continues the current run (an array file's STEM/KEY/00001,
+        00002...) is checked against the run made from its first name, not name by name."""
+        start = 0
+        while start < len(names):
+            start += self._continue_run(names, start)
+            if start < len(names):
+                self.add(names[start])
+                start += 1
+
+    def _continue_run(self, names, start: int) -> int:
+        """How many of names[start:] continue the run after the previous name (all added as such)."""
+        found = _LAST_DIGITS.search(self._previous) if self._expected is not None else None
+        if found is None or names[start].encode("utf-8") != self._expected:
+            return 0
+        head, tail = self._previous[: found.start(1)].decode("utf-8"), self._previous[found.end(1) :].decode("utf-8")
+        width, value = len(found.group(1)), int(found.group(1))
+        room = min(len(names) - start, 10**width - 1 - value)
+        pattern = f"{head.replace('%', '%%')}%0{width}d{tail.replace('%', '%%')}"  # %-formatting: the fastest here
+        expected = [pattern % v for v in range(value + 1, value + 1 + room)]
+        taken = room if list(names[start : start + room]) == expected else next(
+            i for i, (a, b) in enumerate(zip(names[start:], expected)) if a != b)
+        if taken:
+            self._run += taken
+            self.count += taken
+            self.first = names[start] if self.first is None else self.first
+            self.last = names[start + taken - 1]
+            self._previous = self.last.encode("utf-8")
+            self._expected = next_in_run(self._previous)
+        return taken
+
     def _flush_run(self) -> None:
         if self._run:
             self.table += varint.encode(0) + varint.encode(self._run)
@@ -116,7 +147,8 @@ def _run(previous: bytes, length: int, room: int) -> list[str]:
     if start + length >= 10**width:
         raise varint.CorruptError("names table: a run overflows its counter's width")
     head, tail = _text(previous[: found.start(1)]), _text(previous[found.end(1) :])
-    return [f"{head}{value:0{width}d}{tail}" for value in range(start + 1, start + length + 1)]
+    pattern = f"{head.replace('%', '%%')}%0{width}d{tail.replace('%', '%%')}"
+    return [pattern % value for value in range(start + 1, start + length + 1)]
 
 
 def _text(raw: bytes) -> str:
