@@ -59,7 +59,11 @@ def int8_table(int8: dict) -> list[str]:
 
 
 def rate_distortion_table(rd: dict) -> list[str]:
-    rows = [[p["model"].removeprefix("aeonnx "), p["precision"], p["packing"], f"{p['bytes_per_image']:.1f}",
+    def setting(p: dict) -> str:
+        bits = f"{p['precision']} bits" if isinstance(p["precision"], int) else p["precision"]
+        return bits + (" (default)" if p.get("default") else "")
+
+    rows = [[p["model"].removeprefix("aeonnx "), setting(p), p["packing"], f"{p['bytes_per_image']:.1f}",
              f"{p['psnr']:.2f}", f"{p['bce']:.4f}"]
             for p in rd["aeonnx"] if "zlib" not in p["packing"]]
     rows += [[p["model"], p["setting"], "single-image file", f"{p['bytes_per_image']:.1f}",

@@ -22,8 +22,24 @@ PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 @with_groups(reading=Reading, run=ModelRun)
 def compress(
     inputs: InputsArgument,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The .aez file to write.")] = None,
-    precision: Annotated[Precision, typer.Option(help="How each latent value is stored.")] = Precision.uint8,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="The .aez file to write (with --shard-size: a folder).")
+    ] = None,
+    precision: Annotated[
+        Precision,
+        typer.Option(help="How each latent value is stored: auto (entropy-coded at the model's default bits), "
+                     "float32 or float16 (exact, uncoded), uint8 (entropy-coded at 8 bits)."),
+    ] = Precision.auto,
+    bits: Annotated[
+        Optional[int],
+        typer.Option("--bits", min=4, max=8, help="Entropy-code each latent value at 4-8 bits (fewer: smaller, "
+                     "less faithful); overrides the model's default.", show_default=False),
+    ] = None,
+    shard_size: Annotated[
+        Optional[int],
+        typer.Option("--shard-size", min=1, help="Write -o FOLDER as numbered shards of this many codes each, "
+                     "with an index.json.", show_default=False),
+    ] = None,
     force: ForceOption = False,
     *,
     reading: Reading,
@@ -33,8 +49,8 @@ def compress(
     from aeonnx.runtime import jobs
 
     loaded = run.load(reading.model.value)
-    job = jobs.CompressJob.of(inputs, output, precision=precision.value, invert=reading.invert,
-                              framing=reading.framing, force=force, strict=reading.strict)
+    job = jobs.CompressJob.of(inputs, output, precision=precision.value, bits=bits, shard_size=shard_size,
+                              invert=reading.invert, framing=reading.framing, force=force, strict=reading.strict)
     total = job.count()
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
@@ -50,22 +66,27 @@ def compress(
 @friendly_errors
 @with_groups(run=ModelRun)
 def decompress(
-    code: Annotated[Path, typer.Argument(help="An .aez file.")],
+    code: Annotated[Path, typer.Argument(help="An .aez file, or a folder of shards (compress --shard-size).")],
     output: Annotated[
         Optional[Path],
         typer.Option("--output", "-o", help="A picture for one code or --grid (format from its extension), "
                      "else a folder to write the PNGs into (only those files are written)."),
     ] = None,
     grid: Annotated[bool, typer.Option(help="One grid image of every code.")] = False,
+    name: Annotated[
+        Optional[list[str]],
+        typer.Option("--name", help="Decode only the code of this name (repeat for more); the others are "
+                     "not decoded.", show_default=False),
+    ] = None,
     force: ForceOption = False,
     *,
     run: ModelRun,
 ) -> None:
-    """Decode an .aez file back to 28x28 PNG digits; the file says which model made it."""
+    """Decode an .aez file (or a folder of shards) back to 28x28 PNG digits; the file says which model made it."""
     from aeonnx.runtime import jobs
 
     written = jobs.decompress_file(code, output, grid, force, run.models, run.device.value, run.variant,
-                                   on_load=say_provider if run.verbose else lambda model: None)
+                                   on_load=say_provider if run.verbose else lambda model: None, names=name)
     where = printable(str(written.where))
     typer.echo(where if written == [written.where] else f"{where}: {len(written)} image(s)")
 

@@ -59,7 +59,7 @@ def manifold(
 @app.command()
 @friendly_errors
 def info(
-    file: Annotated[Optional[Path], typer.Argument(help="An .onnx model or .aez code file.")] = None,
+    file: Annotated[Optional[Path], typer.Argument(help="An .onnx model, an .aez code file or a folder of shards.")] = None,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
 ) -> None:

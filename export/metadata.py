@@ -24,7 +24,10 @@ def model_id(model_name: str, keras_parts) -> str:
 def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, run: dict, input_width: int,
                   parity: dict, versions: dict) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
-    quality = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
+    extra = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
+    if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
+        extra[spec.META_LATENT_PRIORS] = run["latent_priors"]
+        extra[spec.META_LATENT_CODING] = json.dumps(run["latent_coding"])
     return {
         spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION,
         spec.META_MODEL: model_spec.name,
@@ -40,7 +43,7 @@ def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, ru
         spec.META_VERSIONS: json.dumps({"training": run["versions"], "export": versions}),
         spec.META_PARITY: json.dumps(parity),
         spec.META_VARIANT: "float32",
-        **quality,
+        **extra,
     }
 
 

@@ -92,6 +92,72 @@ def staged_files(force: bool = False) -> Iterator[Callable[[Path, bytes], None]]
         raise
 
 
+class StagedStreams:
+    """Outputs written as they are made (see staged_streams): each target's hidden temporary, open."""
+
+    def __init__(self):
+        self.staged: dict[str, tuple[str, object]] = {}  # target -> (temporary, open handle or None)
+        self.made: list[str] = []
+
+    def open(self, target: Path):
+        """A new temporary beside `target`, open to write and read back; published at the end."""
+        _make_folders(target.parent, self.made)
+        temporary = os.fspath(_unique_sibling(target, ".partial"))
+        try:
+            handle = open(temporary, "xb+")
+        except OSError as e:
+            raise AeonnxError(f"{target}: cannot write ({e.strerror or e})") from None
+        self.staged[os.fspath(target)] = (temporary, handle)
+        return handle
+
+    def close(self, target: Path) -> None:
+        """Done writing `target` for now: its handle is closed (`reopen` gives it back)."""
+        temporary, handle = self.staged[os.fspath(target)]
+        handle.close()
+        self.staged[os.fspath(target)] = (temporary, None)
+
+    def reopen(self, target: Path):
+        temporary, handle = self.staged[os.fspath(target)]
+        if handle is None:
+            handle = open(temporary, "rb+")
+            self.staged[os.fspath(target)] = (temporary, handle)
+        return handle
+
+    def discard(self, target: Path) -> None:
+        """`target` will not be written after all: its temporary goes."""
+        temporary, handle = self.staged.pop(os.fspath(target))
+        if handle is not None:
+            handle.close()
+        os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def staged_streams(force: bool = False) -> Iterator[StagedStreams]:
+    """staged_files for outputs too large to hold in memory: yields a StagedStreams, whose `open(target)`
+    gives a temporary file beside `target` to write as the work goes. The same promises: only when the
+    block succeeds are the temporaries renamed onto their targets, all at the end; an error or Ctrl-C
+    removes every temporary and the folders it made; without `force` no target that appeared meanwhile
+    is replaced."""
+    streams = StagedStreams()
+    try:
+        yield streams
+        for temporary, handle in streams.staged.values():
+            if handle is not None:
+                handle.close()
+        for target, (temporary, _) in streams.staged.items():
+            _publish(temporary, target, force)
+    except BaseException:
+        for temporary, handle in streams.staged.values():
+            with contextlib.suppress(OSError):
+                if handle is not None:
+                    handle.close()
+                os.unlink(temporary)
+        for folder in reversed(streams.made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if still empty
+        raise
+
+
 def _make_folders(folder: Path, made: list[str]) -> None:
     missing = []
     while not os.path.isdir(folder) and folder != folder.parent:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import arrays, images
+from .nametable import MAX_NAME_BYTES
 from .errors import DataError, printable
 from .spec import IMAGE_SIDE
 
@@ -57,6 +58,22 @@ class Plan:
     def single_image(self) -> bool:
         return len(self.image_files) == 1 and not self.array_files
 
+    def array_prefixes(self) -> list[str]:
+        """What each array file's codes are named under (STEM/KEY/INDEX): its stem, made unique (`~2`...)
+        among the array files and the first parts of the image files' names, so that every name a plan
+        gives is unique without a writer holding them all."""
+        taken = {name.split("/")[0] for _, name in self.image_files}
+        prefixes = []
+        for path in self.array_files:
+            stem, k = array_stem(path), 1
+            prefix = stem
+            while prefix in taken:
+                k += 1
+                prefix = f"{stem}~{k}"
+            taken.add(prefix)
+            prefixes.append(prefix)
+        return prefixes
+
 
 ARRAY_SUFFIXES = (".npz", ".npy")
 
@@ -85,6 +102,8 @@ def plan(inputs: list[Path]) -> Plan:
             _add(result, path, array_stem(path), array=True)
         else:
             _add(result, path, path.stem)
+    files = [path for path, _ in result.image_files]
+    result.image_files = list(zip(files, unique_names([name for _, name in result.image_files])))
     return result
 
 
@@ -94,6 +113,8 @@ def _add(todo: Plan, path: Path, name: str, array: bool = False) -> None:
         reason = "not a regular file (a pipe, socket or device)"
     elif not _is_utf8(name):  # code files hold UTF-8 names; this one would not survive the round trip
         reason = "its name is not valid UTF-8; rename the file"
+    elif len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        reason = f"its name is longer than a code file holds ({MAX_NAME_BYTES} bytes); rename the file"
     elif array:
         todo.array_files.append(path)
         return
@@ -149,8 +170,7 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
             names, digits, sizes, labels = [], [], [], []
     if names:
         yield Chunk(names, np.stack(digits), sizes, labels=labels)
-    for path in todo.array_files:
-        stem = array_stem(path)
+    for path, stem in zip(todo.array_files, todo.array_prefixes()):
         starts: dict[str, int] = {}
         try:
             for key, block in arrays.iter_image_blocks(path, chunk):

@@ -16,8 +16,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from . import codefile, grids, images, inputs, spec
+from . import shards as shards_module
 from .errors import AeonnxError, DataError
-from .files import atomic_write_bytes, check_targets, read_bytes, staged_files
+from .files import atomic_write_bytes, check_targets, read_bytes, staged_files, staged_streams
 from .model import Autoencoder, load
 
 CODE_SUFFIX = ".aez"
@@ -67,20 +68,36 @@ class CompressJob:
 
     plan: inputs.Plan
     output: Path
-    precision: str = "uint8"
+    precision: str | int | None = None  # None or "auto": the model's default bits (codefile.resolve_precision)
     invert: bool | None = None
     framing: str = "locate"  # how a picture that is not 28x28 becomes a digit: images.FRAMINGS
     force: bool = False
     strict: bool = False  # an input unlike the digits the model knows stops the batch
+    bits: int | None = None  # entropy-coded at this many bits, whatever `precision` says
+    shard_size: int | None = None  # codes per file: `output` is a folder of shards with an index.json
 
     @classmethod
     def of(cls, paths: list[Path], output: Path | None = None, **how) -> CompressJob:
         todo = inputs.plan(paths)
+        if how.get("shard_size") is not None:
+            if how["shard_size"] < 1:
+                raise AeonnxError(f"--shard-size must be at least 1, got {how['shard_size']}")
+            if output is None:
+                raise AeonnxError("--shard-size writes a folder of shards: name it with -o FOLDER")
         return cls(todo, output or default_code_path(todo), **how)
 
     def count(self) -> int:
         """How many digits the inputs hold, cheaply (array files by their headers), for a progress bar."""
         return count_inputs(self.plan)
+
+    def targets(self) -> list[Path]:
+        """Every file the job may write: one .aez, or as many shards as the inputs can fill and the index."""
+        if self.shard_size is None:
+            return [self.output]
+        if self.output.exists() and not self.output.is_dir():
+            raise AeonnxError(f"{self.output} is a file; --shard-size writes a folder of shards")
+        shards = max(1, -(-self.count() // self.shard_size))
+        return [shards_module.shard_path(self.output, n) for n in range(shards)] + [self.output / shards_module.INDEX]
 
 
 def _ignore(*_) -> None:
@@ -97,51 +114,58 @@ class Events:
 
 
 def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events()) -> BatchResult:
-    """Encode every input into one .aez file; inputs that fail are reported and skipped. Each input's
-    round trip is measured; unusual ones are reported, and with `job.strict` stop the batch before writing."""
-    codefile.check_precision(job.precision)
-    check_targets([job.output], job.force, inputs=job.plan.paths())
+    """Encode every input into one .aez file (or a folder of shards), streamed: each chunk's codes are
+    written as they are made, so memory does not grow with the batch. Inputs that fail are reported and
+    skipped. Each input's round trip is measured; unusual ones are reported, and with `job.strict`
+    stop the batch before anything is published."""
+    precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
+    check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
-    done = [encoded for encoded in _encode_chunks(job, model, events, result)]
-    names = [name for kept in done for name in kept.names]
-    if not names:
-        raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
-    if job.strict and result.unusual:
-        raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written")
-    sizes = [size for kept in done for size in kept.sizes]
-    codes = np.concatenate([kept.codes for kept in done])
-    payload = codefile.pack_codes(codes, job.precision, model.binding, inputs.unique_names(names), sizes)
-    atomic_write_bytes(job.output, payload, force=job.force)
-    result.output, result.done, result.bytes_written = job.output, len(names), len(payload)
+    with staged_streams(job.force) as streams:
+        if job.shard_size is None:
+            sink = shards_module.OneFile(streams, job.output, precision, model.binding, not _named_after_its_image(job))
+        else:
+            sink = shards_module.Shards(streams, job.output, precision, model.binding, job.shard_size)
+        try:
+            _encode_into(sink, precision, job, model, events, result)
+            if not sink.count:
+                raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
+            if job.strict and result.unusual:
+                raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); "
+                                  "nothing written")
+            result.bytes_written = sink.finish()
+        except OSError as e:  # a full disk, a folder gone: said against the output named, not a temporary
+            raise AeonnxError(f"{job.output}: cannot write ({e.strerror or e})") from None
+    result.output, result.done = job.output, sink.count
     return result
 
 
-def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result: BatchResult) -> list:
-    """The codes of every input, `inputs.CHUNK` digits at a time; failures and warnings reported on the way.
-    What is kept of each digit is its code, name and size, never its pixels."""
-    done: list[Encoded] = []
+def _named_after_its_image(job: CompressJob) -> bool:
+    """img.png -> img.aez: the file's name says the code's, so the file stores none (shards.read_file)."""
+    todo = job.plan
+    return (todo.single_image and todo.given == [todo.image_files[0][0]]
+            and job.output.stem == todo.image_files[0][1] and job.output.suffix.lower() == CODE_SUFFIX)
+
+
+def _encode_into(sink, precision, job: CompressJob, model: Autoencoder, events: Events, result: BatchResult) -> None:
+    """The codes of every input into `sink`, `inputs.CHUNK` digits at a time; failures and warnings reported
+    on the way. An array file that fails midway takes back the codes already written from it."""
+    source, mark = None, None
     for item in inputs.chunks(job.plan, invert=job.invert, framing=job.framing):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             events.on_failure(item)
-            done = [kept for kept in done if kept.source is None or kept.source != item.source]
+            if source is not None and item.source == source:
+                sink.rollback(mark)
+                source = None
             continue
-        codes = codefile.quantize(model.encode(item.digits), job.precision, model.binding)
-        stored = codefile.dequantize(codes, job.precision, model.binding)  # what decompress will decode
+        if item.source is None or item.source != source:
+            source, mark = item.source, sink.mark()
+        codes = codefile.quantize(model.encode(item.digits), precision, model.binding)
+        stored = codefile.dequantize(codes, precision, model.binding)  # what decompress will decode
         result.unusual += warn_unusual(item, model.assess(item.digits, stored), events.on_warning)
-        done.append(Encoded(item.source, item.names, item.sizes, codes))
+        sink.add(codes, item.names, item.sizes)
         events.progress(len(item.names))
-    return done
-
-
-@dataclass
-class Encoded:
-    """What is kept of a chunk of inputs until the container is written: never its pixels."""
-
-    source: str | None  # the array file it came from (inputs.Chunk.source)
-    names: list[str]
-    sizes: list[tuple[int, int]]
-    codes: np.ndarray
 
 
 def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
@@ -167,47 +191,77 @@ def count_inputs(todo: inputs.Plan) -> int:
 
 
 def read_code_file(path: Path) -> codefile.CodeFile:
-    data = read_bytes(path, "a code file")
-    try:
-        return codefile.from_bytes(data)
-    except codefile.CodeFileError as e:
-        raise codefile.CodeFileError(f"{path}: {e}") from None
+    return shards_module.read_file(path)
+
+
+def read_codes(path: Path) -> list[tuple[Path, codefile.CodeFile]]:
+    """The code file at `path`, or each shard of a folder of shards (shards.Shards), with its path."""
+    return shards_module.read_folder(path) if path.is_dir() else [(path, shards_module.read_file(path))]
+
+
+def select_names(found: list[tuple[Path, codefile.CodeFile]], names, where: Path) -> list[tuple[Path, codefile.CodeFile]]:
+    """Only the codes called `names`, in each file: random access, nothing else is decoded."""
+    wanted = list(dict.fromkeys(names))
+    picked, seen = [], set()
+    for path, code_file in found:
+        positions = {name: index for index, name in enumerate(code_file.names)}
+        here = [positions[name] for name in wanted if name in positions]
+        if here:
+            picked.append((path, code_file.take(here)))
+            seen.update(code_file.names[i] for i in here)
+    missing = [name for name in wanted if name not in seen]
+    if missing:
+        raise AeonnxError(f"{where}: no code named {missing[0]!r}" + (f" ({len(missing)} names not found)"
+                                                                      if len(missing) > 1 else ""))
+    return picked
 
 
 def decompress_file(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
                models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
-               on_load: Callable[[Autoencoder], None] = lambda model: None) -> Written:
+               on_load: Callable[[Autoencoder], None] = lambda model: None, names=None) -> Written:
     """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
+    `code_path` is an .aez file or a folder of shards; `names` picks codes by name (decoding only those).
 
     A folder output may exist: the PNGs are written into it and nothing else there is touched; with
-    --force only the files of the same names are replaced. An output that is the code file is refused."""
-    code_file = read_code_file(code_path)
+    --force only the files of the same names are replaced. An output that is a code file read is refused."""
+    found = read_codes(code_path)
+    found = select_names(found, names, code_path) if names else found
+    count, sources = sum(len(code_file) for _, code_file in found), [path for path, _ in found] or [code_path]
     # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
     default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
-    if grid or len(code_file) == 1:
+    if grid or count == 1:
         output = _picture_path(output, default)
-        check_targets([output], force, inputs=[code_path])
-        check_grid_size(len(code_file) if grid else 1)
+        check_targets([output], force, inputs=sources)
+        check_grid_size(count if grid else 1)
         picture_format = images.output_format(output)
     else:
         output = output or default
-        relative = _folder_targets(code_file.names, output, force, code_path)
-    model = load(code_file.model, models_dir, device, variant=variant, part="decoder")  # never the encoder
+        relative = _folder_targets([name for _, cf in found for name in cf.names], output, force, sources)
+    if not found:
+        return Written([], output)
+    model = load(found[0][1].model, models_dir, device, variant=variant, part="decoder")  # never the encoder
     on_load(model)
-    try:
-        z = codefile.latents(code_file, model.binding)
-    except codefile.CodeFileError as e:
-        raise codefile.CodeFileError(f"{code_path}: {e}") from None
-    if grid or len(z) == 1:
-        digits = model.decode(z)
+    batches = [_latents(path, code_file, model) for path, code_file in found]  # all checked before writing
+    if grid or count == 1:
+        digits = model.decode(np.concatenate(batches))
         picture = digits[0] if len(digits) == 1 and not grid else grid_of(digits)
         atomic_write_bytes(output, images.image_bytes(picture, picture_format), force=force)
         return Written([output], output)
     with staged_files(force) as stage:
-        for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
-            for rel, digit in zip(relative[start:], model.decode(z[start : start + DECODE_CHUNK])):
-                stage(output / rel, images.png_bytes(digit))
+        done = 0
+        for z in batches:
+            for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
+                for rel, digit in zip(relative[done + start :], model.decode(z[start : start + DECODE_CHUNK])):
+                    stage(output / rel, images.png_bytes(digit))
+            done += len(z)
     return Written([output / rel for rel in relative], output)
+
+
+def _latents(path: Path, code_file: codefile.CodeFile, model: Autoencoder) -> np.ndarray:
+    try:
+        return codefile.latents(code_file, model.binding)
+    except codefile.CodeFileError as e:
+        raise codefile.CodeFileError(f"{path}: {e}") from None
 
 
 def _picture_path(output: Path | None, default: Path) -> Path:
@@ -217,12 +271,14 @@ def _picture_path(output: Path | None, default: Path) -> Path:
     return output / f"{default.name}.png" if output.is_dir() else output
 
 
-def _folder_targets(names, output: Path, force: bool, code_path: Path) -> list[Path]:
+def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> list[Path]:
     """The code names as PNG paths under `output`, checked before any work (see files.check_targets)."""
     if output.exists() and not output.is_dir():
         raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
+    if len(set(names)) != len(names):  # each file's are unique; a folder's shards might repeat one
+        raise codefile.CodeFileError(f"{sources[0].parent}: the same name is in two shards")
     relative = [safe_relative_path(name) for name in names]
-    check_targets((output / rel for rel in relative), force, inputs=[code_path])
+    check_targets((output / rel for rel in relative), force, inputs=sources)
     return relative
 
 
@@ -410,20 +466,39 @@ def describe_file(path: Path) -> dict:
         described["inputs"] = {i.name: i.shape for i in session.get_inputs()}
         described["outputs"] = {o.name: o.shape for o in session.get_outputs()}
         return {"file": str(path), "kind": "onnx model", **described}
-    code_file = read_code_file(path)
-    return {
+    found = read_codes(path)
+    total = sum(file.stat().st_size for file, _ in found)
+    if path.is_dir():
+        total += (path / shards_module.INDEX).stat().st_size
+    return _describe_codes(path, found, total)
+
+
+def _describe_codes(path: Path, found: list[tuple[Path, codefile.CodeFile]], total_bytes: int) -> dict:
+    """A code file (or a folder of shards): what made it, how it stores its codes, what they cost."""
+    files = [code_file for _, code_file in found]
+    count, body = sum(map(len, files)), sum(code_file.body_bytes for code_file in files)
+    first = files[0] if files else None
+    names = [name for code_file in files for name in code_file.names[:10]][:10]
+    described = {
         "file": str(path),
-        "kind": "aeonnx code file",
-        "format_version": codefile.FORMAT_VERSION,
-        "bytes": path.stat().st_size,
-        "model": code_file.model,
-        "model_id": code_file.model_id,
-        "precision": code_file.precision,
-        "latent_size": code_file.latent_size,
-        "count": len(code_file),
-        "names": list(code_file.names[:10]) + (["..."] if len(code_file) > 10 else []),
-        "original_sizes": code_file.original_sizes is not None,
+        "kind": "aeonnx code shards" if path.is_dir() else "aeonnx code file",
+        "format_version": first.version if first else codefile.FORMAT_VERSION,
+        "bytes": total_bytes,
+        "model": first.model if first else None,
+        "model_id": first.model_id if first else None,
+        "precision": first.precision if first else None,
+        "bits": first.bits if first else None,  # per latent value, before entropy coding
+        "entropy_coded": first is not None and first.coded is not None,
+        "latent_size": first.latent_size if first else None,
+        "count": count,
+        "bytes_per_code": round(body / count, 2) if count else None,
+        "frame_overhead_bytes": total_bytes - body,  # all but the codes: header, index (names, sizes), CRC
+        "names": names + (["..."] if count > 10 else []),
+        "original_sizes": any(code_file.original_sizes is not None for code_file in files),
     }
+    if path.is_dir():
+        described["shards"] = len(files)
+    return described
 
 
 def describe_models(models_dir: Path | None, device: str) -> dict:
@@ -444,6 +519,7 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "files": [model.spec.onnx_file(p.name) for p in model.spec.parts],
             "int8_files": [f for f in int8_files if (model.models_dir / f).is_file()],
             "metrics": model.metrics,
+            "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"

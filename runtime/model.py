@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import codefile, grids, metrics, providers, quality, spec
+from . import codefile, entropy, grids, metrics, providers, quality, spec
 from .errors import DataError, ModelError
 from .files import read_bytes
 
@@ -103,8 +103,12 @@ class Autoencoder:
     def binding(self) -> codefile.Binding:
         """What ties code files to this model: name, id, and the latent range quantisation uses."""
         stats = json.loads(self.metadata[spec.META_LATENT_STATS])
+        priors = self.metadata.get(spec.META_LATENT_PRIORS)
+        coding = json.loads(self.metadata.get(spec.META_LATENT_CODING, "{}"))
         return codefile.Binding(self.name, self.model_id, np.asarray(stats["min"], np.float32),
-                                np.asarray(stats["max"], np.float32))
+                                np.asarray(stats["max"], np.float32),
+                                entropy.Priors.from_metadata(priors, self.latent_size) if priors else None,
+                                coding.get("default_bits"))
 
     @property
     def quality_profile(self) -> quality.QualityProfile | None:
@@ -207,12 +211,12 @@ class Autoencoder:
         images = x_hat.reshape(-1, spec.IMAGE_SIDE, spec.IMAGE_SIDE)
         return images if as_float else to_uint8(images)
 
-    def compress(self, images, precision: str = "uint8", names=None, original_sizes=None) -> bytes:
-        """Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ..."""
-        codefile.check_precision(precision)
-        z = self.encode(images)
-        names = names if names is not None else [f"{i:05d}" for i in range(len(z))]
-        return codefile.pack(z, precision, self.binding, names, original_sizes)
+    def compress(self, images, precision: str | int | None = None, names=None, original_sizes=None) -> bytes:
+        """Images -> the bytes of one .aez file (docs/FORMAT.md). precision: "float32", "float16", or bits
+        4-8 (entropy-coded; "uint8" is 8); None: the model's default bits. Without names the file stores
+        none, and its codes are named 00000, 00001, ..."""
+        precision = codefile.resolve_precision(precision, self.binding)
+        return codefile.pack(self.encode(images), precision, self.binding, names, original_sizes)
 
     def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
         """The bytes of an .aez file -> its names and images; refuses codes made by another model."""

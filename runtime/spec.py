@@ -183,6 +183,8 @@ META_PARITY = META_PREFIX + "parity"  # JSON: atol, rtol, max_abs_diff, batch si
 META_VARIANT = META_PREFIX + "variant"  # "float32" | "int8"
 META_QUANTIZATION = META_PREFIX + "quantization"  # JSON, int8 only: method, PSNR float32/int8/drop
 META_QUALITY = META_PREFIX + "quality"  # JSON: how well the training digits survive the round trip (QUALITY_*)
+META_LATENT_PRIORS = META_PREFIX + "latent_priors"  # JSON: entropy.Priors.to_metadata(), format v2 codes
+META_LATENT_CODING = META_PREFIX + "latent_coding"  # JSON: default_bits, psnr_by_bits, psnr_float32
 
 # What "a digit this model knows" means. Training measures, over its training digits, each digit's
 # round-trip PSNR and its ink (mean pixel value) and records these percentiles; the runtime warns

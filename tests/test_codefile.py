@@ -1,23 +1,39 @@
-"""The .aez format: round trips at every precision, and a distinct error for each kind of damage."""
+"""The .aez format: round trips at every precision, and a distinct error for each kind of damage.
+
+The writer makes format version 2 (docs/FORMAT.md); version 1 files (made here by tests/format_v1.py,
+the old writer) must still read."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
 import numpy as np
 import pytest
 
-from aeonnx.runtime import codefile
+from aeonnx.runtime import codefile, entropy, nametable, varint
 from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes, to_bytes
 
+from .format_v1 import v1_bytes
+from .test_entropy import GOLDEN_CODES, golden_table
+
 Z_MIN, Z_MAX = np.zeros(4, np.float32), np.array([1, 2, 4, 0], np.float32)  # one dead dimension
-BINDING = codefile.Binding("ae", "0123456789abcdef", Z_MIN, Z_MAX)
+PRIORS = entropy.priors_from_codes(np.random.default_rng(7).uniform(0, [1, 2, 4, 0], (500, 4)), Z_MIN, Z_MAX)
+BINDING = codefile.Binding("ae", "0123456789abcdef", Z_MIN, Z_MAX, PRIORS, 6)
 
 
 def sample_file(precision="float32", count=3, sizes=True):
+    """A file's contents as read back: float codes as such, B-bit codes entropy-coded."""
     z = np.random.default_rng(0).uniform(0, 2, size=(count, 4)).astype(np.float32)
-    codes = codefile.quantize(z, precision, BINDING)
+    names = tuple(f"img{i}" for i in range(count))
+    original = tuple((28 + i, 28) for i in range(count)) if sizes else None
+    return from_bytes(codefile.pack(z, precision, BINDING, names, original))
+
+
+def v1_file(precision="float32", count=3, sizes=True):
+    z = np.random.default_rng(0).uniform(0, 2, size=(count, 4)).astype(np.float32)
+    codes = codefile.quantize(z, precision, BINDING) if precision != "uint8" else entropy.quantize(z, 8, Z_MIN, Z_MAX)
     return CodeFile("ae", "0123456789abcdef", precision, codes, tuple(f"img{i}" for i in range(count)),
                     tuple((28 + i, 28) for i in range(count)) if sizes else None)
 
@@ -29,12 +45,27 @@ def with_crc(body: bytes) -> bytes:
 @pytest.mark.parametrize("precision", codefile.PRECISIONS)
 @pytest.mark.parametrize("count", [0, 1, 5])
 def test_round_trip(precision, count):
-    original = sample_file(precision, count)
-    back = from_bytes(to_bytes(original))
+    z = np.random.default_rng(0).uniform(0, 2, size=(count, 4)).astype(np.float32)
+    names = tuple(f"img{i}" for i in range(count))
+    sizes = tuple((28 + i, 28) for i in range(count))
+    back = from_bytes(codefile.pack(z, precision, BINDING, names, sizes))
+    assert back.model == "ae" and back.model_id == BINDING.model_id and back.precision == precision
+    assert back.names == names and back.original_sizes == (sizes if count > 1 else None)  # 28x28 alone: no table
+    np.testing.assert_array_equal(codefile.stored_values(back, BINDING), codefile.quantize(z, precision, BINDING))
+    assert back.latent_size == 4 and back.version == 2
+    again = from_bytes(to_bytes(back))  # what is read writes back the same
+    assert (again.names, again.original_sizes, to_bytes(again)) == (back.names, back.original_sizes, to_bytes(back))
+
+
+@pytest.mark.parametrize("precision", codefile.V1_PRECISIONS)
+@pytest.mark.parametrize("count", [0, 1, 5])
+def test_version_1_files_still_read(precision, count):
+    original = v1_file(precision, count)
+    back = from_bytes(v1_bytes(original))
     assert back.model == "ae" and back.model_id == original.model_id and back.precision == precision
-    assert back.names == original.names and back.original_sizes == original.original_sizes
+    assert back.names == original.names and back.original_sizes == original.original_sizes and back.version == 1
     np.testing.assert_array_equal(back.codes, original.codes)
-    assert back.latent_size == 4
+    np.testing.assert_array_equal(codefile.latents(back, BINDING), codefile.dequantize(original.codes, precision, BINDING))
 
 
 def test_uint8_quantisation_error_is_half_a_step():
@@ -44,20 +75,124 @@ def test_uint8_quantisation_error_is_half_a_step():
     assert np.all(np.abs(back - z) <= step / 2 + 1e-6)
 
 
+@pytest.mark.parametrize("bits", codefile.BITS)
+def test_b_bit_quantisation_error_is_half_a_step(bits):
+    z = np.random.default_rng(1).uniform(0, [1, 2, 4, 0], size=(100, 4)).astype(np.float32)
+    back = codefile.latents(from_bytes(codefile.pack(z, bits, BINDING)), BINDING)
+    step = (Z_MAX - Z_MIN) / (2**bits - 1)
+    assert np.all(np.abs(back - z) <= step / 2 + 1e-6)
+
+
 def test_sizes_are_optional():
-    assert from_bytes(to_bytes(sample_file(sizes=False))).original_sizes is None
+    assert sample_file(sizes=False).original_sizes is None
+
+
+def test_a_file_without_names_names_its_codes_by_number():
+    z = np.zeros((3, 4), np.float32)
+    data = codefile.pack(z, 6, BINDING)
+    assert from_bytes(data).names == ("00000", "00001", "00002")
+    assert len(data) < len(codefile.pack(z, 6, BINDING, ["a", "b", "c"]))
+
+
+# --- the frame, byte by byte (docs/FORMAT.md; the JavaScript reader's first test) ---------------------------
+GOLDEN_BINDING = codefile.Binding("ae", "0123456789abcdef", np.zeros(6, np.float32), np.full(6, 15, np.float32),
+                                  entropy.Priors({4: golden_table()}), 4)
+GOLDEN_VALUES = [(9, 6, 8, 8, 9, 4), (4, 5, 6, 7, 8, 0), (0, 1, 2, 3, 4, 5), (15, 15, 15, 15, 15, 15)]
+GOLDEN_NAMES = ["scan_000009", "scan_000010", "scan_000011", "scan_x"]
+GOLDEN_SIZES = [(28, 28), (300, 2), (28, 28), (28, 28)]
+GOLDEN_FILE = (
+    "41455a1a" "02" "04" "03" "02" "6165" "0123456789abcdef" "06"  # magic, version, kind 4, flags, "ae", id, L
+    "d3c95d" "" "fab77f57fcf7fde7" "3098500105080558"  # the 4 codes (test_entropy's golden codes)
+    "04" "03" "00" "08"  # index: N = 4, lengths of all codes but the last: 3, 0, 8
+    "01" "0b" "7363616e5f303030303039" "00" "02" "06" "01" "78"  # names: "scan_000009", run of 2, "scan_" + "x"
+    "00" "ac02" "02" "00" "00"  # original sizes: 28x28, 300x2, 28x28, 28x28
+    "1c"  # the index's length (28 bytes), read from the end
+)
+
+
+def test_golden_file():
+    symbols = np.array(GOLDEN_VALUES, np.uint8)
+    assert [GOLDEN_CODES[v] for v in GOLDEN_VALUES[:3]] == ["d3c95d", "", "fab77f57fcf7fde7"]
+    data = codefile.pack_codes(symbols, 4, GOLDEN_BINDING, GOLDEN_NAMES, GOLDEN_SIZES)
+    expected = bytes.fromhex(GOLDEN_FILE)
+    assert data.hex() == with_crc(expected).hex()
+    back = from_bytes(data)
+    assert back.names == tuple(GOLDEN_NAMES) and back.original_sizes == tuple(GOLDEN_SIZES)
+    np.testing.assert_array_equal(codefile.stored_values(back, GOLDEN_BINDING), symbols)
 
 
 def test_header_layout_is_as_documented():
-    data = to_bytes(sample_file("uint8", count=1, sizes=False))
-    assert data[:4] == b"AEZ\x1a" and data[4] == 1 and data[5] == 2 and data[6] == 0 and data[7] == 2
-    assert data[8:10] == b"ae" and data[10:26] == b"0123456789abcdef"
-    assert struct.unpack("<HI", data[26:32]) == (4, 1)
-    assert struct.unpack("<H", data[32:34]) == (4,) and data[34:38] == b"img0"
-    assert len(data) == 38 + 4 + 4  # payload of 4 uint8 values, then the CRC
-    assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+    data = codefile.pack(np.zeros((1, 4), np.float32), "float16", BINDING)
+    assert data[:4] == b"AEZ\x1a" and data[4] == 2 and data[5] == 1 and data[6] == 0 and data[7] == 2
+    assert data[8:10] == b"ae" and data[10:18] == bytes.fromhex("0123456789abcdef") and data[18] == 4
+    assert data[19:27] == bytes(8)  # one code: 4 float16 zeros
+    assert data[27:29] == b"\x01\x01"  # index: N = 1; its length, 1
+    assert len(data) == 29 + 4 and struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
 
 
+# --- names ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("names", [
+    [f"scan_{i:06d}" for i in range(1000)],
+    ["a/9", "a/10", "a/11", "b/08", "b/09", "b/10", "b/99", "c"],  # widths grow or overflow: new entries
+    ["digits/x_test/00041", "digits/x_test/00042", "digits/y/00000", "", "é/日本語 1", "é/日本語 2", "0", "1"],
+    ["x1y", "x2y", "x3y", "x03y", "x04y"],  # the last run of digits counts, its width kept
+])
+def test_names_round_trip(names):
+    data = codefile.pack(np.zeros((len(names), 4), np.float32), "float16", BINDING, names)
+    assert from_bytes(data).names == tuple(names)
+
+
+def test_counter_names_cost_almost_nothing():
+    table = nametable.Writer()
+    for i in range(1000):
+        table.add(f"scan_{i:06d}")
+    assert table.finish() == bytes.fromhex("010b7363616e5f303030303030") + b"\x00" + varint.encode(999)
+
+
+def test_names_longer_than_the_limit_are_refused():
+    with pytest.raises(CodeFileError, match="name too long"):
+        codefile.pack(np.zeros((1, 4), np.float32), "float16", BINDING, ["x" * 1025])
+
+
+def test_random_access_by_name():
+    z = np.random.default_rng(3).uniform(0, 2, size=(300, 4)).astype(np.float32)
+    names = [f"n{i}" for i in range(300)]
+    read = from_bytes(codefile.pack(z, 5, BINDING, names))
+    one = read.take(read.find(["n299", "n7"]))
+    assert one.names == ("n299", "n7") and len(one.coded.body) == sum(one.coded.lengths)
+    np.testing.assert_array_equal(codefile.latents(one, BINDING), codefile.latents(read, BINDING)[[299, 7]])
+    with pytest.raises(codefile.AeonnxError, match="no code named 'n300'"):
+        read.find(["n300"])
+
+
+# --- the streaming writer --------------------------------------------------------------------------------
+def test_streamed_in_batches_is_the_same_file():
+    z = np.random.default_rng(4).uniform(0, 2, size=(10, 4)).astype(np.float32)
+    names = [f"d{i:02d}" for i in range(10)]
+    sink = io.BytesIO()
+    writer = codefile.Writer.of(sink, 6, BINDING, named=True)
+    for start, end in ((0, 3), (3, 3), (3, 7), (7, 10)):  # an empty batch too
+        writer.add(codefile.quantize(z[start:end], 6, BINDING), names[start:end])
+    assert writer.finish() == len(sink.getvalue()) and writer.count == 10
+    assert sink.getvalue() == codefile.pack(z, 6, BINDING, names)
+
+
+def test_rollback_forgets_what_came_after_the_mark():
+    z = np.random.default_rng(5).uniform(0, 2, size=(6, 4)).astype(np.float32)
+    sink = io.BytesIO()
+    writer = codefile.Writer.of(sink, 6, BINDING, named=True)
+    writer.add(codefile.quantize(z[:2], 6, BINDING), ["a1", "a2"])
+    mark = writer.mark()
+    writer.add(codefile.quantize(z[2:4], 6, BINDING), ["a3", "odd"], [(28, 28), (5, 5)])
+    writer.finish()  # sizes flag set, index written: a rollback undoes that too
+    writer.rollback(mark)
+    writer.add(codefile.quantize(z[4:], 6, BINDING), ["b1", "b2"])
+    writer.finish()
+    expected = codefile.pack(z[[0, 1, 4, 5]], 6, BINDING, ["a1", "a2", "b1", "b2"])
+    assert sink.getvalue() == expected
+
+
+# --- damage: one error each, one line ---------------------------------------------------------------------
 def expect(data: bytes, fragment: str):
     with pytest.raises(CodeFileError) as caught:
         from_bytes(data)
@@ -81,36 +216,87 @@ def test_unsupported_version():
 @pytest.mark.parametrize("keep", [5, 10, 30, 40, -10, -1])
 def test_truncated(keep):
     data = to_bytes(sample_file())
-    expect(data[:keep], "truncated code file")
+    expect(data[:keep], "truncated")
+    expect(v1_bytes(v1_file())[:keep], "truncated code file")
 
 
 def test_flipped_payload_bit_is_corrupt():
     data = bytearray(to_bytes(sample_file()))
-    data[-6] ^= 0x10
+    data[-10] ^= 0x10
     expect(bytes(data), "corrupt code file: CRC32 mismatch")
+    old = bytearray(v1_bytes(v1_file()))
+    old[-6] ^= 0x10
+    expect(bytes(old), "corrupt code file: CRC32 mismatch")
 
 
 def test_absurd_count_is_refused_before_allocating():
-    body = bytearray(to_bytes(sample_file())[:-4])
-    struct.pack_into("<I", body, 26 + 2, 2**32 - 1)  # count field
+    body = bytearray(v1_bytes(v1_file())[:-4])
+    struct.pack_into("<I", body, 26 + 2, 2**32 - 1)  # version 1's count field
     expect(with_crc(bytes(body)), "declares 4294967295 codes")
+    header = codefile.MAGIC + bytes([2, 6, 0, 2]) + b"ae" + bytes(8) + b"\x04"
+    index = varint.encode(2**40) + b"\x01" * 8
+    expect(with_crc(header + index + varint.encode_backwards(len(index))), "code lengths")
+    index = varint.encode(2**40)
+    expect(with_crc(header.replace(b"\x02\x06", b"\x02\x00") + index + b"\x06"), "do not fill")
 
 
 def test_unknown_precision_and_flags():
     body = bytearray(to_bytes(sample_file())[:-4])
-    body[5] = 7
-    expect(with_crc(bytes(body)), "unknown precision code 7")
+    body[5] = 7 + 2  # kinds 2, 3 and 9 and up are not used
+    expect(with_crc(bytes(body)), "unknown precision code 9")
     body = bytearray(to_bytes(sample_file())[:-4])
     body[6] = 0x80
     expect(with_crc(bytes(body)), "unknown flags 0x80")
+    body = bytearray(v1_bytes(v1_file())[:-4])
+    body[5] = 7
+    expect(with_crc(bytes(body)), "unknown precision code 7")
 
 
 def test_trailing_bytes_are_refused():
-    body = to_bytes(sample_file())[:-4] + b"extra"
-    expect(with_crc(body), "unexpected bytes")
+    data = to_bytes(sample_file("float32", sizes=False))
+    body, index_length = data[:-5], data[-5]  # the index length is one byte here
+    expect(with_crc(body + b"\x00" + varint.encode_backwards(index_length + 1)), "unexpected bytes")
+    expect(with_crc(v1_bytes(v1_file())[:-4] + b"extra"), "unexpected bytes")
+
+
+@pytest.mark.parametrize("index, fragment", [
+    (b"\x02\x01\x00\x00", "names table"),  # a run after no name
+    (b"\x02\x01\x01\x61\x01\x01\x61", "duplicate names"),
+    (b"\x02\x01\x01\xff\x01\x01\x61", "not valid UTF-8"),
+    (b"\x02\x01\x01\x39\x00\x01", "overflows"),  # "9" + 1 does not fit one digit
+    (b"\x02\x01\x01\x31\x00\x05", "a run of 5 names where 1 are left"),
+    (b"\x02\x05\x01\x61\x01\x01\x61", "shares more bytes"),
+    (b"\x02\x01\x01\x61\x01\x05\x62", "runs past the end"),
+    (b"\x02\x80\x00", "shortest form"),
+])
+def test_hostile_names_tables(index, fragment):
+    header = codefile.MAGIC + bytes([2, 0, codefile.FLAG_NAMES, 2]) + b"ae" + bytes(8) + b"\x01"
+    expect(with_crc(header + bytes(8) + index + varint.encode_backwards(len(index))), fragment)
 
 
 def test_writer_rejects_mismatched_names():
     bad = CodeFile("ae", "0123456789abcdef", "float32", np.zeros((2, 4), np.float32), ("one",))
     with pytest.raises(CodeFileError):
         to_bytes(bad)
+
+
+def test_entropy_coded_codes_need_the_models_priors():
+    data = codefile.pack(np.zeros((2, 4), np.float32), 6, BINDING)
+    without = codefile.Binding("ae", "0123456789abcdef", Z_MIN, Z_MAX)
+    with pytest.raises(CodeFileError, match="no latent priors"):
+        codefile.latents(from_bytes(data), without)
+    assert codefile.resolve_precision(None, without) == "float16"
+    with pytest.raises(codefile.ModelError, match="no latent priors"):
+        codefile.resolve_precision(None, without, bits=6)
+
+
+def test_precision_choices():
+    assert codefile.resolve_precision("auto", BINDING) == 6 and codefile.resolve_precision(None, BINDING, 4) == 4
+    assert codefile.resolve_precision("uint8", BINDING) == 8 and codefile.resolve_precision("uint8", BINDING, 5) == 5
+    assert codefile.resolve_precision("float32", BINDING) == "float32"
+    with pytest.raises(codefile.DataError, match="cannot go with --precision float16"):
+        codefile.resolve_precision("float16", BINDING, 6)
+    with pytest.raises(codefile.DataError, match="--bits must be from 4 to 8"):
+        codefile.resolve_precision(None, BINDING, 9)
+    with pytest.raises(codefile.DataError, match="unknown precision"):
+        codefile.check_precision("int4")

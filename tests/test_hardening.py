@@ -252,4 +252,4 @@ def test_concurrent_processes_never_clobber(tmp_path, mnist):
     assert len(winner.names) == 1 and winner.names[0].startswith("d")
     assert [code for code, _ in results[4:]] == [0, 0, 0, 0]
     for index in range(4):
-        assert codefile.from_bytes((tmp_path / f"d{index}.aez").read_bytes()).names == (f"d{index}",)
+        assert jobs.read_code_file(tmp_path / f"d{index}.aez").names == (f"d{index}",)  # named after its file

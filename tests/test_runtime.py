@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -63,18 +64,23 @@ def test_uint8_and_float16_lose_at_most_0_3_db(model_name, digits):
     model = load(model_name, device="cpu")
     x = digits.astype(np.float32) / 255
     quality = {}
-    for precision in codefile.PRECISIONS:
+    for precision in (*codefile.PRECISIONS, "uint8", None):
         _, decoded, _ = model.decompress(model.compress(digits, precision), as_float=True)
         quality[precision] = metrics.psnr(x, decoded)
     assert quality["float16"] >= quality["float32"] - 0.3
     assert quality["uint8"] >= quality["float32"] - 0.3
+    assert quality[None] >= quality["float32"] - 0.1  # the default bits, chosen on these digits at export
     assert quality["float32"] > (20.0 if model_name == "ae" else 13.5)  # shipped models' measured band
 
 
 def test_code_sizes(ae, digits):
-    one = {p: len(ae.compress(digits[:1], p, names=["d"])) for p in codefile.PRECISIONS}
-    overhead = 4 + 4 + 2 + 16 + 6 + 3 + 4  # magic..name length, model, id, sizes, name "d", CRC
-    assert one == {"float32": overhead + 128, "float16": overhead + 64, "uint8": overhead + 32}
+    one = {p: len(ae.compress(digits[:1], p, names=["d"])) for p in ("float32", "float16")}
+    overhead = 4 + 4 + 2 + 8 + 1 + 1 + 3 + 1 + 4  # magic..name length, "ae", id, L; N, name "d", index length; CRC
+    assert one == {"float32": overhead + 128, "float16": overhead + 64}
+    coded = codefile.from_bytes(ae.compress(digits[:1], 8, names=["d"]))
+    assert len(ae.compress(digits[:1], 8, names=["d"])) == overhead + coded.body_bytes
+    assert ae.binding.default_precision == 6
+    assert np.mean([codefile.from_bytes(ae.compress(d[None])).body_bytes for d in digits[:50]]) < 24  # 6 bits, coded
 
 
 def test_dark_digit_on_white_paper_is_its_mnist_twin(ae, digits):
@@ -107,7 +113,7 @@ def test_code_from_another_model_is_refused(ae, vae, digits):
     with pytest.raises(codefile.CodeFileError, match=f"made by model ae {ae.model_id}.*loaded model is vae"):
         vae.decompress(ae.compress(digits[:2]))
     forged = codefile.from_bytes(ae.compress(digits[:2]))
-    other = codefile.CodeFile("ae", "f" * 16, forged.precision, forged.codes, forged.names)
+    other = dataclasses.replace(forged, model_id="f" * 16)
     with pytest.raises(codefile.CodeFileError, match="ffffffffffffffff"):
         ae.decompress(codefile.to_bytes(other))
 

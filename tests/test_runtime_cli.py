@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -57,8 +58,8 @@ def test_npz_array_input(mnist, tmp_path):
     code_file = codefile.from_bytes((tmp_path / "digits.aez").read_bytes())
     assert len(code_file) == 500 and code_file.names[3] == "digits/x/00003"
     ae = load("ae", device="cpu")
-    expected = codefile.quantize(ae.encode(mnist["x_test"][:500]), "uint8", ae.binding)
-    np.testing.assert_array_equal(code_file.codes, expected)
+    expected = codefile.quantize(ae.encode(mnist["x_test"][:500]), ae.binding.default_precision, ae.binding)
+    np.testing.assert_array_equal(codefile.stored_values(code_file, ae.binding), expected)
 
 
 def test_dark_on_white_file_gives_its_mnist_twins_code(mnist, tmp_path):
@@ -68,10 +69,12 @@ def test_dark_on_white_file_gives_its_mnist_twins_code(mnist, tmp_path):
     assert invoke("compress", tmp_path / "paper.png").exit_code == 0
     plain = codefile.from_bytes((tmp_path / "plain.aez").read_bytes())
     paper = codefile.from_bytes((tmp_path / "paper.aez").read_bytes())
-    np.testing.assert_array_equal(plain.codes, paper.codes)
+    binding = load("ae", device="cpu").binding
+    np.testing.assert_array_equal(codefile.stored_values(plain, binding), codefile.stored_values(paper, binding))
     forced = invoke("compress", tmp_path / "paper.png", "--no-invert", "-o", tmp_path / "forced.aez")
     assert forced.exit_code == 0
-    assert not np.array_equal(codefile.from_bytes((tmp_path / "forced.aez").read_bytes()).codes, plain.codes)
+    forced_code = codefile.from_bytes((tmp_path / "forced.aez").read_bytes())
+    assert not np.array_equal(codefile.stored_values(forced_code, binding), codefile.stored_values(plain, binding))
 
 
 def test_overwrite_is_refused_without_force(digit_files):
@@ -126,7 +129,7 @@ def test_damaged_code_files_each_get_their_own_error(digit_files, damage, fragme
 def test_code_from_another_model_names_both(digit_files, tmp_path):
     assert invoke("compress", digit_files / "two.png").exit_code == 0
     data = codefile.from_bytes((digit_files / "two.aez").read_bytes())
-    forged = codefile.CodeFile("ae", "abcdefabcdefabcd", data.precision, data.codes, data.names)
+    forged = dataclasses.replace(data, model_id="abcdefabcdefabcd")
     (tmp_path / "forged.aez").write_bytes(codefile.to_bytes(forged))
     one_line_error(invoke("decompress", tmp_path / "forged.aez"), "made by model ae abcdefabcdefabcd")
 
@@ -169,7 +172,9 @@ def test_info(digit_files):
     assert overview["models"]["ae"]["provider"] == "CPUExecutionProvider"
     assert invoke("compress", digit_files / "two.png").exit_code == 0
     described = json.loads(invoke("info", digit_files / "two.aez").stdout)
-    assert described["model"] == "ae" and described["count"] == 1 and described["precision"] == "uint8"
+    assert described["model"] == "ae" and described["count"] == 1 and described["precision"] == 6
+    assert described["format_version"] == 2 and described["entropy_coded"]
+    assert described["bytes_per_code"] + described["frame_overhead_bytes"] == described["bytes"]
     from aeonnx.runtime.model import shipped_models_dir
 
     with __import__("importlib").resources.as_file(shipped_models_dir().joinpath("vae_generator.onnx")) as path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from aeonnx import provenance
-from aeonnx.runtime import metrics, quality, spec
+from aeonnx.runtime import entropy, metrics, quality, spec
 from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import check_folder_target, staged_directory
 
@@ -28,6 +28,7 @@ from . import data as data_module
 from . import models
 
 VALIDATION_SAMPLE_SIZE = 256  # digits kept in the run for the export's parity gate
+LATENT_CODING_TOLERANCE_DB = 0.1  # the default bits stay this close to float32 codes' PSNR
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
     full, encoder, _ = keras_models
     _compile(full, model_spec, config)
     fitted = _fit(full, model_spec, config, dataset, checkpoint_path(out), verbose)
-    record = _run_record(config, dataset, fitted, full, encoder)
+    record = _run_record(config, dataset, fitted, full, encoder, keras_models[2])
     _write_run(out, force, model_spec, keras_models, dataset, record)
     return out
 
@@ -119,9 +120,10 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpo
     }
 
 
-def _run_record(config: TrainConfig, dataset, fitted: dict, full, encoder) -> dict:
+def _run_record(config: TrainConfig, dataset, fitted: dict, full, encoder, decoder) -> dict:
     """run.json: what was trained on what, with which libraries; the fit; the final measurements."""
     x_train, x_test = dataset.train_inputs(), dataset.test_inputs()
+    stats = latent_stats(encoder, x_train)
     return {
         "model": config.model,
         "contract_version": spec.CONTRACT_VERSION,
@@ -135,9 +137,10 @@ def _run_record(config: TrainConfig, dataset, fitted: dict, full, encoder) -> di
         "versions": provenance.library_versions(),
         **fitted,
         "metrics": evaluate(full, config, x_test),
-        "latent_stats": latent_stats(encoder, x_train),
+        "latent_stats": stats,
         # What nearly all training digits reach: the runtime warns about inputs below it.
         "quality": quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0)),
+        **latent_coding(encoder, decoder, x_train, x_test, stats),
     }
 
 
@@ -243,6 +246,26 @@ def latent_stats(encoder, x_train: np.ndarray) -> dict[str, list[float]]:
         "mean": codes.mean(axis=0).tolist(),
         "std": codes.std(axis=0).tolist(),
     }
+
+
+def latent_coding(encoder, decoder, x_train: np.ndarray, x_test: np.ndarray, stats: dict) -> dict:
+    """Format v2's entropy coding of this model's codes (runtime/entropy.py): the priors, from the training
+    digits' codes over their range; and the default bits, the fewest whose round trip of the validation
+    digits stays within 0.1 dB PSNR of float32 codes."""
+    z_min, z_max = (np.asarray(stats[key], np.float32) for key in ("min", "max"))
+    priors = entropy.priors_from_codes(models.predict_codes(encoder, x_train), z_min, z_max)
+    z_test = np.asarray(models.predict_codes(encoder, x_test), np.float32)
+
+    def psnr_of(z: np.ndarray) -> float:
+        return metrics.psnr(x_test, decoder.predict(z, batch_size=1024, verbose=0))
+
+    psnr_float = psnr_of(z_test)
+    psnr_by_bits = {bits: psnr_of(entropy.dequantize(entropy.quantize(z_test, bits, z_min, z_max), bits, z_min, z_max))
+                    for bits in priors.bits}
+    coding = {"default_bits": entropy.fewest_bits_within(psnr_by_bits, psnr_float, LATENT_CODING_TOLERANCE_DB),
+              "tolerance_db": LATENT_CODING_TOLERANCE_DB, "psnr_float32": psnr_float,
+              "psnr_by_bits": {str(bits): value for bits, value in psnr_by_bits.items()}}
+    return {"latent_coding": coding, "latent_priors": priors.to_metadata()}
 
 
 def print_summary(run_dir: Path) -> None:
