@@ -18,7 +18,7 @@ import numpy as np
 from . import codefile, grids, images, inputs, spec
 from .errors import AeonnxError, DataError
 from .files import atomic_write_bytes, check_targets, read_bytes, staged_files
-from .model import Autoencoder, load
+from .model import Assessment, Autoencoder, load
 
 CODE_SUFFIX = ".aez"
 DECODED_SUFFIX = "-decoded"
@@ -82,6 +82,10 @@ class CompressJob:
         """How many digits the inputs hold, cheaply (array files by their headers), for a progress bar."""
         return count_inputs(self.plan)
 
+    def chunks(self, todo: inputs.Plan | None = None, chunk: int = inputs.CHUNK) -> Iterator[inputs.Chunk | inputs.Failure]:
+        """The digits of `todo` (default: the whole plan), read as this job reads them: every engine's reader."""
+        return inputs.chunks(self.plan if todo is None else todo, invert=self.invert, center=self.center, chunk=chunk)
+
 
 def _ignore(*_) -> None:
     pass
@@ -96,13 +100,15 @@ class Events:
     progress: Callable[[int], None] = _ignore  # so many more inputs done
 
 
-def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events()) -> BatchResult:
+def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events(),
+                   engine: Engine | None = None) -> BatchResult:
     """Encode every input into one .aez file; inputs that fail are reported and skipped. Each input's
-    round trip is measured; unusual ones are reported, and with `job.strict` stop the batch before writing."""
+    round trip is measured; unusual ones are reported, and with `job.strict` stop the batch before writing.
+    `engine` does the encoding (default: this process, SERIAL); any engine gives the same bytes."""
     codefile.check_precision(job.precision)
     check_targets([job.output], job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
-    done = [encoded for encoded in _encode_chunks(job, model, events, result)]
+    done = [encoded for encoded in _encode_chunks(job, model, events, result, engine or SERIAL)]
     names = [name for kept in done for name in kept.chunk.names]
     if not names:
         raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
@@ -116,30 +122,65 @@ def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events
     return result
 
 
-def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result: BatchResult) -> list:
-    """The codes of every input, `inputs.CHUNK` digits at a time; failures and warnings reported on the way.
-    What is kept of each digit is its code, name and size, never its pixels."""
+def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result: BatchResult,
+                   engine: Engine) -> list:
+    """The codes of every input, in input order, as `engine` makes them; failures and warnings reported
+    on the way. What is kept of each digit is its code, name and size, never its pixels."""
     done: list[Encoded] = []
-    for item in inputs.chunks(job.plan, invert=job.invert, center=job.center):
+    for item in engine.encode(job, model):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             events.on_failure(item)
             done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
             continue
-        codes = codefile.quantize(model.encode(item.digits), job.precision, model.binding)
-        stored = codefile.dequantize(codes, job.precision, model.binding)  # what decompress will decode
-        result.unusual += warn_unusual(item, model.assess(item.digits, stored), events.on_warning)
-        done.append(Encoded(item, codes))
-        events.progress(len(item.names))
+        result.unusual += warn_unusual(item.chunk, item.assessment, events.on_warning)
+        done.append(item)
+        events.progress(len(item.chunk.names))
     return done
 
 
 @dataclass
 class Encoded:
-    """A chunk of inputs and their codes, kept until the container is written."""
+    """A chunk of inputs, their codes and their round-trip assessment, kept until the container is written."""
 
     chunk: inputs.Chunk
     codes: np.ndarray
+    assessment: Assessment | None = None
+
+
+def encode_chunk(chunk: inputs.Chunk, model: Autoencoder, precision: str) -> Encoded:
+    """One chunk's codes at `precision` and the round trip of what decompress will decode from them:
+    the one function every engine runs, so that every engine gives the same bytes."""
+    codes = codefile.quantize(model.encode(chunk.digits), precision, model.binding)
+    stored = codefile.dequantize(codes, precision, model.binding)
+    return Encoded(chunk, codes, model.assess(chunk.digits, stored))
+
+
+def encode_serially(job: CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | Encoded]:
+    """The inputs' codes made in this process, chunk by chunk, in input order; failures as they happen."""
+    for item in job.chunks():
+        yield item if isinstance(item, inputs.Failure) else encode_chunk(item, model, job.precision)
+
+
+def render_serially(model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
+    """Each code's PNG file bytes, in order, decoded a chunk at a time: memory does not grow with N."""
+    for start in range(0, len(z), DECODE_CHUNK):
+        yield from map(images.png_bytes, model.decode(z[start : start + DECODE_CHUNK]))
+
+
+class Engine:
+    """Where the work of compress and decompress runs: this process (SERIAL), local worker processes
+    (parallel.LocalProcesses) or a Ray cluster (ray_engine.RayEngine). An engine yields exactly what the
+    serial functions yield, in the same order, so the files written do not depend on it."""
+
+    def encode(self, job: CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | Encoded]:
+        return encode_serially(job, model)
+
+    def render(self, model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
+        return render_serially(model, z)
+
+
+SERIAL = Engine()
 
 
 def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
@@ -174,7 +215,7 @@ def read_code_file(path: Path) -> codefile.CodeFile:
 
 def decompress_file(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
                models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
-               on_load: Callable[[Autoencoder], None] = lambda model: None) -> Written:
+               on_load: Callable[[Autoencoder], None] = lambda model: None, engine: Engine | None = None) -> Written:
     """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
 
     A folder output may exist: the PNGs are written into it and nothing else there is touched; with
@@ -202,9 +243,8 @@ def decompress_file(code_path: Path, output: Path | None = None, grid: bool = Fa
         atomic_write_bytes(output, images.image_bytes(picture, picture_format), force=force)
         return Written([output], output)
     with staged_files(force) as stage:
-        for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
-            for rel, digit in zip(relative[start:], model.decode(z[start : start + DECODE_CHUNK])):
-                stage(output / rel, images.png_bytes(digit))
+        for rel, png in zip(relative, (engine or SERIAL).render(model, z)):
+            stage(output / rel, png)
     return Written([output / rel for rel in relative], output)
 
 
