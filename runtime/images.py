@@ -27,12 +27,13 @@ EXIF_ORIENTATION = 0x0112
 
 
 def read_image(path: Path, invert: bool | None = None, center: bool = False,
-               max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image."""
+               max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image.
+    `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path if data is None else io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")
