@@ -86,7 +86,7 @@ class Reading:
 Engine = Enum("Engine", {"local": "local", "ray": "ray"}, type=str)
 JobsOption = Annotated[
     Optional[int],
-    typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores this process may use).",
+    typer.Option("--jobs", "-j", help="Worker processes (default: the cores this process may use).",
                  show_default=False),
 ]
 EngineOption = Annotated[

@@ -276,22 +276,25 @@ def _model_options(model: Autoencoder) -> dict:
 
 
 def _encoded(batch: dict) -> Iterator[inputs.Failure | jobs.Encoded]:
-    """One Encoder batch as the items the serial path yields: its failures, then its chunk of codes."""
+    """One Encoder batch as the serial path yields it: runs of codes, and each failure in its place."""
     errors = [str(error) for error in batch["error"]]
-    source = [str(s) for s in batch["source"]] if "source" in batch else None
-    paths = [str(p) for p in batch["path"]] if "path" in batch else None
-    for i, error in enumerate(errors):
-        if error:
-            yield inputs.Failure(source[i] if source else paths[i], error)
-    good = [i for i, error in enumerate(errors) if not error]
-    if not good:
-        return
-    names = [str(batch["name"][i]) for i in good]
-    sizes = [(int(batch["width"][i]), int(batch["height"][i])) for i in good]
-    chunk = inputs.Chunk(names, np.empty((0, 28, 28), np.uint8), sizes, source=source[good[0]] if source else None,
-                         labels=[paths[i] for i in good] if paths else None)
-    warnings = [str(batch["warning"][i]) or None for i in good]
-    yield jobs.Encoded(chunk, np.asarray(batch["code"])[good], Assessment(np.asarray(batch["psnr"])[good], warnings))
+    start = 0
+    for end in [i for i, error in enumerate(errors) if error] + [len(errors)]:
+        if end > start:
+            yield _encoded_rows(batch, slice(start, end))
+        if end < len(errors):
+            yield inputs.Failure(str(batch["source"][end] if "source" in batch else batch["path"][end]), errors[end])
+        start = end + 1
+
+
+def _encoded_rows(batch: dict, rows: slice) -> jobs.Encoded:
+    names = [str(name) for name in batch["name"][rows]]
+    sizes = list(zip(batch["width"][rows].tolist(), batch["height"][rows].tolist()))
+    source = str(batch["source"][rows.start]) if "source" in batch else None
+    labels = [str(path) for path in batch["path"][rows]] if "path" in batch else None
+    warnings = [str(why) or None for why in batch["warning"][rows]]
+    chunk = inputs.Chunk(names, np.empty((0, 28, 28), np.uint8), sizes, source=source, labels=labels)
+    return jobs.Encoded(chunk, np.asarray(batch["code"][rows]), Assessment(np.asarray(batch["psnr"][rows]), warnings))
 
 
 def _in_order(batches: Iterator[dict]) -> Iterator[dict]:
