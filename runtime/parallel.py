@@ -13,8 +13,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -114,6 +113,8 @@ def _ordered(workers: int, model: ModelRef, tasks: Iterable[tuple]) -> Iterator:
 
 
 def _result(future: Future) -> list:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:
@@ -137,20 +138,21 @@ def _sigint_blocked():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _start_pool(workers: int, model: ModelRef) -> ProcessPoolExecutor:
-    import multiprocessing
+def _start_pool(workers: int, model: ModelRef):
+    import multiprocessing  # here: the start-up of every command does without it
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: this process may already run onnxruntime's threads, which a fork would not copy.
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_load_worker_model, initargs=(model,))
 
 
-def _submit(pool: ProcessPoolExecutor, function: Callable, *arguments) -> Future:
+def _submit(pool, function: Callable, *arguments) -> Future:
     with _sigint_blocked():  # workers are started on demand, inside submit
         return pool.submit(function, *arguments)
 
 
-def _stop(pool: ProcessPoolExecutor, pending: deque[Future]) -> None:
+def _stop(pool, pending: deque[Future]) -> None:
     """Cancel what has not started, end the workers at once (their results are not wanted), and wait for
     them: no process outlives the command."""
     for future in pending:

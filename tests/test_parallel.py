@@ -217,3 +217,14 @@ def _command_line(pid: int) -> str:
             return cmdline.read().decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_one_image_starts_no_worker_and_imports_neither_ray_nor_multiprocessing(tmp_path):
+    """The default --jobs is every core, but work too small to share stays in the process: start-up stays light."""
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "a.png")
+    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom aeonnx.cli import app\n"
+             "for args in (['compress', 'a.png'], ['decompress', 'a.aez', '-o', 'b.png']):\n"
+             "    assert CliRunner().invoke(app, args).exit_code == 0\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'multiprocessing', 'pyarrow')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.strip() == "[]"
