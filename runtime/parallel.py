@@ -26,6 +26,11 @@ from .model import Autoencoder, load
 IMAGES_PER_TASK = 512  # image files a worker reads per task: ~50 ms of work, small enough to balance
 CODES_PER_TASK = jobs.DECODE_CHUNK  # codes a worker draws as PNGs per task
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: one running, one waiting; bounds memory
+# Without --jobs, a worker is started only for this much work: each costs about a second to start
+# (Python, numpy, onnxruntime, the model), and bench/scale.py measured on 2 cores that a second worker
+# loses below ~15,000 PNG files, wins from ~3,000 codes drawn as PNGs, and still loses on 100,000 .npz
+# digits (they are read fast and encoded at ~50,000/s in one process).
+AUTO_WORK_PER_WORKER = {"image files": 20_000, "array digits": 400_000, "codes": 3_000}
 
 
 def available_cores() -> int:
@@ -60,26 +65,30 @@ class LocalProcesses(jobs.Engine):
     def __init__(self, jobs_count: int | None = None):
         if jobs_count is not None and jobs_count < 1:
             raise AeonnxError(f"--jobs must be at least 1; got {jobs_count}")
+        self.asked = jobs_count  # None: every available core, where the work pays for starting them
         self.jobs = jobs_count or available_cores()
 
     def encode(self, job: jobs.CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | jobs.Encoded]:
-        workers = self._workers(len(job.plan.image_files), IMAGES_PER_TASK, job.count())
+        files = len(job.plan.image_files)
+        digits = max(0, job.count() - files)
+        tasks = -(-files // IMAGES_PER_TASK) + -(-digits // inputs.CHUNK)
+        workers = self._workers(tasks, files / AUTO_WORK_PER_WORKER["image files"]
+                                + digits / AUTO_WORK_PER_WORKER["array digits"])
         if workers == 1:
             return jobs.encode_serially(job, model)
         return _ordered(workers, ModelRef.of(model, "encoder"), _encode_tasks(job))
 
     def render(self, model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
-        workers = self._workers(len(z), CODES_PER_TASK)
+        workers = self._workers(-(-len(z) // CODES_PER_TASK), len(z) / AUTO_WORK_PER_WORKER["codes"])
         if workers == 1:
             return jobs.render_serially(model, z)
         tasks = ((_render, z[start : start + CODES_PER_TASK]) for start in range(0, len(z), CODES_PER_TASK))
         return (png for pngs in _ordered(workers, ModelRef.of(model, "decoder"), tasks) for png in pngs)
 
-    def _workers(self, files: int, per_task: int, total: int | None = None) -> int:
-        """As many workers as asked, but no more than there are tasks (array digits go in CHUNKs)."""
-        arrays = max(0, (total or files) - files)
-        tasks = -(-files // per_task) + -(-arrays // inputs.CHUNK)
-        return max(1, min(self.jobs, tasks))
+    def _workers(self, tasks: int, worth: float) -> int:
+        """As many workers as asked (without --jobs: as the work is `worth`), never more than the tasks."""
+        wanted = self.jobs if self.asked else min(self.jobs, int(worth))
+        return max(1, min(wanted, tasks))
 
 
 def _encode_tasks(job: jobs.CompressJob) -> Iterator[tuple]:

@@ -228,3 +228,13 @@ def test_one_image_starts_no_worker_and_imports_neither_ray_nor_multiprocessing(
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'multiprocessing', 'pyarrow')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "[]"
+
+
+def test_without_jobs_small_work_stays_in_the_process_and_large_work_uses_the_cores(monkeypatch):
+    engine = parallel.LocalProcesses()
+    monkeypatch.setattr(engine, "jobs", 8)
+    assert engine._workers(tasks=20, worth=0.9) == 1  # starting a worker would cost more than it saves
+    assert engine._workers(tasks=20, worth=3.5) == 3
+    assert engine._workers(tasks=20, worth=100) == 8
+    assert engine._workers(tasks=2, worth=100) == 2  # never more workers than tasks
+    assert parallel.LocalProcesses(5)._workers(tasks=20, worth=0.1) == 5  # --jobs N is obeyed
