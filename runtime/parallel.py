@@ -27,10 +27,10 @@ IMAGES_PER_TASK = 512  # image files a worker reads per task: ~50 ms of work, sm
 CODES_PER_TASK = jobs.DECODE_CHUNK  # codes a worker draws as PNGs per task
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: one running, one waiting; bounds memory
 # Without --jobs, a worker is started only for this much work: each costs about a second to start
-# (Python, numpy, onnxruntime, the model), and bench/scale.py measured on 2 cores that a second worker
-# loses below ~15,000 PNG files, wins from ~3,000 codes drawn as PNGs, and still loses on 100,000 .npz
-# digits (they are read fast and encoded at ~50,000/s in one process).
-AUTO_WORK_PER_WORKER = {"image files": 20_000, "array digits": 400_000, "codes": 3_000}
+# (Python, numpy, onnxruntime, the model). bench/scale.py on 2 busy cores: a second worker loses on
+# 10,000 PNG files (0.76x) and wins on 100,000 (1.50x); on 100,000 .npz digits, read fast and encoded at
+# 30,000-40,000/s in one process, two runs disagreed (0.64x, 1.33x): the break-even is about there.
+AUTO_WORK_PER_WORKER = {"image files": 20_000, "array digits": 100_000, "codes": 3_000}
 
 
 def available_cores() -> int:
