@@ -92,12 +92,13 @@ def _stop_leftovers(session: int) -> None:
 
 
 def contenders(made: dict[str, Path], workdir: Path, jobs: int, ray: bool, count: int) -> dict[str, list[str]]:
-    """compress of each input with --jobs 1, --jobs N, and (the `count`-digit inputs) the Ray engine."""
+    """compress of each input with --jobs 1, --jobs N and the Ray engine (PNGs at both sizes: the
+    difference between them gives Ray's fixed cost and its rate once started)."""
     command = aeonnx_command()
     runs = {}
     for label, source in made.items():
         engines = {"--jobs 1": ["-j", "1"], f"--jobs {jobs}": ["-j", str(jobs)]}
-        if ray and label.endswith(f" {count:,}"):
+        if ray and (label.endswith(f" {count:,}") or label.startswith("png")):
             engines["ray (1 node)"] = ["--engine", "ray"]
         for engine, options in engines.items():
             output = workdir / f"out-{len(runs)}.aez"
@@ -168,7 +169,16 @@ def summarise(samples: dict, counts: dict[str, int], count: int, jobs: int) -> d
             row["efficiency"] = row["speed_up"] / jobs
         if engine.startswith("ray") and many:
             row["time_vs_local_jobs"] = row["seconds"]["median"] / many["seconds"]["median"]
-    return {"rows": rows, "jobs": jobs}
+    small, large = (rows.get(f"compress png folder {n:,} | ray (1 node)") for n in sorted({min(counts.values()), count}))
+    marginal = {}
+    if small and large and large is not small:
+        extra_seconds = large["seconds"]["median"] - small["seconds"]["median"]
+        rate = (large["count"] - small["count"]) / extra_seconds
+        local = rows[f"compress png folder {count:,} | --jobs {jobs}"]
+        marginal = {"ray_png_images_per_s_once_started": rate,
+                    "ray_fixed_seconds": large["seconds"]["median"] - large["count"] / rate,
+                    "ray_started_rate_vs_local_jobs": rate / local["images_per_s"]}
+    return {"rows": rows, "jobs": jobs, "ray_marginal": marginal}
 
 
 def table(results: dict) -> str:
@@ -180,6 +190,11 @@ def table(results: dict) -> str:
         ratio = f"{row['time_vs_local_jobs']:.2f}" if "time_vs_local_jobs" in row else ""
         lines.append(f"| {label} | {engine} | {row['images_per_s']:,.0f} | {row['seconds']['median']:.1f} | "
                      f"{row['peak_pss_mib']:,.0f} | {scaling} | {ratio} |")
+    marginal = results.get("ray_marginal")
+    if marginal:
+        lines.append(f"\nRay, once started: {marginal['ray_png_images_per_s_once_started']:,.0f} PNG images/s "
+                     f"({marginal['ray_started_rate_vs_local_jobs']:.2f} of the local --jobs {results['jobs']} rate); "
+                     f"fixed cost {marginal['ray_fixed_seconds']:.1f} s")
     return "\n".join(lines)
 
 
