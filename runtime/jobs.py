@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -134,7 +134,7 @@ def _encode_chunks(job: CompressJob, model: Autoencoder, events: Events, result:
             done = [kept for kept in done if kept.chunk.source is None or kept.chunk.source != item.source]
             continue
         result.unusual += warn_unusual(item.chunk, item.assessment, events.on_warning)
-        done.append(item)
+        done.append(Encoded(without_pixels(item.chunk), item.codes))  # kept until written: no pixels
         events.progress(len(item.chunk.names))
     return done
 
@@ -146,6 +146,11 @@ class Encoded:
     chunk: inputs.Chunk
     codes: np.ndarray
     assessment: Assessment | None = None
+
+
+def without_pixels(chunk: inputs.Chunk) -> inputs.Chunk:
+    """The chunk's names, sizes and labels: what outlives its encoding (the pixels are most of its memory)."""
+    return replace(chunk, digits=np.empty((0, spec.IMAGE_SIDE, spec.IMAGE_SIDE), np.uint8))
 
 
 def encode_chunk(chunk: inputs.Chunk, model: Autoencoder, precision: str) -> Encoded:

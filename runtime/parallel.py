@@ -197,7 +197,7 @@ def _encode_digits(chunk: inputs.Chunk, precision: str) -> list:
 
 def _without_pixels(encoded: jobs.Encoded) -> jobs.Encoded:
     """What goes back to the parent: codes, names, sizes, assessment; never the pixels."""
-    return replace(encoded, chunk=replace(encoded.chunk, digits=np.empty((0, 28, 28), np.uint8)))
+    return replace(encoded, chunk=jobs.without_pixels(encoded.chunk))
 
 
 def _render(z: np.ndarray) -> list[list[bytes]]:
