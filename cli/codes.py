@@ -12,14 +12,14 @@ from aeonnx.runtime.errors import printable
 
 from .app import app, fail, friendly_errors, report_failure, warn_unusual
 from .options import (EncoderOption, ForceOption, InputsArgument, InvertOption, ModelName, ModelRun, Precision, Reading,
-                      say_provider, with_groups)
+                      Scale, say_provider, with_groups)
 
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
 
 @app.command()
 @friendly_errors
-@with_groups(reading=Reading, run=ModelRun)
+@with_groups(reading=Reading, run=ModelRun, scale=Scale)
 def compress(
     inputs: InputsArgument,
     output: Annotated[
@@ -44,10 +44,12 @@ def compress(
     *,
     reading: Reading,
     run: ModelRun,
+    scale: Scale,
 ) -> None:
     """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
     from aeonnx.runtime import jobs
 
+    engine = scale.make()
     loaded = run.load(reading.model.value)
     job = jobs.CompressJob.of(inputs, output, precision=precision.value, bits=bits, shard_size=shard_size,
                               invert=reading.invert, framing=reading.framing, force=force, strict=reading.strict)
@@ -55,7 +57,7 @@ def compress(
     with typer.progressbar(length=total, label="compressing", file=sys.stderr,
                            hidden=total < PROGRESS_THRESHOLD) as bar:
         events = jobs.Events(on_failure=report_failure, on_warning=warn_unusual, progress=bar.update)
-        result = jobs.compress_files(job, loaded, events)
+        result = jobs.compress_files(job, loaded, events, engine)
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
     typer.echo(printable(summary) + (f"; {result.unusual} unlike the digits the model knows" if result.unusual else ""))
     if result.failures:
@@ -64,7 +66,7 @@ def compress(
 
 @app.command()
 @friendly_errors
-@with_groups(run=ModelRun)
+@with_groups(run=ModelRun, scale=Scale)
 def decompress(
     code: Annotated[Path, typer.Argument(help="An .aez file, or a folder of shards (compress --shard-size).")],
     output: Annotated[
@@ -81,12 +83,14 @@ def decompress(
     force: ForceOption = False,
     *,
     run: ModelRun,
+    scale: Scale,
 ) -> None:
     """Decode an .aez file (or a folder of shards) back to 28x28 PNG digits; the file says which model made it."""
     from aeonnx.runtime import jobs
 
     written = jobs.decompress_file(code, output, grid, force, run.models, run.device.value, run.variant,
-                                   on_load=say_provider if run.verbose else lambda model: None, names=name)
+                                   on_load=say_provider if run.verbose else lambda model: None, names=name,
+                                   engine=scale.make())
     where = printable(str(written.where))
     typer.echo(where if written == [written.where] else f"{where}: {len(written)} image(s)")
 

@@ -95,6 +95,44 @@ class Reading:
         return "fit" if self.fit else "center" if self.center else "locate"
 
 
+Engine = Enum("Engine", {"local": "local", "ray": "ray"}, type=str)
+JobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", help="Worker processes (default: the cores this process may use).",
+                 show_default=False),
+]
+EngineOption = Annotated[
+    Engine, typer.Option(help="local: worker processes on this machine; ray: a Ray cluster "
+                         "(pip install 'aeonnx[ray]').")
+]
+AddressOption = Annotated[
+    Optional[str], typer.Option("--address", help="The Ray cluster to join (default: start one on this machine).")
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """Where the work runs: this machine's cores, or a Ray cluster. Every choice writes the same bytes."""
+
+    jobs: JobsOption = None
+    engine: EngineOption = Engine.local
+    address: AddressOption = None
+
+    def make(self):
+        """The engine these options ask for (runtime.jobs.Engine); Ray is imported only when chosen."""
+        if self.engine is Engine.local:
+            if self.address is not None:
+                from aeonnx.runtime.errors import AeonnxError
+
+                raise AeonnxError("--address names a Ray cluster: it needs --engine ray")
+            from aeonnx.runtime.parallel import LocalProcesses
+
+            return LocalProcesses(self.jobs)
+        from aeonnx.runtime.ray_engine import RayEngine
+
+        return RayEngine(self.address, self.jobs)
+
+
 def say_provider(loaded) -> None:
     typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
 

@@ -31,20 +31,21 @@ FRAMINGS = ("locate", "fit", "center")
 
 
 def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
-               max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image."""
-    with open_image(path, max_pixels) as image:
+               max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image.
+    `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
+    with open_image(path, max_pixels, data) as image:
         return preprocess(image, invert=invert, framing=framing), image.size
 
 
 @contextlib.contextmanager
-def open_image(path: Path, max_pixels: int = MAX_PIXELS):
-    """The image in a file, decoded (its first frame); DataError in one line if it is not a usable image,
-    whether opening it or working on it inside the block fails."""
+def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = None):
+    """The image in a file (or in `data`, its bytes), decoded (its first frame); DataError in one line if
+    it is not a usable image, whether opening it or working on it inside the block fails."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path if data is None else io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")

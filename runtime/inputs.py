@@ -162,6 +162,9 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
         try:
             digit, size = images.read_image(path, invert=invert, framing=framing)
         except DataError as e:
+            if names:  # the digits before it first: messages come in input order, however the work is split
+                yield Chunk(names, np.stack(digits), sizes, labels=labels)
+                names, digits, sizes, labels = [], [], [], []
             yield Failure(str(path), str(e))
             continue
         names.append(name), digits.append(digit), sizes.append(size), labels.append(str(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -19,7 +19,7 @@ from . import codefile, grids, images, inputs, spec
 from . import shards as shards_module
 from .errors import AeonnxError, DataError
 from .files import atomic_write_bytes, check_targets, read_bytes, staged_files, staged_streams
-from .model import Autoencoder, load
+from .model import Assessment, Autoencoder, load
 
 CODE_SUFFIX = ".aez"
 DECODED_SUFFIX = "-decoded"
@@ -99,6 +99,10 @@ class CompressJob:
         shards = max(1, -(-self.count() // self.shard_size))
         return [shards_module.shard_path(self.output, n) for n in range(shards)] + [self.output / shards_module.INDEX]
 
+    def chunks(self, todo: inputs.Plan | None = None, chunk: int = inputs.CHUNK) -> Iterator[inputs.Chunk | inputs.Failure]:
+        """The digits of `todo` (default: the whole plan), read as this job reads them: every engine's reader."""
+        return inputs.chunks(self.plan if todo is None else todo, invert=self.invert, framing=self.framing, chunk=chunk)
+
 
 def _ignore(*_) -> None:
     pass
@@ -113,12 +117,15 @@ class Events:
     progress: Callable[[int], None] = _ignore  # so many more inputs done
 
 
-def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events()) -> BatchResult:
+def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events(),
+                   engine: Engine | None = None) -> BatchResult:
     """Encode every input into one .aez file (or a folder of shards), streamed: each chunk's codes are
     written as they are made, so memory does not grow with the batch. Inputs that fail are reported and
     skipped. Each input's round trip is measured; unusual ones are reported, and with `job.strict`
-    stop the batch before anything is published."""
+    stop the batch before anything is published. `engine` does the encoding (default: this process,
+    SERIAL); any engine gives the same bytes."""
     precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
+    job = replace(job, precision=precision, bits=None)  # what every engine's workers encode at
     check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     with staged_streams(job.force) as streams:
@@ -127,7 +134,7 @@ def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events
         else:
             sink = shards_module.Shards(streams, job.output, precision, model.binding, job.shard_size)
         try:
-            _encode_into(sink, precision, job, model, events, result)
+            _encode_into(sink, job, model, events, result, engine or SERIAL)
             if not sink.count:
                 raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
             if job.strict and result.unusual:
@@ -147,11 +154,12 @@ def _named_after_its_image(job: CompressJob) -> bool:
             and job.output.stem == todo.image_files[0][1] and job.output.suffix.lower() == CODE_SUFFIX)
 
 
-def _encode_into(sink, precision, job: CompressJob, model: Autoencoder, events: Events, result: BatchResult) -> None:
-    """The codes of every input into `sink`, `inputs.CHUNK` digits at a time; failures and warnings reported
-    on the way. An array file that fails midway takes back the codes already written from it."""
+def _encode_into(sink, job: CompressJob, model: Autoencoder, events: Events, result: BatchResult,
+                 engine: Engine) -> None:
+    """The codes of every input into `sink`, in input order, as `engine` makes them; failures and warnings
+    reported on the way. An array file that fails midway takes back the codes already written from it."""
     source, mark = None, None
-    for item in inputs.chunks(job.plan, invert=job.invert, framing=job.framing):
+    for item in engine.encode(job, model):
         if isinstance(item, inputs.Failure):
             result.failures.append(item)
             events.on_failure(item)
@@ -159,13 +167,61 @@ def _encode_into(sink, precision, job: CompressJob, model: Autoencoder, events: 
                 sink.rollback(mark)
                 source = None
             continue
-        if item.source is None or item.source != source:
-            source, mark = item.source, sink.mark()
-        codes = codefile.quantize(model.encode(item.digits), precision, model.binding)
-        stored = codefile.dequantize(codes, precision, model.binding)  # what decompress will decode
-        result.unusual += warn_unusual(item, model.assess(item.digits, stored), events.on_warning)
-        sink.add(codes, item.names, item.sizes)
-        events.progress(len(item.names))
+        chunk = item.chunk
+        if chunk.source is None or chunk.source != source:
+            source, mark = chunk.source, sink.mark()
+        result.unusual += warn_unusual(chunk, item.assessment, events.on_warning)
+        sink.add(item.codes, chunk.names, chunk.sizes)
+        events.progress(len(chunk.names))
+
+
+@dataclass
+class Encoded:
+    """A chunk of inputs, their codes and their round-trip assessment: what every engine yields."""
+
+    chunk: inputs.Chunk
+    codes: np.ndarray
+    assessment: Assessment | None = None
+
+
+def without_pixels(chunk: inputs.Chunk) -> inputs.Chunk:
+    """The chunk's names, sizes and labels: what a worker sends back (the pixels are most of its bytes)."""
+    return replace(chunk, digits=np.empty((0, spec.IMAGE_SIDE, spec.IMAGE_SIDE), np.uint8))
+
+
+def encode_chunk(chunk: inputs.Chunk, model: Autoencoder, precision) -> Encoded:
+    """One chunk's codes at `precision` and the round trip of what decompress will decode from them:
+    the one function every engine runs, so that every engine gives the same bytes."""
+    codes = codefile.quantize(model.encode(chunk.digits), precision, model.binding)
+    stored = codefile.dequantize(codes, precision, model.binding)
+    return Encoded(chunk, codes, model.assess(chunk.digits, stored))
+
+
+def encode_serially(job: CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | Encoded]:
+    """The inputs' codes made in this process, chunk by chunk, in input order; failures as they happen."""
+    for item in job.chunks():
+        yield item if isinstance(item, inputs.Failure) else encode_chunk(item, model, job.precision)
+
+
+def render_serially(model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
+    """Each code's PNG file bytes, in order, decoded a chunk at a time: memory does not grow with N."""
+    for start in range(0, len(z), DECODE_CHUNK):
+        yield from map(images.png_bytes, model.decode(z[start : start + DECODE_CHUNK]))
+
+
+class Engine:
+    """Where the work of compress and decompress runs: this process (SERIAL), local worker processes
+    (parallel.LocalProcesses) or a Ray cluster (ray_engine.RayEngine). An engine yields exactly what the
+    serial functions yield, in the same order, so the files written do not depend on it."""
+
+    def encode(self, job: CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | Encoded]:
+        return encode_serially(job, model)
+
+    def render(self, model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
+        return render_serially(model, z)
+
+
+SERIAL = Engine()
 
 
 def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
@@ -218,7 +274,8 @@ def select_names(found: list[tuple[Path, codefile.CodeFile]], names, where: Path
 
 def decompress_file(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
                models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
-               on_load: Callable[[Autoencoder], None] = lambda model: None, names=None) -> Written:
+               on_load: Callable[[Autoencoder], None] = lambda model: None, names=None,
+               engine: Engine | None = None) -> Written:
     """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
     `code_path` is an .aez file or a folder of shards; `names` picks codes by name (decoding only those).
 
@@ -249,10 +306,9 @@ def decompress_file(code_path: Path, output: Path | None = None, grid: bool = Fa
         return Written([output], output)
     with staged_files(force) as stage:
         done = 0
-        for z in batches:
-            for start in range(0, len(z), DECODE_CHUNK):  # decoded a chunk at a time: memory does not grow with N
-                for rel, digit in zip(relative[done + start :], model.decode(z[start : start + DECODE_CHUNK])):
-                    stage(output / rel, images.png_bytes(digit))
+        for z in batches:  # each file's codes, rendered by the engine a chunk at a time
+            for rel, png in zip(relative[done:], (engine or SERIAL).render(model, z)):
+                stage(output / rel, png)
             done += len(z)
     return Written([output / rel for rel in relative], output)
 
