@@ -53,15 +53,21 @@ def compress(
     loaded = run.load(reading.model.value)
     job = jobs.CompressJob.of(inputs, output, precision=precision.value, bits=bits, shard_size=shard_size,
                               invert=reading.invert, framing=reading.framing, force=force, strict=reading.strict)
-    total = job.count()
-    with typer.progressbar(length=total, label="compressing", file=sys.stderr,
-                           hidden=total < PROGRESS_THRESHOLD) as bar:
-        events = jobs.Events(on_failure=report_failure, on_warning=warn_unusual, progress=bar.update)
-        result = jobs.compress_files(job, loaded, events, engine)
+    result = _with_progress(job, lambda events: jobs.compress_files(job, loaded, events, engine))
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
     typer.echo(printable(summary) + (f"; {result.unusual} unlike the digits the model knows" if result.unusual else ""))
     if result.failures:
         raise fail(f"{len(result.failures)} input(s) failed; the others were done")
+
+
+def _with_progress(job, work):
+    """Run `work(events)` with a progress bar over the job's inputs (hidden for a few)."""
+    from aeonnx.runtime import jobs
+
+    total = job.count()
+    with typer.progressbar(length=total, label="compressing", file=sys.stderr,
+                           hidden=total < PROGRESS_THRESHOLD) as bar:
+        return work(jobs.Events(on_failure=report_failure, on_warning=warn_unusual, progress=bar.update))
 
 
 @app.command()

@@ -510,7 +510,6 @@ def _from_bytes_v1(data) -> CodeFile:
     """Format version 1 (docs/FORMAT.md), read as it always was."""
     if len(data) < len(MAGIC) + 4 + _CRC.size:
         raise CodeFileError("truncated code file: shorter than its header")
-    (stored_crc,) = _CRC.unpack(data[-_CRC.size :])
     reader = _Reader(data, len(MAGIC) + 1, len(data) - _CRC.size)
     precision_code, flags, name_length = reader.unpack("<BBB", "header")
     if precision_code >= len(V1_PRECISIONS):
@@ -524,10 +523,16 @@ def _from_bytes_v1(data) -> CodeFile:
     if not _is_model_id(model_id):
         raise CodeFileError("corrupt code file: the model id is not 16 lowercase hex digits")
     latent_size, count = reader.unpack("<HI", "header")
-    precision = V1_PRECISIONS[precision_code]
-    itemsize = _DTYPES[precision].itemsize
     if not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"bad latent size {latent_size}")
+    names, sizes, codes = _v1_body(data, reader, V1_PRECISIONS[precision_code], flags, latent_size, count)
+    return CodeFile(model, model_id, V1_PRECISIONS[precision_code], codes, names, sizes, version=1)
+
+
+def _v1_body(data, reader: _Reader, precision: str, flags: int, latent_size: int, count: int):
+    """Names, original sizes and codes of a version 1 file, sizes checked before anything is allocated."""
+    (stored_crc,) = _CRC.unpack(data[-_CRC.size :])
+    itemsize = _DTYPES[precision].itemsize
     # Each code needs at least its 2-byte name length and its payload: check before allocating.
     per_code = 2 + latent_size * itemsize + (8 if flags & FLAG_ORIGINAL_SIZES else 0)
     if count * per_code > reader.end - reader.offset:
@@ -546,8 +551,7 @@ def _from_bytes_v1(data) -> CodeFile:
     sizes = None
     if raw_sizes is not None:
         sizes = tuple((int(w), int(h)) for w, h in np.frombuffer(raw_sizes, dtype="<u4").reshape(count, 2))
-    codes = np.frombuffer(payload, dtype=_DTYPES[precision]).reshape(count, latent_size)
-    return CodeFile(model, model_id, precision, codes, names, sizes, version=1)
+    return names, sizes, np.frombuffer(payload, dtype=_DTYPES[precision]).reshape(count, latent_size)
 
 
 class _Reader:

@@ -65,13 +65,7 @@ class Plan:
         taken = {name.split("/")[0] for _, name in self.image_files}
         prefixes = []
         for path in self.array_files:
-            stem, k = array_stem(path), 1
-            prefix = stem
-            while prefix in taken:
-                k += 1
-                prefix = f"{stem}~{k}"
-            taken.add(prefix)
-            prefixes.append(prefix)
+            prefixes.append(_first_free(array_stem(path), taken))
         return prefixes
 
 
@@ -194,12 +188,14 @@ def _inverted(block: np.ndarray) -> np.ndarray:
 def unique_names(names: list[str]) -> list[str]:
     """Names as given, with `~2`, `~3`... added to repeats, so every code has its own."""
     used: set[str] = set()
-    result = []
-    for name in names:
-        candidate, k = name, 1
-        while candidate in used:
-            k += 1
-            candidate = f"{name}~{k}"
-        used.add(candidate)
-        result.append(candidate)
-    return result
+    return [_first_free(name, used) for name in names]
+
+
+def _first_free(name: str, used: set[str]) -> str:
+    """`name`, or `name~2`, `name~3`... the first not in `used`; it is added to `used`."""
+    candidate, k = name, 1
+    while candidate in used:
+        k += 1
+        candidate = f"{name}~{k}"
+    used.add(candidate)
+    return candidate
