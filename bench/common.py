@@ -33,14 +33,16 @@ def interleaved(contenders: dict[str, Callable[[], float]], rounds: int) -> dict
 # memory a child had before exec() (here: the bench's, TensorFlow and all) in its peak RSS, and
 # forking a large process costs time that is not the command's.
 _LAUNCHER = """
-import os, subprocess, sys, time
+import os, subprocess, sys, tempfile, time
+errors = tempfile.TemporaryFile()  # not a pipe: a command saying much on stderr would block on a full one
 started = time.perf_counter()
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=errors)
 _, status, usage = os.wait4(child.pid, 0)
 elapsed = time.perf_counter() - started
 code = os.waitstatus_to_exitcode(status)
 if code:
-    sys.stderr.write(child.stderr.read().decode()[-800:])
+    errors.seek(0)
+    sys.stderr.write(errors.read().decode(errors="replace")[-800:])
 print(elapsed, usage.ru_maxrss, code)
 """
 

@@ -13,7 +13,7 @@ import onnxruntime  # noqa: E402
 
 from aeonnx.export import convert, exporter  # noqa: E402
 from aeonnx.export.exporter import export_model  # noqa: E402
-from aeonnx.runtime import spec  # noqa: E402
+from aeonnx.runtime import entropy, load, spec  # noqa: E402
 from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError  # noqa: E402
 
 from .conftest import invoke, one_line_error, unit_float  # noqa: E402
@@ -76,6 +76,14 @@ def test_files_are_valid_and_self_describing(exported_models, trained_runs, mode
     assert quality == run["quality"] and quality["digits"] == 2000  # the small fixture's training digits
     floors = [quality["psnr_db"][f"p{p:g}"] for p in spec.QUALITY_PERCENTILES]
     assert floors == sorted(floors) and 5 < floors[0] < 40
+    # Format v2: the training digits' priors and the default bits, measured by training, carried to every part.
+    assert meta[spec.META_LATENT_PRIORS] == run["latent_priors"]
+    coding = json.loads(meta[spec.META_LATENT_CODING])
+    assert coding == run["latent_coding"] and coding["default_bits"] in range(4, 9)
+    assert entropy.fewest_bits_within({int(b): v for b, v in coding["psnr_by_bits"].items()},
+                                      coding["psnr_float32"]) == coding["default_bits"]
+    binding = load(model_name, exported_models, device="cpu", part=part_name).binding
+    assert binding.priors.bits == (4, 5, 6, 7, 8) and binding.default_precision == coding["default_bits"]
     assert "tf2onnx" in json.loads(meta[spec.META_VERSIONS])["export"]
     parity = json.loads(meta[spec.META_PARITY])
     assert parity["atol"] == spec.PARITY_ATOL and 0 <= parity["max_abs_diff"] <= 1e-3
