@@ -38,3 +38,12 @@ def ink(x: np.ndarray) -> np.ndarray:
 
 def reconstruction_metrics(x: np.ndarray, x_hat: np.ndarray) -> dict[str, float]:
     return {"bce": bce(x, x_hat), "mse": mse(x, x_hat), "psnr": psnr(x, x_hat)}
+
+
+def drift(actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> tuple[float, int]:
+    """How far outputs moved from reference ones: (max abs diff, how many values lie beyond
+    atol + rtol * |expected| or are not finite). The parity gate and `verify` judge by it."""
+    difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    max_diff = float(difference.max()) if difference.size else 0.0
+    beyond = (difference > atol + rtol * np.abs(expected.astype(np.float64))) | ~np.isfinite(actual)
+    return max_diff, int(beyond.sum())

@@ -22,6 +22,18 @@ def unit_float(digits: np.ndarray) -> np.ndarray:
     return digits.reshape(len(digits), -1).astype(np.float32) / 255
 
 
+def traced_peak(work):
+    """(work(), the peak of Python-tracked memory while it ran, in bytes)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def invoke(*args):
     """The command line in-process, through Typer's CliRunner (arguments may be paths)."""
     from typer.testing import CliRunner

@@ -4,7 +4,6 @@ the issue's targets on the shipped AE (bytes per digit and PSNR)."""
 from __future__ import annotations
 
 import json
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, jobs, load, metrics
 
-from .conftest import REPO, invoke, one_line_error
+from .conftest import REPO, invoke, one_line_error, traced_peak
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +53,8 @@ def test_a_single_digit_file_is_at_most_50_bytes(ae, tmp_path):
 @pytest.mark.slow
 def test_compressing_a_million_digits_streams_with_bounded_memory(ae, mnist, tmp_path):
     np.savez(tmp_path / "million.npz", x=np.resize(mnist["x_test"], (1_000_000, 28, 28)))  # 784 MB of pixels
-    tracemalloc.start()
-    try:
-        result = jobs.compress_files(jobs.CompressJob.of([tmp_path / "million.npz"], tmp_path / "m.aez"), ae)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    job = jobs.CompressJob.of([tmp_path / "million.npz"], tmp_path / "m.aez")
+    result, peak = traced_peak(lambda: jobs.compress_files(job, ae))
     assert result.done == 1_000_000 and result.bytes_written < 23 * 1_000_000
     # Measured: 20 MB (a 4,096-digit chunk as float32 is 12.8 MB; the index about 2 bytes a code; 43 s).
     assert peak < 40e6
