@@ -8,7 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
+import * as codefile from '../codefile.js';
 import { crc32 } from '../crc32.js';
+import { FrequencyTable, Priors } from '../entropy.js';
+import { Xoshiro128 } from '../random.js';
 
 export const JS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = path.resolve(JS_DIR, '..');
@@ -92,4 +95,23 @@ function parseNpy(bytes) {
   const raw = bytes.subarray(start + headerLength);
   const copy = new Uint8Array(raw); // aligned, owned
   return { shape, data: new NPY_TYPES[descr](copy.buffer, 0, copy.length / NPY_TYPES[descr].BYTES_PER_ELEMENT) };
+}
+
+/** Priors for every B from 500 seeded uniform codes over [zMin, zMax] (as Python's test_codefile makes them). */
+export function priorsFor(zMin, zMax, seed) {
+  const rng = new Xoshiro128(seed);
+  const z = Float32Array.from({ length: 500 * zMin.length }, (_, i) => rng.uniform() * (zMax[i % zMin.length] - zMin[i % zMin.length]));
+  return new Priors(codefile.BITS.map((bits) => {
+    const symbols = codefile.quantize(z, bits, { zMin, zMax });
+    const rows = Array.from(zMin, (_, d) => new Array(2 ** bits).fill(0));
+    symbols.forEach((s, i) => rows[i % zMin.length][s]++);
+    return [bits, FrequencyTable.fromHistograms(rows)];
+  }));
+}
+
+/** FORMAT.md's golden table (n = 12, B = 4, L = 6): dimension d from the example's counts rotated by d, the last from none. */
+export const GOLDEN_COUNTS = [0, 0, 5, 17, 120, 40, 3, 0, 0, 1, 0, 0, 0, 0, 0, 9];
+export function goldenTable() {
+  const rows = [0, 1, 2, 3, 4].map((d) => GOLDEN_COUNTS.map((_, s) => GOLDEN_COUNTS[(s - d + 16) % 16]));
+  return FrequencyTable.fromHistograms([...rows, new Array(16).fill(0)], 12);
 }

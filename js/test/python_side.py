@@ -4,6 +4,7 @@
     python python_side.py read DIR    # every *.aez in DIR (made by JavaScript) -> what aeonnx reads and decodes
     python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
     python python_side.py assess DIR  # real and odd digits -> each model's assess, metrics and quality judgements
+    python python_side.py entropy DIR  # seeded random frequency tables and symbols -> Python's tables and codes
 
 Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
 so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
@@ -162,6 +163,31 @@ def _judged(profile) -> list:
     return [[float(p), float(i), profile.judge(float(p), float(i))] for p, i in figures]
 
 
+def entropy_cases(folder: Path) -> None:
+    """Seeded random priors (every B, precisions 8-16, sparse skewed counts, sometimes none) and symbols
+    (mostly likely ones, some rare) -> Python's frequencies and codes, for the JavaScript coder to match."""
+    from aeonnx.runtime import entropy
+
+    cases = []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        bits = int(rng.integers(entropy.MIN_BITS, entropy.MAX_BITS + 1))
+        precision = int(rng.integers(max(bits, entropy.MIN_PRECISION), entropy.MAX_PRECISION + 1))
+        latent = int(rng.integers(1, 7))
+        counts = (rng.pareto(1.0, (latent, 1 << bits)) * 50).astype(np.int64) * (rng.random((latent, 1 << bits)) < 0.6)
+        if seed % 10 == 0:
+            counts[:] = 0
+        table = entropy.FrequencyTable.from_histograms(counts, precision)
+        p = table.frequencies / table.frequencies.sum(axis=1, keepdims=True)
+        likely = np.stack([rng.choice(1 << bits, 80, p=row) for row in p], axis=1)
+        symbols = np.where(rng.random((80, latent)) < 0.1, rng.integers(0, 1 << bits, (80, latent)), likely)
+        payload, lengths = entropy.encode(symbols.astype(np.uint8), table)
+        cases.append({"bits": bits, "precision": precision, "counts": counts.tolist(),
+                      "frequencies": table.frequencies.tolist(), "symbols": symbols.ravel().tolist(),
+                      "payload": payload.hex(), "lengths": lengths.tolist()})
+    (folder / "entropy.json").write_text(json.dumps(cases))
+
+
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
-    {"write": write, "read": read, "normalize": normalize, "assess": assess}[command](folder)
+    {"write": write, "read": read, "normalize": normalize, "assess": assess, "entropy": entropy_cases}[command](folder)
