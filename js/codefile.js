@@ -112,7 +112,7 @@ export function latents(codeFile, bound) {
 /** The codes as stored before entropy coding (float values, or B-bit symbols), decoded with the model's priors. */
 export function storedValues(codeFile, bound) {
   if (codeFile.model !== bound.model || codeFile.modelId !== bound.modelId) {
-    throw new CodeFileError(`this code was made by model ${codeFile.model} ${codeFile.modelId}, `
+    throw new CodeFileError(`this code was made by model ${printable(codeFile.model)} ${codeFile.modelId}, `
       + `but the loaded model is ${bound.model} ${bound.modelId}; load the models folder that made it`);
   }
   if (codeFile.latentSize !== bound.zMin.length) {
@@ -401,6 +401,8 @@ function encodeName1(name) {
 }
 
 const describe = (value) => value?.constructor?.name ?? String(value);
+/** A file's model name in a message: ASCII, but its control characters escaped, so the message stays one line. */
+const printable = (name) => name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 /** A value as Python's repr prints it in a message: strings quoted, numbers bare. */
 const pyRepr = (value) => (typeof value === 'string' ? `'${value}'` : value === null || value === undefined ? 'None' : String(value));
 
