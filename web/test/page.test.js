@@ -185,7 +185,7 @@ describe('the web page in Chromium', () => {
     const ours = codefile.fromBytes(shown.aez).codes;
     const node = await models.ae.encode(digit);
     const maxDiff = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - node[i])), 0);
-    t.diagnostic(`float32 latents: wasm and native differ by at most ${maxDiff}`);
+    t.diagnostic(`float32 latents: wasm and native differ by at most ${maxDiff}; the .aez: ${shown.aez.length} bytes`);
     assert.ok(maxDiff <= 1e-5, `latents ${maxDiff} apart`);
     assert.match(await page.textContent('#code-size'), /^code: 1024 bits \(128 bytes: 32 values in float32\)/);
     await page.selectOption('#precision', 'auto');
