@@ -1,20 +1,39 @@
 // The `.aez` code file (docs/FORMAT.md), as runtime/codefile.py: latents <-> file bytes, and nothing
-// else. Quantise, frame, write; read, check which model made the codes, dequantise; refuse anything else
-// with one clear line. The magic and version byte lead every version; each version has its own reader
-// and writer below, chosen by that byte (version 2 will be a second pair).
+// else. Quantise, entropy-code, frame, write; read, check which model made the codes, decode, dequantise;
+// refuse anything else with one clear line. The magic and version byte lead every version; the writer
+// makes format version 2 (or version 1 when asked), the reader reads both, chosen by that byte.
+//
+// A code file here: { version, model, modelId, precision, latentSize, codes, coded, names, named,
+// originalSizes }. `precision` is 'float32' or 'float16' (codes: a Float32Array, or a Uint16Array of
+// float16 bits), bits 4-8 (version 2, entropy-coded: codes null, coded { body, lengths }, each code its
+// own byte string), or 'uint8' (version 1: codes a Uint8Array).
 
 import { crc32 } from './crc32.js';
-import { CodeFileError, DataError } from './errors.js';
-import { fromHalfBits, rint, toHalfBits } from './numbers.js';
+import * as entropy from './entropy.js';
+import { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
+import * as nametable from './nametable.js';
+import { fromHalfBits, toHalfBits } from './numbers.js';
+import * as varint from './varint.js';
 
 export const MAGIC = Uint8Array.of(0x41, 0x45, 0x5a, 0x1a); // "AEZ\x1a"
-export const FORMAT_VERSION = 1; // what toBytes writes unless asked otherwise
-export const PRECISIONS = ['float32', 'float16', 'uint8'];
+export const FORMAT_VERSION = 2; // what the writer makes unless asked otherwise
+export const READ_VERSIONS = [1, 2];
+export const FLOATS = ['float32', 'float16'];
+export const BITS = [4, 5, 6, 7, 8];
+/** What version 2 stores: uncoded floats, or entropy-coded at B bits. */
+export const PRECISIONS = [...FLOATS, ...BITS];
+/** What a caller may ask for by name: auto (the model's default bits), the floats, uint8 (8 bits). */
+export const NAMED_PRECISIONS = ['auto', ...FLOATS, 'uint8'];
+export const V1_PRECISIONS = ['float32', 'float16', 'uint8'];
 export const FLAG_ORIGINAL_SIZES = 0x01;
+export const FLAG_NAMES = 0x02;
 export const MAX_LATENT_SIZE = 4096;
 export const MAX_MODEL_NAME = 32;
-export const MODEL_ID_LENGTH = 16;
+export const MODEL_ID_LENGTH = 16; // hex digits; 8 raw bytes in version 2
+export const MAX_SIDE = 2 ** 32 - 1; // an original width or height
+const KINDS = new Map([['float32', 0], ['float16', 1], ...BITS.map((bits) => [bits, bits])]); // version 2's kind byte
 const CRC_SIZE = 4;
+const MIN_V2_BYTES = 4 + 1 + 1 + 1 + 1 + 1 + 8 + 1 + 1 + 1 + CRC_SIZE; // magic .. L, N, index length, CRC
 
 /** Bytes per stored value, and the typed array that holds a precision's codes (float16: raw bits). */
 const STORAGE = {
@@ -23,119 +42,309 @@ const STORAGE = {
   uint8: { itemSize: 1, Array: Uint8Array },
 };
 
-const READERS = { 1: readVersion1 };
-const WRITERS = { 1: writeVersion1 };
-const READABLE = Object.keys(READERS).join(' and ');
-const WRITABLE = Object.keys(WRITERS).join(' and ');
+const READERS = { 1: readVersion1, 2: readVersion2 };
+const WRITERS = { 1: writeVersion1, 2: writeVersion2 };
 
 // --- latents <-> file, for one trained model (runtime/codefile.py's Binding, pack, latents) ------------
 
 /**
- * What ties codes to one trained model: { model, modelId, zMin, zMax }, its name and id and the
- * per-dimension range (float32) of its latents over the training set, which uint8 is relative to.
+ * What ties codes to one trained model: its name and id, the per-dimension range (float32) of its latents
+ * over the training set, which quantisation is relative to, the priors its entropy-coded codes are coded
+ * with (entropy.Priors, from `aeonnx.latent_priors`; null for a model exported before format version 2),
+ * and the default bits measured for it (`aeonnx.latent_coding`).
  */
-export function binding(model, modelId, zMin, zMax) {
-  return Object.freeze({ model, modelId, zMin: Float32Array.from(zMin), zMax: Float32Array.from(zMax) });
+export function binding(model, modelId, zMin, zMax, { priors = null, defaultBits = null } = {}) {
+  return Object.freeze({ model, modelId, zMin: Float32Array.from(zMin), zMax: Float32Array.from(zMax), priors,
+    defaultBits });
 }
 
-/** Latents float32 [N * L] -> the bytes of one .aez file at `precision`. */
-export function pack(z, precision, bound, names, originalSizes = null) {
+/** What `compress` writes unless told: the model's default bits; float16 for a model without priors. */
+export function defaultPrecision({ priors, defaultBits }) {
+  if (priors === null || priors === undefined) return 'float16';
+  return priors.bits.includes(defaultBits) ? defaultBits : Math.max(...priors.bits);
+}
+
+/** The frequency table of `bits`-bit codes; ModelError if the model has none. */
+export function tableOf({ model, modelId, priors }, bits) {
+  if (priors === null || priors === undefined) {
+    throw new ModelError(`model ${model} ${modelId} has no latent priors (exported before format version 2): `
+      + 're-export it, or use precision float16 or float32');
+  }
+  try {
+    return priors.table(bits);
+  } catch (error) {
+    throw new ModelError(`model ${model} ${modelId}: ${error.message}`);
+  }
+}
+
+/** Latents float32 [N * L] -> the bytes of one version 2 file at `precision`. Without names it stores none. */
+export function pack(z, precision, bound, names = null, originalSizes = null) {
   return packCodes(quantize(z, precision, bound), precision, bound, names, originalSizes);
 }
 
-/** Codes already quantised (`quantize`) -> the bytes of one .aez file. */
-export function packCodes(codes, precision, bound, names, originalSizes = null) {
-  return toBytes({ model: bound.model, modelId: bound.modelId, precision, latentSize: bound.zMin.length,
-    codes, names, originalSizes });
+/** Codes already quantised (`quantize`) -> the bytes of one version 2 file (entropy-coded where bits). */
+export function packCodes(codes, precision, bound, names = null, originalSizes = null) {
+  precision = checkPrecision(precision);
+  const latentSize = bound.zMin.length;
+  const file = { version: 2, model: bound.model, modelId: bound.modelId, precision, latentSize, names,
+    named: names !== null, originalSizes };
+  if (codes.length % latentSize !== 0) {
+    throw new CodeFileError(`${codes.length} values do not fit codes of latent size ${latentSize}`);
+  }
+  const count = codes.length / latentSize;
+  if (FLOATS.includes(precision)) return writeVersion2({ ...file, codes }, count);
+  const table = tableOf(bound, precision);
+  let coded;
+  try {
+    coded = entropy.encode(codes, table);
+  } catch (error) {
+    throw error instanceof entropy.EntropyCodeError ? new CodeFileError(error.message) : error;
+  }
+  return writeVersion2({ ...file, codes: null, coded }, count);
 }
 
-/** The float32 latents [N * L] of a file's codes; CodeFileError if another model made them. */
+/** The float32 latents [N * L] of a file's codes; CodeFileError if another model made them or they are corrupt. */
 export function latents(codeFile, bound) {
+  const values = storedValues(codeFile, bound);
+  return dequantize(values, codeFile.precision, bound);
+}
+
+/** The codes as stored before entropy coding (float values, or B-bit symbols), decoded with the model's priors. */
+export function storedValues(codeFile, bound) {
   if (codeFile.model !== bound.model || codeFile.modelId !== bound.modelId) {
-    throw new CodeFileError(`this code was made by model ${codeFile.model} ${codeFile.modelId}, `
+    throw new CodeFileError(`this code was made by model ${printable(codeFile.model)} ${codeFile.modelId}, `
       + `but the loaded model is ${bound.model} ${bound.modelId}; load the models folder that made it`);
   }
-  return dequantize(codeFile.codes, codeFile.precision, bound);
+  if (codeFile.latentSize !== bound.zMin.length) {
+    throw new CodeFileError(`codes of size ${codeFile.latentSize} do not fit the model's latent size ${bound.zMin.length}`);
+  }
+  if (codeFile.codes !== null && codeFile.codes !== undefined) return codeFile.codes;
+  let table;
+  try {
+    table = tableOf(bound, codeFile.precision);
+  } catch (error) {
+    throw new CodeFileError(error.message);
+  }
+  try {
+    return entropy.decode(codeFile.coded.body, codeFile.coded.lengths, table);
+  } catch (error) {
+    throw error instanceof entropy.EntropyCodeError ? new CodeFileError(`corrupt code file: ${error.message}`) : error;
+  }
 }
 
-/** A precision a caller asked for: DataError (an argument, not a file, is wrong) unless it is stored. */
+/**
+ * A precision a caller asked for, as the writer names it ('uint8' is 8 bits); DataError (an argument, not
+ * a file, is wrong) unless the format stores it.
+ */
 export function checkPrecision(precision) {
-  if (!PRECISIONS.includes(precision)) {
-    throw new DataError(`unknown precision '${precision}'; choose one of: ${PRECISIONS.join(', ')}`);
+  if (precision === 'uint8') return 8;
+  if (BITS.includes(precision) || FLOATS.includes(precision)) return precision;
+  throw new DataError(`unknown precision ${pyRepr(precision)}; choose float32, float16, uint8 or bits `
+    + `${BITS[0]}-${BITS[BITS.length - 1]}`);
+}
+
+/**
+ * What `compress` writes: `bits` if given (not with a float precision), else `precision`, else ('auto' or
+ * null) the model's default; checked against the model's priors before any work.
+ */
+export function resolvePrecision(precision, bound, bits = null) {
+  if (bits !== null && bits !== undefined) {
+    if (FLOATS.includes(precision)) {
+      throw new DataError(`bits ${bits} are for entropy-coded codes; they cannot go with precision ${precision}`);
+    }
+    if (!BITS.includes(bits)) throw new DataError(`bits must be from ${BITS[0]} to ${BITS[BITS.length - 1]}, got ${bits}`);
+    precision = bits;
   }
+  const chosen = precision === null || precision === undefined || precision === 'auto'
+    ? defaultPrecision(bound) : checkPrecision(precision);
+  if (BITS.includes(chosen)) tableOf(bound, chosen);
+  return chosen;
 }
 
 // --- quantisation, in numpy's float32 arithmetic ------------------------------------------------------
 
-/** Float latents [N * L] -> the stored values; uint8 is relative to the model's range (FORMAT.md). */
+/**
+ * Float latents [N * L] -> the stored values: float32 as such, float16 bits, or B-bit symbols relative to
+ * the model's per-dimension range (8 bits, alias 'uint8', gives exactly version 1's uint8 codes).
+ */
 export function quantize(z, precision, { zMin, zMax }) {
-  checkPrecision(precision);
-  const codes = new STORAGE[precision].Array(z.length);
-  if (precision === 'float32') codes.set(z);
-  else if (precision === 'float16') for (let i = 0; i < z.length; i++) codes[i] = toHalfBits(z[i]);
-  else {
-    const scale = uint8Scale(zMin, zMax);
-    const size = scale.length;
-    for (let i = 0; i < z.length; i++) {
-      const q = rint(Math.fround(Math.fround(Math.fround(z[i]) - zMin[i % size]) / scale[i % size]));
-      codes[i] = q > 255 ? 255 : q > 0 ? q : 0; // NaN -> 0
-    }
-  }
-  return codes;
+  precision = checkPrecision(precision);
+  if (precision === 'float32') return Float32Array.from(z);
+  if (precision === 'float16') return Uint16Array.from(z, toHalfBits);
+  return entropy.quantize(z, precision, zMin, zMax);
 }
 
-/** Stored codes -> float32 latents [N * L]: what the decoder is fed. */
+/** Stored values -> float32 latents [N * L]: what the decoder is fed. */
 export function dequantize(codes, precision, { zMin, zMax }) {
-  const z = new Float32Array(codes.length);
-  if (precision === 'float32') z.set(codes);
-  else if (precision === 'float16') for (let i = 0; i < codes.length; i++) z[i] = fromHalfBits(codes[i]);
-  else {
-    const scale = uint8Scale(zMin, zMax);
-    const size = scale.length;
-    for (let i = 0; i < codes.length; i++) z[i] = zMin[i % size] + Math.fround(codes[i] * scale[i % size]);
-  }
-  return z;
+  precision = checkPrecision(precision);
+  if (precision === 'float32') return Float32Array.from(codes);
+  if (precision === 'float16') return Float32Array.from(codes, fromHalfBits);
+  return entropy.dequantize(codes, precision, zMin, zMax);
 }
 
-/** (max - min) / 255 per dimension in float32; 1 where the range is empty. */
-export function uint8Scale(zMin, zMax) {
-  return Float32Array.from(zMin, (low, i) => {
-    const span = Math.fround(Math.fround(zMax[i] - low) / 255);
-    return span > 0 ? span : 1;
-  });
+/** (max - min) / 255 per dimension in float32; 1 where the range is empty (version 1's uint8 steps). */
+export const uint8Scale = (zMin, zMax) => entropy.quantizationScale(8, zMin, zMax);
+
+// --- random access --------------------------------------------------------------------------------
+
+/** The names of the codes of a file that stores none: 00000, 00001, ... */
+export const defaultNames = (count) => Array.from({ length: count }, (_, i) => String(i).padStart(5, '0'));
+
+/** The index of each name; AeonnxError naming the first that is not there. */
+export function find(codeFile, names) {
+  const where = new Map(codeFile.names.map((name, i) => [name, i]));
+  const missing = names.find((name) => !where.has(name));
+  if (missing !== undefined) throw new AeonnxError(`no code named ${pyRepr(missing)} here (${codeFile.names.length} codes)`);
+  return names.map((name) => where.get(name));
 }
 
-function storage(precision) {
-  if (!Object.hasOwn(STORAGE, precision)) {
-    throw new CodeFileError(`unknown precision '${precision}'; choose one of: ${PRECISIONS.join(', ')}`);
+/** The codes at `indices` alone, as a code file of their own (nothing else is decoded). */
+export function take(codeFile, indices) {
+  const names = indices.map((i) => codeFile.names[i]);
+  const originalSizes = codeFile.originalSizes ? indices.map((i) => codeFile.originalSizes[i]) : codeFile.originalSizes;
+  if (codeFile.coded === null || codeFile.coded === undefined) {
+    const L = codeFile.latentSize;
+    const codes = new codeFile.codes.constructor(indices.length * L);
+    indices.forEach((i, row) => codes.set(codeFile.codes.subarray(i * L, (i + 1) * L), row * L));
+    return { ...codeFile, codes, names, originalSizes };
   }
-  return STORAGE[precision];
+  const { body, lengths } = codeFile.coded;
+  const starts = codeStarts(lengths);
+  const picked = Int32Array.from(indices, (i) => lengths[i]);
+  const joined = new Uint8Array(picked.reduce((sum, length) => sum + length, 0));
+  let at = 0;
+  for (const i of indices) joined.set(body.subarray(starts[i], starts[i] + lengths[i]), at), (at += lengths[i]);
+  return { ...codeFile, coded: { body: joined, lengths: picked }, names, originalSizes };
+}
+
+/** Where each entropy-coded code starts in the body: the sum of the lengths before it. */
+export function codeStarts(lengths) {
+  const starts = new Float64Array(lengths.length);
+  for (let i = 1; i < lengths.length; i++) starts[i] = starts[i - 1] + lengths[i - 1];
+  return starts;
+}
+
+/** A file that stores no names holding one code, named after its file (img.aez -> img), as aeonnx does. */
+export function nameAfterFile(codeFile, fileName) {
+  const stem = String(fileName).split(/[\\/]/).pop().replace(/\.[^.]*$/, '');
+  return !codeFile.named && codeFile.names.length === 1 && stem ? { ...codeFile, names: [stem] } : codeFile;
 }
 
 // --- writing ---------------------------------------------------------------------------------------
 
 /**
- * A code file -> its bytes. `codeFile`: { model, modelId, precision, latentSize, codes, names,
- * originalSizes? } with `codes` the precision's typed array (see quantize), row-major [N, latentSize].
+ * A code file -> its bytes, in `version` (default: the file's own, else 2). Version 2 writes float codes,
+ * and entropy-coded ones as read (`coded`); quantise new codes with pack.
  */
-export function toBytes(codeFile, { version = FORMAT_VERSION } = {}) {
+export function toBytes(codeFile, { version = codeFile?.version ?? FORMAT_VERSION } = {}) {
   if (!Object.hasOwn(WRITERS, version)) {
-    throw new CodeFileError(`unsupported code file format version ${version} (this aeonnx writes version ${WRITABLE})`);
+    throw new CodeFileError(`unsupported code file format version ${version} (this aeonnx writes versions 1, 2)`);
   }
-  return WRITERS[version](codeFile);
+  if (version === 1) return writeVersion1(codeFile);
+  const { precision, coded = null, codes = null, names } = codeFile;
+  if (!KINDS.has(precision) || (BITS.includes(precision) && coded === null)) {
+    throw new CodeFileError(`cannot write ${pyRepr(precision)} codes as they are; quantise them with pack()`);
+  }
+  const count = coded !== null ? coded.lengths.length : codes.length / codeFile.latentSize;
+  if (!Array.isArray(names) || count !== names.length) {
+    throw new CodeFileError(`${count} codes do not fit ${names?.length} names`);
+  }
+  const named = codeFile.named ?? !sameNames(names, defaultNames(count));
+  return writeVersion2({ ...codeFile, codes, coded, named, names: named ? names : null }, count);
 }
 
+const sameNames = (a, b) => a.length === b.length && a.every((name, i) => name === b[i]);
+
+/**
+ * Version 2: the header, the codes, the index (count, code lengths, names table, original sizes), its
+ * length as a backwards varint, the CRC. `file.names`: null for a file that stores none.
+ */
+function writeVersion2(file, count) {
+  const { model, modelId, precision, latentSize, codes, coded, names, originalSizes = null } = file;
+  const header = headerVersion2(model, modelId, precision, latentSize);
+  let body;
+  if (coded) body = coded.body;
+  else {
+    const { itemSize, Array: Storage } = STORAGE[precision];
+    if (!(codes instanceof Storage)) {
+      throw new CodeFileError(`${precision} codes must be a ${Storage.name} (see quantize), got ${describe(codes)}`);
+    }
+    body = floatBody(codes, precision, itemSize);
+  }
+  const index = [...varint.encode(count)];
+  if (coded) for (let i = 0; i + 1 < count; i++) index.push(...varint.encode(coded.lengths[i])); // the last: what is left
+  if (names !== null) {
+    if (!Array.isArray(names) || names.length !== count) throw new CodeFileError(`${count} codes need ${count} names`);
+    if (new Set(names).size !== names.length) throw new CodeFileError('duplicate names: each code needs its own');
+    for (const byte of nametable.write(names)) index.push(byte);
+  }
+  const sizes = sizesTable(originalSizes, count);
+  if (sizes !== null) for (const byte of sizes) index.push(byte);
+  header[6] = (names !== null ? FLAG_NAMES : 0) | (sizes !== null ? FLAG_ORIGINAL_SIZES : 0);
+  const tail = [...index, ...varint.encodeBackwards(index.length)];
+  const out = new Uint8Array(header.length + body.length + tail.length + CRC_SIZE);
+  out.set(header);
+  out.set(body, header.length);
+  out.set(tail, header.length + body.length);
+  new DataView(out.buffer).setUint32(out.length - CRC_SIZE, crc32(out, 0, out.length - CRC_SIZE), true);
+  return out;
+}
+
+function headerVersion2(model, modelId, precision, latentSize) {
+  if (typeof model !== 'string' || !/^[\x00-\x7f]{1,32}$/.test(model) || !isModelId(modelId)) {
+    throw new CodeFileError(`bad model name ${pyRepr(model)} or id ${pyRepr(modelId)}`);
+  }
+  if (!KINDS.has(precision)) {
+    throw new CodeFileError(`unknown precision ${pyRepr(precision)}; choose one of: ${PRECISIONS.join(', ')}`);
+  }
+  if (!Number.isInteger(latentSize) || latentSize < 1 || latentSize > MAX_LATENT_SIZE) {
+    throw new CodeFileError(`bad latent size ${latentSize}`);
+  }
+  const id = Array.from({ length: 8 }, (_, i) => parseInt(modelId.slice(2 * i, 2 * i + 2), 16));
+  return [...MAGIC, 2, KINDS.get(precision), 0, model.length, ...Array.from(model, (c) => c.charCodeAt(0)), ...id,
+    ...varint.encode(latentSize)];
+}
+
+function floatBody(codes, precision, itemSize) {
+  const body = new Uint8Array(codes.length * itemSize);
+  const view = new DataView(body.buffer);
+  if (precision === 'float32') for (let i = 0; i < codes.length; i++) view.setFloat32(4 * i, codes[i], true);
+  else for (let i = 0; i < codes.length; i++) view.setUint16(2 * i, codes[i], true);
+  return body;
+}
+
+/** Per code a varint width, 0 for 28x28, else width then height; null where every code is 28x28 (no flag). */
+function sizesTable(originalSizes, count) {
+  if (originalSizes === null || originalSizes === undefined) return null;
+  if (!Array.isArray(originalSizes) || originalSizes.length !== count
+      || !originalSizes.every((s) => s?.length === 2)) {
+    throw new CodeFileError(`${count} codes need ${count} original sizes`);
+  }
+  if (originalSizes.every(([w, h]) => w === 28 && h === 28)) return null;
+  const isSide = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SIDE;
+  if (!originalSizes.every(([w, h]) => isSide(w) && isSide(h))) {
+    throw new CodeFileError(`original sizes must be 1 to ${MAX_SIDE} pixels`);
+  }
+  const table = [];
+  for (const [w, h] of originalSizes) {
+    if (w === 28 && h === 28) table.push(0);
+    else table.push(...varint.encode(w), ...varint.encode(h));
+  }
+  return table;
+}
+
+/** Version 1 (still written when asked): fixed-size codes, names and sizes in front. */
 function writeVersion1(codeFile) {
   const { model, modelId, precision, latentSize, codes, names, originalSizes = null } = codeFile;
-  const { itemSize } = checkForWriting(codeFile);
-  const encodedNames = names.map(encodeName);
+  const { itemSize } = checkForWriting1(codeFile);
+  const encodedNames = names.map(encodeName1);
   const namesSize = encodedNames.reduce((sum, name) => sum + 2 + name.length, 0);
   const sizesSize = originalSizes === null ? 0 : 8 * names.length;
   const total = 30 + model.length + namesSize + sizesSize + codes.length * itemSize + CRC_SIZE;
   const out = new Writer(total);
   out.bytes(MAGIC);
   out.u8(1);
-  out.u8(PRECISIONS.indexOf(precision));
+  out.u8(V1_PRECISIONS.indexOf(precision));
   out.u8(originalSizes === null ? 0 : FLAG_ORIGINAL_SIZES);
   out.u8(model.length);
   out.ascii(model);
@@ -152,11 +361,14 @@ function writeVersion1(codeFile) {
   return out.buffer;
 }
 
-/** What toBytes refuses before writing a byte: the same cases, in the same words, as Python's to_bytes. */
-function checkForWriting({ model, modelId, precision, latentSize, codes, names, originalSizes = null }) {
-  const { itemSize, Array: Storage } = storage(precision);
+/** What version 1's writer refuses before writing a byte: the same cases, in the same words, as Python's. */
+function checkForWriting1({ model, modelId, precision, latentSize, codes, names, originalSizes = null }) {
+  if (!Object.hasOwn(STORAGE, precision)) {
+    throw new CodeFileError(`unknown precision ${pyRepr(precision)}; choose one of: ${V1_PRECISIONS.join(', ')}`);
+  }
+  const { itemSize, Array: Storage } = STORAGE[precision];
   if (typeof model !== 'string' || !/^[\x00-\x7f]{1,32}$/.test(model) || !isModelId(modelId)) {
-    throw new CodeFileError(`bad model name '${model}' or id '${modelId}'`);
+    throw new CodeFileError(`bad model name ${pyRepr(model)} or id ${pyRepr(modelId)}`);
   }
   if (!(codes instanceof Storage)) {
     throw new CodeFileError(`${precision} codes must be a ${Storage.name} (see quantize), got ${describe(codes)}`);
@@ -167,11 +379,11 @@ function checkForWriting({ model, modelId, precision, latentSize, codes, names, 
     throw new CodeFileError(`${codes.length} values in codes of size ${latentSize} do not fit ${names?.length} names`);
   }
   if (new Set(names).size !== names.length) throw new CodeFileError('duplicate names: each code needs its own');
-  if (originalSizes !== null) checkSizes(originalSizes, count);
+  if (originalSizes !== null) checkSizes1(originalSizes, count);
   return { itemSize };
 }
 
-function checkSizes(originalSizes, count) {
+function checkSizes1(originalSizes, count) {
   const isU32 = (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
   if (!Array.isArray(originalSizes) || originalSizes.length !== count
       || !originalSizes.every((s) => s?.length === 2 && isU32(s[0]) && isU32(s[1]))) {
@@ -179,7 +391,7 @@ function checkSizes(originalSizes, count) {
   }
 }
 
-function encodeName(name) {
+function encodeName1(name) {
   if (typeof name !== 'string') throw new CodeFileError(`names must be strings, got ${describe(name)}`);
   const encoded = new TextEncoder().encode(name);
   if (encoded.length > 0xffff) {
@@ -189,6 +401,10 @@ function encodeName(name) {
 }
 
 const describe = (value) => value?.constructor?.name ?? String(value);
+/** A file's model name in a message: ASCII, but its control characters escaped, so the message stays one line. */
+const printable = (name) => name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/** A value as Python's repr prints it in a message: strings quoted, numbers bare. */
+const pyRepr = (value) => (typeof value === 'string' ? `'${value}'` : value === null || value === undefined ? 'None' : String(value));
 
 /** Little-endian writes into a buffer of the exact final size. */
 class Writer {
@@ -214,7 +430,7 @@ class Writer {
 
 // --- reading ---------------------------------------------------------------------------------------
 
-/** The bytes of an .aez file -> its code file; CodeFileError, one line, for anything else. */
+/** The bytes of an .aez file (version 1 or 2) -> its code file; CodeFileError, one line, for anything else. */
 export function fromBytes(data) {
   const bytes = asBytes(data);
   if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
@@ -223,7 +439,7 @@ export function fromBytes(data) {
   if (bytes.length < MAGIC.length + 1) throw new CodeFileError('truncated code file: no format version');
   const version = bytes[MAGIC.length];
   if (!Object.hasOwn(READERS, version)) {
-    throw new CodeFileError(`unsupported code file format version ${version} (this aeonnx reads version ${READABLE})`);
+    throw new CodeFileError(`unsupported code file format version ${version} (this aeonnx reads versions ${READ_VERSIONS.join(', ')})`);
   }
   return READERS[version](bytes);
 }
@@ -233,6 +449,89 @@ function asBytes(data) {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new CodeFileError(`a code file is bytes (Uint8Array or ArrayBuffer), got ${describe(data)}`);
+}
+
+/** Version 2, checked in FORMAT.md's order: size, CRC (the index is found from the end), header, index. */
+function readVersion2(bytes) {
+  if (bytes.length < MIN_V2_BYTES) throw new CodeFileError('truncated code file: shorter than its header');
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - CRC_SIZE, true);
+  if (crc32(bytes, 0, bytes.length - CRC_SIZE) !== stored) {
+    throw new CodeFileError('corrupt code file: CRC32 mismatch (a damaged or truncated code file)');
+  }
+  const header = new varint.Reader(bytes, MAGIC.length + 1, bytes.length - CRC_SIZE);
+  const precision = kind(header.byte('header'));
+  const flags = header.byte('header');
+  if (flags & ~(FLAG_ORIGINAL_SIZES | FLAG_NAMES)) {
+    throw new CodeFileError(`unknown flags 0x${flags.toString(16).padStart(2, '0')}`);
+  }
+  const model = modelName(header);
+  const modelId = Array.from(header.take(MODEL_ID_LENGTH / 2, 'model id'), (b) => b.toString(16).padStart(2, '0')).join('');
+  const latentSize = header.varint('latent size');
+  if (latentSize < 1 || latentSize > MAX_LATENT_SIZE) throw new CodeFileError(`bad latent size ${latentSize}`);
+  const { value: indexLength, position: indexEnd } = varint.readBackwards(bytes, header.end, header.offset, 'index length');
+  if (indexLength > indexEnd - header.offset) throw varint.corrupt('the index length runs into the header');
+  const body = bytes.subarray(header.offset, indexEnd - indexLength);
+  const index = new varint.Reader(bytes, indexEnd - indexLength, indexEnd);
+  const count = index.varint('code count');
+  const { codes, coded } = readCodes(body, index, count, precision, latentSize);
+  const named = Boolean(flags & FLAG_NAMES);
+  const names = named ? nametable.read(index, count) : defaultNames(count);
+  const originalSizes = flags & FLAG_ORIGINAL_SIZES ? readSizes(index, count) : null;
+  if (index.left) throw varint.corrupt(`${index.left} unexpected bytes at the end of the index`);
+  return { version: 2, model, modelId, precision, latentSize, codes, coded, names, named, originalSizes };
+}
+
+function kind(code) {
+  for (const [precision, value] of KINDS) if (value === code) return precision;
+  throw new CodeFileError(`unknown precision code ${code}`);
+}
+
+function modelName(reader) {
+  const length = reader.byte('header');
+  if (length < 1 || length > MAX_MODEL_NAME) throw new CodeFileError(`bad model name length ${length}`);
+  return ascii(reader.take(length, 'model name'), 'model name');
+}
+
+/** { codes, coded }: the body checked against the count before anything is allocated. */
+function readCodes(body, index, count, precision, latentSize) {
+  if (FLOATS.includes(precision)) {
+    const { itemSize } = STORAGE[precision];
+    if (count * latentSize * itemSize !== body.length) {
+      throw varint.corrupt(`${count} codes of ${latentSize} ${precision} values do not fill its ${body.length} bytes of codes`);
+    }
+    return { codes: readPayload(body, precision), coded: null };
+  }
+  const longest = entropy.maxCodeBytes(latentSize);
+  if (count === 0) {
+    if (body.length) throw varint.corrupt(`no codes, but ${body.length} bytes of them`);
+    return { codes: null, coded: { body, lengths: new Int32Array(0) } };
+  }
+  // A code may be 0 bytes long: the count is bounded by the index (a length each), not by the body.
+  const earlier = index.varints(count - 1, 'code lengths', longest);
+  const lengths = new Int32Array(count);
+  lengths.set(earlier);
+  const last = body.length - earlier.reduce((sum, length) => sum + length, 0);
+  if (!(last >= 0 && last <= longest)) throw varint.corrupt(`code lengths do not fit its ${body.length} bytes of codes`);
+  lengths[count - 1] = last;
+  return { codes: null, coded: { body, lengths } };
+}
+
+function readSizes(index, count) {
+  if (count > index.left) throw varint.corrupt('original sizes run past the end of the index'); // a byte each at least
+  const sizes = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const width = index.varint('original sizes');
+    if (width === 0) {
+      sizes[i] = [28, 28];
+      continue;
+    }
+    const height = index.varint('original sizes');
+    if (!(width <= MAX_SIDE && height >= 1 && height <= MAX_SIDE)) {
+      throw varint.corrupt(`original size ${width}x${height} out of range`);
+    }
+    sizes[i] = [width, height];
+  }
+  return sizes;
 }
 
 function readVersion1(bytes) {
@@ -256,15 +555,15 @@ function readVersion1(bytes) {
   const names = rawNames.map((raw) => utf8(raw, 'name'));
   if (new Set(names).size !== names.length) throw new CodeFileError('corrupt code file: duplicate names');
   const { model, modelId } = header;
-  return { model, modelId, precision, latentSize, codes: readPayload(payload, precision), names,
-    originalSizes: rawSizes && readSizes(rawSizes, count) };
+  return { version: 1, model, modelId, precision, latentSize, codes: readPayload(payload, precision), coded: null,
+    names, named: true, originalSizes: rawSizes && readSizes1(rawSizes, count) };
 }
 
 function readHeader1(reader) {
   const precisionCode = reader.u8('header');
   const flags = reader.u8('header');
   const nameLength = reader.u8('header');
-  if (precisionCode >= PRECISIONS.length) throw new CodeFileError(`unknown precision code ${precisionCode}`);
+  if (precisionCode >= V1_PRECISIONS.length) throw new CodeFileError(`unknown precision code ${precisionCode}`);
   if (flags & ~FLAG_ORIGINAL_SIZES) {
     throw new CodeFileError(`unknown flags 0x${flags.toString(16).padStart(2, '0')}`);
   }
@@ -275,7 +574,7 @@ function readHeader1(reader) {
   const latentSize = reader.u16('header');
   const count = reader.u32('header');
   if (latentSize < 1 || latentSize > MAX_LATENT_SIZE) throw new CodeFileError(`bad latent size ${latentSize}`);
-  return { precision: PRECISIONS[precisionCode], flags, model, modelId, latentSize, count };
+  return { precision: V1_PRECISIONS[precisionCode], flags, model, modelId, latentSize, count };
 }
 
 function readPayload(payload, precision) {
@@ -288,12 +587,12 @@ function readPayload(payload, precision) {
   return codes;
 }
 
-function readSizes(raw, count) {
+function readSizes1(raw, count) {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
   return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
 }
 
-/** Bounds-checked reads: every size is checked against what is left before it is used. */
+/** Bounds-checked reads (version 1): every size is checked against what is left before it is used. */
 class Reader {
   constructor(bytes, offset, end) {
     this.bytes = bytes;

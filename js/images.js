@@ -86,7 +86,8 @@ export function mnistNormalize(gray, width, height) {
   const scale = MNIST_BOX / Math.max(boxWidth, boxHeight);
   const [w, h] = [Math.max(1, rint(boxWidth * scale)), Math.max(1, rint(boxHeight * scale))];
   const small = resizeLanczos(crop, boxWidth, boxHeight, w, h).map((v) => Math.min(1, Math.max(0, v)));
-  return centredByMass(small, w, h, IMAGE_SIDE / 2 - 0.5);
+  // MNIST's digits have their centre of mass at pixel index 14.0 (Python's centred_by_mass), not 13.5.
+  return centredByMass(small, w, h, IMAGE_SIDE / 2);
 }
 
 /** Rows and columns holding ink (>= threshold): { top, left, bottom, right } (exclusive), or null. */

@@ -14,54 +14,132 @@ export class ModelError extends AeonnxError {}
 /** Images, codes or tensors of the wrong shape, type or range. */
 export class DataError extends AeonnxError {}
 
-export type Precision = 'float32' | 'float16' | 'uint8';
-/** What a precision stores: float32 values, float16 bits, or uint8 steps of the model's latent range. */
+/** Bits per value of an entropy-coded code (format version 2). */
+export type Bits = 4 | 5 | 6 | 7 | 8;
+/**
+ * How a file stores its codes: float32 or float16 values, uncoded; B-bit values entropy-coded (format
+ * version 2); or 'uint8' (format version 1, read and written on request).
+ */
+export type Precision = 'float32' | 'float16' | Bits | 'uint8';
+/** What a caller may ask compress for: 'auto' (the model's default bits), a precision, 'uint8' (= 8 bits). */
+export type PrecisionChoice = 'auto' | Precision;
+/** Stored values: float32 values, float16 bits, or B-bit symbols (uint8 codes) of the model's latent range. */
 export type StoredCodes = Float32Array | Uint16Array | Uint8Array;
 /** uint8 pixels (0-255) or floats in [0, 1], N * 784 row-major; or a list of 784-pixel digits. */
 export type Images = Uint8Array | Uint8ClampedArray | Float32Array | Float64Array | number[]
   | Array<Uint8Array | Float32Array>;
 export type Latents = Float32Array | number[] | ArrayLike<number>[];
 
-/** One .aez file (docs/FORMAT.md). `codes` is row-major [names.length, latentSize]. */
+/** Entropy-coded codes as stored: their bytes back to back, and each one's length (a code may be 0 bytes). */
+export interface Coded {
+  body: Uint8Array;
+  lengths: Int32Array;
+}
+
+/**
+ * One .aez file (docs/FORMAT.md). Float and version 1 codes are in `codes`, row-major [names.length,
+ * latentSize]; entropy-coded ones in `coded` (decode them with the model: latents or storedValues).
+ */
 export interface CodeFile {
+  version: 1 | 2;
   model: string;
   modelId: string;
   precision: Precision;
   latentSize: number;
-  codes: StoredCodes;
+  codes: StoredCodes | null;
+  coded: Coded | null;
+  /** The codes' names; 00000, 00001, ... in a file that stores none. */
   names: string[];
-  /** [width, height] per code, or null. */
+  /** false: the file stores no names (a single image's file: name its code after the file, nameAfterFile). */
+  named: boolean;
+  /** [width, height] per code, or null (every code 28x28, or unknown). */
   originalSizes?: Array<[number, number]> | null;
 }
 
-/** What ties codes to one trained model: name, id, and its latents' per-dimension range (float32). */
+/** What ties codes to one trained model: name, id, its latents' per-dimension range (float32), its priors. */
 export interface Binding {
   readonly model: string;
   readonly modelId: string;
   readonly zMin: Float32Array;
   readonly zMax: Float32Array;
+  /** The entropy coder's tables (`aeonnx.latent_priors`); null for a model exported before format version 2. */
+  readonly priors: Priors | null;
+  /** The default bits measured by training (`aeonnx.latent_coding`), or null. */
+  readonly defaultBits: number | null;
 }
 
 export const MAGIC: Uint8Array;
+/** 2: what toBytes and pack write unless asked otherwise. */
 export const FORMAT_VERSION: number;
+export const READ_VERSIONS: readonly number[];
+/** What version 2 stores: 'float32', 'float16', 4, 5, 6, 7, 8. */
 export const PRECISIONS: readonly Precision[];
-export function binding(model: string, modelId: string, zMin: ArrayLike<number>, zMax: ArrayLike<number>): Binding;
-/** Latents float32 [N * L] -> the bytes of one .aez file. */
-export function pack(z: ArrayLike<number>, precision: Precision, binding: Binding, names: string[],
+export const NAMED_PRECISIONS: readonly string[];
+export function binding(model: string, modelId: string, zMin: ArrayLike<number>, zMax: ArrayLike<number>,
+  options?: { priors?: Priors | null; defaultBits?: number | null }): Binding;
+/** The model's default precision: its default bits (entropy-coded); float16 for a model without priors. */
+export function defaultPrecision(binding: Binding): Precision;
+/** What compress writes: `bits` if given, else `precision` ('auto' or null: the default); DataError, ModelError. */
+export function resolvePrecision(precision: PrecisionChoice | null, binding: Binding, bits?: number | null): Precision;
+/** Latents float32 [N * L] -> the bytes of one version 2 file. Without names it stores none (00000, ...). */
+export function pack(z: ArrayLike<number>, precision: PrecisionChoice, binding: Binding, names?: string[] | null,
   originalSizes?: Array<[number, number]> | null): Uint8Array;
-/** Codes already quantised -> the bytes of one .aez file. */
-export function packCodes(codes: StoredCodes, precision: Precision, binding: Binding, names: string[],
+/** Codes already quantised -> the bytes of one version 2 file (entropy-coded where the precision is bits). */
+export function packCodes(codes: StoredCodes, precision: Precision, binding: Binding, names?: string[] | null,
   originalSizes?: Array<[number, number]> | null): Uint8Array;
-/** A file's latents, float32 [N * L]; CodeFileError naming both model ids if another model made it. */
+/** A file's latents, float32 [N * L]; CodeFileError naming both model ids if another model made them. */
 export function latents(codeFile: CodeFile, binding: Binding): Float32Array;
-/** DataError unless `precision` is one the format stores. */
-export function checkPrecision(precision: string): void;
-export function toBytes(codeFile: CodeFile, options?: { version?: number }): Uint8Array;
+/** A file's values as stored before entropy coding (floats, or B-bit symbols); CodeFileError as latents. */
+export function storedValues(codeFile: CodeFile, binding: Binding): StoredCodes;
+/** The normalised precision ('uint8' -> 8); DataError unless the format stores it. */
+export function checkPrecision(precision: unknown): Precision;
+/** A code file -> its bytes, in `version` (default: the file's own, else 2). */
+export function toBytes(codeFile: CodeFile | Omit<CodeFile, 'version' | 'coded' | 'named'>, options?: { version?: 1 | 2 }): Uint8Array;
+/** The bytes of a version 1 or 2 file -> its code file; CodeFileError in one line for anything else. */
 export function fromBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): CodeFile;
-/** float32 latents -> what `precision` stores; uint8 relative to the binding's per-dimension range. */
+/** float32 latents -> what `precision` stores; B bits relative to the binding's per-dimension range. */
 export function quantize(z: ArrayLike<number>, precision: Precision, binding: Binding): StoredCodes;
 export function dequantize(codes: StoredCodes, precision: Precision, binding: Binding): Float32Array;
+/** The index of each name; AeonnxError naming the first that is not there. */
+export function find(codeFile: CodeFile, names: string[]): number[];
+/** The codes at `indices` alone, as a code file of their own (random access: nothing else is decoded). */
+export function take(codeFile: CodeFile, indices: number[]): CodeFile;
+/** A file without names holding one code, its code named after the file (img.aez -> img), as aeonnx does. */
+export function nameAfterFile(codeFile: CodeFile, fileName: string): CodeFile;
 export function crc32(bytes: Uint8Array, start?: number, end?: number): number;
+
+/** A folder of shards (compress -o DIR --shard-size N), by path (Node) or URL: its index and each shard, checked. */
+export function readShards(location: string | URL): Promise<{
+  index: { format: string; version: number; model: string; model_id: string; precision: string | number; count: number;
+    shards: Array<{ file: string; count: number; bytes: number; first: string; last: string }> };
+  shards: Array<{ file: string; where: string; codeFile: CodeFile }>;
+}>;
+/** The codes named, found through the shards' indexes: per shard holding some, those codes alone. */
+export function lookup(shards: Array<{ file: string; codeFile: CodeFile }>, names: string[]):
+  Array<{ file: string; codeFile: CodeFile }>;
+
+/** An entropy-coded code the coder could not have written. */
+export class EntropyCodeError extends AeonnxError {}
+/** One precision's static prior: frequencies [L * 2^bits], each row summing to 2^precision. */
+export class FrequencyTable {
+  constructor(bits: number, frequencies: ArrayLike<number>, precision?: number);
+  static fromHistograms(rows: ArrayLike<number>[], precision?: number): FrequencyTable;
+  readonly bits: number;
+  readonly precision: number;
+  readonly latentSize: number;
+  readonly frequencies: Uint32Array;
+}
+/** A model's frequency tables, one per number of bits (`aeonnx.latent_priors`). */
+export class Priors {
+  constructor(tables: Iterable<[number, FrequencyTable]>);
+  readonly bits: number[];
+  readonly latentSize: number;
+  readonly precision: number;
+  /** EntropyCodeError if there is no table for `bits`. */
+  table(bits: number): FrequencyTable;
+  /** ModelError (one line) for anything but priors of this latent size. */
+  static fromMetadata(text: string, latentSize?: number | null, where?: string): Priors;
+}
 
 export interface Decompressed {
   names: string[];
@@ -69,6 +147,7 @@ export interface Decompressed {
   images: Uint8Array | Float32Array;
   originalSizes: Array<[number, number]> | null;
   precision: Precision;
+  version: 1 | 2;
 }
 
 export interface LoadOptions {
@@ -93,18 +172,26 @@ export class Autoencoder {
   /** The identity part's metadata_props, from its JSON sidecar. */
   readonly metadata: Record<string, string>;
   readonly metrics: Record<string, number>;
-  /** What ties code files to this model: name, id, and the latent range uint8 codes are relative to. */
+  /** What ties code files to this model: name, id, latent range, priors and default bits (from its sidecar). */
   readonly binding: Binding;
+  /** What compress writes unless told: the model's default bits (entropy-coded); float16 without priors. */
+  readonly defaultPrecision: Precision;
   /** Every encoder output: { z } (AE) or { z_mean, z_log_var } (VAE), each float32 [N * latentSize]. */
   encodeOutputs(images: Images): Promise<Record<string, Float32Array>>;
   /** z (AE) or z_mean (VAE), float32 [N * latentSize]. */
   encode(images: Images): Promise<Float32Array>;
   decode(latents: Latents, options?: { asFloat?: false }): Promise<Uint8Array>;
   decode(latents: Latents, options: { asFloat: true }): Promise<Float32Array>;
+  /**
+   * Images -> one version 2 .aez file: precision 'auto' (default: the model's default bits), 'float32',
+   * 'float16', 'uint8' (8 bits) or 4-8; `bits` overrides it. Without names the file stores none.
+   */
   compress(images: Images, options?: {
-    precision?: Precision; names?: string[] | null; originalSizes?: Array<[number, number]> | null;
+    precision?: PrecisionChoice; bits?: number | null; names?: string[] | null;
+    originalSizes?: Array<[number, number]> | null;
   }): Promise<Uint8Array>;
-  decompress(data: Uint8Array | ArrayBuffer, options?: { asFloat?: boolean }): Promise<Decompressed>;
+  /** A file's bytes (version 1 or 2) or a code file read already; with `names`, only those codes. */
+  decompress(data: Uint8Array | ArrayBuffer | CodeFile, options?: { asFloat?: boolean; names?: string[] | null }): Promise<Decompressed>;
   /** n digits from z ~ N(0, I) (VAE); a seed 0 <= seed < 2^32 gives the same digits each time. */
   sample(n?: number, seed?: number | null, options?: { asFloat?: boolean }): Promise<Uint8Array | Float32Array>;
   sampleLatents(n?: number, seed?: number | null): Float32Array;
@@ -183,15 +270,69 @@ export function parseTensorProto(bytes: Uint8Array, where: string): TensorProto;
 
 export namespace codefile {
   export {
-    MAGIC, FORMAT_VERSION, PRECISIONS, binding, pack, packCodes, latents, checkPrecision, toBytes, fromBytes,
-    quantize, dequantize,
+    MAGIC, FORMAT_VERSION, READ_VERSIONS, PRECISIONS, NAMED_PRECISIONS, binding, defaultPrecision, resolvePrecision,
+    pack, packCodes, latents, storedValues, checkPrecision, toBytes, fromBytes, quantize, dequantize, find, take,
+    nameAfterFile,
   };
+  export const FLOATS: readonly ['float32', 'float16'];
+  export const BITS: readonly Bits[];
+  export const V1_PRECISIONS: readonly ['float32', 'float16', 'uint8'];
   export const FLAG_ORIGINAL_SIZES: number;
+  export const FLAG_NAMES: number;
   export const MAX_LATENT_SIZE: number;
   export const MAX_MODEL_NAME: number;
   export const MODEL_ID_LENGTH: number;
+  export const MAX_SIDE: number;
   export function uint8Scale(zMin: Float32Array, zMax: Float32Array): Float32Array;
   export function isModelId(text: unknown): boolean;
+  export function defaultNames(count: number): string[];
+  /** The ModelError-throwing table lookup of a binding. */
+  export function tableOf(binding: Binding, bits: number): FrequencyTable;
+  export function codeStarts(lengths: ArrayLike<number>): Float64Array;
+}
+
+/** The entropy coder of format version 2 (docs/FORMAT.md, "Entropy coding of latent codes"). */
+export namespace entropy {
+  export { EntropyCodeError, FrequencyTable, Priors };
+  export const PRECISION: number, MIN_PRECISION: number, MAX_PRECISION: number, MIN_BITS: number, MAX_BITS: number;
+  export const CODER: 'rans32-16';
+  export function quantizationScale(bits: number, zMin: ArrayLike<number>, zMax: ArrayLike<number>): Float32Array;
+  export function quantize(z: ArrayLike<number>, bits: number, zMin: ArrayLike<number>, zMax: ArrayLike<number>): Uint8Array;
+  export function dequantize(symbols: ArrayLike<number>, bits: number, zMin: ArrayLike<number>, zMax: ArrayLike<number>): Float32Array;
+  /** One dimension's counts -> frequencies summing to 2^precision (integers only; RangeError if impossible). */
+  export function quantizeFrequencies(counts: ArrayLike<number>, precision?: number): Uint32Array;
+  /** Symbols [N * L] -> the N codes' bytes back to back and each one's length. */
+  export function encode(symbols: ArrayLike<number>, table: FrequencyTable): Coded;
+  /** The inverse of encode; EntropyCodeError naming the first corrupt code. */
+  export function decode(body: Uint8Array, lengths: ArrayLike<number>, table: FrequencyTable): Uint8Array;
+  /** One code -> its symbols in `out` at `offset`; false if the encoder could not have made it. */
+  export function decodeOne(body: Uint8Array, start: number, length: number, table: FrequencyTable, out: Uint8Array, offset: number): boolean;
+  export function maxCodeBytes(latentSize: number): number;
+}
+
+/** A folder of shards. */
+export namespace shards {
+  export { readShards, lookup };
+  export const INDEX: 'index.json';
+  export const FORMAT: 'aeonnx code shards';
+  export const SHARD_NAME: RegExp;
+}
+
+/** LEB128 varints of the version 2 frame, read with every check (CodeFileError "corrupt code file: ..."). */
+export namespace varint {
+  export const MAX_BYTES: number;
+  export const MAX_VALUE: number;
+  export function encode(value: number): number[];
+  export function encodeBackwards(value: number): number[];
+  export function readBackwards(bytes: Uint8Array, end: number, start: number, what: string): { value: number; position: number };
+  export class Reader {
+    constructor(bytes: Uint8Array, offset: number, end: number);
+    readonly left: number;
+    take(size: number, what: string): Uint8Array;
+    byte(what: string): number;
+    varint(what: string): number;
+    varints(count: number, what: string, largest: number): Float64Array;
+  }
 }
 
 export namespace grids {
@@ -221,6 +362,7 @@ export namespace spec {
   export const META_PREFIX: string, META_CONTRACT_VERSION: string, META_MODEL: string, META_PART: string;
   export const META_MODEL_ID: string, META_LATENT_SIZE: string, META_LATENT_STATS: string;
   export const META_METRICS: string, META_VARIANT: string, META_QUALITY: string;
+  export const META_LATENT_PRIORS: string, META_LATENT_CODING: string;
   export const QUALITY_PERCENTILES: readonly number[];
   export const QUALITY_PERCENTILE: number;
 }

@@ -3,6 +3,7 @@
 // The caller passes its onnxruntime (onnxruntime-node or onnxruntime-web) as `ort`.
 
 import * as codefile from './codefile.js';
+import { Priors } from './entropy.js';
 import { DataError, ModelError } from './errors.js';
 import * as grids from './grids.js';
 import * as metrics from './metrics.js';
@@ -58,7 +59,7 @@ export class Autoencoder {
   get latentSize() { return Number(this.metadata[spec.META_LATENT_SIZE]); }
   get metrics() { return JSON.parse(this.metadata[spec.META_METRICS] ?? '{}'); }
 
-  /** What ties code files to this model (codefile.binding): name, id, and the latent range uint8 uses. */
+  /** What ties code files to this model (codefile.binding): name, id, latent range, priors, default bits. */
   get binding() {
     this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere);
     return this.bound;
@@ -177,21 +178,34 @@ export class Autoencoder {
     return asFloat ? xHat : toUint8(xHat);
   }
 
-  /** Images -> the bytes of one .aez file (docs/FORMAT.md). Names default to 00000, 00001, ... */
-  async compress(images, { precision = 'uint8', names = null, originalSizes = null } = {}) {
-    codefile.checkPrecision(precision);
-    const z = await this.encode(images);
-    const count = z.length / this.latentSize;
-    names ??= Array.from({ length: count }, (_, i) => String(i).padStart(5, '0'));
-    return codefile.pack(z, precision, this.binding, names, originalSizes);
+  /** What `compress` writes unless told: the model's default bits (entropy-coded), float16 without priors. */
+  get defaultPrecision() {
+    return codefile.defaultPrecision(this.binding);
   }
 
-  /** The bytes of an .aez file -> { names, images, originalSizes, precision }; refuses another model's codes. */
-  async decompress(data, { asFloat = false } = {}) {
-    const codeFile = codefile.fromBytes(data);
+  /**
+   * Images -> the bytes of one .aez file, format version 2 (docs/FORMAT.md). `precision`: 'auto' (the
+   * model's default bits), 'float32', 'float16', 'uint8' (8 bits) or bits 4-8; `bits` overrides it. Without
+   * names the file stores none (its codes are 00000, 00001, ..., or named after the file by a reader).
+   */
+  async compress(images, { precision = 'auto', bits = null, names = null, originalSizes = null } = {}) {
+    const chosen = codefile.resolvePrecision(precision, this.binding, bits);
+    const z = await this.encode(images);
+    return codefile.pack(z, chosen, this.binding, names, originalSizes);
+  }
+
+  /**
+   * The bytes of an .aez file (or a code file read already) -> { names, images, originalSizes, precision,
+   * version }; refuses another model's codes. With `names`, only those codes are decoded (random access).
+   */
+  async decompress(data, { asFloat = false, names = null } = {}) {
+    const read = typeof data?.modelId === 'string' && Array.isArray(data.names); // a code file already
+    let codeFile = read ? data : codefile.fromBytes(data);
+    if (names !== null) codeFile = codefile.take(codeFile, codefile.find(codeFile, names));
     const z = codefile.latents(codeFile, this.binding);
     const images = await this.decode(z, { asFloat });
-    return { names: codeFile.names, images, originalSizes: codeFile.originalSizes, precision: codeFile.precision };
+    const { precision, version, originalSizes } = codeFile;
+    return { names: codeFile.names, images, originalSizes, precision, version };
   }
 
   /**
@@ -318,13 +332,27 @@ export function toUint8(xHat) {
 }
 
 function readBinding(model, metadata, latentSize, where) {
+  let stats;
   try {
-    const stats = JSON.parse(metadata[spec.META_LATENT_STATS]);
-    if (stats.min.length === latentSize && stats.max.length === latentSize) {
-      return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max);
-    }
+    stats = JSON.parse(metadata[spec.META_LATENT_STATS]);
   } catch { /* told below */ }
-  throw new ModelError(`${where}: metadata ${spec.META_LATENT_STATS} is not ${latentSize} per-dimension min and max`);
+  if (stats?.min?.length !== latentSize || stats?.max?.length !== latentSize) {
+    throw new ModelError(`${where}: metadata ${spec.META_LATENT_STATS} is not ${latentSize} per-dimension min and max`);
+  }
+  const priorsText = metadata[spec.META_LATENT_PRIORS];
+  const priors = priorsText ? Priors.fromMetadata(priorsText, latentSize, `${where}'s metadata`) : null;
+  return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max,
+    { priors, defaultBits: defaultBits(metadata[spec.META_LATENT_CODING]) });
+}
+
+/** The default bits of `aeonnx.latent_coding` (measured by training); null where absent or unreadable. */
+function defaultBits(text) {
+  try {
+    const bits = JSON.parse(text ?? '{}')?.default_bits;
+    return Number.isInteger(bits) ? bits : null;
+  } catch {
+    return null;
+  }
 }
 
 function checkTensors(part, session, where) {

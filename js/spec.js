@@ -73,6 +73,8 @@ export const META_LATENT_STATS = META_PREFIX + 'latent_stats';
 export const META_METRICS = META_PREFIX + 'metrics';
 export const META_VARIANT = META_PREFIX + 'variant';
 export const META_QUALITY = META_PREFIX + 'quality';
+export const META_LATENT_PRIORS = META_PREFIX + 'latent_priors'; // format 2's entropy-coding priors (entropy.Priors)
+export const META_LATENT_CODING = META_PREFIX + 'latent_coding'; // { default_bits, psnr_by_bits, psnr_float32 }
 
 // What "a digit this model knows" means (runtime/spec.py decides why 0.1): the runtime warns about an input
 // whose round-trip PSNR or ink falls below this percentile of the training digits' (quality.js).

@@ -1,5 +1,6 @@
-// The .aez format in JavaScript: round trips at every precision, numpy's quantisation, and a distinct
-// one-line error, in Python's words, for each kind of damage (tests/test_codefile.py's cases).
+// The .aez format in JavaScript, version 1 here (version 2: codefile-v2.test.js): round trips at every
+// precision, numpy's quantisation, and a distinct one-line error, in Python's words, for each kind of damage
+// (tests/test_codefile.py's cases); pack and latents, which write version 2.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,17 +9,21 @@ import { crc32 } from '../crc32.js';
 import * as codefile from '../codefile.js';
 import { CodeFileError, DataError } from '../errors.js';
 import { fromHalfBits, rint, toHalfBits } from '../numbers.js';
-import { withCrc } from './helpers.js';
+import { priorsFor, withCrc } from './helpers.js';
 
 const Z_MIN = Float32Array.of(0, 0, 0, 0), Z_MAX = Float32Array.of(1, 2, 4, 0); // one dead dimension
 const BINDING = codefile.binding('ae', '0123456789abcdef', Z_MIN, Z_MAX);
+/** The same model with priors for every B (from seeded codes), default 6 bits, as Python's test_codefile. */
+const PRIORED = codefile.binding('ae', '0123456789abcdef', Z_MIN, Z_MAX, { priors: priorsFor(Z_MIN, Z_MAX, 7), defaultBits: 6 });
 
+
+/** A version 1 file's contents, as read back. */
 function sampleFile(precision = 'float32', count = 3, sizes = true) {
   const z = Float32Array.from({ length: count * 4 }, (_, i) => ((i * 0.37) % 2));
   return {
-    model: 'ae', modelId: '0123456789abcdef', precision, latentSize: 4,
-    codes: codefile.quantize(z, precision, BINDING),
-    names: Array.from({ length: count }, (_, i) => `img${i}`),
+    version: 1, model: 'ae', modelId: '0123456789abcdef', precision, latentSize: 4,
+    codes: codefile.quantize(z, precision, BINDING), coded: null,
+    names: Array.from({ length: count }, (_, i) => `img${i}`), named: true,
     originalSizes: sizes ? Array.from({ length: count }, (_, i) => [28 + i, 28]) : null,
   };
 }
@@ -39,9 +44,9 @@ test('CRC-32 is zlib\'s', () => {
   assert.equal(crc32(new Uint8Array(0)), 0);
 });
 
-for (const precision of codefile.PRECISIONS) {
+for (const precision of codefile.V1_PRECISIONS) {
   for (const count of [0, 1, 5]) {
-    test(`round trip: ${precision}, ${count} codes`, () => {
+    test(`version 1 round trip: ${precision}, ${count} codes`, () => {
       const original = sampleFile(precision, count);
       const back = codefile.fromBytes(codefile.toBytes(original));
       assert.deepEqual(back, original);
@@ -49,7 +54,7 @@ for (const precision of codefile.PRECISIONS) {
   }
 }
 
-test('the header is laid out as FORMAT.md says', () => {
+test('the version 1 header is laid out as FORMAT.md says', () => {
   const data = codefile.toBytes(sampleFile('uint8', 1, false));
   assert.deepEqual([...data.slice(0, 8)], [0x41, 0x45, 0x5a, 0x1a, 1, 2, 0, 2]);
   assert.equal(new TextDecoder().decode(data.slice(8, 26)), 'ae0123456789abcdef');
@@ -104,7 +109,7 @@ test('wrong magic, empty file', () => {
 test('unsupported version', () => {
   const data = codefile.toBytes(sampleFile());
   data[4] = 9;
-  expect(data, 'unsupported code file format version 9 (this aeonnx reads version 1)');
+  expect(data, 'unsupported code file format version 9 (this aeonnx reads versions 1, 2)');
 });
 
 test('truncated', () => {
@@ -157,6 +162,7 @@ test('trailing bytes, bad UTF-8 and duplicate names are corrupt', () => {
 test('the writer refuses what the reader would, and bad arguments, with one line', () => {
   const bad = [
     [{ precision: 'float64' }, "unknown precision 'float64'; choose one of: float32, float16, uint8"],
+    [{ precision: 6 }, "unknown precision 6; choose one of: float32, float16, uint8"],
     [{ model: '' }, "bad model name '' or id '0123456789abcdef'"],
     [{ model: 'x'.repeat(33) }, 'bad model name'],
     [{ modelId: '0123456789ABCDEF' }, 'bad model name'],
@@ -173,22 +179,28 @@ test('the writer refuses what the reader would, and bad arguments, with one line
     assert.throws(() => codefile.toBytes({ ...sampleFile(), ...change }),
       (e) => e instanceof CodeFileError && e.message.includes(message) && !e.message.includes('\n'), message);
   }
-  assert.throws(() => codefile.toBytes(sampleFile(), { version: 2 }), /unsupported code file format version 2/);
+  assert.throws(() => codefile.toBytes(sampleFile(), { version: 3 }), /unsupported code file format version 3/);
+  assert.throws(() => codefile.toBytes(sampleFile('uint8'), { version: 2 }),
+    (e) => e instanceof CodeFileError && e.message === "cannot write 'uint8' codes as they are; quantise them with pack()");
 });
 
 test('pack and latents: latents to bytes and back for one model, another model\'s codes refused', () => {
   const z = Float32Array.of(0.5, 1, 2, 7, 0, 2, 4, 0);
-  for (const precision of codefile.PRECISIONS) {
-    const data = codefile.pack(z, precision, BINDING, ['a', 'b'], [[1, 2], [3, 4]]);
-    const back = codefile.latents(codefile.fromBytes(data), BINDING);
-    // Half a uint8 step (a dead dimension's step is 1), half a float16 ulp at 4, float32 exact.
-    const step = (i) => (precision === 'uint8' ? ([1, 2, 4, 0][i % 4] || 255) / 255 / 2 : precision === 'float16' ? 2 ** -9 : 0);
+  for (const precision of [...codefile.PRECISIONS, 'uint8']) {
+    const data = codefile.pack(z, precision, PRIORED, ['a', 'b'], [[1, 2], [3, 4]]);
+    const read = codefile.fromBytes(data);
+    assert.equal(read.version, 2);
+    const back = codefile.latents(read, PRIORED);
+    const bits = codefile.checkPrecision(precision);
+    // Half a B-bit step (a dead dimension's step is 1), half a float16 ulp at 4, float32 exact.
+    const step = (i) => (typeof bits === 'number' ? ([1, 2, 4, 0][i % 4] || 2 ** bits - 1) / (2 ** bits - 1) / 2
+      : bits === 'float16' ? 2 ** -9 : 0);
     back.forEach((v, i) => assert.ok(Math.abs(v - z[i]) <= step(i) + 1e-6, `${precision} ${i}: ${v} for ${z[i]}`));
   }
   const other = codefile.binding('ae', 'ffffffffffffffff', Z_MIN, Z_MAX);
-  assert.throws(() => codefile.latents(codefile.fromBytes(codefile.pack(z, 'uint8', other, ['a', 'b'])), BINDING),
+  assert.throws(() => codefile.latents(codefile.fromBytes(codefile.pack(z, 'float16', other, ['a', 'b'])), PRIORED),
     (e) => e instanceof CodeFileError && e.message.startsWith(
       'this code was made by model ae ffffffffffffffff, but the loaded model is ae 0123456789abcdef'));
-  assert.throws(() => codefile.pack(z, 'int4', BINDING, ['a', 'b']),
-    (e) => e instanceof DataError && e.message === "unknown precision 'int4'; choose one of: float32, float16, uint8");
+  assert.throws(() => codefile.pack(z, 'int4', PRIORED, ['a', 'b']),
+    (e) => e instanceof DataError && e.message === "unknown precision 'int4'; choose float32, float16, uint8 or bits 4-8");
 });

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 
 import * as codefile from '../codefile.js';
-import { CodeFileError, DataError, ModelError } from '../errors.js';
+import { AeonnxError, CodeFileError, DataError, ModelError } from '../errors.js';
 import { load, toUint8 } from '../model.js';
 import { parse } from '../tensorproto.js';
 import { ARTIFACTS, temporaryFolder } from './helpers.js';
@@ -165,24 +165,37 @@ describe('operations', () => {
     assert.equal((await ae.decode(new Float32Array(0))).length, 0);
   });
 
-  test('compress and decompress: names, sizes, every precision', async () => {
+  test('compress and decompress: names, sizes, every precision, the default bits, random access', async () => {
     const x = goldenDigits();
-    for (const precision of codefile.PRECISIONS) {
-      const data = await ae.compress(x, { precision, originalSizes: Array.from({ length: 8 }, (_, i) => [i, 2 * i]) });
+    const sizes = Array.from({ length: 8 }, (_, i) => [i + 1, 2 * i + 1]);
+    for (const precision of [...codefile.PRECISIONS, 'uint8', 'auto']) {
+      const data = await ae.compress(x, { precision, originalSizes: sizes });
       const back = await ae.decompress(data);
       assert.deepEqual(back.names, ['00000', '00001', '00002', '00003', '00004', '00005', '00006', '00007']);
-      assert.deepEqual(back.originalSizes[7], [7, 14]);
+      assert.deepEqual(back.originalSizes[7], [8, 15]);
       assert.equal(back.images.length, 8 * 784);
-      assert.equal(back.precision, precision);
+      assert.equal(back.version, 2);
+      assert.equal(back.precision, { uint8: 8, auto: 6 }[precision] ?? precision);
     }
+    assert.equal(ae.defaultPrecision, 6); // the sidecar's aeonnx.latent_coding
+    assert.equal(vae.defaultPrecision, 5);
+    assert.equal(codefile.fromBytes(await ae.compress(x)).precision, 6);
+    assert.equal(codefile.fromBytes(await ae.compress(x, { bits: 4 })).precision, 4);
+    const names = Array.from({ length: 8 }, (_, i) => `digit-${i}`);
+    const data = await ae.compress(x, { names });
+    const one = await ae.decompress(data, { names: ['digit-5'] });
+    assert.deepEqual(one.images, (await ae.decompress(data)).images.subarray(5 * 784, 6 * 784));
+    await refused(ae.decompress(data, { names: ['digit-9'] }), AeonnxError, "no code named 'digit-9' here (8 codes)");
     await refused(ae.compress(x, { precision: 'int4' }), DataError, "unknown precision 'int4'");
+    await refused(ae.compress(x, { precision: 'float16', bits: 6 }), DataError, 'cannot go with precision float16');
+    await refused(ae.compress(x, { bits: 3 }), DataError, 'bits must be from 4 to 8, got 3');
   });
 
   test('another model\'s codes are refused, naming both ids', async () => {
-    const data = codefile.packCodes(new Uint8Array(2), 'uint8', vae.binding, ['a']);
+    const data = codefile.packCodes(new Uint8Array(2), 5, vae.binding, ['a']);
     await refused(ae.decompress(data), CodeFileError,
       `this code was made by model vae ${vae.modelId}, but the loaded model is ae ${ae.modelId}`);
-    const otherTraining = codefile.toBytes({ model: 'ae', modelId: 'ffffffffffffffff', precision: 'uint8',
+    const otherTraining = codefile.toBytes({ version: 1, model: 'ae', modelId: 'ffffffffffffffff', precision: 'uint8',
       latentSize: 32, codes: new Uint8Array(32), names: ['a'] });
     await refused(ae.decompress(otherTraining), CodeFileError, 'made by model ae ffffffffffffffff, but the loaded model is ae');
   });

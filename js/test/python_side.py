@@ -1,9 +1,10 @@
 """The Python side of the cross-language tests (js/test/cross-language.test.js runs it with aeonnx's Python).
 
-    python python_side.py write DIR   # real digits -> .aez files made by aeonnx, and what aeonnx decodes from them
-    python python_side.py read DIR    # every *.aez in DIR (made by JavaScript) -> what aeonnx reads and decodes
+    python python_side.py write DIR   # real digits -> .aez files made by aeonnx (v2), and what aeonnx decodes from them
+    python python_side.py read DIR    # every *.aez in DIR (made by JavaScript, v1 or v2) -> what aeonnx reads and decodes
     python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
     python python_side.py assess DIR  # real and odd digits -> each model's assess, metrics and quality judgements
+    python python_side.py entropy DIR  # seeded random frequency tables and symbols -> Python's tables and codes
 
 Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
 so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
@@ -40,32 +41,37 @@ def digits() -> np.ndarray:
 
 
 def write(folder: Path) -> None:
+    """Files made by aeonnx's writer (format version 2): each model at every precision it stores and at
+    its default ("auto"), as a container (names, original sizes) and as a single file (no names)."""
     x = digits()
     (folder / "digits.u8").write_bytes(x.tobytes())
     index = {"count": len(x), "files": []}
+    names = [f"test/{i:05d}" for i in range(len(x))]
+    sizes = tuple((28 + i % 5, 2**32 - 1 - i) for i in range(len(x)))  # up to the top of 32 bits
     for name in ("ae", "vae"):
         loaded = model.load(name, MODELS)
         (folder / f"{name}.z.f32").write_bytes(loaded.encode(x).astype("<f4").tobytes())
-        for precision in PRECISIONS:
-            names = [f"test/{i:05d}" for i in range(len(x))]
-            sizes = tuple((28 + i % 5, 2**32 - 1 - i) for i in range(len(x)))  # u32 up to its top
+        for precision in (*PRECISIONS, "auto"):
             index["files"].append(_write_one(folder, loaded, f"{name}-{precision}", x, precision, names, sizes))
             index["files"].append(_write_one(folder, loaded, f"{name}-{precision}-single", x[:1], precision,
-                                             ["één digit ✓"], None))
+                                             None, None))
     (folder / "index.json").write_text(json.dumps(index))
 
 
-def _write_one(folder: Path, loaded, stem: str, x, precision: str, names, sizes) -> dict:
+def _write_one(folder: Path, loaded, stem: str, x, precision, names, sizes) -> dict:
     data = loaded.compress(x, precision, names=names, original_sizes=sizes)
     (folder / f"{stem}.aez").write_bytes(data)
     decoded = loaded.decompress(data)
     (folder / f"{stem}.pixels.u8").write_bytes(decoded.images.tobytes())
-    return {"stem": stem, "model": loaded.name, "model_id": loaded.model_id, "precision": precision,
-            "names": list(names), "original_sizes": [list(s) for s in sizes] if sizes else None}
+    read = codefile.from_bytes(data)
+    return {"stem": stem, "model": loaded.name, "model_id": loaded.model_id, "precision": read.precision,
+            "asked": precision, "names": list(read.names), "named": read.named,
+            "original_sizes": [list(s) for s in read.original_sizes] if read.original_sizes else None}
 
 
 def read(folder: Path) -> None:
-    """For each JS-made file: what aeonnx reads (codes as bytes, names, sizes) and its decoded pixels."""
+    """For each JS-made file (either version): what aeonnx reads (names, sizes, its stored values as
+    bytes: floats, or the symbols decoded with the model's priors) and its decoded pixels, or its error."""
     loaded = {name: model.load(name, MODELS) for name in ("ae", "vae")}
     report = {}
     for path in sorted(folder.glob("*.aez")):
@@ -75,21 +81,22 @@ def read(folder: Path) -> None:
         except codefile.CodeFileError as e:
             report[path.stem] = {"error": str(e)}
             continue
-        report[path.stem] = {"model": code_file.model, "model_id": code_file.model_id,
+        report[path.stem] = {"model": code_file.model, "model_id": code_file.model_id, "version": code_file.version,
                              "precision": code_file.precision, "names": list(code_file.names),
+                             "named": code_file.named,
                              "original_sizes": [list(s) for s in code_file.original_sizes]
                              if code_file.original_sizes is not None else None}
-        (folder / f"{path.stem}.py-codes.bin").write_bytes(code_file.codes.tobytes())
+        if code_file.model not in loaded:
+            continue
         try:
-            decoded = loaded[code_file.model].decompress(data) if code_file.model in loaded else None
+            values = codefile.stored_values(code_file, loaded[code_file.model].binding)
+            decoded = loaded[code_file.model].decompress(data)
         except codefile.CodeFileError as e:
             report[path.stem]["decode_error"] = str(e)
             continue
-        if decoded is not None:
-            (folder / f"{path.stem}.py-pixels.u8").write_bytes(decoded.images.tobytes())
+        (folder / f"{path.stem}.py-codes.bin").write_bytes(np.ascontiguousarray(values).tobytes())
+        (folder / f"{path.stem}.py-pixels.u8").write_bytes(decoded.images.tobytes())
     (folder / "read.json").write_text(json.dumps(report))
-
-
 
 
 def normalize(folder: Path) -> None:
@@ -124,8 +131,7 @@ def assess(folder: Path) -> None:
     report = {"count": len(x)}
     for name in ("ae", "vae"):
         loaded = model.load(name, MODELS)
-        stored = codefile.dequantize(codefile.quantize(loaded.encode(x), "uint8", loaded.binding), "uint8",
-                                     loaded.binding)
+        stored = codefile.dequantize(codefile.quantize(loaded.encode(x), 8, loaded.binding), 8, loaded.binding)
         x_hat = loaded.decode(stored, as_float=True)
         (folder / f"{name}.x_hat.f32").write_bytes(x_hat.astype("<f4").tobytes())
         encoded, from_file = loaded.assess(x), loaded.assess(x, stored)
@@ -162,6 +168,31 @@ def _judged(profile) -> list:
     return [[float(p), float(i), profile.judge(float(p), float(i))] for p, i in figures]
 
 
+def entropy_cases(folder: Path) -> None:
+    """Seeded random priors (every B, precisions 8-16, sparse skewed counts, sometimes none) and symbols
+    (mostly likely ones, some rare) -> Python's frequencies and codes, for the JavaScript coder to match."""
+    from aeonnx.runtime import entropy
+
+    cases = []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        bits = int(rng.integers(entropy.MIN_BITS, entropy.MAX_BITS + 1))
+        precision = int(rng.integers(max(bits, entropy.MIN_PRECISION), entropy.MAX_PRECISION + 1))
+        latent = int(rng.integers(1, 7))
+        counts = (rng.pareto(1.0, (latent, 1 << bits)) * 50).astype(np.int64) * (rng.random((latent, 1 << bits)) < 0.6)
+        if seed % 10 == 0:
+            counts[:] = 0
+        table = entropy.FrequencyTable.from_histograms(counts, precision)
+        p = table.frequencies / table.frequencies.sum(axis=1, keepdims=True)
+        likely = np.stack([rng.choice(1 << bits, 80, p=row) for row in p], axis=1)
+        symbols = np.where(rng.random((80, latent)) < 0.1, rng.integers(0, 1 << bits, (80, latent)), likely)
+        payload, lengths = entropy.encode(symbols.astype(np.uint8), table)
+        cases.append({"bits": bits, "precision": precision, "counts": counts.tolist(),
+                      "frequencies": table.frequencies.tolist(), "symbols": symbols.ravel().tolist(),
+                      "payload": payload.hex(), "lengths": lengths.tolist()})
+    (folder / "entropy.json").write_text(json.dumps(cases))
+
+
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
-    {"write": write, "read": read, "normalize": normalize, "assess": assess}[command](folder)
+    {"write": write, "read": read, "normalize": normalize, "assess": assess, "entropy": entropy_cases}[command](folder)

@@ -44,11 +44,11 @@ async function main() {
 
 function wireDrawing(ae) {
   const precision = $('precision');
-  precision.replaceChildren(...codefile.PRECISIONS.map((name) => new Option(name, name, false, name === 'uint8')));
+  precision.replaceChildren(...precisionChoices(ae).map(([value, label]) => new Option(label, value, false, value === 'auto')));
   const analyse = latestOnly(async () => {
     try {
       if (pad.strokes === 0) return showNothingDrawn();
-      showDrawing(state.drawing = await analyseDrawing(ae, pad.imageData(), precision.value));
+      showDrawing(state.drawing = await analyseDrawing(ae, pad.imageData(), chosenPrecision(precision.value)));
     } catch (error) {
       fail(error);
     }
@@ -60,19 +60,33 @@ function wireDrawing(ae) {
   $('download').addEventListener('click', () => download(state.drawing.aez, 'drawing.aez'));
 }
 
-/** A drawing, through the package as a user's app would: preprocess, compress, decompress, assess. */
+/** The selector's choices: auto (the model's default bits, as `aeonnx compress`), 4-8 bits, the floats. */
+function precisionChoices(ae) {
+  const bits = codefile.BITS.map((b) => [String(b), `${b} bits`]);
+  return [['auto', `auto (${describePrecision(ae.defaultPrecision)})`], ...bits, ['float16', 'float16'], ['float32', 'float32']];
+}
+
+const chosenPrecision = (value) => (/^\d$/.test(value) ? Number(value) : value);
+const describePrecision = (precision) => (typeof precision === 'number' ? `${precision} bits` : precision);
+
+/**
+ * A drawing, through the package as a user's app would: preprocess, compress, decompress, assess. The
+ * file is the one `aeonnx compress drawing.png` makes of one digit: format 2, no names table (a reader
+ * names its code after the file), entropy-coded at the model's default bits unless another is chosen.
+ */
 async function analyseDrawing(ae, picture, precision) {
   const digit = preprocess(picture);
   const started = performance.now();
-  const aez = await ae.compress(digit, { precision, names: ['drawing'] });
+  const aez = await ae.compress(digit, { precision });
   const compressed = performance.now();
   const { images: reconstruction } = await ae.decompress(aez);
   const decompressed = performance.now();
   const read = codefile.fromBytes(aez);
   // The PSNR of the round trip through the file, as `aeonnx compress` judges it.
   const { psnr: [psnr], warnings: [warning] } = await ae.assess(digit, codefile.latents(read, ae.binding));
+  const codeBytes = read.coded ? read.coded.body.length : read.codes.byteLength; // the code itself, without its frame
   return {
-    picture, digit, aez, reconstruction, psnr, warning, precision: read.precision, codeBytes: read.codes.byteLength,
+    picture, digit, aez, reconstruction, psnr, warning, precision: read.precision, codeBytes, latentSize: ae.latentSize,
     compressMs: compressed - started, decompressMs: decompressed - compressed,
   };
 }
@@ -80,9 +94,11 @@ async function analyseDrawing(ae, picture, precision) {
 function showDrawing(drawing) {
   paintGray($('digit'), drawing.digit, SIDE);
   paintGray($('reconstruction'), drawing.reconstruction, SIDE);
-  const { aez, codeBytes } = drawing;
-  $('code-size').textContent = `code: ${codeBytes * 8} bits (${codeBytes} bytes, ${drawing.precision}); `
-    + `the .aez file: ${aez.length} bytes = ${aez.length * 8} bits, with its header, name and checksum. `
+  const { aez, codeBytes, precision } = drawing;
+  const values = `${drawing.latentSize} values`;
+  const how = typeof precision === 'number' ? `${values} at ${precision} bits, entropy-coded` : `${values} in ${precision}`;
+  $('code-size').textContent = `code: ${codeBytes * 8} bits (${codeBytes} bytes: ${how}); `
+    + `the .aez file: ${aez.length} bytes = ${aez.length * 8} bits, with its header, index and checksum. `
     + `compress ${drawing.compressMs.toFixed(1)} ms, decompress ${drawing.decompressMs.toFixed(1)} ms.`;
   $('code-hex').textContent = hexDump(aez);
   $('quality').textContent = `round trip through the .aez: PSNR ${drawing.psnr.toFixed(1)} dB`;
@@ -153,14 +169,16 @@ function wireFiles(models) {
 async function openCodeFile(models, file) {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const read = codefile.fromBytes(bytes);
+    // A single digit in a file without names is named after the file, as aeonnx decompress names it.
+    const read = codefile.nameAfterFile(codefile.fromBytes(bytes), file.name);
     // Another model's codes: the AE refuses them in the package's words, naming both models.
     const model = models[read.model] ?? models.ae;
-    const { names, images } = await model.decompress(bytes);
+    const { names, images } = await model.decompress(read);
     showGrid(names, images);
+    const how = typeof read.precision === 'number' ? `entropy-coded at ${read.precision} bits` : read.precision;
     $('drop-result').textContent = `${file.name}: ${names.length} digit(s) from the ${read.model} `
-      + `(${read.precision}), ${bytes.length} bytes`;
-    state.dropped = { file: file.name, model: read.model, names, images };
+      + `(format ${read.version}, ${how}), ${bytes.length} bytes`;
+    state.dropped = { file: file.name, model: read.model, version: read.version, precision: read.precision, names, images };
   } catch (error) {
     $('grid').replaceChildren();
     $('drop-result').textContent = `aeonnx: error: ${file.name}: ${firstLine(error)}`;

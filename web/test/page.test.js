@@ -2,7 +2,7 @@
 // nothing else; a stroke drawn with the mouse gives the code and reconstruction the aeonnx package gives
 // in Node (onnxruntime-node) for the same pixels; a click on the latent plane generates that point's
 // digit; a Python-made .aez dropped on it shows its digits and names; the drawing's .aez downloads and
-// Python reads it. A screenshot goes to out/web-demo.png, or to AEONNX_SCREENSHOT (npm run screenshot).
+// Python reads it; the precision selector's files are Node's. A screenshot goes to out/web-demo.png, or to AEONNX_SCREENSHOT (npm run screenshot).
 //
 // Needs: /usr/bin/chromium (or CHROMIUM), js/'s dependencies (npm ci in js/: onnxruntime-node) and
 // aeonnx's Python (AEONNX_PYTHON, default ../.venv/bin/python).
@@ -144,17 +144,38 @@ describe('the web page in Chromium', () => {
     const shown = await pageDrawing(page);
     const digit = preprocess(shown.picture);
     assert.deepEqual(shown.digit, digit, 'the normalised digit');
-    const aez = await models.ae.compress(digit, { precision: 'uint8', names: ['drawing'] });
+    const aez = await models.ae.compress(digit); // what aeonnx makes by default: the model's bits, no names
     assert.deepEqual(shown.aez, aez, 'the .aez file the page made');
+    const read = codefile.fromBytes(aez);
+    assert.deepEqual([read.version, read.precision, read.named], [2, models.ae.defaultPrecision, false]);
     const { images } = await models.ae.decompress(aez);
     const { exact, maxDiff } = comparePixels(shown.reconstruction, images);
-    t.diagnostic(`reconstruction: ${percent(exact)} of pixels equal to Node's, max diff ${maxDiff}`);
+    t.diagnostic(`reconstruction: ${percent(exact)} of pixels equal to Node's, max diff ${maxDiff}; the .aez: ${aez.length} bytes, `
+      + `its code ${read.coded.body.length} bytes at ${read.precision} bits`);
     assert.ok(maxDiff <= 1, `reconstruction ${maxDiff} grey levels from Node's`);
-    const { psnr: [psnr], warnings: [warning] } = await models.ae.assess(digit, codefile.latents(codefile.fromBytes(aez), models.ae.binding));
+    const { psnr: [psnr], warnings: [warning] } = await models.ae.assess(digit, codefile.latents(read, models.ae.binding));
     assert.ok(Math.abs(shown.psnr - psnr) <= PSNR_ATOL, `PSNR ${shown.psnr} in the page, ${psnr} in Node`);
     assert.equal(shown.warning, warning);
-    assert.match(await page.textContent('#code-size'), new RegExp(`the \\.aez file: ${aez.length} bytes = ${aez.length * 8} bits`));
+    const code = read.coded.body.length;
+    assert.match(await page.textContent('#code-size'), new RegExp(`^code: ${code * 8} bits \\(${code} bytes: 32 values at `
+      + `${read.precision} bits, entropy-coded\\); the \\.aez file: ${aez.length} bytes = ${aez.length * 8} bits`));
     assert.match(await page.textContent('#quality'), new RegExp(`PSNR ${psnr.toFixed(1)} dB`));
+  });
+
+  test('the precision selector: auto (the model\'s default bits), 4-8 bits, float16, float32; each file Node\'s', async (t) => {
+    const options = await page.locator('#precision option').evaluateAll((all) => all.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, [['auto', `auto (${models.ae.defaultPrecision} bits)`], ['4', '4 bits'], ['5', '5 bits'],
+      ['6', '6 bits'], ['7', '7 bits'], ['8', '8 bits'], ['float16', 'float16'], ['float32', 'float32']]);
+    assert.equal(await page.inputValue('#precision'), 'auto');
+    const sizes = [];
+    for (const [value] of options.slice(1, -1)) {
+      await page.selectOption('#precision', value);
+      const shown = await pageDrawing(page);
+      const precision = /^\d$/.test(value) ? Number(value) : value;
+      assert.deepEqual(shown.aez, await models.ae.compress(preprocess(shown.picture), { precision }), `${value}: the page's file`);
+      sizes.push(`${value} ${shown.aez.length} B`);
+    }
+    t.diagnostic(`the drawing's .aez: ${sizes.join(', ')}`);
   });
 
   test('float32 codes: the page\'s latents are Node\'s within 1e-5', async (t) => {
@@ -164,9 +185,10 @@ describe('the web page in Chromium', () => {
     const ours = codefile.fromBytes(shown.aez).codes;
     const node = await models.ae.encode(digit);
     const maxDiff = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - node[i])), 0);
-    t.diagnostic(`float32 latents: wasm and native differ by at most ${maxDiff}`);
+    t.diagnostic(`float32 latents: wasm and native differ by at most ${maxDiff}; the .aez: ${shown.aez.length} bytes`);
     assert.ok(maxDiff <= 1e-5, `latents ${maxDiff} apart`);
-    await page.selectOption('#precision', 'uint8');
+    assert.match(await page.textContent('#code-size'), /^code: 1024 bits \(128 bytes: 32 values in float32\)/);
+    await page.selectOption('#precision', 'auto');
     await page.evaluate(() => window.__aeonnx.settled());
   });
 
@@ -204,26 +226,42 @@ describe('the web page in Chromium', () => {
 
   test('a Python-made .aez dropped on the page: its digits with their names', async () => {
     const examples = ['digit-2.png', 'digit-6-on-paper.png'].map((file) => path.join(REPO, 'examples', file));
+    // A single image's file stores no names: the page names its digit after the file, as aeonnx does.
+    copyFileSync(examples[0], path.join(folder, 'digit-2.png'));
+    const single = aeonnx(folder, 'compress', 'digit-2.png');
+    assert.equal(single.status, 0, single.stderr);
+    const bytes = readFileSync(path.join(folder, 'digit-2.aez'));
+    const one = await dropFile(page, '#drop', 'digit-2.aez', bytes);
+    assert.deepEqual([one.model, one.version, one.precision, one.names], ['ae', 2, models.ae.defaultPrecision, ['digit-2']], one.error);
+    // A format 1 file, made before format 2: it still opens.
+    const v1 = readFileSync(path.join(REPO, 'tests', 'fixtures', 'v1', 'vae-uint8-container.aez'));
+    const old = await dropFile(page, '#drop', 'old.aez', v1);
+    assert.deepEqual([old.model, old.version, old.precision], ['vae', 1, 'uint8'], old.error);
+    assert.ok(comparePixels(old.images, (await models.vae.decompress(v1)).images).maxDiff <= 1, 'the format 1 digits shown');
     for (const model of ['vae', 'ae']) { // the AE's last, for the screenshot
       const made = aeonnx(folder, 'compress', ...examples, '--model', model, '-o', `${model}.aez`);
       assert.equal(made.status, 0, made.stderr);
-      const bytes = readFileSync(path.join(folder, `${model}.aez`));
-      const dropped = await dropFile(page, '#drop', `${model}.aez`, bytes);
-      assert.deepEqual([dropped.model, dropped.names], [model, ['digit-2', 'digit-6-on-paper']], dropped.error);
+      const data = readFileSync(path.join(folder, `${model}.aez`));
+      const dropped = await dropFile(page, '#drop', `${model}.aez`, data);
+      assert.deepEqual([dropped.model, dropped.version, dropped.names], [model, 2, ['digit-2', 'digit-6-on-paper']], dropped.error);
       assert.deepEqual(await page.locator('#grid figcaption').allTextContents(), dropped.names);
-      const { images } = await models[model].decompress(bytes);
+      assert.match(await page.textContent('#drop-result'), new RegExp(`^${model}\\.aez: 2 digit\\(s\\) from the ${model} `
+        + `\\(format 2, entropy-coded at ${models[model].defaultPrecision} bits\\), ${data.length} bytes$`));
+      const { images } = await models[model].decompress(data);
       assert.ok(comparePixels(dropped.images, images).maxDiff <= 1, `${model}: the digits shown`);
     }
   });
 
   test('a damaged .aez gets Python\'s one-line error', async () => {
     const whole = readFileSync(path.join(folder, 'ae.aez'));
-    writeFileSync(path.join(folder, 'broken.aez'), whole.subarray(0, 40));
-    const python = aeonnx(folder, 'decompress', 'broken.aez', '-o', 'broken.png');
-    assert.equal(python.status, 1);
-    const dropped = await dropFile(page, '#drop', 'broken.aez', whole.subarray(0, 40));
-    assert.equal(await page.textContent('#drop-result'), python.stderr.trim());
-    assert.equal(dropped.names, undefined);
+    for (const [name, data] of [['broken.aez', whole.subarray(0, 40)], ['short.aez', whole.subarray(0, 20)]]) {
+      writeFileSync(path.join(folder, name), data);
+      const python = aeonnx(folder, 'decompress', name, '-o', 'broken-out');
+      assert.equal(python.status, 1);
+      const dropped = await dropFile(page, '#drop', name, data);
+      assert.equal(await page.textContent('#drop-result'), python.stderr.trim());
+      assert.equal(dropped.names, undefined);
+    }
     await dropFile(page, '#drop', 'ae.aez', whole); // the digits again, for the screenshot
   });
 
@@ -237,9 +275,12 @@ describe('the web page in Chromium', () => {
     assert.deepEqual(new Uint8Array(readFileSync(path.join(downloads, 'drawing.aez'))), shown.aez);
     runPython('read', downloads);
     const read = JSON.parse(readFileSync(path.join(downloads, 'read.json'), 'utf8')).drawing;
-    assert.deepEqual([read.model, read.names], ['ae', ['drawing']]);
+    assert.deepEqual([read.model, read.version, read.named, read.names], ['ae', 2, false, ['00000']]);
     const pixels = new Uint8Array(readFileSync(path.join(downloads, 'drawing.py-pixels.u8')));
     assert.ok(comparePixels(pixels, shown.reconstruction).maxDiff <= 1, 'Python decodes what the page shows');
+    const decompressed = aeonnx(downloads, 'decompress', 'drawing.aez');
+    assert.equal(decompressed.status, 0, decompressed.stderr);
+    assert.ok(existsSync(path.join(downloads, 'drawing-decoded.png')), 'aeonnx decompress names the digit after the file');
   });
 
   test('a screenshot of the page at work', async () => {
