@@ -11,6 +11,7 @@ files (fixed-size codes, an index in front) are still read.
 
 from __future__ import annotations
 
+import collections
 import io
 import struct
 import zlib
@@ -198,11 +199,20 @@ def pack(z: np.ndarray, precision, binding: Binding, names=None, original_sizes=
 
 def pack_codes(codes: np.ndarray, precision, binding: Binding, names=None, original_sizes=None) -> bytes:
     """Codes already quantised (`quantize`) -> the bytes of one .aez file."""
+    _refuse_duplicates(names)
     sink = io.BytesIO()
     writer = Writer.of(sink, check_precision(precision), binding, named=names is not None)
     writer.add(codes, names, original_sizes)
     writer.finish()
     return sink.getvalue()
+
+
+def _refuse_duplicates(names) -> None:
+    """A reader refuses a file whose names repeat, so no writer makes one. (The streaming Writer is fed
+    names that inputs.plan made unique; a set of a million names would defeat its bounded memory.)"""
+    if names is not None and len(set(names)) != len(names):
+        repeated = next(name for name, count in collections.Counter(names).items() if count > 1)
+        raise CodeFileError(f"names must be unique: {repeated!r} is given more than once")
 
 
 def latents(code_file: CodeFile, binding: Binding) -> np.ndarray:
@@ -240,6 +250,7 @@ def to_bytes(code_file: CodeFile) -> bytes:
     count = len(cf.coded.lengths) if cf.coded is not None else len(cf.codes)
     if count != len(cf.names):
         raise CodeFileError(f"{count} codes do not fit {len(cf.names)} names")
+    _refuse_duplicates(cf.names)
     sink = io.BytesIO()
     named = cf.names != default_names(count)
     writer = Writer(sink, cf.model, cf.model_id, cf.precision, cf.latent_size, None, named)
@@ -466,7 +477,10 @@ def _model_name(reader: varint.Reader) -> str:
     length = reader.byte("header")
     if not 1 <= length <= MAX_MODEL_NAME:
         raise CodeFileError(f"bad model name length {length}")
-    return _text(bytes(reader.take(length, "model name")), "model name", "ascii")
+    name = _text(bytes(reader.take(length, "model name")), "model name", "ascii")
+    if not name.isprintable() or " " in name:  # it is printed in messages: one line, no control characters
+        raise CodeFileError("corrupt code file: the model name is not printable")
+    return name
 
 
 def _codes(body: memoryview, index: varint.Reader, count: int, precision, latent_size: int):
@@ -519,6 +533,8 @@ def _from_bytes_v1(data) -> CodeFile:
     if not 1 <= name_length <= MAX_MODEL_NAME:
         raise CodeFileError(f"bad model name length {name_length}")
     model = _text(reader.take(name_length, "model name"), "model name", "ascii")
+    if not model.isprintable() or " " in model:  # it is printed in messages: one line, no control characters
+        raise CodeFileError("corrupt code file: the model name is not printable")
     model_id = _text(reader.take(MODEL_ID_LENGTH, "model id"), "model id", "ascii")
     if not _is_model_id(model_id):
         raise CodeFileError("corrupt code file: the model id is not 16 lowercase hex digits")

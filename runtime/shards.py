@@ -132,7 +132,8 @@ def _read_index(folder: Path) -> dict:
         entries = index["shards"]
         ok = (index["format"] == FORMAT and isinstance(entries, list)
               and all(isinstance(e, dict) and isinstance(e.get("file"), str) and SHARD_NAME.fullmatch(e["file"])
-                      and isinstance(e.get("count"), int) for e in entries))
+                      and isinstance(e.get("count"), int) for e in entries)
+              and isinstance(index.get("model"), str) and isinstance(index.get("model_id"), str))
     except codefile.CodeFileError:
         raise codefile.CodeFileError(f"{folder}: is a folder, not a code file (a folder of shards holds {INDEX})") from None
     except (ValueError, TypeError, KeyError):

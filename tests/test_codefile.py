@@ -300,3 +300,20 @@ def test_precision_choices():
         codefile.resolve_precision(None, BINDING, 9)
     with pytest.raises(codefile.DataError, match="unknown precision"):
         codefile.check_precision("int4")
+
+
+def test_the_writer_refuses_names_its_reader_would_refuse():
+    binding = codefile.Binding("ae", "0123456789abcdef", np.zeros(4, np.float32), np.ones(4, np.float32))
+    with pytest.raises(CodeFileError, match="'a' is given more than once"):
+        codefile.pack(np.zeros((3, 4), np.float32), "float32", binding, names=["a", "b", "a"])
+
+
+@pytest.mark.parametrize("name", [b"a\nb", b"a\x1bc", b"a b"])
+def test_a_model_name_that_would_break_a_message_is_corrupt(name):
+    binding = codefile.Binding("ae", "0123456789abcdef", np.zeros(4, np.float32), np.ones(4, np.float32))
+    data = bytearray(codefile.pack(np.zeros((1, 4), np.float32), "float32", binding))
+    assert data[7] == 2 and data[8:10] == b"ae"  # version 2: the name's length byte, then the name
+    forged = bytes(data[:7]) + bytes([len(name)]) + name + bytes(data[10:-4])
+    forged += struct.pack("<I", zlib.crc32(forged))
+    with pytest.raises(CodeFileError, match="model name is not printable"):
+        from_bytes(forged)

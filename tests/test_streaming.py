@@ -154,3 +154,14 @@ def test_bits_and_precision_choose_how_codes_are_stored(mnist, tmp_path):
     assert sizes["--bits-4"][1] < sizes["auto"][1] < sizes["--bits-8"][1] < 32 < sizes["--precision-float16"][1]
     one_line_error(invoke("compress", tmp_path / "d.npz", "--precision", "float32", "--bits", "5"), "cannot go with")
     assert invoke("compress", tmp_path / "d.npz", "--bits", "9").exit_code == 2  # out of range, said by the parser
+
+
+def test_a_shard_index_without_its_model_is_one_line(ae, mnist, tmp_path):
+    folder = tmp_path / "shards"
+    np.savez(tmp_path / "d.npz", x=mnist["x_test"][:30])
+    assert invoke("compress", tmp_path / "d.npz", "-o", folder, "--shard-size", "10").exit_code == 0
+    index = json.loads((folder / "index.json").read_text())
+    del index["model_id"]
+    (folder / "index.json").write_text(json.dumps(index))
+    for command in ("info", "decompress"):
+        one_line_error(invoke(command, folder), "not an index of aeonnx code shards")
