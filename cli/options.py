@@ -17,12 +17,11 @@ from typing import Annotated, Optional
 import typer
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.codefile import NAMED_PRECISIONS
 from aeonnx.runtime.errors import AeonnxError
 
 ModelName = Enum("ModelName", {name: name for name in spec.MODEL_NAMES}, type=str)
 Device = Enum("Device", {name: name for name in spec.DEVICES}, type=str)
-Precision = Enum("Precision", {name: name for name in NAMED_PRECISIONS}, type=str)
+Precision = Enum("Precision", {name: name for name in spec.NAMED_PRECISIONS}, type=str)
 
 ModelsOption = Annotated[
     Optional[Path], typer.Option("--models", help="Folder of exported models to use instead of the shipped ones.")

@@ -19,18 +19,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import entropy, nametable, varint
+from . import entropy, nametable, spec, varint
 from .errors import AeonnxError, DataError, ModelError
 
 MAGIC = b"AEZ\x1a"
 FORMAT_VERSION = 2  # what the writer makes
 READ_VERSIONS = (1, 2)
-FLOATS = ("float32", "float16")
+FLOATS = spec.FLOAT_PRECISIONS
 BITS = tuple(range(entropy.MIN_BITS, entropy.MAX_BITS + 1))
 PRECISIONS = (*FLOATS, *BITS)  # what the writer makes: uncoded floats, or entropy-coded at B bits
-# What a user may ask for by name: auto = entropy-coded at the model's default bits; uint8 = at 8 bits
-# (format 1's name for it); the floats uncoded. Any B in BITS is asked for with --bits.
-NAMED_PRECISIONS = ("auto", *FLOATS, "uint8")
+NAMED_PRECISIONS = spec.NAMED_PRECISIONS  # what a user may ask for by name; any B in BITS with --bits
 V1_PRECISIONS = ("float32", "float16", "uint8")
 _DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "uint8": np.dtype("u1")}
 _KINDS = {"float32": 0, "float16": 1, **{bits: bits for bits in BITS}}  # the kind byte of version 2

@@ -137,8 +137,7 @@ class FrequencyTable:
     def spread(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each dimension's slots, as the coder uses them (see spread_slots): slot_of [L, 2**precision]
         (by starts[s] + k), owner and rank [L, 2**precision] (by slot)."""
-        parts = [spread_slots(row, self.precision) for row in self.frequencies]
-        return tuple(np.stack(part) for part in zip(*parts))
+        return spread_rows(self.frequencies, self.precision)
 
     @cached_property
     def frequency_of_slot(self) -> np.ndarray:
@@ -175,14 +174,25 @@ def spread_slots(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, n
     (s, k), 0 <= k < f_s, sorted by (2k + 1) / f_s and then s; the j-th pair owns slot j. Returns slot_of
     (uint16, by starts[s] + k: the slot of the k-th of s), owner (uint8, by slot: s) and rank (uint16, by
     slot: k)."""
+    return tuple(part[0] for part in spread_rows(np.asarray(frequencies)[None], precision))
+
+
+def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """spread_slots for every row of `frequencies` [L, S] at once ([L, 2**precision] each): one sort for
+    all dimensions, not a loop (a model's table is built on the first code of every command)."""
     frequencies = np.asarray(frequencies, np.int64)
-    symbol = np.repeat(np.arange(len(frequencies)), frequencies)
-    within = np.arange(1 << precision) - np.repeat(np.cumsum(frequencies) - frequencies, frequencies)
+    rows, size = len(frequencies), 1 << precision
+    flat = frequencies.ravel()
+    symbol = np.repeat(np.tile(np.arange(frequencies.shape[1]), rows), flat)
+    within = np.tile(np.arange(size), rows) - np.repeat((np.cumsum(frequencies, axis=1) - frequencies).ravel(), flat)
+    row = np.repeat(np.arange(rows), size)
     # Exact in float64: distinct fractions (2k+1)/f with 2k+1, f <= 2**17 differ by more than rounding.
-    order = np.lexsort((symbol, (2 * within + 1) / frequencies[symbol]))
-    slot_of = np.empty(1 << precision, np.uint16)
-    slot_of[order] = np.arange(1 << precision)
-    return slot_of, symbol[order].astype(np.uint8), within[order].astype(np.uint16)
+    order = np.lexsort((symbol, (2 * within + 1) / np.repeat(flat, flat), row)).reshape(rows, size)
+    local = order - (np.arange(rows) * size)[:, None]
+    slot_of = np.empty((rows, size), np.uint16)
+    np.put_along_axis(slot_of, local, np.arange(size)[None].repeat(rows, 0), axis=1)
+    return (slot_of, symbol.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint8),
+            within.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint16))
 
 
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------

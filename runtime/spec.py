@@ -34,6 +34,12 @@ PREPROCESSING = {
 VARIANTS = ("float32", "int8")
 INT8_MAX_PSNR_DROP = 0.1  # dB, encoder and decoder both int8, on the run's validation digits
 
+# How a code file stores latents, by name (runtime/codefile.py; docs/FORMAT.md): the floats uncoded;
+# "uint8" is entropy-coded at 8 bits (format 1's name for it); "auto" at the model's default bits. Kept
+# here, stdlib only, so that the command line offers them without importing numpy on every start.
+FLOAT_PRECISIONS = ("float32", "float16")
+NAMED_PRECISIONS = ("auto", *FLOAT_PRECISIONS, "uint8")
+
 # Where models run: cpu; cuda (fails unless CUDA really runs); auto (CUDA when it works, else CPU).
 # The one list: providers.py checks it, the CLI offers it (kept here so `--help` loads no onnxruntime).
 DEVICES = ("auto", "cpu", "cuda")
