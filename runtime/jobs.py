@@ -491,7 +491,7 @@ class Inspection:
 
 
 def inspect_image(path: Path, model: Autoencoder, output: Path | None = None, invert: bool | None = None,
-                  precision: str = "uint8", force: bool = False) -> Inspection:
+                  precision: str | int = "auto", force: bool = False) -> Inspection:
     """One picture of what compress does to an image, for a person to check: the input with the located
     digit boxed, the located crop, the normalised 28x28 digit, and its reconstruction with the quality figure."""
     from . import preview
@@ -502,6 +502,7 @@ def inspect_image(path: Path, model: Autoencoder, output: Path | None = None, in
     with images.open_image(path) as image:
         steps = images.preprocess_steps(image, invert)
         source = images.upright(image).convert("RGB")
+    precision = codefile.resolve_precision(precision, model.binding)  # as compress stores it by default
     z = codefile.dequantize(codefile.quantize(model.encode(steps.digit), precision, model.binding), precision,
                             model.binding)
     assessment = model.assess(steps.digit[None], z)

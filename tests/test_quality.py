@@ -19,8 +19,9 @@ def ae():
 
 
 def warning_rate(model, digits) -> float:
-    """The share of `digits` warned about when compressed as compress does: uint8 codes."""
-    stored = codefile.dequantize(codefile.quantize(model.encode(digits), "uint8", model.binding), "uint8", model.binding)
+    """The share of `digits` warned about when compressed as compress does: at the model's default bits."""
+    bits = codefile.resolve_precision("auto", model.binding)
+    stored = codefile.dequantize(codefile.quantize(model.encode(digits), bits, model.binding), bits, model.binding)
     return float(np.mean([w is not None for w in model.assess(digits, stored).warnings]))
 
 
