@@ -489,7 +489,7 @@ function kind(code) {
 function modelName(reader) {
   const length = reader.byte('header');
   if (length < 1 || length > MAX_MODEL_NAME) throw new CodeFileError(`bad model name length ${length}`);
-  return ascii(reader.take(length, 'model name'), 'model name');
+  return printableName(ascii(reader.take(length, 'model name'), 'model name'));
 }
 
 /** { codes, coded }: the body checked against the count before anything is allocated. */
@@ -568,7 +568,7 @@ function readHeader1(reader) {
     throw new CodeFileError(`unknown flags 0x${flags.toString(16).padStart(2, '0')}`);
   }
   if (nameLength < 1 || nameLength > MAX_MODEL_NAME) throw new CodeFileError(`bad model name length ${nameLength}`);
-  const model = ascii(reader.take(nameLength, 'model name'), 'model name');
+  const model = printableName(ascii(reader.take(nameLength, 'model name'), 'model name'));
   const modelId = ascii(reader.take(MODEL_ID_LENGTH, 'model id'), 'model id');
   if (!isModelId(modelId)) throw new CodeFileError('corrupt code file: the model id is not 16 lowercase hex digits');
   const latentSize = reader.u16('header');
@@ -615,6 +615,12 @@ class Reader {
 
 export function isModelId(text) {
   return typeof text === 'string' && /^[0-9a-f]{16}$/.test(text);
+}
+
+/** A model name as Python accepts it: printable ASCII without spaces (it is printed in one-line messages). */
+function printableName(name) {
+  if (/[^\x21-\x7e]/.test(name)) throw new CodeFileError('corrupt code file: the model name is not printable');
+  return name;
 }
 
 function ascii(raw, what) {
