@@ -592,20 +592,11 @@ function readSizes1(raw, count) {
   return Array.from({ length: count }, (_, i) => [view.getUint32(8 * i, true), view.getUint32(8 * i + 4, true)]);
 }
 
-/** Bounds-checked reads (version 1): every size is checked against what is left before it is used. */
-class Reader {
-  constructor(bytes, offset, end) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.end = end;
-  }
-
-  get left() { return this.end - this.offset; }
-
+/** Version 1's bounds-checked reads: varint.Reader's, with version 1's word for a read past the end. */
+class Reader extends varint.Reader {
   take(size, what) {
     if (size > this.left) throw new CodeFileError(`truncated code file: ${what} runs past the end`);
-    this.offset += size;
-    return this.bytes.subarray(this.offset - size, this.offset);
+    return super.take(size, what);
   }
 
   u8(what) { return this.take(1, what)[0]; }
