@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -15,7 +14,7 @@ import * as codefile from '../codefile.js';
 import { AeonnxError, CodeFileError } from '../errors.js';
 import { load } from '../model.js';
 import { lookup, readShards } from '../shards.js';
-import { ARTIFACTS, FIXTURES_V1, FIXTURES_V2, comparePixels, percent, sameBytes } from './helpers.js';
+import { ARTIFACTS, FIXTURES_V1, FIXTURES_V2, comparePixels, percent, sameBytes, serveFolder } from './helpers.js';
 import { readNpz } from './helpers.js';
 
 const bytesOf = (folder, file) => new Uint8Array(readFileSync(path.join(folder, file)));
@@ -97,18 +96,7 @@ describe('the format version 2 fixtures', () => {
 
   test('a folder of shards reads by path and by URL, checked against its index.json', async (t) => {
     const folder = path.join(FIXTURES_V2, 'ae-b6-shards');
-    const server = createServer((request, response) => {
-      const file = path.join(folder, decodeURIComponent(new URL(request.url, 'http://x').pathname));
-      try {
-        response.end(readFileSync(file));
-      } catch {
-        response.statusCode = 404;
-        response.end();
-      }
-    });
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => server.close());
-    const base = `http://127.0.0.1:${server.address().port}/`;
+    const base = await serveFolder(t, folder);
     const facts = expected['ae-b6-shards'];
     for (const location of [folder, base, new URL(base)]) {
       const { index, shards } = await readShards(location);

@@ -11,7 +11,7 @@ import * as codefile from '../codefile.js';
 import { CodeFileError } from '../errors.js';
 import { Xoshiro128 } from '../random.js';
 import * as varint from '../varint.js';
-import { priorsFor, withCrc } from './helpers.js';
+import { priorsFor, readOrRefuse, withCrc } from './helpers.js';
 
 const LIMIT = { timeout: 60_000 };
 const below = (rng, n) => Math.floor((rng.next() / 2 ** 32) * n);
@@ -47,16 +47,7 @@ function randomFile(rng) {
   return { data: codefile.packCodes(values, precision, bound, names, sizes), bound, values, names, sizes };
 }
 
-/** The reader's only allowed answers: a code file, or a CodeFileError in one line. */
-function read(data) {
-  try {
-    return codefile.fromBytes(data);
-  } catch (error) {
-    assert.ok(error instanceof CodeFileError, `${error.name}: ${error.message}`);
-    assert.ok(error.message.length > 0 && !error.message.includes('\n'), error.message);
-    return null;
-  }
-}
+const read = readOrRefuse; // a code file, or a CodeFileError with a one-line message
 
 /** Decoding's only allowed answers: the stored values, or a CodeFileError in one line. */
 function decode(codeFile, bound) {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as codefile from '../codefile.js';
 import { CodeFileError } from '../errors.js';
 import { Xoshiro128 } from '../random.js';
-import { withCrc } from './helpers.js';
+import { readOrRefuse, withCrc } from './helpers.js';
 
 const below = (rng, n) => Math.floor((rng.next() / 2 ** 32) * n);
 const pick = (rng, items) => items[below(rng, items.length)];
@@ -41,16 +41,7 @@ function randomCodeFile(rng) {
   };
 }
 
-/** The reader's only allowed answers: a code file, or a CodeFileError with a one-line message. */
-function read(data) {
-  try {
-    return codefile.fromBytes(data);
-  } catch (error) {
-    assert.ok(error instanceof CodeFileError, `${error.name}: ${error.message}`);
-    assert.ok(error.message.length > 0 && !error.message.includes('\n'), error.message);
-    return null;
-  }
-}
+const read = readOrRefuse; // a code file, or a CodeFileError with a one-line message
 
 function flip(data, bits) {
   const flipped = data.slice();

@@ -6,9 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
 import { inflateRawSync } from 'node:zlib';
 
 import * as codefile from '../codefile.js';
+import { CodeFileError } from '../errors.js';
 import { crc32 } from '../crc32.js';
 import { FrequencyTable, Priors } from '../entropy.js';
 import { Xoshiro128 } from '../random.js';
@@ -114,4 +116,31 @@ export const GOLDEN_COUNTS = [0, 0, 5, 17, 120, 40, 3, 0, 0, 1, 0, 0, 0, 0, 0, 9
 export function goldenTable() {
   const rows = [0, 1, 2, 3, 4].map((d) => GOLDEN_COUNTS.map((_, s) => GOLDEN_COUNTS[(s - d + 16) % 16]));
   return FrequencyTable.fromHistograms([...rows, new Array(16).fill(0)], 12);
+}
+
+/** A folder served over HTTP on 127.0.0.1 (404 for what it lacks), closed after the test: its base URL. */
+export async function serveFolder(t, folder) {
+  const server = createServer((request, response) => {
+    const file = path.join(folder, decodeURIComponent(new URL(request.url, 'http://x').pathname));
+    try {
+      response.end(readFileSync(file));
+    } catch {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  return `http://127.0.0.1:${server.address().port}/`;
+}
+
+/** The reader's only allowed answers: a code file, or a CodeFileError with a one-line message. */
+export function readOrRefuse(data) {
+  try {
+    return codefile.fromBytes(data);
+  } catch (error) {
+    assert.ok(error instanceof CodeFileError, `${error.name}: ${error.message}`);
+    assert.ok(error.message.length > 0 && !error.message.includes('\n'), error.message);
+    return null;
+  }
 }

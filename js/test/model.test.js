@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -13,7 +12,7 @@ import * as codefile from '../codefile.js';
 import { AeonnxError, CodeFileError, DataError, ModelError } from '../errors.js';
 import { load, toUint8 } from '../model.js';
 import { parse } from '../tensorproto.js';
-import { ARTIFACTS, temporaryFolder } from './helpers.js';
+import { ARTIFACTS, serveFolder, temporaryFolder } from './helpers.js';
 
 const goldenDigits = () => {
   const x = parse(readFileSync(path.join(ARTIFACTS, 'ae_encoder/test_data_set_0/input_0.pb')), 'input_0.pb');
@@ -235,18 +234,7 @@ describe('operations', () => {
 });
 
 test('a models folder served over HTTP loads by URL, as in a browser', async (t) => {
-  const server = createServer((request, response) => {
-    const file = path.join(ARTIFACTS, decodeURIComponent(new URL(request.url, 'http://x').pathname));
-    try {
-      response.end(readFileSync(file));
-    } catch {
-      response.statusCode = 404;
-      response.end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  const base = `http://127.0.0.1:${server.address().port}/`;
+  const base = await serveFolder(t, ARTIFACTS);
   const fromUrl = await load(ort, base, { model: 'vae' });
   const fromFolder = await load(ort, ARTIFACTS, { model: 'vae' });
   t.after(async () => { await fromUrl.release(); await fromFolder.release(); });
