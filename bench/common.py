@@ -49,8 +49,9 @@ print(elapsed, usage.ru_maxrss, code)
 
 def timed_process(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one run of `command`; fails loudly if it fails."""
-    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *map(str, command)], cwd=cwd, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *map(str, command)], cwd=cwd, capture_output=True, text=True, check=False
+    )
     elapsed, max_rss_kib, code = done.stdout.split()
     if int(code) != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed ({code}): {done.stderr[-800:]}")

@@ -38,12 +38,23 @@ def rate_distortion(model, digits: dict) -> tuple[list[list], dict]:
         assert np.array_equal(entropy.decode(payload, lengths, priors[bits]), symbols)
         x_hat = model.decode(entropy.dequantize(symbols, bits, z_min, z_max), as_float=True).reshape(len(x), -1)
         psnr_by_bits[bits] = metrics.psnr(x, x_hat)
-        rows.append([bits, f"{len(payload) / len(z):.2f}", f"{priors[bits].ideal_bits(symbols) / 8 / len(z):.2f}",
-                     f"{psnr_by_bits[bits]:.2f}", f"{psnr_by_bits[bits] - psnr_float:+.2f}"])
+        rows.append(
+            [
+                bits,
+                f"{len(payload) / len(z):.2f}",
+                f"{priors[bits].ideal_bits(symbols) / 8 / len(z):.2f}",
+                f"{psnr_by_bits[bits]:.2f}",
+                f"{psnr_by_bits[bits] - psnr_float:+.2f}",
+            ]
+        )
     rows.append(["float32", f"{4 * z.shape[1]:.2f}", "", f"{psnr_float:.2f}", ""])
     chosen = entropy.fewest_bits_within(psnr_by_bits, psnr_float, TOLERANCE_DB)
-    return rows, {"psnr_float": psnr_float, "psnr_by_bits": psnr_by_bits, "default_bits": chosen,
-                  "priors_metadata_chars": len(priors.to_metadata())}
+    return rows, {
+        "psnr_float": psnr_float,
+        "psnr_by_bits": psnr_by_bits,
+        "default_bits": chosen,
+        "priors_metadata_chars": len(priors.to_metadata()),
+    }
 
 
 def speed(model, digits: dict, codes: int, rounds: int, bits: int) -> dict:
@@ -60,14 +71,16 @@ def speed(model, digits: dict, codes: int, rounds: int, bits: int) -> dict:
             started = time.perf_counter()
             function()
             return time.perf_counter() - started
+
         return run
 
     contenders = {
         "encode (coder)": timed(lambda: entropy.encode(symbols, table_)),
         "quantize + encode": timed(lambda: entropy.encode(entropy.quantize(z, bits, z_min, z_max), table_)),
         "decode (coder)": timed(lambda: entropy.decode(payload, lengths, table_)),
-        "decode + dequantize": timed(lambda: entropy.dequantize(entropy.decode(payload, lengths, table_), bits,
-                                                                 z_min, z_max)),
+        "decode + dequantize": timed(
+            lambda: entropy.dequantize(entropy.decode(payload, lengths, table_), bits, z_min, z_max)
+        ),
     }
     return interleaved(contenders, rounds)
 
@@ -85,8 +98,10 @@ def precisions(model, digits: dict) -> list[list]:
         priors = entropy.priors_from_codes(z_train, z_min, z_max, (4, 6, 8), precision)
         row = [precision]
         for z in codes.values():
-            row += [f"{len(entropy.encode(entropy.quantize(z, b, z_min, z_max), priors[b])[0]) / len(z):.2f}"
-                    for b in priors.bits]
+            row += [
+                f"{len(entropy.encode(entropy.quantize(z, b, z_min, z_max), priors[b])[0]) / len(z):.2f}"
+                for b in priors.bits
+            ]
         rows.append(row)
     return rows
 

@@ -58,12 +58,19 @@ def main() -> None:
             Image.fromarray(archive["x_test"][0]).save(folder / "one.png")
         images[0].save(folder / "photo.jpg", quality=85)
         command = aeonnx_command()
-        runs = {name: (lambda name=name: timed_process([*command, "compress", name, "-o", "x.aez", "--force"],
-                                                       cwd=folder)[0])
-                for name in ("one.png", "photo.jpg")}
+        runs = {
+            name: (
+                lambda name=name: timed_process([*command, "compress", name, "-o", "x.aez", "--force"], cwd=folder)[0]
+            )
+            for name in ("one.png", "photo.jpg")
+        }
         results = interleaved(runs, args.rounds)
-    print(table([[f"`aeonnx compress {name}`", span(stats)] for name, stats in results.items()],
-                ["command", f"wall time, median (min-max) of {args.rounds}"]))
+    print(
+        table(
+            [[f"`aeonnx compress {name}`", span(stats)] for name, stats in results.items()],
+            ["command", f"wall time, median (min-max) of {args.rounds}"],
+        )
+    )
 
 
 if __name__ == "__main__":

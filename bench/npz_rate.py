@@ -37,8 +37,10 @@ def main() -> None:
             result = jobs.compress_files(job, model)
             seconds.append(time.perf_counter() - started)
     rates = sorted(arguments.count / s for s in seconds)
-    print(f"{arguments.count:,} digits from .npz, in-process: median {np.median(rates):,.0f} digits/s "
-          f"({rates[0]:,.0f}-{rates[-1]:,.0f}), {result.bytes_written / arguments.count:.1f} bytes a digit")
+    print(
+        f"{arguments.count:,} digits from .npz, in-process: median {np.median(rates):,.0f} digits/s "
+        f"({rates[0]:,.0f}-{rates[-1]:,.0f}), {result.bytes_written / arguments.count:.1f} bytes a digit"
+    )
 
 
 if __name__ == "__main__":

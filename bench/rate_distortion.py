@@ -53,16 +53,30 @@ def aeonnx_points(model, digits: np.ndarray, label: str) -> list[dict]:
         _, decoded, _ = model.decompress(container, as_float=True)
         quality = _quality(x, decoded.reshape(len(x), -1))
         single = np.mean([len(model.compress(d[None], precision)) for d in digits[:200]])
-        common = {"model": label, "precision": precision, "default": precision == model.binding.default_precision,
-                  **quality}
+        common = {
+            "model": label,
+            "precision": precision,
+            "default": precision == model.binding.default_precision,
+            **quality,
+        }
         points.append({**common, "packing": "single-image file", "bytes_per_image": float(single)})
         points.append({**common, "packing": "batch container", "bytes_per_image": len(container) / len(digits)})
         if precision in codefile.FLOATS:  # general-purpose compressors on float codes, for comparison
             codes = codefile.from_bytes(container).codes.tobytes()
-            points.append({**common, "packing": "payload + zlib (not a format feature)",
-                           "bytes_per_image": len(zlib.compress(codes, 9)) / len(digits)})
-            points.append({**common, "packing": "payload + lzma (not a format feature)",
-                           "bytes_per_image": len(lzma.compress(codes, preset=9)) / len(digits)})
+            points.append(
+                {
+                    **common,
+                    "packing": "payload + zlib (not a format feature)",
+                    "bytes_per_image": len(zlib.compress(codes, 9)) / len(digits),
+                }
+            )
+            points.append(
+                {
+                    **common,
+                    "packing": "payload + lzma (not a format feature)",
+                    "bytes_per_image": len(lzma.compress(codes, preset=9)) / len(digits),
+                }
+            )
     return points
 
 
@@ -73,10 +87,27 @@ def ae_variant(latent: int, data: Path, cache: Path) -> Path:
         return models
     run = cache / f"run-ae-latent{latent}"
     command = aeonnx_command()
-    subprocess.run([*command, "train", "ae", "--latent-size", str(latent), "--data", str(data), "--seed", "0",
-                    "--out", str(run), "--force"], check=True, capture_output=True)
-    subprocess.run([*command, "export", "ae", "--run", str(run), "--out", str(models), "--force"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            *command,
+            "train",
+            "ae",
+            "--latent-size",
+            str(latent),
+            "--data",
+            str(data),
+            "--seed",
+            "0",
+            "--out",
+            str(run),
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*command, "export", "ae", "--run", str(run), "--out", str(models), "--force"], check=True, capture_output=True
+    )
     return models
 
 
@@ -106,25 +137,55 @@ def plot(report: dict, path: Path) -> None:
         rows = [p for p in report["codecs"] if p["model"] == name]
         axis.plot([p["bytes_per_image"] for p in rows], [p["psnr"] for p in rows], "o-", label=name)
         for p in rows[:1] + rows[-1:]:
-            axis.annotate(p["setting"], (p["bytes_per_image"], p["psnr"]), fontsize=7, xytext=(3, -9),
-                          textcoords="offset points")
+            axis.annotate(
+                p["setting"], (p["bytes_per_image"], p["psnr"]), fontsize=7, xytext=(3, -9), textcoords="offset points"
+            )
     png = report["codecs"][0]
-    axis.axvline(png["bytes_per_image"], color="grey", linestyle=":", label=f"PNG, lossless ({png['bytes_per_image']:.0f} B)")
+    axis.axvline(
+        png["bytes_per_image"], color="grey", linestyle=":", label=f"PNG, lossless ({png['bytes_per_image']:.0f} B)"
+    )
     labels = sorted({p["model"] for p in report["aeonnx"]}, key=lambda m: (m.startswith("aeonnx vae"), len(m), m))
     colours = dict(zip(labels, plt.get_cmap("tab10").colors[2:]))
     for label in labels:
         for packing, style in (("single-image file", "s:"), ("batch container", "D-")):
-            rows = [p for p in report["aeonnx"] if p["model"] == label and p["packing"] == packing
-                    and isinstance(p["precision"], int)]  # entropy-coded, 4-8 bits
-            axis.plot([p["bytes_per_image"] for p in rows], [p["psnr"] for p in rows], style, markersize=4,
-                      linewidth=1, color=colours[label], label=f"{label.removeprefix('aeonnx ')}, 4-8 bits, {packing}")
+            rows = [
+                p
+                for p in report["aeonnx"]
+                if p["model"] == label and p["packing"] == packing and isinstance(p["precision"], int)
+            ]  # entropy-coded, 4-8 bits
+            axis.plot(
+                [p["bytes_per_image"] for p in rows],
+                [p["psnr"] for p in rows],
+                style,
+                markersize=4,
+                linewidth=1,
+                color=colours[label],
+                label=f"{label.removeprefix('aeonnx ')}, 4-8 bits, {packing}",
+            )
             chosen = [p for p in rows if p.get("default")]
-            axis.plot([p["bytes_per_image"] for p in chosen], [p["psnr"] for p in chosen], style[0], markersize=9,
-                      markerfacecolor="none", color=colours[label])
-    curve = sorted((p for p in report["aeonnx"] if p["model"].startswith("aeonnx ae") and p.get("default")
-                    and p["packing"] == "batch container"), key=lambda p: p["bytes_per_image"])
-    axis.plot([p["bytes_per_image"] for p in curve], [p["psnr"] for p in curve], "k--", linewidth=1,
-              label="aeonnx ae, latent 8/16/32/64, default bits (circled), batch")
+            axis.plot(
+                [p["bytes_per_image"] for p in chosen],
+                [p["psnr"] for p in chosen],
+                style[0],
+                markersize=9,
+                markerfacecolor="none",
+                color=colours[label],
+            )
+    curve = sorted(
+        (
+            p
+            for p in report["aeonnx"]
+            if p["model"].startswith("aeonnx ae") and p.get("default") and p["packing"] == "batch container"
+        ),
+        key=lambda p: p["bytes_per_image"],
+    )
+    axis.plot(
+        [p["bytes_per_image"] for p in curve],
+        [p["psnr"] for p in curve],
+        "k--",
+        linewidth=1,
+        label="aeonnx ae, latent 8/16/32/64, default bits (circled), batch",
+    )
     axis.set_xscale("log")
     axis.set_xlabel("bytes per image (log scale)")
     axis.set_ylabel("PSNR (dB), mean over the 1,000 shared test digits")

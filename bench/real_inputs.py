@@ -63,8 +63,13 @@ def main() -> None:
         for framing in args.framing:
             decoded, seconds = decoded_through_compress(paths, framing, model)
             rates = real_inputs.kept_rates(classifier, decoded, made)
-            rows.append([framing, *(f"{rates[c]:.1%}" for c in (*real_inputs.CATEGORIES, "overall")),
-                         f"{seconds * 1000:.1f} ms"])
+            rows.append(
+                [
+                    framing,
+                    *(f"{rates[c]:.1%}" for c in (*real_inputs.CATEGORIES, "overall")),
+                    f"{seconds * 1000:.1f} ms",
+                ]
+            )
     print(table(rows, ["framing", *real_inputs.CATEGORIES, "overall", "read per file"]))
     print(f"({len(made)} inputs, seed {args.seed}, {len(made) // 3} per category)")
 

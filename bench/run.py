@@ -19,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .common import DEFAULT_DATA, RESULTS, machine  # noqa: E402
-from .report import render  # noqa: E402
+from .common import DEFAULT_DATA, RESULTS, machine
+from .report import render
 
 
 def int8_report(data: Path) -> dict:
@@ -41,8 +41,10 @@ def int8_report(data: Path) -> dict:
         for variant in spec.VARIANTS:
             model = load(name, device="cpu", variant=variant)
             model_spec = spec.get_model(name)
-            size = sum(shipped_models_dir().joinpath(model_spec.onnx_file(p.name, variant)).read_bytes().__len__()
-                       for p in model_spec.parts)
+            size = sum(
+                shipped_models_dir().joinpath(model_spec.onnx_file(p.name, variant)).read_bytes().__len__()
+                for p in model_spec.parts
+            )
             z = model.encode(many)
             report[f"{name} {variant}"] = {
                 "bytes": size,
@@ -65,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {args.data}: no such file; pass --data PATH to a Keras-layout mnist.npz", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": args.quick,
-              "command": "python -m bench.run" + (" --quick" if args.quick else "")}
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "quick": args.quick,
+        "command": "python -m bench.run" + (" --quick" if args.quick else ""),
+    }
     if args.only in (None, "speed"):
         from .speed import run_speed
 

@@ -102,7 +102,15 @@ def contenders(made: dict[str, Path], workdir: Path, jobs: int, ray: bool, count
             engines["ray (1 node)"] = ["--engine", "ray"]
         for engine, options in engines.items():
             output = workdir / f"out-{len(runs)}.aez"
-            runs[f"compress {label} | {engine}"] = [*command, "compress", str(source), "-o", str(output), "--force", *options]
+            runs[f"compress {label} | {engine}"] = [
+                *command,
+                "compress",
+                str(source),
+                "-o",
+                str(output),
+                "--force",
+                *options,
+            ]
     return runs
 
 
@@ -142,14 +150,24 @@ def decompress_runs(workdir: Path, made: dict[str, Path], count: int, jobs: int,
     """decompress of a `count`-code container into PNG files, per engine (the container made here, once)."""
     command = aeonnx_command()
     container = workdir / "decompress-me.aez"
-    subprocess.run([*command, "compress", str(made[f"npz {count:,}"]), "-o", str(container)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*command, "compress", str(made[f"npz {count:,}"]), "-o", str(container)], check=True, capture_output=True
+    )
     engines = {"--jobs 1": ["-j", "1"], f"--jobs {jobs}": ["-j", str(jobs)]}
     if ray:
         engines["ray (1 node)"] = ["--engine", "ray"]
-    return {f"decompress {count:,} codes to PNGs | {engine}":
-            [*command, "decompress", str(container), "-o", str(workdir / f"back-{index}"), "--force", *options]
-            for index, (engine, options) in enumerate(engines.items())}
+    return {
+        f"decompress {count:,} codes to PNGs | {engine}": [
+            *command,
+            "decompress",
+            str(container),
+            "-o",
+            str(workdir / f"back-{index}"),
+            "--force",
+            *options,
+        ]
+        for index, (engine, options) in enumerate(engines.items())
+    }
 
 
 def summarise(samples: dict, counts: dict[str, int], count: int, jobs: int) -> dict:
@@ -158,8 +176,12 @@ def summarise(samples: dict, counts: dict[str, int], count: int, jobs: int) -> d
         label = name.split(" | ")[0]
         n = next((c for key, c in counts.items() if key in label), count)
         seconds = summary([s for s, _ in runs])
-        rows[name] = {"count": n, "seconds": seconds, "images_per_s": n / seconds["median"],
-                      "peak_pss_mib": max(p for _, p in runs)}
+        rows[name] = {
+            "count": n,
+            "seconds": seconds,
+            "images_per_s": n / seconds["median"],
+            "peak_pss_mib": max(p for _, p in runs),
+        }
     for name, row in rows.items():
         label, engine = name.split(" | ")
         one = rows.get(f"{label} | --jobs 1")
@@ -169,32 +191,42 @@ def summarise(samples: dict, counts: dict[str, int], count: int, jobs: int) -> d
             row["efficiency"] = row["speed_up"] / jobs
         if engine.startswith("ray") and many:
             row["time_vs_local_jobs"] = row["seconds"]["median"] / many["seconds"]["median"]
-    small, large = (rows.get(f"compress png folder {n:,} | ray (1 node)") for n in sorted({min(counts.values()), count}))
+    small, large = (
+        rows.get(f"compress png folder {n:,} | ray (1 node)") for n in sorted({min(counts.values()), count})
+    )
     marginal = {}
     if small and large and large is not small:
         extra_seconds = large["seconds"]["median"] - small["seconds"]["median"]
         rate = (large["count"] - small["count"]) / extra_seconds
         local = rows[f"compress png folder {count:,} | --jobs {jobs}"]
-        marginal = {"ray_png_images_per_s_once_started": rate,
-                    "ray_fixed_seconds": large["seconds"]["median"] - large["count"] / rate,
-                    "ray_started_rate_vs_local_jobs": rate / local["images_per_s"]}
+        marginal = {
+            "ray_png_images_per_s_once_started": rate,
+            "ray_fixed_seconds": large["seconds"]["median"] - large["count"] / rate,
+            "ray_started_rate_vs_local_jobs": rate / local["images_per_s"],
+        }
     return {"rows": rows, "jobs": jobs, "ray_marginal": marginal}
 
 
 def table(results: dict) -> str:
-    lines = ["| run | engine | images/s | seconds | peak memory (PSS, MiB) | speed-up / efficiency | Ray time / local |",
-             "| --- | --- | ---: | ---: | ---: | --- | ---: |"]
+    lines = [
+        "| run | engine | images/s | seconds | peak memory (PSS, MiB) | speed-up / efficiency | Ray time / local |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+    ]
     for name, row in results["rows"].items():
         label, engine = name.split(" | ")
         scaling = f"{row['speed_up']:.2f}x / {row['efficiency']:.0%}" if "speed_up" in row else ""
         ratio = f"{row['time_vs_local_jobs']:.2f}" if "time_vs_local_jobs" in row else ""
-        lines.append(f"| {label} | {engine} | {row['images_per_s']:,.0f} | {row['seconds']['median']:.1f} | "
-                     f"{row['peak_pss_mib']:,.0f} | {scaling} | {ratio} |")
+        lines.append(
+            f"| {label} | {engine} | {row['images_per_s']:,.0f} | {row['seconds']['median']:.1f} | "
+            f"{row['peak_pss_mib']:,.0f} | {scaling} | {ratio} |"
+        )
     marginal = results.get("ray_marginal")
     if marginal:
-        lines.append(f"\nRay, once started: {marginal['ray_png_images_per_s_once_started']:,.0f} PNG images/s "
-                     f"({marginal['ray_started_rate_vs_local_jobs']:.2f} of the local --jobs {results['jobs']} rate); "
-                     f"fixed cost {marginal['ray_fixed_seconds']:.1f} s")
+        lines.append(
+            f"\nRay, once started: {marginal['ray_png_images_per_s_once_started']:,.0f} PNG images/s "
+            f"({marginal['ray_started_rate_vs_local_jobs']:.2f} of the local --jobs {results['jobs']} rate); "
+            f"fixed cost {marginal['ray_fixed_seconds']:.1f} s"
+        )
     return "\n".join(lines)
 
 

@@ -33,9 +33,21 @@ def cold_start(rounds: int, workdir: Path) -> dict:
     image = REPO / "examples" / "digit-2.png"
     contenders = {
         "floor: import numpy, onnxruntime, PIL.Image": [sys.executable, "-c", "import numpy, onnxruntime, PIL.Image"],
-        "aeonnx compress one.png": [*aeonnx_command(), "compress", str(image), "-o", str(workdir / "one.aez"), "--force"],
-        "keras: load encoder, predict one image": [sys.executable, "-c", KERAS_ONE_IMAGE,
-                                                    str(KERAS_RECORD / "ae" / "encoder.keras"), str(image)],
+        "aeonnx compress one.png": [
+            *aeonnx_command(),
+            "compress",
+            str(image),
+            "-o",
+            str(workdir / "one.aez"),
+            "--force",
+        ],
+        "keras: load encoder, predict one image": [
+            sys.executable,
+            "-c",
+            KERAS_ONE_IMAGE,
+            str(KERAS_RECORD / "ae" / "encoder.keras"),
+            str(image),
+        ],
     }
     results = interleaved({k: (lambda c=c: timed_process(c)[0]) for k, c in contenders.items()}, rounds)
     floor = results["floor: import numpy, onnxruntime, PIL.Image"]["median"]
@@ -91,8 +103,10 @@ def in_process(x_test: np.ndarray, calls: int, keras_calls: int, big: int) -> di
         x = x_test.reshape(-1, 784).astype(np.float32) / 255
         z = model.encode(x_test)
         inputs = x if part_name == "encoder" else z
-        raw = onnxruntime.InferenceSession(shipped_models_dir().joinpath(model_spec.onnx_file(part_name)).read_bytes(),
-                                           providers=["CPUExecutionProvider"])
+        raw = onnxruntime.InferenceSession(
+            shipped_models_dir().joinpath(model_spec.onnx_file(part_name)).read_bytes(),
+            providers=["CPUExecutionProvider"],
+        )
         api = model.encode if part_name == "encoder" else (lambda v: model.decode(v, as_float=True))
         numpy_forward = numpy_part(model_name, part_name)
         keras_model = _keras_part(model_name, part_name)
@@ -156,8 +170,9 @@ def bulk(x_test: np.ndarray, count: int, rounds: int, workdir: Path) -> dict:
             samples[name].append(seconds)
             if peak is not None:
                 peaks[name] = max(peaks.get(name, 0), peak)
-    results = {name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]}
-               for name, v in samples.items()}
+    results = {
+        name: {"seconds": summary(v), "images_per_s": count / summary(v)["median"]} for name, v in samples.items()
+    }
     for name, peak in peaks.items():
         results[name]["peak_rss_mib"] = peak
     png_total = results["png folder (CLI)"]["seconds"]["median"]
@@ -186,6 +201,7 @@ def _bulk_contenders(x_test: np.ndarray, count: int, workdir: Path) -> dict:
             started = time.perf_counter()
             work()
             return time.perf_counter() - started, None
+
         return run
 
     def decode_only():
@@ -196,7 +212,9 @@ def _bulk_contenders(x_test: np.ndarray, count: int, workdir: Path) -> dict:
     return {
         "npz (CLI)": cli(npz),
         "png folder (CLI)": cli(folder),
-        "npz (in-process)": in_process(lambda: jobs.compress_files(jobs.CompressJob.of([npz], workdir / "api.aez", force=True), model)),
+        "npz (in-process)": in_process(
+            lambda: jobs.compress_files(jobs.CompressJob.of([npz], workdir / "api.aez", force=True), model)
+        ),
         "png decode only": in_process(decode_only),
         "png read + preprocess only": in_process(lambda: [read_image(path) for path in sorted(folder.iterdir())]),
     }
@@ -250,13 +268,33 @@ def training(data: Path, epochs: int, rounds: int, workdir: Path) -> dict:
 
     def ours():
         out = workdir / "run"
-        subprocess.run([*aeonnx_command(), "train", "ae", "--data", str(data), "--epochs", str(epochs),
-                        "--out", str(out), "--force"], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [
+                *aeonnx_command(),
+                "train",
+                "ae",
+                "--data",
+                str(data),
+                "--epochs",
+                str(epochs),
+                "--out",
+                str(out),
+                "--force",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
         return steady(json.loads((out / spec.RUN_CONFIG_FILE).read_text())["epoch_seconds"])
 
     def plain():
-        done = subprocess.run([sys.executable, "-c", PLAIN_KERAS_FIT, str(data), str(epochs)],
-                              check=True, capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [sys.executable, "-c", PLAIN_KERAS_FIT, str(data), str(epochs)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         return steady(json.loads(done.stdout.strip().splitlines()[-1])["epoch_seconds"])
 
     results = interleaved({"aeonnx train ae": ours, "plain keras fit": plain}, rounds)
@@ -272,8 +310,9 @@ def run_speed(data: Path, quick: bool) -> dict:
         workdir = Path(folder)
         return {
             "cold_start": cold_start(rounds=3 if quick else 9, workdir=workdir),
-            "in_process": in_process(x_test, calls=200 if quick else 2000, keras_calls=20 if quick else 100,
-                                     big=10_000),
+            "in_process": in_process(
+                x_test, calls=200 if quick else 2000, keras_calls=20 if quick else 100, big=10_000
+            ),
             "threads": threads(x_test, big=10_000),
             "bulk": bulk(x_test, count=2_000 if quick else 10_000, rounds=1 if quick else 3, workdir=workdir),
             "large_batches": large_batches(x_test, count=10_000 if quick else 100_000, workdir=workdir),

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from aeonnx.runtime.errors import printable
 
 from .app import app, fail, friendly_errors, report_failure, warn_unusual
-from .options import (EncoderOption, ForceOption, InputsArgument, InvertOption, ModelName, ModelRun, Precision, Reading,
-                      Scale, say_provider, with_groups)
+from .options import (
+    EncoderOption,
+    ForceOption,
+    InputsArgument,
+    InvertOption,
+    ModelName,
+    ModelRun,
+    Precision,
+    Reading,
+    Scale,
+    say_provider,
+    with_groups,
+)
 
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 
@@ -23,22 +34,34 @@ PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
 def compress(
     inputs: InputsArgument,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="The .aez file to write (with --shard-size: a folder).")
+        Path | None, typer.Option("--output", "-o", help="The .aez file to write (with --shard-size: a folder).")
     ] = None,
     precision: Annotated[
         Precision,
-        typer.Option(help="How each latent value is stored: auto (entropy-coded at the model's default bits), "
-                     "float32 or float16 (exact, uncoded), uint8 (entropy-coded at 8 bits)."),
+        typer.Option(
+            help="How each latent value is stored: auto (entropy-coded at the model's default bits), "
+            "float32 or float16 (exact, uncoded), uint8 (entropy-coded at 8 bits)."
+        ),
     ] = Precision.auto,
     bits: Annotated[
-        Optional[int],
-        typer.Option("--bits", min=4, max=8, help="Entropy-code each latent value at 4-8 bits (fewer: smaller, "
-                     "less faithful); overrides the model's default.", show_default=False),
+        int | None,
+        typer.Option(
+            "--bits",
+            min=4,
+            max=8,
+            help="Entropy-code each latent value at 4-8 bits (fewer: smaller, "
+            "less faithful); overrides the model's default.",
+            show_default=False,
+        ),
     ] = None,
     shard_size: Annotated[
-        Optional[int],
-        typer.Option("--shard-size", min=1, help="Write -o FOLDER as numbered shards of this many codes each, "
-                     "with an index.json.", show_default=False),
+        int | None,
+        typer.Option(
+            "--shard-size",
+            min=1,
+            help="Write -o FOLDER as numbered shards of this many codes each, with an index.json.",
+            show_default=False,
+        ),
     ] = None,
     force: ForceOption = False,
     *,
@@ -51,8 +74,17 @@ def compress(
 
     engine = scale.make()
     loaded = run.load(reading.model.value)
-    job = jobs.CompressJob.of(inputs, output, precision=precision.value, bits=bits, shard_size=shard_size,
-                              invert=reading.invert, framing=reading.framing, force=force, strict=reading.strict)
+    job = jobs.CompressJob.of(
+        inputs,
+        output,
+        precision=precision.value,
+        bits=bits,
+        shard_size=shard_size,
+        invert=reading.invert,
+        framing=reading.framing,
+        force=force,
+        strict=reading.strict,
+    )
     result = _with_progress(job, lambda events: jobs.compress_files(job, loaded, events, engine))
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
     typer.echo(printable(summary) + (f"; {result.unusual} unlike the digits the model knows" if result.unusual else ""))
@@ -65,8 +97,9 @@ def _with_progress(job, work):
     from aeonnx.runtime import jobs
 
     total = job.count()
-    with typer.progressbar(length=total, label="compressing", file=sys.stderr,
-                           hidden=total < PROGRESS_THRESHOLD) as bar:
+    with typer.progressbar(
+        length=total, label="compressing", file=sys.stderr, hidden=total < PROGRESS_THRESHOLD
+    ) as bar:
         return work(jobs.Events(on_failure=report_failure, on_warning=warn_unusual, progress=bar.update))
 
 
@@ -76,15 +109,22 @@ def _with_progress(job, work):
 def decompress(
     code: Annotated[Path, typer.Argument(help="An .aez file, or a folder of shards (compress --shard-size).")],
     output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="A picture for one code or --grid (format from its extension), "
-                     "else a folder to write the PNGs into (only those files are written)."),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A picture for one code or --grid (format from its extension), "
+            "else a folder to write the PNGs into (only those files are written).",
+        ),
     ] = None,
     grid: Annotated[bool, typer.Option(help="One grid image of every code.")] = False,
     name: Annotated[
-        Optional[list[str]],
-        typer.Option("--name", help="Decode only the code of this name (repeat for more); the others are "
-                     "not decoded.", show_default=False),
+        list[str] | None,
+        typer.Option(
+            "--name",
+            help="Decode only the code of this name (repeat for more); the others are not decoded.",
+            show_default=False,
+        ),
     ] = None,
     force: ForceOption = False,
     *,
@@ -94,9 +134,18 @@ def decompress(
     """Decode an .aez file (or a folder of shards) back to 28x28 PNG digits; the file says which model made it."""
     from aeonnx.runtime import jobs
 
-    written = jobs.decompress_file(code, output, grid, force, run.models, run.device.value, run.variant,
-                                   on_load=say_provider if run.verbose else lambda model: None, names=name,
-                                   engine=scale.make())
+    written = jobs.decompress_file(
+        code,
+        output,
+        grid,
+        force,
+        run.models,
+        run.device.value,
+        run.variant,
+        on_load=say_provider if run.verbose else lambda model: None,
+        names=name,
+        engine=scale.make(),
+    )
     where = printable(str(written.where))
     typer.echo(where if written == [written.where] else f"{where}: {len(written)} image(s)")
 
@@ -109,8 +158,10 @@ def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
     from aeonnx.runtime import jobs
 
     failures, unusual = [], []
-    events = jobs.Events(on_failure=lambda f: (failures.append(f), report_failure(f)),
-                         on_warning=lambda label, why: (unusual.append(label), warn_unusual(label, why)))
+    events = jobs.Events(
+        on_failure=lambda f: (failures.append(f), report_failure(f)),
+        on_warning=lambda label, why: (unusual.append(label), warn_unusual(label, why)),
+    )
     encoded = 0
     loaded = run.load(reading.model.value)
     for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
@@ -130,7 +181,7 @@ def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
 def inspect(
     image: Annotated[Path, typer.Argument(help="A picture of a digit, as you would compress it.")],
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="The picture to write; default IMAGE-inspect.png.")
+        Path | None, typer.Option("--output", "-o", help="The picture to write; default IMAGE-inspect.png.")
     ] = None,
     model: EncoderOption = ModelName.ae,
     invert: InvertOption = None,

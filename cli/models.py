@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,11 +19,15 @@ from .options import Device, DeviceOption, ForceOption, ModelRun, ModelsOption, 
 @with_groups(run=ModelRun)
 def sample(
     n: Annotated[int, typer.Option("-n", "--n", help="How many digits.")] = 16,
-    seed: Annotated[Optional[int], typer.Option(help="The same seed gives the same digits.")] = None,
+    seed: Annotated[int | None, typer.Option(help="The same seed gives the same digits.")] = None,
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="A picture (.png, .jpg...) gets one grid; a folder or a name without "
-                     "an extension, one PNG per digit (only those files are written)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="A picture (.png, .jpg...) gets one grid; a folder or a name without "
+            "an extension, one PNG per digit (only those files are written).",
+        ),
     ] = Path("samples.png"),
     force: ForceOption = False,
     *,
@@ -59,7 +63,9 @@ def manifold(
 @app.command()
 @friendly_errors
 def info(
-    file: Annotated[Optional[Path], typer.Argument(help="An .onnx model, an .aez code file or a folder of shards.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="An .onnx model, an .aez code file or a folder of shards.")
+    ] = None,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
 ) -> None:
@@ -74,14 +80,17 @@ def info(
 @friendly_errors
 def verify(
     models_dir: Annotated[
-        Optional[Path], typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
+        Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
     ] = None,
     device: DeviceOption = Device.auto,
     int8: Annotated[bool, typer.Option("--int8", help="Check the int8 copies instead of the float32 files.")] = False,
     run: Annotated[
-        Optional[Path], typer.Option(help="Also re-run the Keras parity gate against this training run (needs [train]).")
+        Path | None,
+        typer.Option(help="Also re-run the Keras parity gate against this training run (needs [train])."),
     ] = None,
-    junit: Annotated[Optional[Path], typer.Option(help="Also write the results as JUnit XML, a test case per file.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write the results as JUnit XML, a test case per file.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
     force: ForceOption = False,
 ) -> None:
@@ -108,6 +117,15 @@ def _keras_parity_cases(run: Path, models_dir: Path) -> list:
     from aeonnx.runtime.verify import Case
 
     model_name, reports = recheck_parity(run, models_dir)
-    return [Case(model_name, report.part, f"{run.name} (Keras)", checks=["keras parity"],
-                 max_abs_diff={"keras": report.max_abs_diff}, failures=report.failures, provider="CPUExecutionProvider")
-            for report in reports]
+    return [
+        Case(
+            model_name,
+            report.part,
+            f"{run.name} (Keras)",
+            checks=["keras parity"],
+            max_abs_diff={"keras": report.max_abs_diff},
+            failures=report.failures,
+            provider="CPUExecutionProvider",
+        )
+        for report in reports
+    ]

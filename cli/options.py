@@ -12,7 +12,7 @@ import inspect
 import typing
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ Device = Enum("Device", {name: name for name in spec.DEVICES}, type=str)
 Precision = Enum("Precision", {name: name for name in spec.NAMED_PRECISIONS}, type=str)
 
 ModelsOption = Annotated[
-    Optional[Path], typer.Option("--models", help="Folder of exported models to use instead of the shipped ones.")
+    Path | None, typer.Option("--models", help="Folder of exported models to use instead of the shipped ones.")
 ]
 DeviceOption = Annotated[
     Device, typer.Option(help="cpu, cuda (fails unless CUDA really runs), or auto (CUDA when it works, else CPU).")
@@ -35,7 +35,7 @@ ForceOption = Annotated[
 ]
 Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
 InvertOption = Annotated[
-    Optional[bool],
+    bool | None,
     typer.Option("--invert/--no-invert", help="Force inverting the image or not (default: detected from the page)."),
 ]
 FitOption = Annotated[
@@ -96,16 +96,17 @@ class Reading:
 
 Engine = Enum("Engine", {"local": "local", "ray": "ray"}, type=str)
 JobsOption = Annotated[
-    Optional[int],
-    typer.Option("--jobs", "-j", help="Worker processes (default: the cores this process may use).",
-                 show_default=False),
+    int | None,
+    typer.Option(
+        "--jobs", "-j", help="Worker processes (default: the cores this process may use).", show_default=False
+    ),
 ]
 EngineOption = Annotated[
-    Engine, typer.Option(help="local: worker processes on this machine; ray: a Ray cluster "
-                         "(pip install 'aeonnx[ray]').")
+    Engine,
+    typer.Option(help="local: worker processes on this machine; ray: a Ray cluster (pip install 'aeonnx[ray]')."),
 ]
 AddressOption = Annotated[
-    Optional[str], typer.Option("--address", help="The Ray cluster to join (default: start one on this machine).")
+    str | None, typer.Option("--address", help="The Ray cluster to join (default: start one on this machine).")
 ]
 
 
@@ -143,9 +144,16 @@ def with_groups(**groups: type):
     def decorate(command):
         signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.name not in groups]
-        added = [inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default,
-                                   annotation=typing.get_type_hints(group, include_extras=True)[field.name])
-                 for group in groups.values() for field in dataclasses.fields(group)]
+        added = [
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=field.default,
+                annotation=typing.get_type_hints(group, include_extras=True)[field.name],
+            )
+            for group in groups.values()
+            for field in dataclasses.fields(group)
+        ]
 
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
@@ -158,4 +166,3 @@ def with_groups(**groups: type):
         return wrapper
 
     return decorate
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,27 +21,34 @@ _LEARNING_RATES = ", ".join(f"{name} {rate:g}" for name, rate in spec.LEARNING_R
 def train(
     model: Annotated[ModelName, typer.Argument(help="Which architecture to train.")],
     data: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(help="A Keras-layout mnist.npz or a folder of IDX files; default: download MNIST with Keras."),
     ] = None,
-    epochs: Annotated[Optional[int], typer.Option(help=spec.default_help("epochs"))] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help=spec.default_help("batch_size"))] = None,
+    epochs: Annotated[int | None, typer.Option(help=spec.default_help("epochs"))] = None,
+    batch_size: Annotated[int | None, typer.Option(help=spec.default_help("batch_size"))] = None,
     optimizer: Annotated[str, typer.Option(help=", ".join(spec.LEARNING_RATES) + ".")] = "adam",
     learning_rate: Annotated[
-        Optional[float], typer.Option(help=f"Default per optimizer: {_LEARNING_RATES} (not Keras 3's 1e-3).")
+        float | None, typer.Option(help=f"Default per optimizer: {_LEARNING_RATES} (not Keras 3's 1e-3).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed and data give the same loss curve.")] = 0,
-    latent_size: Annotated[Optional[int], typer.Option(help=spec.default_help("latent_size"))] = None,
-    hidden_size: Annotated[Optional[int], typer.Option(help="Hidden width. " + spec.default_help("hidden_size"))] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Run directory; default runs/MODEL.")] = None,
+    latent_size: Annotated[int | None, typer.Option(help=spec.default_help("latent_size"))] = None,
+    hidden_size: Annotated[int | None, typer.Option(help="Hidden width. " + spec.default_help("hidden_size"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default runs/MODEL.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
 ) -> None:
     """Train the dense AE or the VAE on MNIST and write a run directory."""
     fit = train_extra("train")
     config = fit.TrainConfig(
-        model=model.value, out=str(out or Path("runs") / model.value), data=str(data) if data else None,
-        epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, seed=seed,
-        latent_size=latent_size, hidden_size=hidden_size,
+        model=model.value,
+        out=str(out or Path("runs") / model.value),
+        data=str(data) if data else None,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        seed=seed,
+        latent_size=latent_size,
+        hidden_size=hidden_size,
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)
@@ -51,31 +58,38 @@ def train(
 @friendly_errors
 def export(
     model: Annotated[ModelName, typer.Argument(help="Which model the run holds.")],
-    run: Annotated[Optional[Path], typer.Option(help="Training run directory; default runs/MODEL.")] = None,
+    run: Annotated[Path | None, typer.Option(help="Training run directory; default runs/MODEL.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
     opset: Annotated[int, typer.Option(help=f"ONNX opset, at most {spec.MAX_OPSET}.")] = spec.DEFAULT_OPSET,
     force: Annotated[bool, typer.Option(help="Replace existing ONNX files of this model.")] = False,
     quantize: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help=f"Also write int8 copies (int8), if they lose <= {spec.INT8_MAX_PSNR_DROP} dB of PSNR."),
     ] = None,
     edge: Annotated[
-        bool, typer.Option("--edge", help="Also write edge files: batch-1 copies (NNAPI, CoreML), .ort files and "
-                           "the operator list of a reduced onnxruntime build (ORT Mobile).")
+        bool,
+        typer.Option(
+            "--edge",
+            help="Also write edge files: batch-1 copies (NNAPI, CoreML), .ort files and "
+            "the operator list of a reduced onnxruntime build (ORT Mobile).",
+        ),
     ] = False,
 ) -> None:
     """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
     train_extra("export")
     from aeonnx.export.exporter import export_model
 
-    entry = export_model(model.value, run or Path("runs") / model.value, out, opset=opset, force=force,
-                         quantize=quantize, edge=edge)
+    entry = export_model(
+        model.value, run or Path("runs") / model.value, out, opset=opset, force=force, quantize=quantize, edge=edge
+    )
     _print_export(entry, out)
 
 
 def _print_export(entry: dict, out: Path) -> None:
     for info in entry["files"].values():
-        typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}")
+        typer.echo(
+            f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}"
+        )
     if "int8" in entry:
         for info in entry["int8"]["files"].values():
             typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")

@@ -121,9 +121,14 @@ def edge_files(model_spec: spec.ModelSpec, payloads: dict[str, bytes]) -> tuple[
         original = model_spec.onnx_file(part_name)
         written[fixed_file(original)] = fixed = fixed_batch_copy(payload)
         usability[fixed_file(original)] = mobile_usability(fixed)
-        copies[part_name] = [{**file_entry(fixed_file(original), fixed), "batch": FIXED_BATCH},
-                             file_entry(ort_file(original), written[ort_file(original)])]
+        copies[part_name] = [
+            {**file_entry(fixed_file(original), fixed), "batch": FIXED_BATCH},
+            file_entry(ort_file(original), written[ort_file(original)]),
+        ]
     operators = operators_file(model_spec.name)
-    entry = {"files": copies, "required_operators": file_entry(operators, written[operators]),
-             "mobile_usability": usability}
+    entry = {
+        "files": copies,
+        "required_operators": file_entry(operators, written[operators]),
+        "mobile_usability": usability,
+    }
     return written, entry

@@ -30,7 +30,9 @@ def read_run(run_dir: Path, model_name: str | None = None) -> dict:
     try:
         run = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ModelError(f"{run_dir}: not a training run (no {spec.RUN_CONFIG_FILE}); make one with `aeonnx train`") from None
+        raise ModelError(
+            f"{run_dir}: not a training run (no {spec.RUN_CONFIG_FILE}); make one with `aeonnx train`"
+        ) from None
     except (OSError, ValueError) as e:
         raise ModelError(f"{path}: unreadable ({e})") from None
     if model_name is not None and run.get("model") != model_name:
@@ -59,8 +61,15 @@ def validation_inputs(run_dir: Path) -> np.ndarray:
         raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
 
 
-def export_model(model_name: str, run_dir: Path, out_dir: Path, opset: int = spec.DEFAULT_OPSET,
-                 force: bool = False, quantize: str | None = None, edge: bool = False) -> dict:
+def export_model(
+    model_name: str,
+    run_dir: Path,
+    out_dir: Path,
+    opset: int = spec.DEFAULT_OPSET,
+    force: bool = False,
+    quantize: str | None = None,
+    edge: bool = False,
+) -> dict:
     """Convert, gate and write both parts of one trained model, each with its golden vectors and JSON
     sidecar (and int8 copies, edge files if asked); returns its manifest entry."""
     model_spec = spec.get_model(model_name)
@@ -110,14 +119,22 @@ def gated_onnx(model_spec: spec.ModelSpec, keras_parts: dict, part_inputs: dict,
     protos, reports = {}, []
     for part in model_spec.parts:
         protos[part.name] = convert.keras_to_onnx(keras_parts[part.name], part, opset)
-        reports.append(parity.compare(protos[part.name].SerializeToString(), keras_parts[part.name], part,
-                                      part_inputs[part.name], PARITY_BATCH_SIZES))
+        reports.append(
+            parity.compare(
+                protos[part.name].SerializeToString(),
+                keras_parts[part.name],
+                part,
+                part_inputs[part.name],
+                PARITY_BATCH_SIZES,
+            )
+        )
     parity.require_parity(reports)
     return protos, reports
 
 
-def _self_describing(model_spec: spec.ModelSpec, protos: dict, reports: list, part_inputs: dict, identity: str,
-                     run: dict) -> dict[str, bytes]:
+def _self_describing(
+    model_spec: spec.ModelSpec, protos: dict, reports: list, part_inputs: dict, identity: str, run: dict
+) -> dict[str, bytes]:
     """Each part's bytes, with the contract and the run's record in its metadata."""
     versions = library_versions()
     payloads = {}
@@ -130,8 +147,15 @@ def _self_describing(model_spec: spec.ModelSpec, protos: dict, reports: list, pa
     return payloads
 
 
-def _manifest_entry(model_spec: spec.ModelSpec, run: dict, identity: str, opset: int, protos: dict,
-                    payloads: dict[str, bytes], reports: list) -> dict:
+def _manifest_entry(
+    model_spec: spec.ModelSpec,
+    run: dict,
+    identity: str,
+    opset: int,
+    protos: dict,
+    payloads: dict[str, bytes],
+    reports: list,
+) -> dict:
     return {
         "model_id": identity,
         "latent_size": run["config"]["latent_size"],
@@ -157,9 +181,13 @@ def _int8_copies(model_spec: spec.ModelSpec, payloads: dict[str, bytes], x: np.n
     int8_payloads, report = quantization.quantized_parts(model_spec, payloads, x)
     file_names = {name: model_spec.onnx_file(name, "int8") for name in int8_payloads}
     files = {file_names[name]: payload for name, payload in int8_payloads.items()}
-    entry = {"files": {name: {**file_entry(file_names[name], payload), **proof_entry(file_names[name])}
-                       for name, payload in int8_payloads.items()},
-             "quality": report}
+    entry = {
+        "files": {
+            name: {**file_entry(file_names[name], payload), **proof_entry(file_names[name])}
+            for name, payload in int8_payloads.items()
+        },
+        "quality": report,
+    }
     return files, entry
 
 
@@ -174,8 +202,7 @@ def _proofs(model_spec: spec.ModelSpec, files: dict[str, bytes], encoder: bytes,
     original's: `aeonnx verify` runs them against it)."""
     from . import golden
 
-    by_file = {model_spec.onnx_file(part.name, variant): part
-               for part in model_spec.parts for variant in spec.VARIANTS}
+    by_file = {model_spec.onnx_file(part.name, variant): part for part in model_spec.parts for variant in spec.VARIANTS}
     models = {name: (by_file[name], payload) for name, payload in files.items() if name in by_file}
     return golden.proof_files(model_spec, models, encoder, x)
 
@@ -226,7 +253,7 @@ def recheck_parity(run_dir: Path, models_dir: Path) -> tuple[str, list[parity.Pa
             onnx_bytes = path.read_bytes()
         except OSError as e:
             raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
-        reports.append(parity.compare(onnx_bytes, keras_parts[part.name], part, part_inputs[part.name],
-                                      PARITY_BATCH_SIZES))
+        reports.append(
+            parity.compare(onnx_bytes, keras_parts[part.name], part, part_inputs[part.name], PARITY_BATCH_SIZES)
+        )
     return model_spec.name, reports
-

@@ -37,8 +37,13 @@ def golden_files(onnx_file: str, payload: bytes, part: spec.Part, inputs: np.nda
 
 def golden_entry(onnx_file: str) -> dict:
     """What the manifest and the sidecar say about a file's golden vectors."""
-    return {"folder": f"{spec.golden_dir(onnx_file)}/{spec.GOLDEN_DATA_SET}", "batch": spec.GOLDEN_BATCH,
-            "atol": spec.GOLDEN_ATOL, "rtol": spec.GOLDEN_RTOL, "layout": "onnx backend test (TensorProto .pb)"}
+    return {
+        "folder": f"{spec.golden_dir(onnx_file)}/{spec.GOLDEN_DATA_SET}",
+        "batch": spec.GOLDEN_BATCH,
+        "atol": spec.GOLDEN_ATOL,
+        "rtol": spec.GOLDEN_RTOL,
+        "layout": "onnx backend test (TensorProto .pb)",
+    }
 
 
 def sidecar(onnx_file: str, payload: bytes) -> bytes:
@@ -62,8 +67,9 @@ def _shapes(values) -> dict[str, list]:
     return {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
 
 
-def proof_files(model_spec: spec.ModelSpec, files: dict[str, tuple[spec.Part, bytes]], encoder: bytes,
-                x: np.ndarray) -> dict[str, bytes]:
+def proof_files(
+    model_spec: spec.ModelSpec, files: dict[str, tuple[spec.Part, bytes]], encoder: bytes, x: np.ndarray
+) -> dict[str, bytes]:
     """For each model file: its golden vectors and its JSON sidecar, by relative path.
     `encoder` is the float32 encoder: its codes feed every decoder, int8 copies included."""
     inputs = part_inputs(model_spec, encoder, x)

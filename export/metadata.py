@@ -21,8 +21,15 @@ def model_id(model_name: str, keras_parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def part_metadata(model_spec: spec.ModelSpec, part: spec.Part, identity: str, run: dict, input_width: int,
-                  parity: dict, versions: dict) -> dict[str, str]:
+def part_metadata(
+    model_spec: spec.ModelSpec,
+    part: spec.Part,
+    identity: str,
+    run: dict,
+    input_width: int,
+    parity: dict,
+    versions: dict,
+) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
     extra = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
     if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
@@ -56,7 +63,10 @@ def train_config(run: dict) -> dict:
 def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> str:
     """A human-readable doc_string: what goes in, what comes out, and the pixels' preprocessing (the contract's)."""
     sizes = {spec.X: spec.INPUT_SIZE, spec.X_HAT: spec.INPUT_SIZE}
-    shape = lambda name: f"{name}: float32[batch, {sizes.get(name, latent_size)}]"  # noqa: E731
+
+    def shape(name: str) -> str:
+        return f"{name}: float32[batch, {sizes.get(name, latent_size)}]"
+
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
         f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(spec.PREPROCESSING.values())}."

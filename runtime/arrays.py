@@ -67,6 +67,7 @@ def iter_image_blocks(path: Path, block: int):
     elif path.name.lower().endswith(".npy"):
         yield from _npy_blocks(path, block)
     else:
+
         def only_images(shape):
             check_image_layout(shape, np.dtype(np.uint8), str(path))
 
@@ -164,8 +165,10 @@ def iter_idx_blocks(path: Path, block: int, on_header=None):
             if not gzipped:  # a raw file's length can be checked before reading any data
                 expected = stream.tell() + int(np.prod(shape, dtype=np.int64))
                 if path.stat().st_size != expected:
-                    raise DataError(f"{path}: IDX header declares shape {shape} ({expected} bytes) "
-                                    f"but the file has {path.stat().st_size} bytes")
+                    raise DataError(
+                        f"{path}: IDX header declares shape {shape} ({expected} bytes) "
+                        f"but the file has {path.stat().st_size} bytes"
+                    )
             yield from _read_blocks(stream, shape, block, str(path))
             if stream.read(1):
                 raise DataError(f"{path}: data beyond the {shape[0]} {_entries(shape)} its header declares")

@@ -134,8 +134,10 @@ class Binding:
     def table(self, bits: int) -> entropy.FrequencyTable:
         """The frequency table of `bits`-bit codes; ModelError if the model has none."""
         if self.priors is None:
-            raise ModelError(f"model {self.model} {self.model_id} has no latent priors (exported before format "
-                             "version 2): re-export it, or use --precision float16 or float32")
+            raise ModelError(
+                f"model {self.model} {self.model_id} has no latent priors (exported before format "
+                "version 2): re-export it, or use --precision float16 or float32"
+            )
         try:
             return self.priors[bits]
         except entropy.EntropyCodeError as e:
@@ -152,8 +154,7 @@ def check_precision(precision) -> str | int:
         return int(precision)
     if precision in FLOATS:
         return precision
-    raise DataError(f"unknown precision {precision!r}; choose float32, float16, uint8 or bits "
-                    f"{BITS[0]}-{BITS[-1]}")
+    raise DataError(f"unknown precision {precision!r}; choose float32, float16, uint8 or bits {BITS[0]}-{BITS[-1]}")
 
 
 def resolve_precision(precision, binding: Binding, bits: int | None = None) -> str | int:
@@ -227,8 +228,9 @@ def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
             f"but the loaded model is {binding.model} {binding.model_id}; pass --models with the folder that made it"
         )
     if code_file.latent_size != len(binding.z_min):
-        raise CodeFileError(f"codes of size {code_file.latent_size} do not fit the model's latent size "
-                            f"{len(binding.z_min)}")
+        raise CodeFileError(
+            f"codes of size {code_file.latent_size} do not fit the model's latent size {len(binding.z_min)}"
+        )
     if code_file.codes is not None:
         return code_file.codes
     coded = code_file.coded
@@ -273,8 +275,16 @@ class Writer:
 
     `mark` and `rollback` undo the codes added since a mark (an array file that failed midway)."""
 
-    def __init__(self, sink, model: str, model_id: str, precision, latent_size: int,
-                 table: entropy.FrequencyTable | None, named: bool):
+    def __init__(
+        self,
+        sink,
+        model: str,
+        model_id: str,
+        precision,
+        latent_size: int,
+        table: entropy.FrequencyTable | None,
+        named: bool,
+    ):
         self.sink, self.precision, self.latent_size, self.table = sink, precision, latent_size, table
         self.names = nametable.Writer() if named else None
         self.count = self.body_bytes = 0
@@ -352,8 +362,17 @@ class Writer:
 
     def mark(self) -> tuple:
         names = self.names.mark() if self.names is not None else None
-        return (self.sink.tell(), self._crc, self.count, self.body_bytes, len(self._lengths), self._last_length,
-                names, len(self._sizes), self._odd_sizes)
+        return (
+            self.sink.tell(),
+            self._crc,
+            self.count,
+            self.body_bytes,
+            len(self._lengths),
+            self._last_length,
+            names,
+            len(self._sizes),
+            self._odd_sizes,
+        )
 
     def rollback(self, mark: tuple) -> None:
         """Back to `mark`, as if nothing had been added since (a finished file is open again)."""
@@ -411,8 +430,13 @@ def _header(model: str, model_id: str, precision, latent_size: int, flags: int) 
         raise CodeFileError(f"unknown precision {precision!r}; choose one of: {', '.join(map(str, PRECISIONS))}")
     if not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"bad latent size {latent_size}")
-    return (MAGIC + bytes([FORMAT_VERSION, _KINDS[precision], flags, len(name)]) + name
-            + bytes.fromhex(model_id) + varint.encode(latent_size))
+    return (
+        MAGIC
+        + bytes([FORMAT_VERSION, _KINDS[precision], flags, len(name)])
+        + name
+        + bytes.fromhex(model_id)
+        + varint.encode(latent_size)
+    )
 
 
 # --- readers --------------------------------------------------------------------------------------
@@ -424,8 +448,10 @@ def from_bytes(data) -> CodeFile:
         raise CodeFileError("truncated code file: no format version")
     version = data[len(MAGIC)]
     if version not in READ_VERSIONS:
-        raise CodeFileError(f"unsupported code file format version {version} "
-                            f"(this aeonnx reads versions {', '.join(map(str, READ_VERSIONS))})")
+        raise CodeFileError(
+            f"unsupported code file format version {version} "
+            f"(this aeonnx reads versions {', '.join(map(str, READ_VERSIONS))})"
+        )
     try:
         return _from_bytes_v1(data) if version == 1 else _from_bytes_v2(data)
     except varint.CorruptError as e:
@@ -460,8 +486,7 @@ def _from_bytes_v2(data) -> CodeFile:
     sizes = _read_sizes(index, count) if flags & FLAG_ORIGINAL_SIZES else None
     if index.left:
         raise CodeFileError(f"corrupt code file: {index.left} unexpected bytes at the end of the index")
-    return CodeFile(model, model_id, precision, codes, names, sizes, coded, version=2,
-                    named=bool(flags & FLAG_NAMES))
+    return CodeFile(model, model_id, precision, codes, names, sizes, coded, version=2, named=bool(flags & FLAG_NAMES))
 
 
 def _kind(kind: int) -> str | int:
@@ -486,8 +511,10 @@ def _codes(body: memoryview, index: varint.Reader, count: int, precision, latent
     if precision in FLOATS:
         itemsize = _DTYPES[precision].itemsize
         if count * latent_size * itemsize != len(body):
-            raise CodeFileError(f"corrupt code file: {count} codes of {latent_size} {precision} values do not "
-                                f"fill its {len(body)} bytes of codes")
+            raise CodeFileError(
+                f"corrupt code file: {count} codes of {latent_size} {precision} values do not "
+                f"fill its {len(body)} bytes of codes"
+            )
         return np.frombuffer(body, _DTYPES[precision]).reshape(count, latent_size), None
     longest = entropy.max_code_bytes(latent_size)
     if count == 0:

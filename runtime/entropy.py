@@ -152,8 +152,11 @@ class FrequencyTable:
         return float(np.sum(self.precision - np.log2(self.frequencies[rows, np.asarray(symbols)])))
 
     def __eq__(self, other) -> bool:
-        return (isinstance(other, FrequencyTable) and (self.bits, self.precision) == (other.bits, other.precision)
-                and np.array_equal(self.frequencies, other.frequencies))
+        return (
+            isinstance(other, FrequencyTable)
+            and (self.bits, self.precision) == (other.bits, other.precision)
+            and np.array_equal(self.frequencies, other.frequencies)
+        )
 
     __hash__ = None
 
@@ -191,8 +194,11 @@ def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np
     local = order - (np.arange(rows) * size)[:, None]
     slot_of = np.empty((rows, size), np.uint16)
     np.put_along_axis(slot_of, local, np.arange(size)[None].repeat(rows, 0), axis=1)
-    return (slot_of, symbol.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint8),
-            within.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint16))
+    return (
+        slot_of,
+        symbol.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint8),
+        within.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint16),
+    )
 
 
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------
@@ -230,10 +236,11 @@ class Priors:
 
     def to_metadata(self) -> str:
         """Compact JSON: the frequencies of each table as base64 of little-endian uint16, row-major."""
-        tables = {str(bits): base64.b64encode(t.frequencies.astype("<u2").tobytes()).decode("ascii")
-                  for bits, t in self._tables.items()}
-        document = {"coder": CODER, "precision": self.precision, "latent_size": self.latent_size,
-                    "frequencies": tables}
+        tables = {
+            str(bits): base64.b64encode(t.frequencies.astype("<u2").tobytes()).decode("ascii")
+            for bits, t in self._tables.items()
+        }
+        document = {"coder": CODER, "precision": self.precision, "latent_size": self.latent_size, "frequencies": tables}
         return json.dumps(document, separators=(",", ":"))
 
     @classmethod
@@ -246,8 +253,12 @@ class Priors:
             size, precision = document["latent_size"], document["precision"]
             if latent_size is not None and size != latent_size:
                 raise ValueError(f"they are for latent size {size}, the model's is {latent_size}")
-            return cls({_bits_key(key): _table_from_base64(_bits_key(key), encoded, size, precision)
-                        for key, encoded in document["frequencies"].items()})
+            return cls(
+                {
+                    _bits_key(key): _table_from_base64(_bits_key(key), encoded, size, precision)
+                    for key, encoded in document["frequencies"].items()
+                }
+            )
         except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as e:
             raise ModelError(f"unreadable latent priors in the model metadata: {e}") from None
 
@@ -267,11 +278,17 @@ def _table_from_base64(bits: int, encoded: str, latent_size: int, precision: int
     return FrequencyTable(bits, np.frombuffer(raw, "<u2").reshape(latent_size, 1 << bits), precision)
 
 
-def priors_from_codes(z: np.ndarray, z_min: np.ndarray, z_max: np.ndarray, bits_range=range(MIN_BITS, MAX_BITS + 1),
-                      precision: int = PRECISION) -> Priors:
+def priors_from_codes(
+    z: np.ndarray,
+    z_min: np.ndarray,
+    z_max: np.ndarray,
+    bits_range=range(MIN_BITS, MAX_BITS + 1),
+    precision: int = PRECISION,
+) -> Priors:
     """The priors of a model from its training set's float codes z [N, L] and their per-dimension range."""
-    return Priors.from_histograms({bits: histograms(quantize(z, bits, z_min, z_max), bits) for bits in bits_range},
-                                  precision)
+    return Priors.from_histograms(
+        {bits: histograms(quantize(z, bits, z_min, z_max), bits) for bits in bits_range}, precision
+    )
 
 
 def fewest_bits_within(psnr_by_bits: dict[int, float], psnr_float: float, tolerance_db: float = 0.1) -> int:
@@ -317,8 +334,9 @@ def _encode_lanes(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np
 def _checked_symbols(symbols, table: FrequencyTable) -> np.ndarray:
     symbols = np.asarray(symbols)
     if symbols.ndim != 2 or symbols.shape[1] != table.latent_size or not np.issubdtype(symbols.dtype, np.integer):
-        raise EntropyCodeError(f"symbols must be integers of shape (N, {table.latent_size}), got "
-                               f"{symbols.dtype} {symbols.shape}")
+        raise EntropyCodeError(
+            f"symbols must be integers of shape (N, {table.latent_size}), got {symbols.dtype} {symbols.shape}"
+        )
     if symbols.size and (symbols.min() < 0 or symbols.max() >= 1 << table.bits):
         raise EntropyCodeError(f"symbols must lie in 0..{(1 << table.bits) - 1} for {table.bits}-bit codes")
     return symbols

@@ -233,8 +233,10 @@ def check_folder_target(out: Path, force: bool, marker: str | None = None) -> No
     """Before any work: `out` must be new, or (with --force) a folder holding `marker`, or empty."""
     refuse_overwrite(out, force)
     if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
-        raise AeonnxError(f"{out} holds files but no {marker}: not a folder this command wrote; "
-                          "refusing to replace it, even with --force")
+        raise AeonnxError(
+            f"{out} holds files but no {marker}: not a folder this command wrote; "
+            "refusing to replace it, even with --force"
+        )
 
 
 def _refuse_foreign_files(out: Path, staging: Path) -> None:
@@ -245,8 +247,10 @@ def _refuse_foreign_files(out: Path, staging: Path) -> None:
         for name in names:
             relative = os.path.relpath(os.path.join(root, name), out)
             if not os.path.lexists(staging / relative):
-                raise AeonnxError(f"{out} holds {relative}, which this command does not write; refusing to "
-                                  "replace the folder, even with --force: move that file or choose another")
+                raise AeonnxError(
+                    f"{out} holds {relative}, which this command does not write; refusing to "
+                    "replace the folder, even with --force: move that file or choose another"
+                )
 
 
 def _unique_sibling(path: Path, suffix: str) -> Path:

@@ -30,8 +30,13 @@ EXIF_ORIENTATION = 0x0112
 FRAMINGS = ("locate", "fit", "center")
 
 
-def read_image(path: Path, invert: bool | None = None, framing: str = "locate",
-               max_pixels: int = MAX_PIXELS, data: bytes | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+def read_image(
+    path: Path,
+    invert: bool | None = None,
+    framing: str = "locate",
+    max_pixels: int = MAX_PIXELS,
+    data: bytes | None = None,
+) -> tuple[np.ndarray, tuple[int, int]]:
     """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image.
     `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
     with open_image(path, max_pixels, data) as image:
@@ -60,8 +65,10 @@ def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = No
         raise DataError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
         if path.suffix.lower() not in IMAGE_SUFFIXES:  # not meant as an image: say what is read
-            raise DataError(f"{path}: not a kind of file aeonnx reads; give images ({', '.join(IMAGE_SUFFIXES)}), "
-                            "folders of them, or .npz / .npy / IDX arrays of 28x28 digits") from None
+            raise DataError(
+                f"{path}: not a kind of file aeonnx reads; give images ({', '.join(IMAGE_SUFFIXES)}), "
+                "folders of them, or .npz / .npy / IDX arrays of 28x28 digits"
+            ) from None
         raise DataError(f"{path}: not an image Pillow can read (empty, truncated or another format)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(f"{path}: image is over Pillow's decompression-bomb pixel limit") from None

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from . import arrays, images
-from .nametable import MAX_NAME_BYTES
 from .errors import DataError, printable
+from .nametable import MAX_NAME_BYTES
 from .spec import IMAGE_SIDE
 
 # Digits read and encoded at once: 3 MB as uint8, 13 MB as the model's float32 input; past a few
@@ -174,9 +174,12 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
                 start = starts.get(key, 0)
                 starts[key] = start + len(block)
                 prefix = f"{stem}/{key}" if key else stem
-                yield Chunk([f"{prefix}/{start + i:05d}" for i in range(len(block))],
-                            _inverted(block) if invert else block,
-                            [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path))
+                yield Chunk(
+                    [f"{prefix}/{start + i:05d}" for i in range(len(block))],
+                    _inverted(block) if invert else block,
+                    [(IMAGE_SIDE, IMAGE_SIDE)] * len(block),
+                    source=str(path),
+                )
         except DataError as e:
             yield Failure(str(path), str(e))
 

@@ -99,7 +99,9 @@ class CompressJob:
         shards = max(1, -(-self.count() // self.shard_size))
         return [shards_module.shard_path(self.output, n) for n in range(shards)] + [self.output / shards_module.INDEX]
 
-    def chunks(self, todo: inputs.Plan | None = None, chunk: int = inputs.CHUNK) -> Iterator[inputs.Chunk | inputs.Failure]:
+    def chunks(
+        self, todo: inputs.Plan | None = None, chunk: int = inputs.CHUNK
+    ) -> Iterator[inputs.Chunk | inputs.Failure]:
         """The digits of `todo` (default: the whole plan), read as this job reads them: every engine's reader."""
         return inputs.chunks(self.plan if todo is None else todo, invert=self.invert, framing=self.framing, chunk=chunk)
 
@@ -117,8 +119,9 @@ class Events:
     progress: Callable[[int], None] = _ignore  # so many more inputs done
 
 
-def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events(),
-                   engine: Engine | None = None) -> BatchResult:
+def compress_files(
+    job: CompressJob, model: Autoencoder, events: Events = Events(), engine: Engine | None = None
+) -> BatchResult:
     """Encode every input into one .aez file (or a folder of shards), streamed: each chunk's codes are
     written as they are made, so memory does not grow with the batch. Inputs that fail are reported and
     skipped. Each input's round trip is measured; unusual ones are reported, and with `job.strict`
@@ -138,8 +141,9 @@ def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events
             if not sink.count:
                 raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
             if job.strict and result.unusual:
-                raise AeonnxError(f"{result.unusual} input(s) unlike the digits this model knows (--strict); "
-                                  "nothing written")
+                raise AeonnxError(
+                    f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written"
+                )
             result.bytes_written = sink.finish()
         except OSError as e:  # a full disk, a folder gone: said against the output named, not a temporary
             raise AeonnxError(f"{job.output}: cannot write ({e.strerror or e})") from None
@@ -150,12 +154,17 @@ def compress_files(job: CompressJob, model: Autoencoder, events: Events = Events
 def _named_after_its_image(job: CompressJob) -> bool:
     """img.png -> img.aez: the file's name says the code's, so the file stores none (shards.read_file)."""
     todo = job.plan
-    return (todo.single_image and todo.given == [todo.image_files[0][0]]
-            and job.output.stem == todo.image_files[0][1] and job.output.suffix.lower() == CODE_SUFFIX)
+    return (
+        todo.single_image
+        and todo.given == [todo.image_files[0][0]]
+        and job.output.stem == todo.image_files[0][1]
+        and job.output.suffix.lower() == CODE_SUFFIX
+    )
 
 
-def _encode_into(sink, job: CompressJob, model: Autoencoder, events: Events, result: BatchResult,
-                 engine: Engine) -> None:
+def _encode_into(
+    sink, job: CompressJob, model: Autoencoder, events: Events, result: BatchResult, engine: Engine
+) -> None:
     """The codes of every input into `sink`, in input order, as `engine` makes them; failures and warnings
     reported on the way. An array file that fails midway takes back the codes already written from it."""
     source, mark = None, None
@@ -255,7 +264,9 @@ def read_codes(path: Path) -> list[tuple[Path, codefile.CodeFile]]:
     return shards_module.read_folder(path) if path.is_dir() else [(path, shards_module.read_file(path))]
 
 
-def select_names(found: list[tuple[Path, codefile.CodeFile]], names, where: Path) -> list[tuple[Path, codefile.CodeFile]]:
+def select_names(
+    found: list[tuple[Path, codefile.CodeFile]], names, where: Path
+) -> list[tuple[Path, codefile.CodeFile]]:
     """Only the codes called `names`, in each file: random access, nothing else is decoded."""
     wanted = list(dict.fromkeys(names))
     picked, seen = [], set()
@@ -267,15 +278,25 @@ def select_names(found: list[tuple[Path, codefile.CodeFile]], names, where: Path
             seen.update(code_file.names[i] for i in here)
     missing = [name for name in wanted if name not in seen]
     if missing:
-        raise AeonnxError(f"{where}: no code named {missing[0]!r}" + (f" ({len(missing)} names not found)"
-                                                                      if len(missing) > 1 else ""))
+        raise AeonnxError(
+            f"{where}: no code named {missing[0]!r}"
+            + (f" ({len(missing)} names not found)" if len(missing) > 1 else "")
+        )
     return picked
 
 
-def decompress_file(code_path: Path, output: Path | None = None, grid: bool = False, force: bool = False,
-               models_dir: Path | None = None, device: str = "auto", variant: str = "float32",
-               on_load: Callable[[Autoencoder], None] = lambda model: None, names=None,
-               engine: Engine | None = None) -> Written:
+def decompress_file(
+    code_path: Path,
+    output: Path | None = None,
+    grid: bool = False,
+    force: bool = False,
+    models_dir: Path | None = None,
+    device: str = "auto",
+    variant: str = "float32",
+    on_load: Callable[[Autoencoder], None] = lambda model: None,
+    names=None,
+    engine: Engine | None = None,
+) -> Written:
     """One PNG per code (a folder named after the file), one picture for a single code, or one grid.
     `code_path` is an .aez file or a folder of shards; `names` picks codes by name (decoding only those).
 
@@ -341,8 +362,7 @@ def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> li
 def safe_relative_path(name: str) -> Path:
     """A code's name as a relative .png path that cannot leave the output folder."""
     parts = PurePosixPath(name).parts
-    if (not parts or name.startswith("/") or "\\" in name or "\x00" in name
-            or any(p in ("..", ".", "") for p in parts)):
+    if not parts or name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("..", ".", "") for p in parts):
         raise codefile.CodeFileError(f"refusing unsafe name {name!r} in the code file")
     return Path(*parts).with_name(parts[-1] + ".png")
 
@@ -364,8 +384,10 @@ def check_grid_size(count: int) -> None:
     width, height = grid_size(count)
     if width * height > MAX_PICTURE_PIXELS:
         largest = _largest(lambda n: math.prod(grid_size(n)) <= MAX_PICTURE_PIXELS)
-        raise AeonnxError(f"a grid of {count:,} digits would be {width:,}x{height:,} pixels, over the limit of "
-                          f"{MAX_PICTURE_PIXELS:,}: at most {largest:,} digits fit in one picture")
+        raise AeonnxError(
+            f"a grid of {count:,} digits would be {width:,}x{height:,} pixels, over the limit of "
+            f"{MAX_PICTURE_PIXELS:,}: at most {largest:,} digits fit in one picture"
+        )
 
 
 def _largest(fits: Callable[[int], bool]) -> int:
@@ -397,8 +419,10 @@ def sample(model: Autoencoder, n: int, seed: int | None, output: Path, force: bo
 
 def _sample_files(model: Autoencoder, n: int, seed: int | None, output: Path, force: bool) -> list[Path]:
     if n > MAX_SAMPLE_FILES:
-        raise AeonnxError(f"-n {n:,} is over the limit of {MAX_SAMPLE_FILES:,} files per run; "
-                          "run again with other --seed values for more")
+        raise AeonnxError(
+            f"-n {n:,} is over the limit of {MAX_SAMPLE_FILES:,} files per run; "
+            "run again with other --seed values for more"
+        )
     if output.exists() and not output.is_dir():
         raise AeonnxError(f"{output} is a file; name a folder (or a picture such as samples.png)")
     targets = [output / f"sample_{index:03d}.png" for index in range(n)]
@@ -420,8 +444,10 @@ def manifold(model: Autoencoder, n: int, extent: float, output: Path, force: boo
     width, height = manifold_size(n)
     if width * height > MAX_PICTURE_PIXELS:
         largest = _largest(lambda k: math.prod(manifold_size(k)) <= MAX_PICTURE_PIXELS)
-        raise AeonnxError(f"-n {n:,} would make a {width:,}x{height:,} picture, over the limit of "
-                          f"{MAX_PICTURE_PIXELS:,} pixels: use -n {largest} or less")
+        raise AeonnxError(
+            f"-n {n:,} would make a {width:,}x{height:,} picture, over the limit of "
+            f"{MAX_PICTURE_PIXELS:,} pixels: use -n {largest} or less"
+        )
     picture_format = images.output_format(output)
     check_targets([output], force)
     picture = labelled_manifold(model.manifold(n, extent), n, extent, format=picture_format)
@@ -439,8 +465,9 @@ def manifold_size(n: int) -> tuple[int, int]:
     return body + left + right, body + bottom + top
 
 
-def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = _MANIFOLD_SCALE,
-                      format: str = "PNG") -> bytes:
+def labelled_manifold(
+    grid: np.ndarray, n: int, extent: float, scale: int = _MANIFOLD_SCALE, format: str = "PNG"
+) -> bytes:
     """The manifold grid with z[0] / z[1] axis labels and tick values, as `format` bytes (Pillow only)."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -463,8 +490,13 @@ def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int = _MAN
     return images.image_bytes(np.asarray(canvas), format)
 
 
-def encode_lines(paths: list[Path], model: Autoencoder, invert: bool | None = None, framing: str = "locate",
-                 events: Events = Events()) -> Iterator[str]:
+def encode_lines(
+    paths: list[Path],
+    model: Autoencoder,
+    invert: bool | None = None,
+    framing: str = "locate",
+    events: Events = Events(),
+) -> Iterator[str]:
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
     for item in inputs.chunks(inputs.plan(paths), invert=invert, framing=framing):
@@ -490,8 +522,14 @@ class Inspection:
     warning: str | None  # why the input is unlike the digits the model knows, or None
 
 
-def inspect_image(path: Path, model: Autoencoder, output: Path | None = None, invert: bool | None = None,
-                  precision: str | int = "auto", force: bool = False) -> Inspection:
+def inspect_image(
+    path: Path,
+    model: Autoencoder,
+    output: Path | None = None,
+    invert: bool | None = None,
+    precision: str | int = "auto",
+    force: bool = False,
+) -> Inspection:
     """One picture of what compress does to an image, for a person to check: the input with the located
     digit boxed, the located crop, the normalised 28x28 digit, and its reconstruction with the quality figure."""
     from . import preview
@@ -503,8 +541,9 @@ def inspect_image(path: Path, model: Autoencoder, output: Path | None = None, in
         steps = images.preprocess_steps(image, invert)
         source = images.upright(image).convert("RGB")
     precision = codefile.resolve_precision(precision, model.binding)  # as compress stores it by default
-    z = codefile.dequantize(codefile.quantize(model.encode(steps.digit), precision, model.binding), precision,
-                            model.binding)
+    z = codefile.dequantize(
+        codefile.quantize(model.encode(steps.digit), precision, model.binding), precision, model.binding
+    )
     assessment = model.assess(steps.digit[None], z)
     psnr, warning = float(assessment.psnr[0]), assessment.warnings[0]
     picture = preview.render(source, steps.page, steps.box, steps.digit, model.decode(z)[0], psnr, warning)

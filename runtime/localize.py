@@ -119,9 +119,14 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
 
 def stroke_width(mask: np.ndarray) -> float:
     """A stroke's mean width in pixels: twice its area over its outline's length (w for a w x L stroke)."""
-    outline = (np.count_nonzero(mask[:, 1:] != mask[:, :-1]) + np.count_nonzero(mask[1:] != mask[:-1])
-               + np.count_nonzero(mask[0]) + np.count_nonzero(mask[-1])
-               + np.count_nonzero(mask[:, 0]) + np.count_nonzero(mask[:, -1]))
+    outline = (
+        np.count_nonzero(mask[:, 1:] != mask[:, :-1])
+        + np.count_nonzero(mask[1:] != mask[:-1])
+        + np.count_nonzero(mask[0])
+        + np.count_nonzero(mask[-1])
+        + np.count_nonzero(mask[:, 0])
+        + np.count_nonzero(mask[:, -1])
+    )
     return 2.0 * np.count_nonzero(mask) / max(outline, 1)
 
 
@@ -331,8 +336,14 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.
         if not near.any():
             return chosen
         chosen |= near
-        box = np.array([parts.boxes[chosen, 0].min(), parts.boxes[chosen, 1].min(),
-                        parts.boxes[chosen, 2].max(), parts.boxes[chosen, 3].max()])
+        box = np.array(
+            [
+                parts.boxes[chosen, 0].min(),
+                parts.boxes[chosen, 1].min(),
+                parts.boxes[chosen, 2].max(),
+                parts.boxes[chosen, 3].max(),
+            ]
+        )
 
 
 def components(page: np.ndarray, threshold: float, low: float) -> Components:
@@ -364,10 +375,12 @@ def _border_contact(labels: np.ndarray, count: int, boxes: np.ndarray, shape) ->
     height, width = shape
     edge_like, touches, sides_along = np.zeros(count, bool), np.zeros(count, bool), np.zeros(count, int)
     spans = {"rows": boxes[:, 2] - boxes[:, 0], "columns": boxes[:, 3] - boxes[:, 1]}
-    sides = ((labels[0], boxes[:, 2], "columns", width, height),  # (border line, depth from it, ...)
-             (labels[-1], height - boxes[:, 0], "columns", width, height),
-             (labels[:, 0], boxes[:, 3], "rows", height, width),
-             (labels[:, -1], width - boxes[:, 1], "rows", height, width))
+    sides = (
+        (labels[0], boxes[:, 2], "columns", width, height),  # (border line, depth from it, ...)
+        (labels[-1], height - boxes[:, 0], "columns", width, height),
+        (labels[:, 0], boxes[:, 3], "rows", height, width),
+        (labels[:, -1], width - boxes[:, 1], "rows", height, width),
+    )
     for line, depth, along_axis, length, across in sides:
         contact = np.bincount(line[line >= 0], minlength=count)
         touches |= contact > 0
@@ -480,8 +493,10 @@ def _smoothed(values: np.ndarray) -> np.ndarray:
     """A 3x3 box blur, twice: the closing's plateaus become smooth light."""
     for _ in range(2):
         padded = np.pad(values, 1, mode="edge")
-        values = sum(padded[dy : dy + values.shape[0], dx : dx + values.shape[1]]
-                     for dy in range(3) for dx in range(3)) / 9.0
+        values = (
+            sum(padded[dy : dy + values.shape[0], dx : dx + values.shape[1]] for dy in range(3) for dx in range(3))
+            / 9.0
+        )
     return values
 
 

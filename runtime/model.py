@@ -42,8 +42,14 @@ def shipped_models_dir():
     return resources.files("aeonnx.artifacts")
 
 
-def load(model: str = "ae", models_dir: str | Path | None = None, device: str = "auto",
-         threads: int | None = None, variant: str = "float32", part: str | None = None) -> Autoencoder:
+def load(
+    model: str = "ae",
+    models_dir: str | Path | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+    variant: str = "float32",
+    part: str | None = None,
+) -> Autoencoder:
     """The named model from `models_dir` (default: the shipped models) on `device` (auto, cpu, cuda).
 
     variant "int8" loads the dynamically quantised copies (same model id, smaller files).
@@ -71,8 +77,15 @@ def load(model: str = "ae", models_dir: str | Path | None = None, device: str = 
 
 
 class Autoencoder:
-    def __init__(self, model_spec: spec.ModelSpec, models_dir, device: str, threads: int | None,
-                 variant: str = "float32", first_part: spec.Part | None = None):
+    def __init__(
+        self,
+        model_spec: spec.ModelSpec,
+        models_dir,
+        device: str,
+        threads: int | None,
+        variant: str = "float32",
+        first_part: spec.Part | None = None,
+    ):
         self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
         self.variant = variant
         self._sessions: dict[str, object] = {}
@@ -105,10 +118,14 @@ class Autoencoder:
         stats = json.loads(self.metadata[spec.META_LATENT_STATS])
         priors = self.metadata.get(spec.META_LATENT_PRIORS)
         coding = json.loads(self.metadata.get(spec.META_LATENT_CODING, "{}"))
-        return codefile.Binding(self.name, self.model_id, np.asarray(stats["min"], np.float32),
-                                np.asarray(stats["max"], np.float32),
-                                entropy.Priors.from_metadata(priors, self.latent_size) if priors else None,
-                                coding.get("default_bits"))
+        return codefile.Binding(
+            self.name,
+            self.model_id,
+            np.asarray(stats["min"], np.float32),
+            np.asarray(stats["max"], np.float32),
+            entropy.Priors.from_metadata(priors, self.latent_size) if priors else None,
+            coding.get("default_bits"),
+        )
 
     @property
     def quality_profile(self) -> quality.QualityProfile | None:
@@ -144,8 +161,9 @@ class Autoencoder:
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
-        session, provider = providers.create_session(self._part_bytes(part), self.device, options,
-                                                     source=str(self._path(part)))
+        session, provider = providers.create_session(
+            self._part_bytes(part), self.device, options, source=str(self._path(part))
+        )
         self.provider = provider
         self._check_contract(part, session)
         return session
@@ -153,27 +171,36 @@ class Autoencoder:
     def _check_contract(self, part: spec.Part, session) -> None:
         where = self._path(part)
         meta = session.get_modelmeta().custom_metadata_map
-        expected = {spec.META_MODEL: self.name, spec.META_PART: part.name,
-                    spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION, spec.META_VARIANT: self.variant}
+        expected = {
+            spec.META_MODEL: self.name,
+            spec.META_PART: part.name,
+            spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION,
+            spec.META_VARIANT: self.variant,
+        }
         for key, value in expected.items():
             if meta.get(key, "float32" if key == spec.META_VARIANT else None) != value:
-                raise ModelError(f"{where}: metadata {key} is {meta.get(key)!r}, expected {value!r}; "
-                                 "was it exported by this version of aeonnx?")
+                raise ModelError(
+                    f"{where}: metadata {key} is {meta.get(key)!r}, expected {value!r}; "
+                    "was it exported by this version of aeonnx?"
+                )
         inputs = [i.name for i in session.get_inputs()]
         outputs = [o.name for o in session.get_outputs()]
         if inputs != list(part.inputs) or outputs != list(part.outputs):
-            raise ModelError(f"{where}: tensors {inputs} -> {outputs} do not match the contract "
-                             f"{list(part.inputs)} -> {list(part.outputs)}")
+            raise ModelError(
+                f"{where}: tensors {inputs} -> {outputs} do not match the contract "
+                f"{list(part.inputs)} -> {list(part.outputs)}"
+            )
         if part is self._identity_part:
             return
         if meta.get(spec.META_MODEL_ID) != self.model_id:
-            raise ModelError(f"{where}: model id {meta.get(spec.META_MODEL_ID)} differs from the "
-                             f"{self._identity_part.name}'s {self.model_id}; "
-                             "the two parts come from different trainings")
+            raise ModelError(
+                f"{where}: model id {meta.get(spec.META_MODEL_ID)} differs from the "
+                f"{self._identity_part.name}'s {self.model_id}; "
+                "the two parts come from different trainings"
+            )
         latent = session.get_inputs()[0] if part is self.spec.decoder else session.get_outputs()[0]
         if latent.shape[1] != self.latent_size:
-            raise ModelError(f"{where}: latent width {latent.shape[1]} differs from "
-                             f"the latent size {self.latent_size}")
+            raise ModelError(f"{where}: latent width {latent.shape[1]} differs from the latent size {self.latent_size}")
 
     # --- the operations ------------------------------------------------------------------------
     def encode_outputs(self, images) -> dict[str, np.ndarray]:

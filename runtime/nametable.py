@@ -78,8 +78,11 @@ class Writer:
         room = min(len(names) - start, 10**width - 1 - value)
         pattern = f"{head.replace('%', '%%')}%0{width}d{tail.replace('%', '%%')}"  # %-formatting: the fastest here
         expected = [pattern % v for v in range(value + 1, value + 1 + room)]
-        taken = room if list(names[start : start + room]) == expected else next(
-            i for i, (a, b) in enumerate(zip(names[start:], expected)) if a != b)
+        taken = (
+            room
+            if list(names[start : start + room]) == expected
+            else next(i for i, (a, b) in enumerate(zip(names[start:], expected)) if a != b)
+        )
         if taken:
             self._run += taken
             self.count += taken

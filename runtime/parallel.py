@@ -72,8 +72,9 @@ class LocalProcesses(jobs.Engine):
         files = len(job.plan.image_files)
         digits = max(0, job.count() - files)
         tasks = -(-files // IMAGES_PER_TASK) + -(-digits // inputs.CHUNK)
-        workers = self._workers(tasks, files / AUTO_WORK_PER_WORKER["image files"]
-                                + digits / AUTO_WORK_PER_WORKER["array digits"])
+        workers = self._workers(
+            tasks, files / AUTO_WORK_PER_WORKER["image files"] + digits / AUTO_WORK_PER_WORKER["array digits"]
+        )
         if workers == 1:
             return jobs.encode_serially(job, model)
         return _ordered(workers, ModelRef.of(model, "encoder"), _encode_tasks(job))
@@ -152,8 +153,9 @@ def _start_pool(workers: int, model: ModelRef):
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: this process may already run onnxruntime's threads, which a fork would not copy.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_load_worker_model, initargs=(model,))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_load_worker_model, initargs=(model,)
+    )
 
 
 def _submit(pool, function: Callable, *arguments) -> Future:
@@ -187,8 +189,10 @@ def _load_worker_model(model: ModelRef) -> None:
 def _encode_files(job: jobs.CompressJob, files: list[tuple[Path, str]]) -> list:
     """Read, preprocess and encode one slice of the job's image files, as the serial path would."""
     todo = inputs.Plan(image_files=files)
-    return [item if isinstance(item, inputs.Failure) else _without_pixels(jobs.encode_chunk(item, _model, job.precision))
-            for item in job.chunks(todo, chunk=len(files))]
+    return [
+        item if isinstance(item, inputs.Failure) else _without_pixels(jobs.encode_chunk(item, _model, job.precision))
+        for item in job.chunks(todo, chunk=len(files))
+    ]
 
 
 def _encode_digits(chunk: inputs.Chunk, precision: str) -> list:

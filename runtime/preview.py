@@ -16,8 +16,9 @@ GAP, CAPTION = 12, 36
 BOX_COLOUR = (230, 40, 40)
 
 
-def render(source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat: np.ndarray,
-           psnr: float, warning: str | None) -> Image.Image:
+def render(
+    source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat: np.ndarray, psnr: float, warning: str | None
+) -> Image.Image:
     """The four panels with captions. `box` is (top, left, bottom, right) in `page`, or None."""
     panels = [
         (_boxed_input(source, page.shape, box), f"input {source.width}x{source.height}"),
@@ -35,8 +36,9 @@ def render(source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat:
         draw.text((left + panel.width // 2, GAP + PANEL + 8), caption, fill=(0, 0, 0), font=font, anchor="ma")
         left += panel.width + GAP
     if warning:
-        draw.text((GAP, GAP + PANEL + CAPTION), f"unlike the digits this model knows: {warning}",
-                  fill=BOX_COLOUR, font=font)
+        draw.text(
+            (GAP, GAP + PANEL + CAPTION), f"unlike the digits this model knows: {warning}", fill=BOX_COLOUR, font=font
+        )
     return canvas
 
 

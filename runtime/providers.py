@@ -21,8 +21,9 @@ def available() -> list[str]:
     return onnxruntime.get_available_providers()
 
 
-def create_session(model: bytes | str, device: str, options: onnxruntime.SessionOptions | None = None,
-                   source: str | None = None):
+def create_session(
+    model: bytes | str, device: str, options: onnxruntime.SessionOptions | None = None, source: str | None = None
+):
     """An InferenceSession on the device asked for; returns (session, provider it really uses).
 
     The one place sessions are made (runtime, export's parity and int8 gates). A model onnxruntime

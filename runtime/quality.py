@@ -3,7 +3,8 @@
 Training records, over its training digits, percentiles of each digit's round-trip PSNR and of its
 ink (mean pixel value); export writes them into the model's metadata (spec.META_QUALITY). An input
 whose PSNR or ink falls below the spec.QUALITY_PERCENTILE-th percentile of training's is unusual:
-a photo the tool could not read well, a blank page, a picture that is not a digit. It is a warning, not an error: the code is still made.
+a photo the tool could not read well, a blank page, a picture that is not a digit. It is a warning,
+not an error: the code is still made.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def profile_from_metadata(metadata: dict[str, str]) -> QualityProfile | None:
     if raw is None:
         return None
     quality = json.loads(raw)
-    return QualityProfile(quality["psnr_db"][_key(spec.QUALITY_PERCENTILE)],
-                          quality["ink"][_key(spec.QUALITY_PERCENTILE)])
+    return QualityProfile(
+        quality["psnr_db"][_key(spec.QUALITY_PERCENTILE)], quality["ink"][_key(spec.QUALITY_PERCENTILE)]
+    )
 
 
 def measure(x: np.ndarray, x_hat: np.ndarray) -> dict:

@@ -62,9 +62,16 @@ class Encoder:
     "width" and "height" (original size), "psnr" (the round trip of the stored code), "warning" ("" or why
     the digit is unlike the training digits) and "error" ("" or why the image could not be read)."""
 
-    def __init__(self, model: str = "ae", precision: str | int = "auto", invert: bool | None = None,
-                 framing: str = "locate", models_dir: str | None = None, device: str = "cpu",
-                 variant: str = "float32"):
+    def __init__(
+        self,
+        model: str = "ae",
+        precision: str | int = "auto",
+        invert: bool | None = None,
+        framing: str = "locate",
+        models_dir: str | None = None,
+        device: str = "cpu",
+        variant: str = "float32",
+    ):
         self.model = load(model, models_dir, device, threads=1, variant=variant)
         self.precision = codefile.resolve_precision(precision, self.model.binding)  # auto: the model's default bits
         self.invert, self.framing = invert, framing
@@ -78,9 +85,14 @@ class Encoder:
             digits, sizes = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
         good = [i for i, error in enumerate(errors) if not error]
         out = {key: value for key, value in batch.items() if key not in ("bytes", "digits", "error")}
-        dtype = codefile.quantize(np.zeros((1, self.model.latent_size), np.float32), self.precision,
-                                  self.model.binding).dtype
-        out["code"], out["psnr"], warnings = np.zeros((rows, self.model.latent_size), dtype), np.full(rows, np.nan), [""] * rows
+        dtype = codefile.quantize(
+            np.zeros((1, self.model.latent_size), np.float32), self.precision, self.model.binding
+        ).dtype
+        out["code"], out["psnr"], warnings = (
+            np.zeros((rows, self.model.latent_size), dtype),
+            np.full(rows, np.nan),
+            [""] * rows,
+        )
         if good:
             chunk = inputs.Chunk([""] * len(good), digits[good], [sizes[i] for i in good])
             encoded = jobs.encode_chunk(chunk, self.model, self.precision)
@@ -109,8 +121,14 @@ class Decoder:
     per actor. A batch holds "z" (float32 latents [n, latent]) or, with `precision`, "code" (as Encoder
     makes them). Out: the other columns, plus "png" (the bytes of a 28x28 PNG file)."""
 
-    def __init__(self, model: str = "ae", precision: str | None = None, models_dir: str | None = None,
-                 device: str = "cpu", variant: str = "float32"):
+    def __init__(
+        self,
+        model: str = "ae",
+        precision: str | None = None,
+        models_dir: str | None = None,
+        device: str = "cpu",
+        variant: str = "float32",
+    ):
         self.model = load(model, models_dir, device, threads=1, variant=variant, part="decoder")
         self.precision = precision
 
@@ -151,11 +169,17 @@ def plan_source(job: jobs.CompressJob, per_task: int = IMAGES_PER_TASK):
         def get_read_tasks(self, parallelism, per_task_row_limit=None, data_context=None):
             # Each task holds only its own slice: a closure over the whole list would ship every path
             # with every task (measured: 100,000 files went 15x slower).
-            tasks = [ReadTask(lambda rows=files[start : start + per_task], start=start: [_read_files(rows, start)],
-                              metadata(min(per_task, len(files) - start)))
-                     for start in range(0, len(files), per_task)]
-            return tasks + [ReadTask(lambda part=part, path=path: _array_blocks(how, part, path), metadata(None))
-                            for part, path in enumerate(job.plan.array_files, start=1)]
+            tasks = [
+                ReadTask(
+                    lambda rows=files[start : start + per_task], start=start: [_read_files(rows, start)],
+                    metadata(min(per_task, len(files) - start)),
+                )
+                for start in range(0, len(files), per_task)
+            ]
+            return tasks + [
+                ReadTask(lambda part=part, path=path: _array_blocks(how, part, path), metadata(None))
+                for part, path in enumerate(job.plan.array_files, start=1)
+            ]
 
     return PlanInputs()
 
@@ -173,9 +197,16 @@ def _read_files(rows: list[tuple[Path, str]], start: int):
         except OSError:
             contents.append(b"")
             errors.append(_read_error(path))
-    return pyarrow.table({"part": [0] * len(rows), "index": list(range(start, start + len(rows))),
-                          "name": [name for _, name in rows], "path": [str(path) for path, _ in rows],
-                          "bytes": pyarrow.array(contents, pyarrow.binary()), "error": errors})
+    return pyarrow.table(
+        {
+            "part": [0] * len(rows),
+            "index": list(range(start, start + len(rows))),
+            "name": [name for _, name in rows],
+            "path": [str(path) for path, _ in rows],
+            "bytes": pyarrow.array(contents, pyarrow.binary()),
+            "error": errors,
+        }
+    )
 
 
 def _read_error(path: Path) -> str:
@@ -195,10 +226,16 @@ def _array_blocks(how: jobs.CompressJob, part: int, path: Path):
             names, digits, errors = [path.name], np.zeros((1, 28, 28), np.uint8), [item.reason]
         else:
             names, digits, errors = item.names, item.digits, [""] * len(item.names)
-        yield BlockAccessor.batch_to_block({
-            "part": np.full(len(names), part), "index": np.arange(done, done + len(names)),
-            "name": np.array(names, object), "digits": digits, "source": np.array([str(path)] * len(names), object),
-            "error": np.array(errors, object)})
+        yield BlockAccessor.batch_to_block(
+            {
+                "part": np.full(len(names), part),
+                "index": np.arange(done, done + len(names)),
+                "name": np.array(names, object),
+                "digits": digits,
+                "source": np.array([str(path)] * len(names), object),
+                "error": np.array(errors, object),
+            }
+        )
         done += len(names)
 
 
@@ -218,8 +255,13 @@ class RayEngine(jobs.Engine):
         if not (job.plan.image_files or job.plan.array_files):
             return
         with self._cluster():
-            options = dict(model=model.name, precision=job.precision, invert=job.invert, framing=job.framing,
-                           **_model_options(model))
+            options = dict(
+                model=model.name,
+                precision=job.precision,
+                invert=job.invert,
+                framing=job.framing,
+                **_model_options(model),
+            )
             for batch in _in_order(self._run(plan_source(job), Encoder, options)):
                 yield from _encoded(batch)
 
@@ -243,9 +285,15 @@ class RayEngine(jobs.Engine):
             # itself warns may fail (its constructor's arguments live in the object store). Ray 2.60 takes it
             # only as a deprecated keyword: the extra pins ray below 2.64, which removes it.
             warnings.simplefilter("ignore", DeprecationWarning)
-            mapped = dataset.map_batches(worker, fn_constructor_kwargs=options, batch_size=None,
-                                         batch_format="numpy", compute=data.ActorPoolStrategy(size=actors),
-                                         num_cpus=ACTOR_CPUS, max_restarts=0)
+            mapped = dataset.map_batches(
+                worker,
+                fn_constructor_kwargs=options,
+                batch_size=None,
+                batch_format="numpy",
+                compute=data.ActorPoolStrategy(size=actors),
+                num_cpus=ACTOR_CPUS,
+                max_restarts=0,
+            )
         try:
             yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
         except self.ray.exceptions.RayError as e:
@@ -259,8 +307,9 @@ class RayEngine(jobs.Engine):
         started = not ray.is_initialized()
         if started:
             try:
-                ray.init(address=self.address, include_dashboard=False, logging_level=logging.ERROR,
-                         log_to_driver=False)
+                ray.init(
+                    address=self.address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False
+                )
             except (ConnectionError, ValueError, RuntimeError) as e:
                 raise AeonnxError(f"cannot start or join a Ray cluster{_at(self.address)}: {_first_line(e)}") from None
         context = ray.data.DataContext.get_current()

@@ -76,8 +76,15 @@ class Shards:
         writer, path = self.writer, shard_path(self.folder, len(self.done))
         size = writer.finish()
         self.streams.close(path)
-        self.done.append({"file": path.name, "count": writer.count, "bytes": size,
-                          "first": writer.names.first, "last": writer.names.last})
+        self.done.append(
+            {
+                "file": path.name,
+                "count": writer.count,
+                "bytes": size,
+                "first": writer.names.first,
+                "last": writer.names.last,
+            }
+        )
         self.writer = None
 
     def mark(self):
@@ -103,9 +110,15 @@ class Shards:
         if self.writer is not None:
             self._finish_shard()
         entries = self.done
-        index = {"format": FORMAT, "version": codefile.FORMAT_VERSION, "model": self.binding.model,
-                 "model_id": self.binding.model_id, "precision": self.precision, "count": self.count,
-                 "shards": entries}
+        index = {
+            "format": FORMAT,
+            "version": codefile.FORMAT_VERSION,
+            "model": self.binding.model,
+            "model_id": self.binding.model_id,
+            "precision": self.precision,
+            "count": self.count,
+            "shards": entries,
+        }
         text = (json.dumps(index, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
         self.streams.open(self.folder / INDEX).write(text)
         return sum(entry["bytes"] for entry in entries) + len(text)
@@ -119,8 +132,10 @@ def read_folder(folder: Path) -> list[tuple[Path, codefile.CodeFile]]:
         path = folder / entry["file"]
         code_file = read_file(path)
         if (code_file.model, code_file.model_id, len(code_file)) != (index["model"], index["model_id"], entry["count"]):
-            raise codefile.CodeFileError(f"{path}: its codes ({code_file.model} {code_file.model_id}, "
-                                         f"{len(code_file)}) are not what {folder / INDEX} says")
+            raise codefile.CodeFileError(
+                f"{path}: its codes ({code_file.model} {code_file.model_id}, "
+                f"{len(code_file)}) are not what {folder / INDEX} says"
+            )
         found.append((path, code_file))
     return found
 
@@ -130,12 +145,23 @@ def _read_index(folder: Path) -> dict:
     try:
         index = json.loads(read_bytes(path, "a shard index", codefile.CodeFileError))
         entries = index["shards"]
-        ok = (index["format"] == FORMAT and isinstance(entries, list)
-              and all(isinstance(e, dict) and isinstance(e.get("file"), str) and SHARD_NAME.fullmatch(e["file"])
-                      and isinstance(e.get("count"), int) for e in entries)
-              and isinstance(index.get("model"), str) and isinstance(index.get("model_id"), str))
+        ok = (
+            index["format"] == FORMAT
+            and isinstance(entries, list)
+            and all(
+                isinstance(e, dict)
+                and isinstance(e.get("file"), str)
+                and SHARD_NAME.fullmatch(e["file"])
+                and isinstance(e.get("count"), int)
+                for e in entries
+            )
+            and isinstance(index.get("model"), str)
+            and isinstance(index.get("model_id"), str)
+        )
     except codefile.CodeFileError:
-        raise codefile.CodeFileError(f"{folder}: is a folder, not a code file (a folder of shards holds {INDEX})") from None
+        raise codefile.CodeFileError(
+            f"{folder}: is a folder, not a code file (a folder of shards holds {INDEX})"
+        ) from None
     except (ValueError, TypeError, KeyError):
         ok = False
     if not ok:

@@ -171,6 +171,7 @@ def sidecar_file(onnx_file: str) -> str:
     """`ae_encoder.onnx` -> `ae_encoder.json`: its metadata_props mirrored for runtimes that cannot read them."""
     return onnx_file.removesuffix(".onnx") + ".json"
 
+
 # Keys of each ONNX file's metadata_props. Values are strings; JSON where structured.
 META_PREFIX = "aeonnx."
 META_CONTRACT_VERSION = META_PREFIX + "contract_version"

@@ -166,8 +166,10 @@ def _compare(case: Case, name: str, actual: np.ndarray, expected: np.ndarray) ->
     max_diff, beyond = metrics.drift(actual, expected, spec.GOLDEN_ATOL, spec.GOLDEN_RTOL)
     case.max_abs_diff[name] = max_diff
     if beyond:
-        case.failures.append(f"{case.part}.{name}: max abs diff {max_diff:.3g} exceeds the tolerance "
-                             f"atol {spec.GOLDEN_ATOL:g} + rtol {spec.GOLDEN_RTOL:g}*|golden|")
+        case.failures.append(
+            f"{case.part}.{name}: max abs diff {max_diff:.3g} exceeds the tolerance "
+            f"atol {spec.GOLDEN_ATOL:g} + rtol {spec.GOLDEN_RTOL:g}*|golden|"
+        )
 
 
 def as_table(cases: list[Case]) -> str:
@@ -176,26 +178,42 @@ def as_table(cases: list[Case]) -> str:
     for case in cases:
         drift = max(case.max_abs_diff.values(), default=float("nan"))
         detail = "; ".join(case.failures) if case.failures else ", ".join(case.checks)
-        lines.append(f"{'ok' if case.ok else 'FAIL':4} {case.model:5} {case.part:9} {case.file:28} "
-                     f"{case.provider or '-':22} {drift:12.3g}  {detail}")
+        lines.append(
+            f"{'ok' if case.ok else 'FAIL':4} {case.model:5} {case.part:9} {case.file:28} "
+            f"{case.provider or '-':22} {drift:12.3g}  {detail}"
+        )
     failed = sum(not c.ok for c in cases)
     lines.append(f"{len(cases) - failed} passed, {failed} failed")
     return "\n".join(lines)
 
 
 def as_json(cases: list[Case]) -> dict:
-    return {"passed": all(c.ok for c in cases),
-            "tolerance": {"atol": spec.GOLDEN_ATOL, "rtol": spec.GOLDEN_RTOL},
-            "cases": [{"model": c.model, "part": c.part, "file": c.file, "ok": c.ok, "provider": c.provider,
-                       "checks": c.checks, "max_abs_diff": c.max_abs_diff, "failures": c.failures} for c in cases]}
+    return {
+        "passed": all(c.ok for c in cases),
+        "tolerance": {"atol": spec.GOLDEN_ATOL, "rtol": spec.GOLDEN_RTOL},
+        "cases": [
+            {
+                "model": c.model,
+                "part": c.part,
+                "file": c.file,
+                "ok": c.ok,
+                "provider": c.provider,
+                "checks": c.checks,
+                "max_abs_diff": c.max_abs_diff,
+                "failures": c.failures,
+            }
+            for c in cases
+        ],
+    }
 
 
 def as_junit(cases: list[Case]) -> bytes:
     """JUnit XML: one test case per model file, so CI systems list each part."""
     import xml.etree.ElementTree as ET
 
-    suite = ET.Element("testsuite", name="aeonnx verify", tests=str(len(cases)),
-                       failures=str(sum(not c.ok for c in cases)), errors="0")
+    suite = ET.Element(
+        "testsuite", name="aeonnx verify", tests=str(len(cases)), failures=str(sum(not c.ok for c in cases)), errors="0"
+    )
     for case in cases:
         element = ET.SubElement(suite, "testcase", classname=f"aeonnx.{case.model}.{case.part}", name=case.file)
         if case.failures:

@@ -121,7 +121,9 @@ def trained_runs(small_mnist_path, tmp_path_factory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("runs")
     return {
-        name: train(TrainConfig(model=name, data=str(small_mnist_path), out=str(root / name), epochs=2, seed=3), verbose=0)
+        name: train(
+            TrainConfig(model=name, data=str(small_mnist_path), out=str(root / name), epochs=2, seed=3), verbose=0
+        )
         for name in spec.MODEL_NAMES
     }
 

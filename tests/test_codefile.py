@@ -34,8 +34,14 @@ def sample_file(precision="float32", count=3, sizes=True):
 def v1_file(precision="float32", count=3, sizes=True):
     z = np.random.default_rng(0).uniform(0, 2, size=(count, 4)).astype(np.float32)
     codes = codefile.quantize(z, precision, BINDING) if precision != "uint8" else entropy.quantize(z, 8, Z_MIN, Z_MAX)
-    return CodeFile("ae", "0123456789abcdef", precision, codes, tuple(f"img{i}" for i in range(count)),
-                    tuple((28 + i, 28) for i in range(count)) if sizes else None)
+    return CodeFile(
+        "ae",
+        "0123456789abcdef",
+        precision,
+        codes,
+        tuple(f"img{i}" for i in range(count)),
+        tuple((28 + i, 28) for i in range(count)) if sizes else None,
+    )
 
 
 def with_crc(body: bytes) -> bytes:
@@ -65,7 +71,9 @@ def test_version_1_files_still_read(precision, count):
     assert back.model == "ae" and back.model_id == original.model_id and back.precision == precision
     assert back.names == original.names and back.original_sizes == original.original_sizes and back.version == 1
     np.testing.assert_array_equal(back.codes, original.codes)
-    np.testing.assert_array_equal(codefile.latents(back, BINDING), codefile.dequantize(original.codes, precision, BINDING))
+    np.testing.assert_array_equal(
+        codefile.latents(back, BINDING), codefile.dequantize(original.codes, precision, BINDING)
+    )
 
 
 def test_uint8_quantisation_error_is_half_a_step():
@@ -95,17 +103,47 @@ def test_a_file_without_names_names_its_codes_by_number():
 
 
 # --- the frame, byte by byte (docs/FORMAT.md; the JavaScript reader's first test) ---------------------------
-GOLDEN_BINDING = codefile.Binding("ae", "0123456789abcdef", np.zeros(6, np.float32), np.full(6, 15, np.float32),
-                                  entropy.Priors({4: golden_table()}), 4)
+GOLDEN_BINDING = codefile.Binding(
+    "ae",
+    "0123456789abcdef",
+    np.zeros(6, np.float32),
+    np.full(6, 15, np.float32),
+    entropy.Priors({4: golden_table()}),
+    4,
+)
 GOLDEN_VALUES = [(9, 6, 8, 8, 9, 4), (4, 5, 6, 7, 8, 0), (0, 1, 2, 3, 4, 5), (15, 15, 15, 15, 15, 15)]
 GOLDEN_NAMES = ["scan_000009", "scan_000010", "scan_000011", "scan_x"]
 GOLDEN_SIZES = [(28, 28), (300, 2), (28, 28), (28, 28)]
 GOLDEN_FILE = (
-    "41455a1a" "02" "04" "03" "02" "6165" "0123456789abcdef" "06"  # magic, version, kind 4, flags, "ae", id, L
-    "d3c95d" "" "fab77f57fcf7fde7" "3098500105080558"  # the 4 codes (test_entropy's golden codes)
-    "04" "03" "00" "08"  # index: N = 4, lengths of all codes but the last: 3, 0, 8
-    "01" "0b" "7363616e5f303030303039" "00" "02" "06" "01" "78"  # names: "scan_000009", run of 2, "scan_" + "x"
-    "00" "ac02" "02" "00" "00"  # original sizes: 28x28, 300x2, 28x28, 28x28
+    "41455a1a"
+    "02"
+    "04"
+    "03"
+    "02"
+    "6165"
+    "0123456789abcdef"
+    "06"  # magic, version, kind 4, flags, "ae", id, L
+    "d3c95d"
+    ""
+    "fab77f57fcf7fde7"
+    "3098500105080558"  # the 4 codes (test_entropy's golden codes)
+    "04"
+    "03"
+    "00"
+    "08"  # index: N = 4, lengths of all codes but the last: 3, 0, 8
+    "01"
+    "0b"
+    "7363616e5f303030303039"
+    "00"
+    "02"
+    "06"
+    "01"
+    "78"  # names: "scan_000009", run of 2, "scan_" + "x"
+    "00"
+    "ac02"
+    "02"
+    "00"
+    "00"  # original sizes: 28x28, 300x2, 28x28, 28x28
     "1c"  # the index's length (28 bytes), read from the end
 )
 
@@ -131,12 +169,15 @@ def test_header_layout_is_as_documented():
 
 
 # --- names ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("names", [
-    [f"scan_{i:06d}" for i in range(1000)],
-    ["a/9", "a/10", "a/11", "b/08", "b/09", "b/10", "b/99", "c"],  # widths grow or overflow: new entries
-    ["digits/x_test/00041", "digits/x_test/00042", "digits/y/00000", "", "é/日本語 1", "é/日本語 2", "0", "1"],
-    ["x1y", "x2y", "x3y", "x03y", "x04y"],  # the last run of digits counts, its width kept
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        [f"scan_{i:06d}" for i in range(1000)],
+        ["a/9", "a/10", "a/11", "b/08", "b/09", "b/10", "b/99", "c"],  # widths grow or overflow: new entries
+        ["digits/x_test/00041", "digits/x_test/00042", "digits/y/00000", "", "é/日本語 1", "é/日本語 2", "0", "1"],
+        ["x1y", "x2y", "x3y", "x03y", "x04y"],  # the last run of digits counts, its width kept
+    ],
+)
 def test_names_round_trip(names):
     data = codefile.pack(np.zeros((len(names), 4), np.float32), "float16", BINDING, names)
     assert from_bytes(data).names == tuple(names)
@@ -259,16 +300,19 @@ def test_trailing_bytes_are_refused():
     expect(with_crc(v1_bytes(v1_file())[:-4] + b"extra"), "unexpected bytes")
 
 
-@pytest.mark.parametrize("index, fragment", [
-    (b"\x02\x01\x00\x00", "names table"),  # a run after no name
-    (b"\x02\x01\x01\x61\x01\x01\x61", "duplicate names"),
-    (b"\x02\x01\x01\xff\x01\x01\x61", "not valid UTF-8"),
-    (b"\x02\x01\x01\x39\x00\x01", "overflows"),  # "9" + 1 does not fit one digit
-    (b"\x02\x01\x01\x31\x00\x05", "a run of 5 names where 1 are left"),
-    (b"\x02\x05\x01\x61\x01\x01\x61", "shares more bytes"),
-    (b"\x02\x01\x01\x61\x01\x05\x62", "runs past the end"),
-    (b"\x02\x80\x00", "shortest form"),
-])
+@pytest.mark.parametrize(
+    "index, fragment",
+    [
+        (b"\x02\x01\x00\x00", "names table"),  # a run after no name
+        (b"\x02\x01\x01\x61\x01\x01\x61", "duplicate names"),
+        (b"\x02\x01\x01\xff\x01\x01\x61", "not valid UTF-8"),
+        (b"\x02\x01\x01\x39\x00\x01", "overflows"),  # "9" + 1 does not fit one digit
+        (b"\x02\x01\x01\x31\x00\x05", "a run of 5 names where 1 are left"),
+        (b"\x02\x05\x01\x61\x01\x01\x61", "shares more bytes"),
+        (b"\x02\x01\x01\x61\x01\x05\x62", "runs past the end"),
+        (b"\x02\x80\x00", "shortest form"),
+    ],
+)
 def test_hostile_names_tables(index, fragment):
     header = codefile.MAGIC + bytes([2, 0, codefile.FLAG_NAMES, 2]) + b"ae" + bytes(8) + b"\x01"
     expect(with_crc(header + bytes(8) + index + varint.encode_backwards(len(index))), fragment)

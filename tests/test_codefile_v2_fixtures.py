@@ -27,8 +27,10 @@ def test_version_2_fixtures_decode_to_their_latents_and_pixels(name):
     facts = EXPECTED[name]
     found = jobs.read_codes(FIXTURES / name)
     files = [code_file for _, code_file in found]
-    assert all(f.version == 2 and (f.model, f.model_id, f.precision) == (facts["model"], facts["model_id"],
-                                                                        facts["precision"]) for f in files)
+    assert all(
+        f.version == 2 and (f.model, f.model_id, f.precision) == (facts["model"], facts["model_id"], facts["precision"])
+        for f in files
+    )
     names = [n for f in files for n in (f.names if f.named else codefile.default_names(len(f)))]
     sizes = [list(s) for f in files for s in (f.original_sizes or [(28, 28)] * len(f))]
     assert (names, sizes, sum(map(len, files))) == (facts["names"], facts["original_sizes"], facts["count"])

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("keras")
-from aeonnx.runtime.errors import DataError  # noqa: E402
-from aeonnx.train.data import IDX_FILES, load_dataset  # noqa: E402
+from aeonnx.runtime.errors import DataError
+from aeonnx.train.data import IDX_FILES, load_dataset
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

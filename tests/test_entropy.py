@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -50,7 +50,7 @@ class Corrupt(Exception):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference_spread(frequencies: tuple[int, ...]):
     """slot[(s, k)], owner[j], rank[j]: the pairs sorted by (2k + 1) / f[s], then s."""
     pairs = sorted(((Fraction(2 * k + 1, f), s, k) for s, f in enumerate(frequencies) for k in range(f)))
@@ -126,8 +126,11 @@ def test_frequency_quantisation_matches_the_documented_golden_example():
 
 
 @BOUNDED
-@given(st.integers(entropy.MIN_BITS, entropy.MAX_BITS), st.integers(entropy.MIN_PRECISION, entropy.MAX_PRECISION),
-       st.data())
+@given(
+    st.integers(entropy.MIN_BITS, entropy.MAX_BITS),
+    st.integers(entropy.MIN_PRECISION, entropy.MAX_PRECISION),
+    st.data(),
+)
 def test_frequencies_are_valid_deterministic_and_follow_the_counts(bits, precision, data):
     if bits > precision:
         return
@@ -141,8 +144,10 @@ def test_frequencies_are_valid_deterministic_and_follow_the_counts(bits, precisi
         assert np.ptp(frequencies[counts == count]) <= 1
 
 
-@pytest.mark.parametrize("counts, precision", [([-1] + [0] * 15, 12), ([2**36] + [0] * 15, 12), ([1] * 512, 8),
-                                               ([1] * 16, 17), ([1] * 16, 7)])
+@pytest.mark.parametrize(
+    "counts, precision",
+    [([-1] + [0] * 15, 12), ([2**36] + [0] * 15, 12), ([1] * 512, 8), ([1] * 16, 17), ([1] * 16, 7)],
+)
 def test_frequency_quantisation_refuses_what_it_cannot_represent(counts, precision):
     with pytest.raises(ValueError):
         entropy.quantize_frequencies(counts, precision)
@@ -281,20 +286,23 @@ def test_arbitrary_bytes_are_refused_or_are_exactly_what_the_encoder_writes(data
     assert entropy.encode(symbols, table)[0] == data  # accepted means canonical: it re-encodes to itself
 
 
-@pytest.mark.parametrize("payload, lengths, fragment", [
-    (b"\x01\x02", [3], "add up to 3 bytes"),
-    (b"\x01\x02", [1], "add up to 1 bytes"),
-    (b"\x01\x02", [-1, 3], "out of range"),
-    (b"\x01" * 17, [17], "out of range"),
-    (b"", [2**62, -(2**62)], "out of range"),
-    (b"\x01\x02", [1.0, 1.0], "integers"),
-    (b"\x01\x02", [[1, 1]], "integers"),
-    (b"\x01\x02", "11", "integers"),
-    ("text", [4], "bytes"),
-    (None, [0], "bytes"),
-    (b"\x00", [1], "corrupt"),
-    (b"\xff\xff\xff\x7f", [4], "corrupt"),
-])
+@pytest.mark.parametrize(
+    "payload, lengths, fragment",
+    [
+        (b"\x01\x02", [3], "add up to 3 bytes"),
+        (b"\x01\x02", [1], "add up to 1 bytes"),
+        (b"\x01\x02", [-1, 3], "out of range"),
+        (b"\x01" * 17, [17], "out of range"),
+        (b"", [2**62, -(2**62)], "out of range"),
+        (b"\x01\x02", [1.0, 1.0], "integers"),
+        (b"\x01\x02", [[1, 1]], "integers"),
+        (b"\x01\x02", "11", "integers"),
+        ("text", [4], "bytes"),
+        (None, [0], "bytes"),
+        (b"\x00", [1], "corrupt"),
+        (b"\xff\xff\xff\x7f", [4], "corrupt"),
+    ],
+)
 def test_absurd_inputs_get_the_coders_one_line_error(payload, lengths, fragment):
     with pytest.raises(EntropyCodeError, match=fragment):
         entropy.decode(payload, lengths, golden_table())
@@ -309,8 +317,10 @@ def test_the_decoder_names_the_first_corrupt_code():
         entropy.decode(bytes(broken), lengths, table)
 
 
-@pytest.mark.parametrize("symbols", [np.full((1, 6), 16), np.full((1, 6), -1), np.zeros((2, 5), int),
-                                     np.zeros(6, int), np.zeros((1, 6), float)])
+@pytest.mark.parametrize(
+    "symbols",
+    [np.full((1, 6), 16), np.full((1, 6), -1), np.zeros((2, 5), int), np.zeros(6, int), np.zeros((1, 6), float)],
+)
 def test_the_encoder_refuses_values_outside_the_table(symbols):
     with pytest.raises(EntropyCodeError):
         entropy.encode(symbols, golden_table())
@@ -392,11 +402,27 @@ def broken_metadata():
     zero = table.copy()
     zero[0], zero[1] = 0, zero[1] + zero[0]  # sums still right, but a symbol could not be coded
     return [
-        "", "{", "[]", "null", with_(coder="rans32-8"), with_(precision=20), with_(precision="12"),
-        with_(latent_size=7), with_(latent_size=0), with_(latent_size=10**9), with_(frequencies={"9": "AAAA"}),
-        with_(frequencies={"x": "AAAA"}), with_(frequencies={"04": "AAAA"}), with_(frequencies={" 4": "AAAA"}), with_(frequencies={"4": "not base64!"}), with_(frequencies={"4": 5}),
-        with_(frequencies=frequencies(table[:-1])), with_(frequencies=frequencies(zero)),
-        with_(frequencies=frequencies(table + 1)), with_(frequencies=[]), with_(frequencies={}),
+        "",
+        "{",
+        "[]",
+        "null",
+        with_(coder="rans32-8"),
+        with_(precision=20),
+        with_(precision="12"),
+        with_(latent_size=7),
+        with_(latent_size=0),
+        with_(latent_size=10**9),
+        with_(frequencies={"9": "AAAA"}),
+        with_(frequencies={"x": "AAAA"}),
+        with_(frequencies={"04": "AAAA"}),
+        with_(frequencies={" 4": "AAAA"}),
+        with_(frequencies={"4": "not base64!"}),
+        with_(frequencies={"4": 5}),
+        with_(frequencies=frequencies(table[:-1])),
+        with_(frequencies=frequencies(zero)),
+        with_(frequencies=frequencies(table + 1)),
+        with_(frequencies=[]),
+        with_(frequencies={}),
         json.dumps({k: v for k, v in good.items() if k != "precision"}),
     ]
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tf2onnx")
-import onnx  # noqa: E402
-import onnxruntime  # noqa: E402
+import onnx
+import onnxruntime
 
-from aeonnx.export import convert, exporter  # noqa: E402
-from aeonnx.export.exporter import export_model  # noqa: E402
-from aeonnx.runtime import entropy, load, spec  # noqa: E402
-from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError  # noqa: E402
+from aeonnx.export import convert, exporter
+from aeonnx.export.exporter import export_model
+from aeonnx.runtime import entropy, load, spec
+from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError
 
-from .conftest import invoke, one_line_error, unit_float  # noqa: E402
+from .conftest import invoke, one_line_error, unit_float
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +80,10 @@ def test_files_are_valid_and_self_describing(exported_models, trained_runs, mode
     assert meta[spec.META_LATENT_PRIORS] == run["latent_priors"]
     coding = json.loads(meta[spec.META_LATENT_CODING])
     assert coding == run["latent_coding"] and coding["default_bits"] in range(4, 9)
-    assert entropy.fewest_bits_within({int(b): v for b, v in coding["psnr_by_bits"].items()},
-                                      coding["psnr_float32"]) == coding["default_bits"]
+    assert (
+        entropy.fewest_bits_within({int(b): v for b, v in coding["psnr_by_bits"].items()}, coding["psnr_float32"])
+        == coding["default_bits"]
+    )
     binding = load(model_name, exported_models, device="cpu", part=part_name).binding
     assert binding.priors.bits == (4, 5, 6, 7, 8) and binding.default_precision == coding["default_bits"]
     assert "tf2onnx" in json.loads(meta[spec.META_VERSIONS])["export"]
@@ -114,7 +116,9 @@ def rename_first_output(proto):
     convert.rename_outputs(proto, ("renamed",) + tuple(o.name for o in proto.graph.output[1:]))
 
 
-@pytest.mark.parametrize("tamper, message", [(perturb_one_weight, "values differ"), (rename_first_output, "output names")])
+@pytest.mark.parametrize(
+    "tamper, message", [(perturb_one_weight, "values differ"), (rename_first_output, "output names")]
+)
 def test_gate_refuses_a_tampered_model(trained_runs, tmp_path, monkeypatch, tamper, message):
     real_convert = convert.keras_to_onnx
 
@@ -169,8 +173,15 @@ def test_export_cli(trained_runs, tmp_path):
     result = invoke("export", "vae", "--run", trained_runs["vae"], "--out", out)
     assert result.exit_code == 0, result.output
     assert "parity max abs diff" in result.output
-    assert {p.name for p in out.iterdir()} == {"vae_encoder.onnx", "vae_generator.onnx", spec.MANIFEST_FILE,
-                                               "vae_encoder.json", "vae_generator.json", "vae_encoder", "vae_generator"}
+    assert {p.name for p in out.iterdir()} == {
+        "vae_encoder.onnx",
+        "vae_generator.onnx",
+        spec.MANIFEST_FILE,
+        "vae_encoder.json",
+        "vae_generator.json",
+        "vae_encoder",
+        "vae_generator",
+    }
     golden = out / "vae_generator" / spec.GOLDEN_DATA_SET
     assert sorted(p.name for p in golden.iterdir()) == ["input_0.pb", "output_0.pb"]
     missing = invoke("export", "ae", "--run", tmp_path / "nothing", "--out", out)

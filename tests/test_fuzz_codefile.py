@@ -29,7 +29,7 @@ FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCh
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=12)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def binding_for(latent: int, model: str = "ae", model_id: str = "0123456789abcdef") -> codefile.Binding:
     """A model of `latent` dimensions over [0, 1], with priors from a skewed sample (some symbols never seen)."""
     z = np.random.default_rng(latent).beta(2, 5, size=(200, latent)).astype(np.float32)
@@ -42,18 +42,30 @@ def files(draw):
     """(bytes of a version 2 file, what it holds: precision, stored values, names or None, sizes or None, binding)."""
     precision = draw(st.sampled_from(codefile.PRECISIONS))
     count, latent = draw(st.integers(0, 12)), draw(st.integers(1, 40))
-    binding = binding_for(latent, draw(st.sampled_from(["ae", "vae", "x" * 32])),
-                          draw(st.text(alphabet="0123456789abcdef", min_size=16, max_size=16)))
+    binding = binding_for(
+        latent,
+        draw(st.sampled_from(["ae", "vae", "x" * 32])),
+        draw(st.text(alphabet="0123456789abcdef", min_size=16, max_size=16)),
+    )
     if precision in codefile.BITS:
         values = draw(st.lists(st.integers(0, 2**precision - 1), min_size=count * latent, max_size=count * latent))
     else:
-        values = draw(st.lists(st.floats(-1e4, 1e4, width=16 if precision == "float16" else 32),
-                               min_size=count * latent, max_size=count * latent))
+        values = draw(
+            st.lists(
+                st.floats(-1e4, 1e4, width=16 if precision == "float16" else 32),
+                min_size=count * latent,
+                max_size=count * latent,
+            )
+        )
     dtype = np.uint8 if precision in codefile.BITS else codefile._DTYPES[precision]
     stored = np.asarray(values, dtype=dtype).reshape(count, latent)
     chosen = draw(st.none() | st.lists(names, min_size=count, max_size=count, unique=True))
-    sizes = draw(st.none() | st.lists(st.tuples(st.integers(1, 2**32 - 1), st.integers(1, 2**32 - 1)),
-                                      min_size=count, max_size=count).map(tuple))
+    sizes = draw(
+        st.none()
+        | st.lists(st.tuples(st.integers(1, 2**32 - 1), st.integers(1, 2**32 - 1)), min_size=count, max_size=count).map(
+            tuple
+        )
+    )
     data = codefile.pack_codes(stored, precision, binding, chosen, sizes)
     return data, (precision, stored, chosen, sizes, binding)
 
@@ -66,11 +78,20 @@ def v1_files(draw):
     if precision == "uint8":
         codes = draw(st.lists(st.integers(0, 255), min_size=count * latent, max_size=count * latent))
     else:
-        codes = draw(st.lists(st.floats(-1e4, 1e4, width=16 if precision == "float16" else 32),
-                              min_size=count * latent, max_size=count * latent))
+        codes = draw(
+            st.lists(
+                st.floats(-1e4, 1e4, width=16 if precision == "float16" else 32),
+                min_size=count * latent,
+                max_size=count * latent,
+            )
+        )
     array = np.asarray(codes, dtype=codefile._DTYPES[precision]).reshape(count, latent)
-    sizes = draw(st.none() | st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
-                                      min_size=count, max_size=count).map(tuple))
+    sizes = draw(
+        st.none()
+        | st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)), min_size=count, max_size=count).map(
+            tuple
+        )
+    )
     model = draw(st.sampled_from(["ae", "vae", "x" * 32]))
     model_id = draw(st.text(alphabet="0123456789abcdef", min_size=16, max_size=16))
     return CodeFile(model, model_id, precision, array, tuple(unique), sizes)
@@ -106,7 +127,12 @@ def test_round_trip_any_precision_and_count(made):
 def test_version_1_round_trip_any_precision_and_count(original):
     back = from_bytes(v1_bytes(original))
     assert (back.model, back.model_id, back.precision, back.names, back.original_sizes) == (
-        original.model, original.model_id, original.precision, original.names, original.original_sizes)
+        original.model,
+        original.model_id,
+        original.precision,
+        original.names,
+        original.original_sizes,
+    )
     np.testing.assert_array_equal(back.codes, original.codes)
 
 
@@ -175,12 +201,14 @@ def test_every_flip_of_up_to_3_bits_of_a_version_1_file_is_refused(original, dat
 def test_every_flip_of_up_to_3_bits_in_a_small_file_is_refused():
     """Exhaustive where the test above samples: every 1- and 2-bit flip, and every 3-bit flip within 24 bits."""
     binding = binding_for(4)
-    encoded = codefile.pack_codes(np.arange(8, dtype=np.uint8).reshape(2, 4), 6, binding, ("a", "b"),
-                                  ((28, 28), (40, 30)))
+    encoded = codefile.pack_codes(
+        np.arange(8, dtype=np.uint8).reshape(2, 4), 6, binding, ("a", "b"), ((28, 28), (40, 30))
+    )
     bits, window = len(encoded) * 8, 24
     patterns = [*((i,) for i in range(bits)), *itertools.combinations(range(bits), 2)]
-    patterns += [(i, *later) for i in range(bits)
-                 for later in itertools.combinations(range(i + 1, min(i + window, bits)), 2)]
+    patterns += [
+        (i, *later) for i in range(bits) for later in itertools.combinations(range(i + 1, min(i + window, bits)), 2)
+    ]
     accepted = [flips for flips in patterns if read(flip(encoded, flips)) is not None]
     assert accepted == [] and len(patterns) > 50_000
 
@@ -212,21 +240,36 @@ def peak_of(data: bytes, binding=None) -> int:
 
 
 @FUZZ
-@given(st.integers(0, 2**53 - 1), st.integers(0, 2**53 - 1), st.sampled_from([0, 1, 4, 8]), st.integers(0, 3),
-       st.binary(max_size=64))
+@given(
+    st.integers(0, 2**53 - 1),
+    st.integers(0, 2**53 - 1),
+    st.sampled_from([0, 1, 4, 8]),
+    st.integers(0, 3),
+    st.binary(max_size=64),
+)
 def test_absurd_sizes_allocate_nothing_big(count, latent, kind, flags, rest):
     """A file may claim 2**53 codes of 2**53 values, or a huge index: the reader must check each against
     the bytes present before allocating."""
     index = varint.encode(count) + rest
-    body = (codefile.MAGIC + bytes([2, kind, flags, 2]) + b"ae" + bytes(8) + varint.encode(latent) + bytes(64)
-            + index + varint.encode_backwards(len(index)))
+    body = (
+        codefile.MAGIC
+        + bytes([2, kind, flags, 2])
+        + b"ae"
+        + bytes(8)
+        + varint.encode(latent)
+        + bytes(64)
+        + index
+        + varint.encode_backwards(len(index))
+    )
     assert peak_of(body + struct.pack("<I", zlib.crc32(body)), binding_for(4)) < 1_000_000
 
 
 @FUZZ
 @given(st.integers(0, 2**53 - 1), st.binary(max_size=64))
 def test_absurd_index_length_allocates_nothing_big(index_length, rest):
-    body = codefile.MAGIC + bytes([2, 6, 2, 2]) + b"ae" + bytes(8) + b"\x04" + rest + varint.encode_backwards(index_length)
+    body = (
+        codefile.MAGIC + bytes([2, 6, 2, 2]) + b"ae" + bytes(8) + b"\x04" + rest + varint.encode_backwards(index_length)
+    )
     assert peak_of(body + struct.pack("<I", zlib.crc32(body))) < 1_000_000
 
 
@@ -234,8 +277,14 @@ def test_absurd_index_length_allocates_nothing_big(index_length, rest):
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**16 - 1), st.sampled_from([0, 1, 2]), st.booleans())
 def test_absurd_version_1_header_sizes_allocate_nothing_big(count, latent, precision, sizes_flag):
     """A version 1 header may claim billions of codes; the reader must check that against the file first."""
-    body = (codefile.MAGIC + struct.pack("<BBBB", 1, precision, int(sizes_flag), 2) + b"ae" + b"0" * 16
-            + struct.pack("<HI", latent, count) + b"\x00" * 64)
+    body = (
+        codefile.MAGIC
+        + struct.pack("<BBBB", 1, precision, int(sizes_flag), 2)
+        + b"ae"
+        + b"0" * 16
+        + struct.pack("<HI", latent, count)
+        + b"\x00" * 64
+    )
     assert peak_of(body + struct.pack("<I", zlib.crc32(body))) < 1_000_000
 
 

@@ -77,9 +77,14 @@ def test_animated_gif_uses_its_first_frame(tmp_path, digit):
     np.testing.assert_array_equal(read_image(path)[0], digit)
 
 
-@pytest.mark.parametrize("content, fragment", [(b"", "not an image Pillow can read"),
-                                               (b"hello, not a picture", "not an image Pillow can read"),
-                                               (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "not an image Pillow can read")])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "not an image Pillow can read"),
+        (b"hello, not a picture", "not an image Pillow can read"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "not an image Pillow can read"),
+    ],
+)
 def test_empty_text_and_truncated_files(tmp_path, content, fragment):
     path = tmp_path / "broken.png"
     path.write_bytes(content)
@@ -145,7 +150,9 @@ def test_truncated_npz_midway_keeps_nothing_of_it(tmp_path, mnist):
     (tmp_path / "cut.npz").write_bytes(data[: len(data) * 2 // 3])
     save(Image.fromarray(mnist["x_test"][0]), tmp_path / "ok.png")
     model = load("ae", device="cpu")
-    result = jobs.compress_files(jobs.CompressJob.of([tmp_path / "ok.png", tmp_path / "cut.npz"], tmp_path / "out.aez"), model)
+    result = jobs.compress_files(
+        jobs.CompressJob.of([tmp_path / "ok.png", tmp_path / "cut.npz"], tmp_path / "out.aez"), model
+    )
     assert [f.source for f in result.failures] == [str(tmp_path / "cut.npz")]
     assert codefile.from_bytes((tmp_path / "out.aez").read_bytes()).names == ("ok",)
 
@@ -202,9 +209,20 @@ def test_ctrl_c_during_a_batch_exits_cleanly(tmp_path, mnist):
     """SIGINT while the batch is being read: exit 130, one clear line, no output, no temporary file."""
     Image.fromarray(mnist["x_test"][0]).save(tmp_path / "first.png")
     Image.fromarray(mnist["x_test"][1]).save(tmp_path / "stuck.png")  # reading it takes forever
-    process = subprocess.Popen([sys.executable, "-c", _STUCK_READER, "compress", str(tmp_path / "first.png"),
-                                str(tmp_path / "stuck.png"), "-o", str(tmp_path / "out.aez")],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _STUCK_READER,
+            "compress",
+            str(tmp_path / "first.png"),
+            str(tmp_path / "stuck.png"),
+            "-o",
+            str(tmp_path / "out.aez"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.0)
     assert process.poll() is None  # still reading
     process.send_signal(signal.SIGINT)
@@ -235,10 +253,21 @@ def test_interrupted_write_leaves_neither_file_nor_temporary(tmp_path, monkeypat
 def test_concurrent_processes_never_clobber(tmp_path, mnist):
     for index in range(4):
         Image.fromarray(mnist["x_test"][index]).save(tmp_path / f"d{index}.png")
-    same = [subprocess.Popen(aeonnx("compress", tmp_path / f"d{i}.png", "-o", tmp_path / "same.aez"),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(4)]
-    own = [subprocess.Popen(aeonnx("compress", tmp_path / f"d{i}.png"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True) for i in range(4)]
+    same = [
+        subprocess.Popen(
+            aeonnx("compress", tmp_path / f"d{i}.png", "-o", tmp_path / "same.aez"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    own = [
+        subprocess.Popen(
+            aeonnx("compress", tmp_path / f"d{i}.png"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for i in range(4)
+    ]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in same + own]
     same_codes = [code for code, _ in results[:4]]
     assert sorted(same_codes) == [0, 1, 1, 1]  # exactly one writer won; the others were refused

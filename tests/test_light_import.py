@@ -91,7 +91,9 @@ def test_the_runtime_imports_neither_train_nor_export_nor_the_command_line():
 
     forbidden = ("aeonnx.train", "aeonnx.export", "aeonnx.cli", *HEAVY)
     for source in sorted((REPO / "runtime").glob("*.py")):
-        bad = sorted(m for m in imported_modules(source) if m.startswith(forbidden) and m.split(".")[0] != "onnxruntime")
+        bad = sorted(
+            m for m in imported_modules(source) if m.startswith(forbidden) and m.split(".")[0] != "onnxruntime"
+        )
         assert bad == [], f"{source.name} imports {bad}"
 
 

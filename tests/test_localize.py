@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
-from aeonnx.runtime import codefile, localize
 from aeonnx.cli import app
+from aeonnx.runtime import codefile, localize
 from aeonnx.runtime.images import preprocess, read_image
 
 runner = CliRunner()
@@ -28,8 +28,9 @@ def on_page(ink: np.ndarray, top: int, left: int, side: int, size=(640, 480), pa
     """A dark digit of `side` px at (top, left) on a light page with a lighting gradient and sensor noise."""
     width, height = size
     coverage = np.zeros((height, width), np.float32)
-    coverage[top : top + side, left : left + side] = np.asarray(
-        Image.fromarray(ink).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
+    coverage[top : top + side, left : left + side] = (
+        np.asarray(Image.fromarray(ink).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255
+    )
     xx = np.mgrid[0:height, 0:width][1] / width
     light = 1.0 - 0.3 * xx  # darker to the right
     pixels = (paper * (1 - coverage) + pen * coverage) * light
@@ -40,8 +41,12 @@ def on_page(ink: np.ndarray, top: int, left: int, side: int, size=(640, 480), pa
 def true_box(ink: np.ndarray, top: int, left: int, side: int) -> tuple[int, int, int, int]:
     rows, columns = np.flatnonzero(ink.max(axis=1) > 64), np.flatnonzero(ink.max(axis=0) > 64)
     scale = side / ink.shape[0]
-    return (top + rows[0] * scale, left + columns[0] * scale, top + (rows[-1] + 1) * scale,
-            left + (columns[-1] + 1) * scale)
+    return (
+        top + rows[0] * scale,
+        left + columns[0] * scale,
+        top + (rows[-1] + 1) * scale,
+        left + (columns[-1] + 1) * scale,
+    )
 
 
 def assert_near(steps, expected, tolerance):
@@ -95,9 +100,12 @@ def test_of_two_digits_one_is_taken_whole(mnist):
 @pytest.mark.parametrize("picture", ["white", "grey noise", "gradient", "black"])
 def test_a_blank_page_gives_a_black_digit(picture, tmp_path):
     rng = np.random.default_rng(1)
-    pixels = {"white": np.full((300, 400), 245), "black": np.zeros((300, 400)),
-              "grey noise": 200 + rng.normal(0, 6, (300, 400)),
-              "gradient": 100 + 120 * np.mgrid[0:300, 0:400][1] / 400 + rng.normal(0, 3, (300, 400))}[picture]
+    pixels = {
+        "white": np.full((300, 400), 245),
+        "black": np.zeros((300, 400)),
+        "grey noise": 200 + rng.normal(0, 6, (300, 400)),
+        "gradient": 100 + 120 * np.mgrid[0:300, 0:400][1] / 400 + rng.normal(0, 3, (300, 400)),
+    }[picture]
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     steps = localize.locate_steps(image)
     assert steps.box is None and not steps.digit.any()
@@ -236,8 +244,12 @@ def test_a_28x28_input_never_loads_the_localiser(mnist, photo, tmp_path):
     plain = tmp_path / "plain.png"
     Image.fromarray(mnist["x_test"][0]).save(plain)
     for path, expected in ((plain, "False"), (photo, "True")):  # the probe can tell
-        done = subprocess.run([sys.executable, "-c", LOCALIZE_PROBE, str(path), str(tmp_path / "x.aez")],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", LOCALIZE_PROBE, str(path), str(tmp_path / "x.aez")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert done.stdout.strip().splitlines()[-1] == expected
         (tmp_path / "x.aez").unlink()
 

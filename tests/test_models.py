@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("keras")
-from aeonnx.runtime import spec  # noqa: E402
-from aeonnx.train import models  # noqa: E402
+from aeonnx.runtime import spec
+from aeonnx.train import models
 
-from .conftest import unit_float  # noqa: E402
+from .conftest import unit_float
 
 
 def test_ae_shapes_and_parameter_counts():

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from aeonnx.runtime import codefile, files, jobs, load, spec
 from aeonnx.cli import app
+from aeonnx.runtime import codefile, files, jobs, load, spec
 from aeonnx.runtime.errors import AeonnxError
 from aeonnx.runtime.model import shipped_models_dir
 
@@ -53,8 +53,12 @@ def work(mnist, tmp_path):
         Image.fromarray(mnist["x_test"][index]).resize((56, 56)).save(folder / f"{name}.png")
     (folder / "notes.txt").write_text("notes\n")
     Image.fromarray(255 - mnist["x_test"][3]).save(folder / "photos" / "holiday.jpg")
-    assert invoke("compress", folder / "two.png", folder / "seven.png", folder / "one.png",
-                  "-o", folder / "batch.aez").exit_code == 0
+    assert (
+        invoke(
+            "compress", folder / "two.png", folder / "seven.png", folder / "one.png", "-o", folder / "batch.aez"
+        ).exit_code
+        == 0
+    )
     return folder
 
 
@@ -251,8 +255,15 @@ def test_output_dot_for_sample_and_decompress(work, single, tmp_path, monkeypatc
     assert invoke("decompress", work / "batch.aez", "-o", ".").exit_code == 0
     result = invoke("decompress", single[1], "-o", ".", "--force")
     assert result.exit_code == 0, result.output
-    assert sorted(snapshot(here)) == ["d-decoded.png", "mine.txt", "one.png", "sample_000.png", "sample_001.png",
-                                      "seven.png", "two.png"]
+    assert sorted(snapshot(here)) == [
+        "d-decoded.png",
+        "mine.txt",
+        "one.png",
+        "sample_000.png",
+        "sample_001.png",
+        "seven.png",
+        "two.png",
+    ]
 
 
 def test_a_nul_byte_in_a_name_inside_a_container(mnist, tmp_path):
@@ -285,8 +296,20 @@ def test_fifo_inputs_do_not_hang(mnist, tmp_path):
     os.mkfifo(tmp_path / "pipe.aez")
     command = [sys.executable, "-m", "aeonnx.cli"]
     runs = [
-        subprocess.run([*command, "compress", tmp_path / "good.png", tmp_path / "pipe.png", tmp_path / "in",
-                        "-o", tmp_path / "out.aez"], capture_output=True, text=True, timeout=60),
+        subprocess.run(
+            [
+                *command,
+                "compress",
+                tmp_path / "good.png",
+                tmp_path / "pipe.png",
+                tmp_path / "in",
+                "-o",
+                tmp_path / "out.aez",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ),
         subprocess.run([*command, "decompress", tmp_path / "pipe.aez"], capture_output=True, text=True, timeout=60),
     ]
     compressed, decompressed = runs
@@ -373,8 +396,9 @@ def test_commands_need_only_the_parts_they_run(only_the_decoding_parts, single, 
     for args in (["sample", "-o", tmp_path / "t.png"], ["manifold", "-o", tmp_path / "t.png"]):
         message = one_line_error(invoke(*args, "--models", tmp_path / "empty"), "vae_generator.onnx")
         assert "encoder" not in message
-    message = one_line_error(invoke("decompress", single[1], "-o", tmp_path / "t.png", "--models", tmp_path / "empty"),
-                             "ae_decoder.onnx")
+    message = one_line_error(
+        invoke("decompress", single[1], "-o", tmp_path / "t.png", "--models", tmp_path / "empty"), "ae_decoder.onnx"
+    )
     assert "encoder" not in message
 
 
@@ -383,10 +407,12 @@ def test_device_cuda_errors_name_a_part_the_command_uses(single, tmp_path):
 
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("CUDA is available here: nothing fails")
-    for args, part in ((["sample", "-o", tmp_path / "s.png"], "generator"),
-                       (["manifold", "-o", tmp_path / "m.png"], "generator"),
-                       (["decompress", single[1], "-o", tmp_path / "out.png"], "decoder"),
-                       (["compress", single[0], "-o", tmp_path / "c.aez"], "encoder")):
+    for args, part in (
+        (["sample", "-o", tmp_path / "s.png"], "generator"),
+        (["manifold", "-o", tmp_path / "m.png"], "generator"),
+        (["decompress", single[1], "-o", tmp_path / "out.png"], "decoder"),
+        (["compress", single[0], "-o", tmp_path / "c.aez"], "encoder"),
+    ):
         message = one_line_error(invoke(*args, "--device", "cuda"), "--device cuda")
         others = {"encoder", "decoder", "generator"} - {part}
         assert part in message and not any(other in message for other in others), message
@@ -417,15 +443,28 @@ def test_n_is_spelled_alike_on_sample_and_manifold(tmp_path):
 
 
 def test_verbose_on_every_command_that_runs_a_model(single, tmp_path):
-    for args in (["compress", single[0], "-o", tmp_path / "c.aez"],
-                 ["decompress", single[1], "-o", tmp_path / "out.png"], ["sample", "-n", "1", "-o", tmp_path / "s.png"], ["manifold", "-n", "2", "-o", tmp_path / "m.png"],
-                 ["encode", single[0]]):
+    for args in (
+        ["compress", single[0], "-o", tmp_path / "c.aez"],
+        ["decompress", single[1], "-o", tmp_path / "out.png"],
+        ["sample", "-n", "1", "-o", tmp_path / "s.png"],
+        ["manifold", "-n", "2", "-o", tmp_path / "m.png"],
+        ["encode", single[0]],
+    ):
         result = invoke(*args, "-v", "--device", "cpu")
         assert result.exit_code == 0 and "on CPUExecutionProvider" in result.stderr, (args, result.output)
 
 
-@pytest.mark.parametrize("suffix, magic", [(".jpg", b"\xff\xd8"), (".jpeg", b"\xff\xd8"), (".bmp", b"BM"),
-                                           (".webp", b"RIFF"), (".png", b"\x89PNG"), (".tif", b"II")])
+@pytest.mark.parametrize(
+    "suffix, magic",
+    [
+        (".jpg", b"\xff\xd8"),
+        (".jpeg", b"\xff\xd8"),
+        (".bmp", b"BM"),
+        (".webp", b"RIFF"),
+        (".png", b"\x89PNG"),
+        (".tif", b"II"),
+    ],
+)
 def test_an_output_gets_the_format_its_name_says(single, tmp_path, suffix, magic):
     outputs = [tmp_path / f"sample{suffix}", tmp_path / f"manifold{suffix}", tmp_path / f"decoded{suffix}"]
     assert invoke("sample", "-n", "4", "-o", outputs[0]).exit_code == 0
@@ -437,8 +476,11 @@ def test_an_output_gets_the_format_its_name_says(single, tmp_path, suffix, magic
 
 
 def test_an_output_with_an_unknown_extension_is_refused(single, tmp_path):
-    for args in (["sample", "-o", tmp_path / "s.txt"], ["manifold", "-o", tmp_path / "m.txt"],
-                 ["decompress", single[1], "-o", tmp_path / "d.txt"]):
+    for args in (
+        ["sample", "-o", tmp_path / "s.txt"],
+        ["manifold", "-o", tmp_path / "m.txt"],
+        ["decompress", single[1], "-o", tmp_path / "d.txt"],
+    ):
         one_line_error(invoke(*args), ".txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.aez", "d.png"]
 

@@ -33,7 +33,7 @@ def mixed_folder(digits: np.ndarray, folder, count: int):
     rgba[..., 3], rgba[10:35, 5:12, :3] = 0, 255
     rgba[10:35, 5:12, 3] = 255
     Image.fromarray(rgba).save(folder / "scan_00040b.png")
-    Image.fromarray((digits[1].astype(np.uint16) * 257)).save(folder / "scan_00077b.png")
+    Image.fromarray(digits[1].astype(np.uint16) * 257).save(folder / "scan_00077b.png")
     Image.fromarray(digits[2]).convert("P").save(folder / "scan_00090b.gif")
     Image.fromarray(np.full((1, 1), 200, np.uint8)).save(folder / "scan_00100b.png")
     Image.fromarray(np.kron(digits[3], np.ones((10, 1), np.uint8))).save(folder / "scan_00120b.png")
@@ -81,10 +81,13 @@ def test_folders_and_arrays_give_the_same_bytes_with_any_number_of_jobs(mnist, m
     assert small_tasks == [2, 3]  # --jobs 1 ran in this process; the others really used their workers
 
 
-@pytest.mark.parametrize("precision,invert,framing", [("float16", True, "locate"), ("float32", None, "center"),
-                                                      ("auto", None, "fit"), (5, False, "locate")])
-def test_reading_options_and_precisions_travel_to_the_workers(mnist, model, tmp_path, small_tasks,
-                                                              precision, invert, framing):
+@pytest.mark.parametrize(
+    "precision,invert,framing",
+    [("float16", True, "locate"), ("float32", None, "center"), ("auto", None, "fit"), (5, False, "locate")],
+)
+def test_reading_options_and_precisions_travel_to_the_workers(
+    mnist, model, tmp_path, small_tasks, precision, invert, framing
+):
     folder = mixed_folder(mnist["x_test"], tmp_path / "scans", 60)
     how = dict(precision=precision, invert=invert, framing=framing)
     serial = compress_with(jobs.SERIAL, model, [folder], tmp_path / "serial.aez", **how)
@@ -117,8 +120,9 @@ def test_bad_jobs_and_engine_options_are_one_line_errors(tmp_path):
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "a.png")
     one_line_error(invoke("compress", tmp_path / "a.png", "-j", "0"), "--jobs must be at least 1", alone=True)
     one_line_error(invoke("decompress", tmp_path / "a.aez", "--jobs", "-2"), "--jobs must be at least 1", alone=True)
-    one_line_error(invoke("compress", tmp_path / "a.png", "--address", "127.0.0.1:6379"), "needs --engine ray",
-                   alone=True)
+    one_line_error(
+        invoke("compress", tmp_path / "a.png", "--address", "127.0.0.1:6379"), "needs --engine ray", alone=True
+    )
     assert list(tmp_path.iterdir()) == [tmp_path / "a.png"]
 
 
@@ -162,9 +166,23 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing(mnist, tmp_path):
     (tmp_path / "slow").mkdir()
     (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_READER)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen([sys.executable, "-c", "from aeonnx.cli import main; main()", "compress", str(folder),
-                                "-o", str(tmp_path / "out.aez"), "-j", "2"],
-                               stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from aeonnx.cli import main; main()",
+            "compress",
+            str(folder),
+            "-o",
+            str(tmp_path / "out.aez"),
+            "-j",
+            "2",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     _wait_for_workers(process.pid)
     time.sleep(2)  # they load the model and start reading
     assert process.poll() is None
@@ -223,10 +241,12 @@ def _command_line(pid: int) -> str:
 def test_one_image_starts_no_worker_and_imports_neither_ray_nor_multiprocessing(tmp_path):
     """The default --jobs is every core, but work too small to share stays in the process: start-up stays light."""
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "a.png")
-    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom aeonnx.cli import app\n"
-             "for args in (['compress', 'a.png'], ['decompress', 'a.aez', '-o', 'b.png']):\n"
-             "    assert CliRunner().invoke(app, args).exit_code == 0\n"
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'multiprocessing', 'pyarrow')))")
+    probe = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom aeonnx.cli import app\n"
+        "for args in (['compress', 'a.png'], ['decompress', 'a.aez', '-o', 'b.png']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'multiprocessing', 'pyarrow')))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "[]"
 

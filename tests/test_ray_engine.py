@@ -7,7 +7,6 @@ Every test runs under a deadline (SIGALRM): a starved or stuck cluster fails the
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -44,8 +43,13 @@ def deadline(seconds: int = DEADLINE_SECONDS):
 def cluster():
     """A real local cluster of 2 CPUs on 127.0.0.1, shared by this module's tests: its GCS address."""
     with deadline():
-        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-                 logging_level="ERROR")
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            log_to_driver=False,
+            logging_level="ERROR",
+        )
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -102,8 +106,14 @@ def test_the_public_classes_in_a_pipeline_of_ones_own(cluster, inputs, model):
     folder = sources[0]
     dataset = ray.data.read_binary_files(str(folder), include_paths=True)
     dataset = dataset.filter(lambda row: not row["path"].endswith(".gif"))
-    encoded = dataset.map_batches(Encoder, fn_constructor_kwargs={"model": "ae"}, batch_size=256,
-                                  batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=2), num_cpus=0.5)
+    encoded = dataset.map_batches(
+        Encoder,
+        fn_constructor_kwargs={"model": "ae"},
+        batch_size=256,
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=2),
+        num_cpus=0.5,
+    )
     rows = encoded.take_all()
     local = codefile.from_bytes(compress_with(jobs.SERIAL, model, [folder], work / "folder.aez")[0])
     local_codes = dict(zip(local.names, codefile.stored_values(local, model.binding)))
@@ -115,8 +125,13 @@ def test_the_public_classes_in_a_pipeline_of_ones_own(cluster, inputs, model):
         name = Path(row["path"]).relative_to(folder).with_suffix("").as_posix()
         assert np.array_equal(row["code"], local_codes[name]), name
     decoded = ray.data.from_items([{"name": n, "code": c} for n, c in list(local_codes.items())[:300]])
-    pngs = decoded.map_batches(Decoder, fn_constructor_kwargs={"model": "ae", "precision": local.precision},
-                               batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.5)
+    pngs = decoded.map_batches(
+        Decoder,
+        fn_constructor_kwargs={"model": "ae", "precision": local.precision},
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=1),
+        num_cpus=0.5,
+    )
     written = {row["name"]: row["png"] for row in pngs.take_all()}
     jobs.decompress_file(work / "folder.aez", work / "folder-local")
     for name, png in written.items():
@@ -128,14 +143,31 @@ def test_the_command_line_joins_a_cluster_by_address(cluster, inputs, tmp_path):
     aeonnx = [sys.executable, "-c", "from aeonnx.cli import main; main()"]
     runs = {}
     for name, extra in {"local": ["-j", "1"], "ray": ["--engine", "ray", "--address", cluster]}.items():
-        done = subprocess.run([*aeonnx, "compress", str(sources[0]), "-o", str(tmp_path / f"{name}.aez"), *extra],
-                              capture_output=True, text=True, timeout=DEADLINE_SECONDS - 30)
+        done = subprocess.run(
+            [*aeonnx, "compress", str(sources[0]), "-o", str(tmp_path / f"{name}.aez"), *extra],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS - 30,
+        )
         assert done.returncode == 1 and "2 input(s) failed; the others were done" in done.stderr, done.stderr
         runs[name] = done
     assert runs["ray"].stderr == runs["local"].stderr  # the same messages, in the same order, and nothing else
     assert (tmp_path / "ray.aez").read_bytes() == (tmp_path / "local.aez").read_bytes()
-    done = subprocess.run([*aeonnx, "decompress", str(tmp_path / "ray.aez"), "-o", str(tmp_path / "back"),
-                           "--engine", "ray", "--address", cluster], capture_output=True, text=True,
-                          timeout=DEADLINE_SECONDS - 30)
+    done = subprocess.run(
+        [
+            *aeonnx,
+            "decompress",
+            str(tmp_path / "ray.aez"),
+            "-o",
+            str(tmp_path / "back"),
+            "--engine",
+            "ray",
+            "--address",
+            cluster,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS - 30,
+    )
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "back").rglob("*.png"))) == 1206

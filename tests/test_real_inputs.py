@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from aeonnx.runtime import load
 from aeonnx.cli import app
+from aeonnx.runtime import load
 
 from . import real_inputs
 
@@ -47,8 +47,11 @@ def test_decompressed_real_inputs_keep_their_class(rendered, digit_classifier, m
     reference = ae.decompress(ae.compress(mnist["x_test"], "uint8"))[1]
     kept_clean = digit_classifier.predict(real_inputs.as_features(reference)) == mnist["y_test"]
     print(f"\nclassifier on clean test digits {clean.mean():.1%}, on their decoded copies {kept_clean.mean():.1%}")
-    print("kept class after compress + decompress: "
-          + ", ".join(f"{name} {rate:.1%}" for name, rate in rates.items()) + f" ({len(made)} inputs)")
+    print(
+        "kept class after compress + decompress: "
+        + ", ".join(f"{name} {rate:.1%}" for name, rate in rates.items())
+        + f" ({len(made)} inputs)"
+    )
     assert rates["overall"] >= KEPT_OVERALL, rates
     assert min(rates[c] for c in real_inputs.CATEGORIES) >= KEPT_PER_CATEGORY, rates
 

@@ -45,7 +45,9 @@ def test_folder_gives_one_container_with_names(digit_files, tmp_path):
     assert code_file.names == ("six-on-paper", "sub/one", "two") and code_file.precision == "float16"
     assert code_file.original_sizes == ((84, 84), (28, 28), (28, 28))
     assert invoke("decompress", out).exit_code == 0
-    written = sorted(p.relative_to(tmp_path / "batch-decoded").as_posix() for p in (tmp_path / "batch-decoded").rglob("*.png"))
+    written = sorted(
+        p.relative_to(tmp_path / "batch-decoded").as_posix() for p in (tmp_path / "batch-decoded").rglob("*.png")
+    )
     assert written == ["six-on-paper.png", "sub/one.png", "two.png"]
     grid = invoke("decompress", out, "--grid", "-o", tmp_path / "grid.png")
     assert grid.exit_code == 0 and Image.open(tmp_path / "grid.png").size[0] > 28
@@ -145,7 +147,11 @@ def test_sample_is_seeded_and_writes_grid_or_files(tmp_path):
         assert invoke("sample", "-n", "9", "--seed", "5", "-o", tmp_path / name).exit_code == 0
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert invoke("sample", "-n", "3", "--seed", "5", "-o", tmp_path / "each").exit_code == 0
-    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == ["sample_000.png", "sample_001.png", "sample_002.png"]
+    assert sorted(p.name for p in (tmp_path / "each").iterdir()) == [
+        "sample_000.png",
+        "sample_001.png",
+        "sample_002.png",
+    ]
     one_line_error(invoke("sample", "-o", tmp_path / "a.png"), "already exists")
 
 
@@ -211,8 +217,19 @@ def test_readme_example_decodes_without_aeonnx(digit_files, tmp_path):
     assert invoke("compress", digit_files, "-o", tmp_path / "b.aez").exit_code == 0
     assert invoke("decompress", tmp_path / "b.aez", "-o", tmp_path / "ours").exit_code == 0
     with as_file(shipped_models_dir().joinpath("ae_decoder.onnx")) as decoder:
-        subprocess.run([sys.executable, REPO / "examples" / "decode_without_aeonnx.py", tmp_path / "b.aez",
-                        decoder, tmp_path / "theirs.png"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                REPO / "examples" / "decode_without_aeonnx.py",
+                tmp_path / "b.aez",
+                decoder,
+                tmp_path / "theirs.png",
+            ],
+            check=True,
+            capture_output=True,
+        )
     theirs = np.asarray(Image.open(tmp_path / "theirs.png"))
-    ours = np.hstack([np.asarray(Image.open(tmp_path / "ours" / f"{n}.png")) for n in ("six-on-paper", "sub/one", "two")])
+    ours = np.hstack(
+        [np.asarray(Image.open(tmp_path / "ours" / f"{n}.png")) for n in ("six-on-paper", "sub/one", "two")]
+    )
     np.testing.assert_array_equal(theirs, ours)

@@ -72,7 +72,11 @@ def test_shards_round_trip_with_their_index(mnist, tmp_path):
     result = invoke("compress", tmp_path / "digits.npz", "-o", tmp_path / "shards", "--shard-size", "100")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == [
-        "index.json", "shard-00000.aez", "shard-00001.aez", "shard-00002.aez"]
+        "index.json",
+        "shard-00000.aez",
+        "shard-00001.aez",
+        "shard-00002.aez",
+    ]
     index = json.loads((tmp_path / "shards" / "index.json").read_text())
     assert index["count"] == 250 and [s["count"] for s in index["shards"]] == [100, 100, 50]
     assert index["shards"][1]["first"] == "digits/x/00100" and index["shards"][2]["last"] == "digits/x/00249"
@@ -96,7 +100,9 @@ def test_a_name_is_looked_up_without_decoding_the_rest(ae, mnist, tmp_path, monk
     single = np.asarray(Image.open(tmp_path / "one.png"))
     full = ae.decompress(ae.compress(mnist["x_test"][142:143])).images[0]
     np.testing.assert_array_equal(single, full)
-    one_line_error(invoke("decompress", tmp_path / "shards", "--name", "digits/x/00250"), "no code named 'digits/x/00250'")
+    one_line_error(
+        invoke("decompress", tmp_path / "shards", "--name", "digits/x/00250"), "no code named 'digits/x/00250'"
+    )
 
 
 def test_an_array_file_failing_midway_takes_back_its_shards(mnist, tmp_path):
@@ -106,8 +112,9 @@ def test_an_array_file_failing_midway_takes_back_its_shards(mnist, tmp_path):
     Image.fromarray(mnist["x_test"][0]).save(tmp_path / "ok.png")
     np.savez(tmp_path / "after.npz", x=mnist["x_test"][:150])
     model = load("ae", device="cpu")
-    job = jobs.CompressJob.of([tmp_path / "ok.png", tmp_path / "cut.npz", tmp_path / "after.npz"],
-                              tmp_path / "out", shard_size=100)
+    job = jobs.CompressJob.of(
+        [tmp_path / "ok.png", tmp_path / "cut.npz", tmp_path / "after.npz"], tmp_path / "out", shard_size=100
+    )
     result = jobs.compress_files(job, model)
     assert [f.source for f in result.failures] == [str(tmp_path / "cut.npz")] and result.done == 151
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["index.json", "shard-00000.aez", "shard-00001.aez"]
@@ -125,13 +132,16 @@ def test_shards_never_replace_files_unasked(mnist, tmp_path):
     (out / "notes.txt").write_text("mine")
     one_line_error(invoke("compress", tmp_path / "digits.npz", "-o", out, "--shard-size", "10"), "already exists")
     assert (out / "shard-00001.aez").read_bytes() == b"precious" and sorted(p.name for p in out.iterdir()) == [
-        "notes.txt", "shard-00001.aez"]
+        "notes.txt",
+        "shard-00001.aez",
+    ]
     assert invoke("compress", tmp_path / "digits.npz", "-o", out, "--shard-size", "10", "--force").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine" and len(list(out.glob("shard-*.aez"))) == 3
     one_line_error(invoke("compress", tmp_path / "digits.npz", "--shard-size", "10"), "-o FOLDER")
     (tmp_path / "file").write_text("x")
-    one_line_error(invoke("compress", tmp_path / "digits.npz", "-o", tmp_path / "file", "--shard-size", "10"),
-                   "is a file")
+    one_line_error(
+        invoke("compress", tmp_path / "digits.npz", "-o", tmp_path / "file", "--shard-size", "10"), "is a file"
+    )
 
 
 def test_a_folder_without_an_index_is_not_a_code_file(tmp_path):

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("keras")
-from aeonnx.runtime import spec  # noqa: E402
-from aeonnx.runtime.errors import AeonnxError  # noqa: E402
-from aeonnx.train.fit import TrainConfig, train  # noqa: E402
+from aeonnx.runtime import spec
+from aeonnx.runtime.errors import AeonnxError
+from aeonnx.train.fit import TrainConfig, train
 
-from .conftest import unit_float  # noqa: E402
+from .conftest import unit_float
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ import onnxruntime
 import pytest
 from typer.testing import CliRunner
 
-from aeonnx.runtime import spec, tensorproto, verify
 from aeonnx.cli import app
+from aeonnx.runtime import spec, tensorproto, verify
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.model import shipped_models_dir
 
@@ -125,8 +125,11 @@ def test_an_altered_golden_output_fails(models_copy):
     data[-4:] = np.float32(0.75).tobytes()  # the last pixel of the last digit
     path.write_bytes(bytes(data))
     cases = verify.verify(models_copy, device="cpu")
-    assert [c.file for c in cases if not c.ok] == ["vae_generator.onnx", "vae_generator.batch1.onnx",
-                                                   "vae_generator.ort"]
+    assert [c.file for c in cases if not c.ok] == [
+        "vae_generator.onnx",
+        "vae_generator.batch1.onnx",
+        "vae_generator.ort",
+    ]
     assert "generator.x_hat: max abs diff" in failures(cases)[0]
 
 

@@ -33,8 +33,9 @@ def complete_run(run_dir: Path, data: str | None) -> list[str]:
     if dataset.sha256 != record["data"]["sha256"]:
         raise SystemExit(f"{data}: not the data {run_dir} was trained on (sha256 differs)")
     model_spec = spec.get_model(record["model"])
-    encoder, decoder = (keras.models.load_model(run_dir / model_spec.keras_file(p.name), compile=False)
-                        for p in model_spec.parts)
+    encoder, decoder = (
+        keras.models.load_model(run_dir / model_spec.keras_file(p.name), compile=False) for p in model_spec.parts
+    )
     x_train = dataset.train_inputs()
     if "quality" in missing:
         code = models.predict_codes(encoder, x_train)  # the VAE decodes z_mean, as training does

@@ -48,8 +48,7 @@ class TrainConfig:
         """The config with every default filled in, as recorded in run.json."""
         model_spec = spec.get_model(self.model)
         if self.optimizer not in spec.LEARNING_RATES:
-            raise AeonnxError(
-                f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(spec.LEARNING_RATES)}")
+            raise AeonnxError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(spec.LEARNING_RATES)}")
         if model_spec.hidden_size is None and self.hidden_size is not None:
             raise AeonnxError(f"the {self.model} has no hidden layer; --hidden-size applies to the vae")
 
@@ -92,6 +91,7 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
 
 def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpoint: Path, verbose) -> dict:
     """Keras' fit; its history and timings. Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
+
     def data(x):  # the AE learns x -> x with Keras' loss; the VAE's own train_step needs x alone
         return (x,) if model_spec.variational else (x, x)
 
@@ -108,8 +108,11 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpo
             callbacks=callbacks,
         )
     except KeyboardInterrupt:
-        kept = (f"the model after epoch {last_epoch.epoch} is in {checkpoint}" if last_epoch.save(checkpoint)
-                else "no epoch had completed")
+        kept = (
+            f"the model after epoch {last_epoch.epoch} is in {checkpoint}"
+            if last_epoch.save(checkpoint)
+            else "no epoch had completed"
+        )
         raise Interrupted(f"training interrupted; {kept}") from None
     train_seconds = time.perf_counter() - started
     _require_finite(history.history, last_epoch, checkpoint)
@@ -170,7 +173,9 @@ def _seed_everything(seed: int) -> None:
 def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig) -> None:
     import keras
 
-    optimizer = keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": config.learning_rate}})
+    optimizer = keras.optimizers.get(
+        {"class_name": config.optimizer, "config": {"learning_rate": config.learning_rate}}
+    )
     if model_spec.variational:
         full.compile(optimizer=optimizer)  # its train_step computes its own loss
     else:
@@ -219,8 +224,11 @@ def _callbacks():
 def _require_finite(history: dict[str, list[float]], last_epoch, checkpoint: Path) -> None:
     for epoch, loss in enumerate(history.get("loss", []), start=1):
         if not np.isfinite(loss):
-            kept = (f"the model after epoch {last_epoch.epoch} is in {checkpoint}" if last_epoch.save(checkpoint)
-                    else "nothing was written")
+            kept = (
+                f"the model after epoch {last_epoch.epoch} is in {checkpoint}"
+                if last_epoch.save(checkpoint)
+                else "nothing was written"
+            )
             raise AeonnxError(
                 f"training stopped: the loss became {loss} in epoch {epoch} (diverged); "
                 f"try a lower --learning-rate; {kept}"
@@ -260,11 +268,16 @@ def latent_coding(encoder, decoder, x_train: np.ndarray, x_test: np.ndarray, sta
         return metrics.psnr(x_test, decoder.predict(z, batch_size=1024, verbose=0))
 
     psnr_float = psnr_of(z_test)
-    psnr_by_bits = {bits: psnr_of(entropy.dequantize(entropy.quantize(z_test, bits, z_min, z_max), bits, z_min, z_max))
-                    for bits in priors.bits}
-    coding = {"default_bits": entropy.fewest_bits_within(psnr_by_bits, psnr_float, LATENT_CODING_TOLERANCE_DB),
-              "tolerance_db": LATENT_CODING_TOLERANCE_DB, "psnr_float32": psnr_float,
-              "psnr_by_bits": {str(bits): value for bits, value in psnr_by_bits.items()}}
+    psnr_by_bits = {
+        bits: psnr_of(entropy.dequantize(entropy.quantize(z_test, bits, z_min, z_max), bits, z_min, z_max))
+        for bits in priors.bits
+    }
+    coding = {
+        "default_bits": entropy.fewest_bits_within(psnr_by_bits, psnr_float, LATENT_CODING_TOLERANCE_DB),
+        "tolerance_db": LATENT_CODING_TOLERANCE_DB,
+        "psnr_float32": psnr_float,
+        "psnr_by_bits": {str(bits): value for bits, value in psnr_by_bits.items()},
+    }
     return {"latent_coding": coding, "latent_priors": priors.to_metadata()}
 
 

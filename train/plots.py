@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # no display on training machines
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from aeonnx.runtime import spec  # noqa: E402
-from aeonnx.runtime.grids import manifold_axis, manifold_latents, tile  # noqa: E402
+from aeonnx.runtime import spec
+from aeonnx.runtime.grids import manifold_axis, manifold_latents, tile
 
 RECONSTRUCTIONS_FILE = "reconstructions.png"
 LOSS_FILE = "loss.png"

@@ -1,7 +1,7 @@
 """The Python side of the cross-language tests (js/test/cross-language.test.js runs it with aeonnx's Python).
 
     python python_side.py write DIR   # real digits -> .aez files made by aeonnx (v2), and what aeonnx decodes from them
-    python python_side.py read DIR    # every *.aez in DIR (made by JavaScript, v1 or v2) -> what aeonnx reads and decodes
+    python python_side.py read DIR    # every *.aez in DIR (JavaScript's, v1 or v2) -> what aeonnx reads and decodes
     python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
     python python_side.py assess DIR  # real and odd digits -> each model's assess, metrics and quality judgements
     python python_side.py entropy DIR  # seeded random frequency tables and symbols -> Python's tables and codes
@@ -53,8 +53,9 @@ def write(folder: Path) -> None:
         (folder / f"{name}.z.f32").write_bytes(loaded.encode(x).astype("<f4").tobytes())
         for precision in (*PRECISIONS, "auto"):
             index["files"].append(_write_one(folder, loaded, f"{name}-{precision}", x, precision, names, sizes))
-            index["files"].append(_write_one(folder, loaded, f"{name}-{precision}-single", x[:1], precision,
-                                             None, None))
+            index["files"].append(
+                _write_one(folder, loaded, f"{name}-{precision}-single", x[:1], precision, None, None)
+            )
     (folder / "index.json").write_text(json.dumps(index))
 
 
@@ -64,9 +65,16 @@ def _write_one(folder: Path, loaded, stem: str, x, precision, names, sizes) -> d
     decoded = loaded.decompress(data)
     (folder / f"{stem}.pixels.u8").write_bytes(decoded.images.tobytes())
     read = codefile.from_bytes(data)
-    return {"stem": stem, "model": loaded.name, "model_id": loaded.model_id, "precision": read.precision,
-            "asked": precision, "names": list(read.names), "named": read.named,
-            "original_sizes": [list(s) for s in read.original_sizes] if read.original_sizes else None}
+    return {
+        "stem": stem,
+        "model": loaded.name,
+        "model_id": loaded.model_id,
+        "precision": read.precision,
+        "asked": precision,
+        "names": list(read.names),
+        "named": read.named,
+        "original_sizes": [list(s) for s in read.original_sizes] if read.original_sizes else None,
+    }
 
 
 def read(folder: Path) -> None:
@@ -81,11 +89,17 @@ def read(folder: Path) -> None:
         except codefile.CodeFileError as e:
             report[path.stem] = {"error": str(e)}
             continue
-        report[path.stem] = {"model": code_file.model, "model_id": code_file.model_id, "version": code_file.version,
-                             "precision": code_file.precision, "names": list(code_file.names),
-                             "named": code_file.named,
-                             "original_sizes": [list(s) for s in code_file.original_sizes]
-                             if code_file.original_sizes is not None else None}
+        report[path.stem] = {
+            "model": code_file.model,
+            "model_id": code_file.model_id,
+            "version": code_file.version,
+            "precision": code_file.precision,
+            "names": list(code_file.names),
+            "named": code_file.named,
+            "original_sizes": [list(s) for s in code_file.original_sizes]
+            if code_file.original_sizes is not None
+            else None,
+        }
         if code_file.model not in loaded:
             continue
         try:
@@ -122,6 +136,7 @@ def _framed(image) -> np.ndarray:
     except TypeError:
         return images.preprocess(image, framing="center")
 
+
 def assess(folder: Path) -> None:
     """What aeonnx's quality check says of 40 real digits and 8 odd ones (blank, white, noise...): each
     model's assess on float32 latents and on stored uint8 codes; metrics on the same x and x_hat (x_hat
@@ -137,9 +152,12 @@ def assess(folder: Path) -> None:
         encoded, from_file = loaded.assess(x), loaded.assess(x, stored)
         x_float = model.as_model_input(x)
         report[name] = {
-            "psnr": encoded.psnr.tolist(), "warnings": encoded.warnings,
-            "stored_psnr": from_file.psnr.tolist(), "stored_warnings": from_file.warnings,
-            "metrics_psnr": metrics.psnr_per_image(x_float, x_hat).tolist(), "ink": metrics.ink(x_float).tolist(),
+            "psnr": encoded.psnr.tolist(),
+            "warnings": encoded.warnings,
+            "stored_psnr": from_file.psnr.tolist(),
+            "stored_warnings": from_file.warnings,
+            "metrics_psnr": metrics.psnr_per_image(x_float, x_hat).tolist(),
+            "ink": metrics.ink(x_float).tolist(),
             "judged": _judged(loaded.quality_profile),
         }
     (folder / "assess.json").write_text(json.dumps(report))
@@ -162,9 +180,22 @@ def _odd_digits(real: np.ndarray) -> np.ndarray:
 def _judged(profile) -> list:
     """judge() on figures at its edges: the floors themselves, just under, quarters, ties in the last digit."""
     floor, low = profile.psnr_floor, profile.ink_low
-    figures = [(floor, low), (np.nextafter(floor, 0), low), (floor, np.nextafter(low, 0)), (14.25, 0.5),
-               (14.35, 0.5), (9.75, 0.5), (8.05, 0.5), (30.0, low / 4), (30.0, np.nextafter(low / 4, 0)),
-               (30.0, 0.0125), (30.0, 0.0), (0.0, 0.0), (-3.25, 0.5), (120.0, 1.0)]
+    figures = [
+        (floor, low),
+        (np.nextafter(floor, 0), low),
+        (floor, np.nextafter(low, 0)),
+        (14.25, 0.5),
+        (14.35, 0.5),
+        (9.75, 0.5),
+        (8.05, 0.5),
+        (30.0, low / 4),
+        (30.0, np.nextafter(low / 4, 0)),
+        (30.0, 0.0125),
+        (30.0, 0.0),
+        (0.0, 0.0),
+        (-3.25, 0.5),
+        (120.0, 1.0),
+    ]
     return [[float(p), float(i), profile.judge(float(p), float(i))] for p, i in figures]
 
 
@@ -187,9 +218,17 @@ def entropy_cases(folder: Path) -> None:
         likely = np.stack([rng.choice(1 << bits, 80, p=row) for row in p], axis=1)
         symbols = np.where(rng.random((80, latent)) < 0.1, rng.integers(0, 1 << bits, (80, latent)), likely)
         payload, lengths = entropy.encode(symbols.astype(np.uint8), table)
-        cases.append({"bits": bits, "precision": precision, "counts": counts.tolist(),
-                      "frequencies": table.frequencies.tolist(), "symbols": symbols.ravel().tolist(),
-                      "payload": payload.hex(), "lengths": lengths.tolist()})
+        cases.append(
+            {
+                "bits": bits,
+                "precision": precision,
+                "counts": counts.tolist(),
+                "frequencies": table.frequencies.tolist(),
+                "symbols": symbols.ravel().tolist(),
+                "payload": payload.hex(),
+                "lengths": lengths.tolist(),
+            }
+        )
     (folder / "entropy.json").write_text(json.dumps(cases))
 
 
