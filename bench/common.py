@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist-10k.npz"
+DEFAULT_DATA = REPO / "tests" / "data" / "mnist-10k.npz"  # the same file as ../shared/data/mnist-10k.npz
 RESULTS = REPO / "bench" / "results"
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test, Python and JavaScript, on a fresh machine: what README's test command and CI run.
 # Installs what the tests need: Debian's Fashion-MNIST and Chromium (apt-get, as root or with sudo),
-# a .venv with the [train,test,ray] extras, the npm packages of js/ and web/ from their lockfiles.
+# a .venv with the [train,test,ray] extras installed editable (tests run the source you edit), the npm
+# packages of js/ and web/ from their lockfiles. Then ruff, pytest (which fails on any skip but the stated
+# root-only ones, tests/conftest.py), node's tests and the browser's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -20,7 +22,12 @@ apt_install chromium /usr/bin/chromium
 echo "== Python: training, export, runtime, command line, formats, engines (pytest)"
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet ".[train,test,ray]"
+.venv/bin/python -m pip install --quiet -e ".[train,test,ray]"
+
+echo "== ruff: lint and format (configured in pyproject.toml)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
 .venv/bin/python -m pytest
 
 echo "== JavaScript (js/: Node's runner with onnxruntime-node; its CUDA download skipped, the CPU binding is enough)"

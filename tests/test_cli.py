@@ -10,7 +10,7 @@ import pytest
 
 from aeonnx.runtime import spec
 
-from .conftest import invoke, one_line_error
+from .helpers import invoke, one_line_error
 
 
 def test_version():
@@ -30,7 +30,6 @@ def test_train_unknown_model_is_a_usage_error():
 
 @pytest.mark.slow
 def test_train_through_the_cli(small_mnist_path, tmp_path):
-    pytest.importorskip("keras")
     out = tmp_path / "run"
     args = ["train", "ae", "--data", small_mnist_path, "--epochs", "2", "--seed", "1", "--out", out]
     result = invoke(*args)
@@ -42,7 +41,6 @@ def test_train_through_the_cli(small_mnist_path, tmp_path):
 
 
 def test_train_bad_data_is_one_line(tmp_path):
-    pytest.importorskip("keras")
     (tmp_path / "bad.npz").write_text("not a zip")
     result = invoke("train", "ae", "--data", tmp_path / "bad.npz", "--out", tmp_path / "r")
     one_line_error(result, "not a readable .npz", alone=True)
@@ -50,7 +48,6 @@ def test_train_bad_data_is_one_line(tmp_path):
 
 
 def test_train_bad_optimizer_is_one_line(tmp_path, small_mnist_path):
-    pytest.importorskip("keras")
     result = invoke("train", "ae", "--data", small_mnist_path, "--optimizer", "magic", "--out", tmp_path / "r")
     one_line_error(result, "unknown optimizer 'magic'", alone=True)
 
@@ -83,6 +80,5 @@ def test_train_without_the_extra_names_it():
     ],
 )
 def test_train_rejects_bad_settings_before_any_work(args, fragment, tmp_path):
-    pytest.importorskip("keras")
     one_line_error(invoke("train", "ae", "--out", tmp_path / "r", *args), fragment, alone=True)
     assert not (tmp_path / "r").exists()

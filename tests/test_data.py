@@ -8,7 +8,6 @@ import struct
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
 from aeonnx.runtime.errors import DataError
 from aeonnx.train.data import IDX_FILES, load_dataset
 
@@ -37,6 +36,14 @@ def arrays(mnist):
         "x_test": mnist["x_test"][:20],
         "y_test": mnist["y_test"][:20],
     }
+
+
+def test_the_shipped_test_digits_are_the_documented_file(mnist_path):
+    """tests/data/README.md names this file's provenance by its hash: a changed file must change the README."""
+    import hashlib
+
+    readme = (mnist_path.parent / "README.md").read_text()
+    assert hashlib.sha256(mnist_path.read_bytes()).hexdigest() in readme
 
 
 def test_npz_loads_real_digits(mnist_path):

@@ -14,14 +14,12 @@ from functools import cache
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aeonnx.runtime import codefile, entropy
 from aeonnx.runtime.entropy import EntropyCodeError, FrequencyTable, Priors
 from aeonnx.runtime.errors import ModelError
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-
-pytest.importorskip("tf2onnx")
 import onnx
 import onnxruntime
+import pytest
 
 from aeonnx.export import convert, exporter
 from aeonnx.export.exporter import export_model
 from aeonnx.runtime import entropy, load, spec
 from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError
 
-from .conftest import invoke, one_line_error, unit_float
+from .helpers import invoke, one_line_error, unit_float
 
 pytestmark = pytest.mark.slow
 

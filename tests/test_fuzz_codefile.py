@@ -14,15 +14,13 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from aeonnx.runtime import codefile, entropy, varint
+from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes
 
-from aeonnx.runtime import codefile, entropy, varint  # noqa: E402
-from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes  # noqa: E402
-
-from .format_v1 import v1_bytes  # noqa: E402
+from .format_v1 import v1_bytes
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

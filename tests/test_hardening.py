@@ -16,7 +16,7 @@ from aeonnx.runtime import codefile, jobs, load
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.images import read_image
 
-from .conftest import invoke, traced_peak
+from .helpers import invoke, traced_peak
 
 
 @pytest.fixture(scope="module")

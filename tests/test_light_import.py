@@ -29,7 +29,7 @@ def run_probe(args, cwd):
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    from .conftest import REPO
+    from .helpers import REPO
 
     folder = tmp_path_factory.mktemp("light")
     (folder / "digit.png").write_bytes((REPO / EXAMPLE).read_bytes())
@@ -87,7 +87,7 @@ def imported_modules(path) -> set[str]:
 
 def test_the_runtime_imports_neither_train_nor_export_nor_the_command_line():
     """runtime/ is the inference library: the pipeline's other stages and the CLI build on it, never the reverse."""
-    from .conftest import REPO
+    from .helpers import REPO
 
     forbidden = ("aeonnx.train", "aeonnx.export", "aeonnx.cli", *HEAVY)
     for source in sorted((REPO / "runtime").glob("*.py")):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
 from aeonnx.runtime import spec
 from aeonnx.train import models
 
-from .conftest import unit_float
+from .helpers import unit_float
 
 
 def test_ae_shapes_and_parameter_counts():

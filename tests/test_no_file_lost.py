@@ -419,7 +419,8 @@ def test_device_cuda_errors_name_a_part_the_command_uses(single, tmp_path):
 
 
 def test_both_parts_must_still_agree(tmp_path):
-    onnx = pytest.importorskip("onnx")
+    import onnx
+
     for name in ("ae_encoder.onnx", "ae_decoder.onnx"):
         (tmp_path / name).write_bytes(shipped_models_dir().joinpath(name).read_bytes())
     proto = onnx.load(tmp_path / "ae_encoder.onnx")

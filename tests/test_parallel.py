@@ -15,7 +15,7 @@ from PIL import Image
 
 from aeonnx.runtime import jobs, load, parallel
 
-from .conftest import invoke, one_line_error
+from .helpers import invoke, one_line_error
 
 
 def mixed_folder(digits: np.ndarray, folder, count: int):

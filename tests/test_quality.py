@@ -10,7 +10,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, load, quality, spec
 
-from .conftest import invoke
+from .helpers import invoke
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_encode_reports_psnr_and_warning_in_its_json(noise_and_digit):
 
 
 def test_inspect_draws_the_four_steps_and_says_the_quality(tmp_path):
-    from .conftest import REPO
+    from .helpers import REPO
 
     photo = tmp_path / "seven.jpg"
     photo.write_bytes((REPO / "examples" / "seven-on-paper.jpg").read_bytes())

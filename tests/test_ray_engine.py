@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import ray
 
-ray = pytest.importorskip("ray")
+from aeonnx.runtime import codefile, jobs, load
+from aeonnx.runtime.ray_engine import Decoder, Encoder, RayEngine
 
-from aeonnx.runtime import codefile, jobs, load  # noqa: E402
-from aeonnx.runtime.ray_engine import Decoder, Encoder, RayEngine  # noqa: E402
-
-from .test_parallel import compress_with, mixed_folder  # noqa: E402
+from .test_parallel import compress_with, mixed_folder
 
 DEADLINE_SECONDS = 180  # each test, and the cluster's start: measured at about 10-30 s each on 2 busy CPUs
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, load
 
-from .conftest import invoke, one_line_error
+from .helpers import invoke, one_line_error
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def test_readme_example_decodes_without_aeonnx(digit_files, tmp_path):
 
     from aeonnx.runtime.model import shipped_models_dir
 
-    from .conftest import REPO
+    from .helpers import REPO
 
     assert invoke("compress", digit_files, "-o", tmp_path / "b.aez").exit_code == 0
     assert invoke("decompress", tmp_path / "b.aez", "-o", tmp_path / "ours").exit_code == 0

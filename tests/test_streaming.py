@@ -11,7 +11,7 @@ from PIL import Image
 
 from aeonnx.runtime import codefile, jobs, load, metrics
 
-from .conftest import REPO, invoke, one_line_error, traced_peak
+from .helpers import REPO, invoke, one_line_error, traced_peak
 
 
 @pytest.fixture(scope="module")

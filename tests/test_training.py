@@ -7,12 +7,11 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("keras")
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import AeonnxError
 from aeonnx.train.fit import TrainConfig, train
 
-from .conftest import unit_float
+from .helpers import unit_float
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,6 @@ so the JavaScript test needs no .npy reader. Models: the repository's artifacts/
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,21 +22,14 @@ from aeonnx.runtime import codefile, images, metrics, model
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "artifacts"
-MNIST = Path(os.environ.get("AEONNX_TEST_DATA", REPO.parent / "shared" / "data" / "mnist-10k.npz"))
+MNIST = REPO / "tests" / "data" / "mnist-10k.npz"
 PRECISIONS = codefile.PRECISIONS
 
 
 def digits() -> np.ndarray:
-    """The 1,000 real MNIST test digits; without the data set, the 8 validation digits of the golden vectors."""
-    if MNIST.is_file():
-        with np.load(MNIST) as archive:
-            return archive["x_test"]
-    if os.environ.get("CI"):
-        sys.exit(f"MNIST test data not found at {MNIST}; set AEONNX_TEST_DATA")
-    from aeonnx.runtime import tensorproto
-
-    golden = tensorproto.parse((MODELS / "ae_encoder/test_data_set_0/input_0.pb").read_bytes(), "input_0.pb")
-    return np.rint(golden.array * 255).astype(np.uint8).reshape(-1, 28, 28)
+    """The 1,000 real MNIST test digits that ship with the repository (tests/data)."""
+    with np.load(MNIST) as archive:
+        return archive["x_test"]
 
 
 def write(folder: Path) -> None:
