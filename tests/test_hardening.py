@@ -190,13 +190,15 @@ def aeonnx(*args):
     return [sys.executable, "-m", "aeonnx.cli", *map(str, args)]
 
 
-# A FIFO no longer blocks a batch (it is skipped), so the stuck read is made here: a reader that sleeps.
+# A FIFO no longer blocks a batch (it is skipped), so the stuck read is made here: a reader that sleeps, after
+# leaving a file 'stuck.started' beside the image, the event the test waits for.
 _STUCK_READER = (
     "import sys, time\n"
     "from aeonnx.runtime import images\n"
     "real = images.read_image\n"
     "def stuck(path, *args, **kwargs):\n"
     "    if path.name == 'stuck.png':\n"
+    "        (path.parent / 'stuck.started').rename(path.parent / 'stuck.reading')\n"
     "        time.sleep(600)\n"
     "    return real(path, *args, **kwargs)\n"
     "images.read_image = stuck\n"
@@ -209,6 +211,7 @@ def test_ctrl_c_during_a_batch_exits_cleanly(tmp_path, mnist):
     """SIGINT while the batch is being read: exit 130, one clear line, no output, no temporary file."""
     Image.fromarray(mnist["x_test"][0]).save(tmp_path / "first.png")
     Image.fromarray(mnist["x_test"][1]).save(tmp_path / "stuck.png")  # reading it takes forever
+    (tmp_path / "stuck.started").touch()  # renamed to stuck.reading when the read begins
     process = subprocess.Popen(
         [
             sys.executable,
@@ -223,13 +226,15 @@ def test_ctrl_c_during_a_batch_exits_cleanly(tmp_path, mnist):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
-    assert process.poll() is None  # still reading
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "stuck.reading").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the read of stuck.png did not begin"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "aeonnx: error: interrupted; no partial output was kept"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "stuck.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.png", "stuck.png", "stuck.reading"]
 
 
 def test_interrupted_write_leaves_neither_file_nor_temporary(tmp_path, monkeypatch):

@@ -145,11 +145,16 @@ def _die(*args):
     os._exit(9)
 
 
+# Each process that reads announces it once, with a file named after its pid in $AEONNX_TEST_READING: the
+# test waits on those files (events), not on a guess of how long start-up takes.
 SLOW_READER = """
-import time
+import os, time
 from aeonnx.runtime import images
 real = images.read_image
 def slow(*args, **kwargs):
+    marker = os.path.join(os.environ["AEONNX_TEST_READING"], str(os.getpid()))
+    if not os.path.exists(marker):
+        open(marker, "w").close()
     time.sleep(0.005)
     return real(*args, **kwargs)
 images.read_image = slow
@@ -165,7 +170,10 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing(mnist, tmp_path):
     # while the workers work.
     (tmp_path / "slow").mkdir()
     (tmp_path / "slow" / "sitecustomize.py").write_text(SLOW_READER)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "slow"), os.environ.get("PYTHONPATH", "")])}
+    reading = tmp_path / "slow" / "reading"
+    reading.mkdir()
+    path = os.pathsep.join([str(tmp_path / "slow"), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "AEONNX_TEST_READING": str(reading)}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -184,7 +192,7 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing(mnist, tmp_path):
         env=env,
     )
     _wait_for_workers(process.pid)
-    time.sleep(2)  # they load the model and start reading
+    _wait_until(lambda: len({int(p.name) for p in reading.iterdir()} - {process.pid}) >= 2, "the workers read")
     assert process.poll() is None
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     _, stderr = process.communicate(timeout=60)
@@ -192,10 +200,7 @@ def test_ctrl_c_stops_the_workers_and_leaves_nothing(mnist, tmp_path):
     assert stderr.strip().splitlines()[-1] == "aeonnx: error: interrupted; no partial output was kept"
     assert "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scans", "slow"]
-    deadline = time.monotonic() + 10
-    while _alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(process.pid), "a process of the command is left"
+    _wait_until(lambda: not _alive(process.pid), "every process of the command ends", timeout=10)
 
 
 def _alive(group: int) -> bool:
@@ -206,14 +211,17 @@ def _alive(group: int) -> bool:
     return True
 
 
-def _wait_for_workers(pid: int, timeout: float = 60) -> None:
+def _wait_for_workers(pid: int) -> None:
     """Until `pid` has started two worker processes."""
+    _wait_until(lambda: sum("spawn_main" in _command_line(child) for child in _children(pid)) >= 2, "workers start")
+
+
+def _wait_until(happened, what: str, timeout: float = 60) -> None:
+    """Poll for an event (a file, a process) every 0.05 s; fail naming it after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sum("spawn_main" in _command_line(child) for child in _children(pid)) >= 2:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the worker processes did not start")
+    while not happened():
+        assert time.monotonic() < deadline, f"waited {timeout} s for: {what}"
+        time.sleep(0.05)
 
 
 def _children(pid: int) -> list[int]:
