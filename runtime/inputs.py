@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from . import arrays, images
 from .errors import DataError, printable
+from .framed import mnist_framed
 from .nametable import MAX_NAME_BYTES
 from .spec import IMAGE_SIDE
 
@@ -174,14 +176,29 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
                 start = starts.get(key, 0)
                 starts[key] = start + len(block)
                 prefix = f"{stem}/{key}" if key else stem
+                block = _inverted(block) if invert else block
                 yield Chunk(
                     [f"{prefix}/{start + i:05d}" for i in range(len(block))],
-                    _inverted(block) if invert else block,
+                    block if framing == "fit" else framed_as_mnist(block),
                     [(IMAGE_SIDE, IMAGE_SIDE)] * len(block),
                     source=str(path),
                 )
         except DataError as e:
             yield Failure(str(path), str(e))
+
+
+def framed_as_mnist(block: np.ndarray) -> np.ndarray:
+    """White-on-black 28x28 digits, each MNIST could have framed kept as it is (the block itself when all are:
+    MNIST's own arrays cost a profile check), the others located and framed again like a photo."""
+    framed = mnist_framed(block)
+    if framed.all():
+        return block
+    from .localize import locate_steps  # only for digits that need it
+
+    block = block.copy()
+    for index in np.flatnonzero(~framed):
+        block[index] = locate_steps(Image.fromarray(block[index]), invert=False).digit
+    return block
 
 
 def _inverted(block: np.ndarray) -> np.ndarray:

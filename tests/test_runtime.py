@@ -18,11 +18,6 @@ from aeonnx.runtime.model import shipped_models_dir
 
 
 @pytest.fixture(scope="module")
-def ae():
-    return load("ae", device="cpu")
-
-
-@pytest.fixture(scope="module")
 def vae():
     return load("vae", device="cpu")
 
