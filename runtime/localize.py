@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from .images import centred_by_mass, to_gray, upright
+from .rulings import beyond, rulings
 from .spec import IMAGE_SIDE
 
 WORK_SIDE = 512  # analysis at most this long: as accurate as 800 on the rendered photos, twice as fast
@@ -41,6 +42,7 @@ MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the pap
 MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter side
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
+DOT = 0.2  # a full stop is at most this share of the digit's size
 MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
@@ -106,7 +108,7 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
     """Background removal with a paper filter `span` of the longer side wide, thresholds, components."""
     page = remove_background(gray, light_field, light, span)
     threshold, low = ink_thresholds(page)
-    selected, box = find_digit(page, threshold, low) if threshold is not None else (None, None)
+    selected, box = find_digit_past_rulings(page, threshold, low) if threshold is not None else (None, None)
     if selected is None:
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)
@@ -283,15 +285,16 @@ def otsu(values: np.ndarray, bins: int = 256) -> float:
     return float(edges[int(np.argmax(between)) + 1])
 
 
-def find_digit(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarray | None, tuple | None]:
-    """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none."""
+def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tuple[np.ndarray | None, tuple | None]:
+    """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none.
+    `bands`: rulings, which part the digit from its neighbours' writing (rulings.Band)."""
     parts = components(page, threshold, low)
     inked = parts.strong_area > 0
     if not inked.any():
         return None, None
     strokes = inked & ~parts.edge_like & ~parts.encircling  # specks are small beside the largest of these
     inked &= parts.strong_area >= SPECK * parts.strong_area[strokes if strokes.any() else inked].max()
-    chosen = cluster(parts, inked, page.shape)
+    chosen = cluster(parts, inked, page.shape, bands)
     if not chosen.any():
         return None, None  # only edges: the desk or a shadow beyond a blank page
     boxes = parts.boxes[chosen]
@@ -302,7 +305,29 @@ def find_digit(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarr
     return selected, box
 
 
-def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarray | None, tuple | None]:
+    """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py). A band
+    that does not run on past the digit found without the bands is the digit's own stroke, and is put back."""
+    bands = rulings(page > low)
+    if not bands:
+        return find_digit(page, threshold, low)
+    selected, box = find_digit(_without(page, bands), threshold, low, bands)
+    if box is None:  # nothing but the lines: they are what there is (a bar, a box), and are judged so
+        return find_digit(page, threshold, low)
+    ruled = [band for band in bands if beyond(band, box)]
+    if len(ruled) < len(bands):
+        selected, box = find_digit(_without(page, ruled), threshold, low, ruled)
+    return selected, box
+
+
+def _without(page: np.ndarray, bands) -> np.ndarray:
+    clean = page.copy()
+    for band in bands:
+        clean[band.pixels] = 0.0
+    return clean
+
+
+def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=()) -> np.ndarray:
     """The seed (heavy, central, off the border, not an edge or a frame) and the pieces near it.
 
     Edges (runs along the border) are left out, unless the digit fills the image: in a tight crop a 2's
@@ -324,8 +349,10 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.
     seed = int(np.argmax(np.where(seeds, score, -1)))
     size = max(tall[seed], wide[seed])
     fills_image = tall[seed] >= 0.5 * height or wide[seed] >= 0.5 * width
-    # Pieces of the same digit are near it and not much larger than it.
+    # Pieces of the same digit are near it, not much larger than it, on its side of every ruling, and not a
+    # full stop after it.
     usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
+    usable &= _same_cell(parts.boxes, seed, bands) & ~_dots_beside(parts, seed, size)
     chosen = np.zeros(len(usable), bool)
     chosen[seed] = True
     box = parts.boxes[seed].copy()
@@ -344,6 +371,29 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.
                 parts.boxes[chosen, 3].max(),
             ]
         )
+
+
+def _same_cell(boxes: np.ndarray, seed: int, bands) -> np.ndarray:
+    """Which components lie on the seed's side of every ruling (by their boxes' centres)."""
+    rows, columns = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    same = np.ones(len(boxes), bool)
+    for band in bands:
+        sides = band.side(rows, columns)
+        same &= sides == sides[seed]
+    return same
+
+
+def _dots_beside(parts: Components, seed: int, size: int) -> np.ndarray:
+    """Full stops: small, solid, round-ish specks wholly outside the seed's box (a broken stroke is longer)."""
+    boxes = parts.boxes
+    tall, wide = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    small = (np.maximum(tall, wide) <= DOT * size) & (
+        np.maximum(tall, wide) <= 2 * np.maximum(np.minimum(tall, wide), 1)
+    )
+    solid = parts.strong_area >= 0.5 * tall * wide
+    top, left, bottom, right = boxes[seed]
+    outside = (boxes[:, 0] >= bottom) | (boxes[:, 2] <= top) | (boxes[:, 1] >= right) | (boxes[:, 3] <= left)
+    return small & solid & outside
 
 
 def components(page: np.ndarray, threshold: float, low: float) -> Components:
