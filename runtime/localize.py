@@ -349,10 +349,10 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     seed = int(np.argmax(np.where(seeds, score, -1)))
     size = max(tall[seed], wide[seed])
     fills_image = tall[seed] >= 0.5 * height or wide[seed] >= 0.5 * width
-    # Pieces of the same digit are near it, not much larger than it, on its side of every ruling, and not a
-    # full stop after it.
+    # Pieces of the same digit are near it, not much larger than it, not a full stop after it, and not
+    # cut by the picture's edge across a ruling (a neighbouring cell's writing).
     usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
-    usable &= _same_cell(parts.boxes, seed, bands) & ~_dots_beside(parts, seed, size)
+    usable &= (_same_cell(parts.boxes, seed, bands) | ~parts.touches_border) & ~_dots_beside(parts, seed, size)
     chosen = np.zeros(len(usable), bool)
     chosen[seed] = True
     box = parts.boxes[seed].copy()
