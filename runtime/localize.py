@@ -43,6 +43,8 @@ MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter sid
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 DOT = 0.2  # a full stop is at most this share of the digit's size
+SOLID = 0.7  # ink that fills this share of its box ...
+ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes
 MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
@@ -75,6 +77,20 @@ class Components:
 def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
     gray, scale = working_copy(to_gray(upright(image)))
+    found, light = _located(gray, invert)
+    if found.box is not None and invert is None and _solid(found):
+        # A solid block is no digit: a strip of paper between a book's dark edge and a dark table passes for
+        # ink on a page taken as dark. The polarity that counts is the region's around the digit: look inside.
+        inner = _inside(gray, found.box)
+        if inner is not None:
+            found, light = inner
+    if found.box is None:
+        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale)
+    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale)
+
+
+def _located(gray: np.ndarray, invert: bool | None) -> tuple[Found, bool]:
+    """The digit in a working copy: polarity, the paper's lighting, two searches (Found, light paper?)."""
     coarse = _coarse(gray)
     light = looks_light(gray, _upsampled(_lighting(coarse), gray.shape)) if invert is None else invert
     light_field = _upsampled(_paper_lighting(coarse, light), gray.shape)
@@ -89,9 +105,32 @@ def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
         # elsewhere (the rim of a page on a desk, once the desk passes for paper) is not a refinement.
         if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= 0.5):
             found = again
-    if found.box is None:
-        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale)
-    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale)
+    return found, light
+
+
+def _solid(found: Found) -> bool:
+    """Is the found ink a block of paper across the picture (a strip from edge to edge), not strokes?"""
+    top, left, bottom, right = found.box
+    height, width = found.levels.shape
+    across = max((bottom - top) / height, (right - left) / width) >= ACROSS
+    return across and float(found.selected[top:bottom, left:right].mean()) >= SOLID
+
+
+def _inside(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Found, bool] | None:
+    """The digit inside a block, looked for in the block alone; None when what is there is no digit either."""
+    top, left, bottom, right = box
+    if min(bottom - top, right - left) < MIN_WORK_SIDE // 4:
+        return None
+    found, light = _located(gray[top:bottom, left:right], None)
+    if found.box is None or _solid(found) or not light:  # inside a strip of paper: dark ink on light
+        return None
+    levels = np.zeros(gray.shape, np.float32)
+    levels[top:bottom, left:right] = found.levels
+    selected = np.zeros(gray.shape, bool)
+    selected[top:bottom, left:right] = found.selected
+    inner = found.box
+    moved = (inner[0] + top, inner[1] + left, inner[2] + top, inner[3] + left)
+    return Found(levels, selected, moved, found.stroke_width), light
 
 
 @dataclass
