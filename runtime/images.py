@@ -16,6 +16,7 @@ import contextlib
 import io
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -32,17 +33,26 @@ EXIF_ORIENTATION = 0x0112
 FRAMINGS = ("locate", "fit", "center")
 
 
+class Picture(NamedTuple):
+    """An image file read as a digit."""
+
+    digit: np.ndarray  # uint8 28x28, white on black, framed as MNIST framed its digits
+    size: tuple[int, int]  # the file's (width, height)
+    concern: str | None = None  # what the localiser found instead of a digit (rulings, a block): the warning
+
+
 def read_image(
     path: Path,
     invert: bool | None = None,
     framing: str = "locate",
     max_pixels: int = MAX_PIXELS,
     data: bytes | None = None,
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image.
+) -> Picture:
+    """One image file -> its Picture. DataError if it is not a usable image.
     `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
     with open_image(path, max_pixels, data) as image:
-        return preprocess(image, invert=invert, framing=framing), image.size
+        digit, concern = framed(image, invert=invert, framing=framing)
+        return Picture(digit, image.size, concern)
 
 
 @contextlib.contextmanager
@@ -81,22 +91,28 @@ def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = No
 def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> np.ndarray:
     """A Pillow image -> uint8 28x28, white digit on black. `framing`: one of FRAMINGS. A 28x28 image is
     taken as it is when MNIST could have framed it (runtime/framed.py) or with `fit`; else it is located."""
+    return framed(image, invert, framing)[0]
+
+
+def framed(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> tuple[np.ndarray, str | None]:
+    """What `preprocess` does, and what the localiser found instead of a digit, if it did (else None)."""
     image = upright(image)
     if image.size == (IMAGE_SIDE, IMAGE_SIDE) and framing != "center":
         digit = _as_it_is(image, invert)
         if framing == "fit" or mnist_framed(digit)[0]:
-            return digit
+            return digit, None
     if framing == "locate":
         from .localize import locate_steps  # only here: an MNIST-framed 28x28 input never pays for its import
 
-        return locate_steps(image, invert).digit
+        steps = locate_steps(image, invert)
+        return steps.digit, steps.concern
     gray = to_gray(image)
     if invert is None:
         invert = has_light_background(gray)
     if invert:
         gray = 1.0 - gray
     digit = mnist_normalize(gray) if framing == "center" else fit(gray)
-    return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8), None
 
 
 def _as_it_is(image: Image.Image, invert: bool | None) -> np.ndarray:

@@ -22,13 +22,13 @@ numpy and Pillow only: the base install stays onnxruntime, numpy, Pillow and Typ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
 from .images import centred_by_mass, to_gray, upright
-from .rulings import beyond, rulings
+from .rulings import beyond, only_rulings, rulings
 from .spec import IMAGE_SIDE
 
 WORK_SIDE = 512  # analysis at most this long: as accurate as 800 on the rendered photos, twice as fast
@@ -44,7 +44,9 @@ SPECK = 0.05  # components under this share of the heaviest one's strong ink are
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 DOT = 0.2  # a full stop is at most this share of the digit's size
 SOLID = 0.7  # ink that fills this share of its box ...
-ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes
+ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes,
+STRIP_INPUT = 32  # in a picture at least this many pixels across: a smaller one is a crop of the digit alone
+BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
 MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
@@ -59,6 +61,7 @@ class Steps:
     digit: np.ndarray  # uint8 28x28: what compress encodes
     light_background: bool  # the page was light (dark ink): inverted
     scale: float  # page pixels per input pixel
+    concern: str | None = None  # what was found that is not a digit (only rulings, a block): the warning
 
 
 @dataclass
@@ -78,15 +81,14 @@ def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
     gray, scale = working_copy(to_gray(upright(image)))
     found, light = _located(gray, invert)
-    if found.box is not None and invert is None and _solid(found):
+    if found.box is not None and min(image.size) >= STRIP_INPUT and _solid(found):
         # A solid block is no digit: a strip of paper between a book's dark edge and a dark table passes for
         # ink on a page taken as dark. The polarity that counts is the region's around the digit: look inside.
-        inner = _inside(gray, found.box)
-        if inner is not None:
-            found, light = inner
+        inner = _inside(gray, found.box) if invert is None else None
+        found, light = inner or (replace(found, concern=BLOCK_ACROSS), light)
     if found.box is None:
-        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale)
-    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale)
+        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale, found.concern)
+    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale, found.concern)
 
 
 def _located(gray: np.ndarray, invert: bool | None) -> tuple[Found, bool]:
@@ -130,7 +132,7 @@ def _inside(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Found, bo
     selected[top:bottom, left:right] = found.selected
     inner = found.box
     moved = (inner[0] + top, inner[1] + left, inner[2] + top, inner[3] + left)
-    return Found(levels, selected, moved, found.stroke_width), light
+    return Found(levels, selected, moved, found.stroke_width, found.concern), light
 
 
 @dataclass
@@ -141,13 +143,16 @@ class Found:
     selected: np.ndarray | None = None  # the digit's pixels
     box: tuple[int, int, int, int] | None = None
     stroke_width: float = 0.0
+    concern: str | None = None  # what was found instead of a digit (rulings), for the warning
 
 
 def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) -> Found:
     """Background removal with a paper filter `span` of the longer side wide, thresholds, components."""
     page = remove_background(gray, light_field, light, span)
     threshold, low = ink_thresholds(page)
-    selected, box = find_digit_past_rulings(page, threshold, low) if threshold is not None else (None, None)
+    if threshold is None:
+        return Found(np.clip(page, 0.0, 1.0))
+    selected, box, concern = find_digit_past_rulings(page, threshold, low)
     if selected is None:
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)
@@ -155,7 +160,7 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
     if stroke < max(MIN_STROKE, 2 * low):  # a clump of paper noise (grain, JPEG blocks): a blank page
         return Found(np.clip(page, 0.0, 1.0))
     levels = np.clip((page - low) / max(stroke - low, 1e-6), 0.0, 1.0).astype(np.float32)
-    return Found(levels, selected, box, stroke_width(strong))
+    return Found(levels, selected, box, stroke_width(strong), concern)
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -344,19 +349,20 @@ def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tupl
     return selected, box
 
 
-def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarray | None, tuple | None]:
-    """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py). A band
-    that does not run on past the digit found without the bands is the digit's own stroke, and is put back."""
+def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float):
+    """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py): (mask,
+    box, what to warn of). A band that does not run on past the digit found without the bands is the digit's
+    own stroke, and is put back; when the bands are all the ink there is, they are what is framed, and said."""
     bands = rulings(page > low)
     if not bands:
-        return find_digit(page, threshold, low)
+        return (*find_digit(page, threshold, low), None)
     selected, box = find_digit(_without(page, bands), threshold, low, bands)
-    if box is None:  # nothing but the lines: they are what there is (a bar, a box), and are judged so
-        return find_digit(page, threshold, low)
+    if box is None:
+        return (*find_digit(page, threshold, low), only_rulings(bands, page.shape))
     ruled = [band for band in bands if beyond(band, box)]
     if len(ruled) < len(bands):
         selected, box = find_digit(_without(page, ruled), threshold, low, ruled)
-    return selected, box
+    return selected, box, None
 
 
 def _without(page: np.ndarray, bands) -> np.ndarray:

@@ -30,6 +30,12 @@ class Assessment(NamedTuple):
     psnr: np.ndarray  # float64 [N]: each image's round-trip PSNR in dB
     warnings: list[str | None]  # why each image is unlike the digits the model knows, or None
 
+    def noting(self, concerns: list[str | None] | None) -> Assessment:
+        """With what reading found instead of a digit (only rulings, a block) as the warning, where it did."""
+        if not concerns:
+            return self
+        return Assessment(self.psnr, [concern or said for concern, said in zip(concerns, self.warnings)])
+
 
 class Decompressed(NamedTuple):
     names: tuple[str, ...]

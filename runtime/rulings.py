@@ -20,6 +20,9 @@ LINE_SPAN = 0.6  # a ruling's ink covers at least this share of the picture's wi
 CORE = 0.5  # the band: neighbouring offsets with at least this share of the peak's coverage
 EXTENT = 0.8  # and runs over at least this share of it, end to end (a tight crop's 1 may cover 0.6 of it)
 RIM = 1  # offsets either side of the band that are its anti-aliased edge
+THIN_ACROSS = 0.1  # a ruling is this thin beside the picture's other side too
+RULED_LINES = "a ruled line, no digit"
+FRAME_LINES = "ruled lines or a frame, no digit"
 THIN = 0.1  # a ruling is at most this share of its length thick (3 px at least): a dark block or a bold
 # digit's column of ink is not one
 REACH = 1  # a stroke crossing a ruling goes on at least this many pixels past its band ...
@@ -36,6 +39,7 @@ class Band:
     vertical: bool
     slope: float  # across per pixel along
     offset: float  # where it crosses the first row (column): across = offset + along * slope
+    thickness: int  # pixels across, its anti-aliased edges left out
 
     def side(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """-1 or +1 per point: which side of the ruling (above/below, left/right) it lies on."""
@@ -65,6 +69,16 @@ def rulings(ink: np.ndarray) -> list[Band]:
     for line in lines:
         rest &= ~(line.core.T if line.vertical else line.core)
     return [_band(line, rest.T if line.vertical else rest) for line in lines]
+
+
+def only_rulings(bands: list[Band], shape: tuple[int, int]) -> str | None:
+    """What to say when the picture's only ink is these bands: rulings, thin beside the picture (a tight
+    crop's 1 is a band too, but a thick one beside its narrow picture, and is a digit)."""
+    thin = [band.thickness <= THIN_ACROSS * shape[1 if band.vertical else 0] for band in bands]
+    if not all(thin):
+        return None
+    kinds = {band.vertical for band in bands}
+    return RULED_LINES if len(kinds) == 1 and len(bands) == 1 else FRAME_LINES
 
 
 def beyond(band: Band, box: tuple[int, int, int, int]) -> bool:
@@ -140,4 +154,7 @@ def _band(line: _Line, rest: np.ndarray) -> Band:
     below = np.logical_and.reduce([inked(line.last + step) for step in range(1, REACH + 1)])
     pixels = line.core & ~(above | below)[None, :]
     centre = (line.first + line.last) / 2 - line.shift
-    return Band(pixels.T if line.vertical else pixels, line.start, line.end, line.vertical, line.slope, centre)
+    thickness = line.last - line.first + 1 - 2 * RIM
+    return Band(
+        pixels.T if line.vertical else pixels, line.start, line.end, line.vertical, line.slope, centre, thickness
+    )
