@@ -39,7 +39,12 @@ InvertOption = Annotated[
     typer.Option("--invert/--no-invert", help="Force inverting the image or not (default: detected from the page)."),
 ]
 FitOption = Annotated[
-    bool, typer.Option("--fit", help="Fit the whole image into 28x28 instead of locating the digit in it.")
+    bool,
+    typer.Option(
+        "--fit",
+        help="Fit the whole image into 28x28 instead of locating the digit in it; take 28x28 images and arrays "
+        "as they are, even when MNIST would have framed them otherwise.",
+    ),
 ]
 # Before localisation became the default, --center applied MNIST's normalisation to the whole image;
 # it still does, for scripts that pass it, but the default now does that to the located digit.
@@ -88,7 +93,7 @@ class Reading:
 
     @property
     def framing(self) -> str:
-        """How a picture that is not 28x28 becomes one: images.FRAMINGS."""
+        """How a picture becomes an MNIST-framed 28x28 digit: images.FRAMINGS."""
         if self.fit and self.center:
             raise AeonnxError("--fit and --center are two framings of the whole image: choose one")
         return "fit" if self.fit else "center" if self.center else "locate"

@@ -1,11 +1,12 @@
 """Images in and out: any picture -> a 28x28 MNIST-style digit, and digits -> PNG.
 
 MNIST digits are white on black, centred, filling most of the frame. A 28x28
-image is taken as it is (inverted if its border is light, or if forced). Any
-other picture is framed one of three ways (FRAMINGS):
+image that MNIST could have framed (runtime/framed.py) is taken as it is
+(inverted if its border is light, or if forced). Any other picture is framed
+one of three ways (FRAMINGS):
   locate - the default: find the digit on the page and frame it as MNIST did
            (runtime/localize.py: background removal, Otsu, connected strokes, 20x20 box);
-  fit    - the whole image fitted into 28x28, keeping its aspect ratio;
+  fit    - the whole image fitted into 28x28, keeping its aspect ratio (a 28x28 image as it is);
   center - MNIST's normalisation applied to the whole image, without looking for the digit.
 """
 
@@ -15,11 +16,13 @@ import contextlib
 import io
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import DataError
+from .framed import mnist_framed
 from .spec import IMAGE_SIDE
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -30,17 +33,26 @@ EXIF_ORIENTATION = 0x0112
 FRAMINGS = ("locate", "fit", "center")
 
 
+class Picture(NamedTuple):
+    """An image file read as a digit."""
+
+    digit: np.ndarray  # uint8 28x28, white on black, framed as MNIST framed its digits
+    size: tuple[int, int]  # the file's (width, height)
+    concern: str | None = None  # what the localiser found instead of a digit (rulings, a block): the warning
+
+
 def read_image(
     path: Path,
     invert: bool | None = None,
     framing: str = "locate",
     max_pixels: int = MAX_PIXELS,
     data: bytes | None = None,
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """One image file -> (uint8 28x28 digit, original (width, height)). DataError if it is not a usable image.
+) -> Picture:
+    """One image file -> its Picture. DataError if it is not a usable image.
     `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
     with open_image(path, max_pixels, data) as image:
-        return preprocess(image, invert=invert, framing=framing), image.size
+        digit, concern = framed(image, invert=invert, framing=framing)
+        return Picture(digit, image.size, concern)
 
 
 @contextlib.contextmanager
@@ -77,24 +89,42 @@ def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = No
 
 
 def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> np.ndarray:
-    """A Pillow image -> uint8 28x28, white digit on black. `framing`: one of FRAMINGS, for other sizes."""
-    image = upright(image)
-    if image.size == (IMAGE_SIDE, IMAGE_SIDE) and image.mode == "L" and framing != "center":
-        # Already an MNIST-sized 8-bit image: the float round trip below would give these same bytes.
-        pixels = np.asarray(image)
-        light = has_light_background(pixels) if invert is None else invert
-        return 255 - pixels if light else pixels.copy()
-    if image.size != (IMAGE_SIDE, IMAGE_SIDE) and framing == "locate":
-        from .localize import locate_steps  # only here: a 28x28 input never pays for its import
+    """A Pillow image -> uint8 28x28, white digit on black. `framing`: one of FRAMINGS. A 28x28 image is
+    taken as it is when MNIST could have framed it (runtime/framed.py) or with `fit`; else it is located."""
+    return framed(image, invert, framing)[0]
 
-        return locate_steps(image, invert).digit
+
+def framed(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> tuple[np.ndarray, str | None]:
+    """What `preprocess` does, and what the localiser found instead of a digit, if it did (else None)."""
+    image = upright(image)
+    if image.size == (IMAGE_SIDE, IMAGE_SIDE) and framing != "center":
+        digit = _as_it_is(image, invert)
+        if framing == "fit" or mnist_framed(digit)[0]:
+            return digit, None
+    if framing == "locate":
+        from .localize import locate_steps  # only here: an MNIST-framed 28x28 input never pays for its import
+
+        steps = locate_steps(image, invert)
+        return steps.digit, steps.concern
     gray = to_gray(image)
     if invert is None:
         invert = has_light_background(gray)
     if invert:
         gray = 1.0 - gray
     digit = mnist_normalize(gray) if framing == "center" else fit(gray)
-    return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8), None
+
+
+def _as_it_is(image: Image.Image, invert: bool | None) -> np.ndarray:
+    """A 28x28 image's own pixels as a white-on-black uint8 digit (inverted if its border is light, or if forced)."""
+    if image.mode == "L":  # an 8-bit image: the float round trip would give these same bytes
+        pixels = np.asarray(image)
+        light = has_light_background(pixels) if invert is None else invert
+        return 255 - pixels if light else pixels.copy()
+    gray = to_gray(image)
+    if has_light_background(gray) if invert is None else invert:
+        gray = 1.0 - gray
+    return np.clip(np.rint(gray * 255.0), 0, 255).astype(np.uint8)
 
 
 def preprocess_steps(image: Image.Image, invert: bool | None = None):
@@ -102,9 +132,10 @@ def preprocess_steps(image: Image.Image, invert: bool | None = None):
     from .localize import Steps, locate_steps
 
     image = upright(image)
-    if image.size == (IMAGE_SIDE, IMAGE_SIDE) and image.mode == "L":  # taken as it is: nothing to locate
-        digit = preprocess(image, invert)
-        return Steps(digit.astype(np.float32) / 255.0, (0, 0, IMAGE_SIDE, IMAGE_SIDE), digit, False, 1.0)
+    if image.size == (IMAGE_SIDE, IMAGE_SIDE):
+        digit = _as_it_is(image, invert)
+        if mnist_framed(digit)[0]:  # taken as it is: nothing to locate
+            return Steps(digit.astype(np.float32) / 255.0, (0, 0, IMAGE_SIDE, IMAGE_SIDE), digit, False, 1.0)
     return locate_steps(image, invert)
 
 

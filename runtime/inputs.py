@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from . import arrays, images
 from .errors import DataError, printable
+from .framed import mnist_framed
 from .nametable import MAX_NAME_BYTES
 from .spec import IMAGE_SIDE
 
@@ -33,6 +35,7 @@ class Chunk:
     sizes: list[tuple[int, int]]
     source: str | None = None  # the array file it came from; None for image files
     labels: list[str] | None = None  # what to call each digit in messages: its file; None: its name
+    concerns: list[str | None] | None = None  # what the localiser found instead of a digit; None: nothing
 
 
 @dataclass
@@ -151,22 +154,22 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
-    names, digits, sizes, labels = [], [], [], []
+    names, pictures = [], []
     for path, name in todo.image_files:
         try:
-            digit, size = images.read_image(path, invert=invert, framing=framing)
+            picture = images.read_image(path, invert=invert, framing=framing)
         except DataError as e:
             if names:  # the digits before it first: messages come in input order, however the work is split
-                yield Chunk(names, np.stack(digits), sizes, labels=labels)
-                names, digits, sizes, labels = [], [], [], []
+                yield image_chunk(names, pictures)
+                names, pictures = [], []
             yield Failure(str(path), str(e))
             continue
-        names.append(name), digits.append(digit), sizes.append(size), labels.append(str(path))
+        names.append(name), pictures.append((path, picture))
         if len(names) == chunk:
-            yield Chunk(names, np.stack(digits), sizes, labels=labels)
-            names, digits, sizes, labels = [], [], [], []
+            yield image_chunk(names, pictures)
+            names, pictures = [], []
     if names:
-        yield Chunk(names, np.stack(digits), sizes, labels=labels)
+        yield image_chunk(names, pictures)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
         starts: dict[str, int] = {}
         try:
@@ -174,14 +177,45 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
                 start = starts.get(key, 0)
                 starts[key] = start + len(block)
                 prefix = f"{stem}/{key}" if key else stem
+                block = _inverted(block) if invert else block
+                block, concerns = (block, None) if framing == "fit" else framed_as_mnist(block)
                 yield Chunk(
                     [f"{prefix}/{start + i:05d}" for i in range(len(block))],
-                    _inverted(block) if invert else block,
+                    block,
                     [(IMAGE_SIDE, IMAGE_SIDE)] * len(block),
                     source=str(path),
+                    concerns=concerns,
                 )
         except DataError as e:
             yield Failure(str(path), str(e))
+
+
+def image_chunk(names: list[str], pictures: list[tuple[Path, images.Picture]]) -> Chunk:
+    """A chunk of digits read from image files ((path, Picture) pairs), with what the localiser said."""
+    concerns = [picture.concern for _, picture in pictures]
+    return Chunk(
+        names,
+        np.stack([picture.digit for _, picture in pictures]),
+        [picture.size for _, picture in pictures],
+        labels=[str(path) for path, _ in pictures],
+        concerns=concerns if any(concerns) else None,
+    )
+
+
+def framed_as_mnist(block: np.ndarray) -> tuple[np.ndarray, list[str | None] | None]:
+    """White-on-black 28x28 digits, each MNIST could have framed kept as it is (the block itself when all are:
+    MNIST's own arrays cost a profile check), the others located and framed again like a photo; and what the
+    localiser found instead of a digit, per digit (None when it said nothing)."""
+    framed = mnist_framed(block)
+    if framed.all():
+        return block, None
+    from .localize import locate_steps  # only for digits that need it
+
+    block, concerns = block.copy(), [None] * len(block)
+    for index in np.flatnonzero(~framed):
+        steps = locate_steps(Image.fromarray(block[index]), invert=False)
+        block[index], concerns[index] = steps.digit, steps.concern
+    return block, concerns if any(concerns) else None
 
 
 def _inverted(block: np.ndarray) -> np.ndarray:

@@ -203,7 +203,7 @@ def encode_chunk(chunk: inputs.Chunk, model: Autoencoder, precision) -> Encoded:
     the one function every engine runs, so that every engine gives the same bytes."""
     codes = codefile.quantize(model.encode(chunk.digits), precision, model.binding)
     stored = codefile.dequantize(codes, precision, model.binding)
-    return Encoded(chunk, codes, model.assess(chunk.digits, stored))
+    return Encoded(chunk, codes, model.assess(chunk.digits, stored).noting(chunk.concerns))
 
 
 def encode_serially(job: CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | Encoded]:
@@ -504,7 +504,7 @@ def encode_lines(
             events.on_failure(item)
             continue
         outputs = model.encode_outputs(item.digits)
-        assessment = model.assess(item.digits, outputs[model.spec.encoder.outputs[0]])
+        assessment = model.assess(item.digits, outputs[model.spec.encoder.outputs[0]]).noting(item.concerns)
         warn_unusual(item, assessment, events.on_warning)
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}
@@ -544,7 +544,7 @@ def inspect_image(
     z = codefile.dequantize(
         codefile.quantize(model.encode(steps.digit), precision, model.binding), precision, model.binding
     )
-    assessment = model.assess(steps.digit[None], z)
+    assessment = model.assess(steps.digit[None], z).noting([steps.concern])
     psnr, warning = float(assessment.psnr[0]), assessment.warnings[0]
     picture = preview.render(source, steps.page, steps.box, steps.digit, model.decode(z)[0], psnr, warning)
     atomic_write_bytes(output, preview.as_bytes(picture, picture_format), force=force)

@@ -22,12 +22,13 @@ numpy and Pillow only: the base install stays onnxruntime, numpy, Pillow and Typ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
 from .images import centred_by_mass, to_gray, upright
+from .rulings import beyond, only_rulings, rulings
 from .spec import IMAGE_SIDE
 
 WORK_SIDE = 512  # analysis at most this long: as accurate as 800 on the rendered photos, twice as fast
@@ -41,6 +42,11 @@ MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the pap
 MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter side
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
+DOT = 0.2  # a full stop is at most this share of the digit's size
+SOLID = 0.7  # ink that fills this share of its box ...
+ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes,
+STRIP_INPUT = 32  # in a picture at least this many pixels across: a smaller one is a crop of the digit alone
+BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
 MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
@@ -55,6 +61,7 @@ class Steps:
     digit: np.ndarray  # uint8 28x28: what compress encodes
     light_background: bool  # the page was light (dark ink): inverted
     scale: float  # page pixels per input pixel
+    concern: str | None = None  # what was found that is not a digit (only rulings, a block): the warning
 
 
 @dataclass
@@ -73,6 +80,19 @@ class Components:
 def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
     gray, scale = working_copy(to_gray(upright(image)))
+    found, light = _located(gray, invert)
+    if found.box is not None and min(image.size) >= STRIP_INPUT and _solid(found):
+        # A solid block is no digit: a strip of paper between a book's dark edge and a dark table passes for
+        # ink on a page taken as dark. The polarity that counts is the region's around the digit: look inside.
+        inner = _inside(gray, found.box) if invert is None else None
+        found, light = inner or (replace(found, concern=BLOCK_ACROSS), light)
+    if found.box is None:
+        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale, found.concern)
+    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale, found.concern)
+
+
+def _located(gray: np.ndarray, invert: bool | None) -> tuple[Found, bool]:
+    """The digit in a working copy: polarity, the paper's lighting, two searches (Found, light paper?)."""
     coarse = _coarse(gray)
     light = looks_light(gray, _upsampled(_lighting(coarse), gray.shape)) if invert is None else invert
     light_field = _upsampled(_paper_lighting(coarse, light), gray.shape)
@@ -87,9 +107,32 @@ def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
         # elsewhere (the rim of a page on a desk, once the desk passes for paper) is not a refinement.
         if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= 0.5):
             found = again
-    if found.box is None:
-        return Steps(found.levels, None, np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.uint8), light, scale)
-    return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale)
+    return found, light
+
+
+def _solid(found: Found) -> bool:
+    """Is the found ink a block of paper across the picture (a strip from edge to edge), not strokes?"""
+    top, left, bottom, right = found.box
+    height, width = found.levels.shape
+    across = max((bottom - top) / height, (right - left) / width) >= ACROSS
+    return across and float(found.selected[top:bottom, left:right].mean()) >= SOLID
+
+
+def _inside(gray: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Found, bool] | None:
+    """The digit inside a block, looked for in the block alone; None when what is there is no digit either."""
+    top, left, bottom, right = box
+    if min(bottom - top, right - left) < MIN_WORK_SIDE // 4:
+        return None
+    found, light = _located(gray[top:bottom, left:right], None)
+    if found.box is None or _solid(found) or not light:  # inside a strip of paper: dark ink on light
+        return None
+    levels = np.zeros(gray.shape, np.float32)
+    levels[top:bottom, left:right] = found.levels
+    selected = np.zeros(gray.shape, bool)
+    selected[top:bottom, left:right] = found.selected
+    inner = found.box
+    moved = (inner[0] + top, inner[1] + left, inner[2] + top, inner[3] + left)
+    return Found(levels, selected, moved, found.stroke_width, found.concern), light
 
 
 @dataclass
@@ -100,13 +143,16 @@ class Found:
     selected: np.ndarray | None = None  # the digit's pixels
     box: tuple[int, int, int, int] | None = None
     stroke_width: float = 0.0
+    concern: str | None = None  # what was found instead of a digit (rulings), for the warning
 
 
 def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) -> Found:
     """Background removal with a paper filter `span` of the longer side wide, thresholds, components."""
     page = remove_background(gray, light_field, light, span)
     threshold, low = ink_thresholds(page)
-    selected, box = find_digit(page, threshold, low) if threshold is not None else (None, None)
+    if threshold is None:
+        return Found(np.clip(page, 0.0, 1.0))
+    selected, box, concern = find_digit_past_rulings(page, threshold, low)
     if selected is None:
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)
@@ -114,7 +160,7 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
     if stroke < max(MIN_STROKE, 2 * low):  # a clump of paper noise (grain, JPEG blocks): a blank page
         return Found(np.clip(page, 0.0, 1.0))
     levels = np.clip((page - low) / max(stroke - low, 1e-6), 0.0, 1.0).astype(np.float32)
-    return Found(levels, selected, box, stroke_width(strong))
+    return Found(levels, selected, box, stroke_width(strong), concern)
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -283,15 +329,16 @@ def otsu(values: np.ndarray, bins: int = 256) -> float:
     return float(edges[int(np.argmax(between)) + 1])
 
 
-def find_digit(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarray | None, tuple | None]:
-    """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none."""
+def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tuple[np.ndarray | None, tuple | None]:
+    """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none.
+    `bands`: rulings, which part the digit from its neighbours' writing (rulings.Band)."""
     parts = components(page, threshold, low)
     inked = parts.strong_area > 0
     if not inked.any():
         return None, None
     strokes = inked & ~parts.edge_like & ~parts.encircling  # specks are small beside the largest of these
     inked &= parts.strong_area >= SPECK * parts.strong_area[strokes if strokes.any() else inked].max()
-    chosen = cluster(parts, inked, page.shape)
+    chosen = cluster(parts, inked, page.shape, bands)
     if not chosen.any():
         return None, None  # only edges: the desk or a shadow beyond a blank page
     boxes = parts.boxes[chosen]
@@ -302,7 +349,30 @@ def find_digit(page: np.ndarray, threshold: float, low: float) -> tuple[np.ndarr
     return selected, box
 
 
-def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float):
+    """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py): (mask,
+    box, what to warn of). A band that does not run on past the digit found without the bands is the digit's
+    own stroke, and is put back; when the bands are all the ink there is, they are what is framed, and said."""
+    bands = rulings(page > low)
+    if not bands:
+        return (*find_digit(page, threshold, low), None)
+    selected, box = find_digit(_without(page, bands), threshold, low, bands)
+    if box is None:
+        return (*find_digit(page, threshold, low), only_rulings(bands, page.shape))
+    ruled = [band for band in bands if beyond(band, box)]
+    if len(ruled) < len(bands):
+        selected, box = find_digit(_without(page, ruled), threshold, low, ruled)
+    return selected, box, None
+
+
+def _without(page: np.ndarray, bands) -> np.ndarray:
+    clean = page.copy()
+    for band in bands:
+        clean[band.pixels] = 0.0
+    return clean
+
+
+def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=()) -> np.ndarray:
     """The seed (heavy, central, off the border, not an edge or a frame) and the pieces near it.
 
     Edges (runs along the border) are left out, unless the digit fills the image: in a tight crop a 2's
@@ -324,8 +394,10 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.
     seed = int(np.argmax(np.where(seeds, score, -1)))
     size = max(tall[seed], wide[seed])
     fills_image = tall[seed] >= 0.5 * height or wide[seed] >= 0.5 * width
-    # Pieces of the same digit are near it and not much larger than it.
+    # Pieces of the same digit are near it, not much larger than it, not a full stop after it, and not
+    # cut by the picture's edge across a ruling (a neighbouring cell's writing).
     usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
+    usable &= (_same_cell(parts.boxes, seed, bands) | ~parts.touches_border) & ~_dots_beside(parts, seed, size)
     chosen = np.zeros(len(usable), bool)
     chosen[seed] = True
     box = parts.boxes[seed].copy()
@@ -344,6 +416,29 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int]) -> np.
                 parts.boxes[chosen, 3].max(),
             ]
         )
+
+
+def _same_cell(boxes: np.ndarray, seed: int, bands) -> np.ndarray:
+    """Which components lie on the seed's side of every ruling (by their boxes' centres)."""
+    rows, columns = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    same = np.ones(len(boxes), bool)
+    for band in bands:
+        sides = band.side(rows, columns)
+        same &= sides == sides[seed]
+    return same
+
+
+def _dots_beside(parts: Components, seed: int, size: int) -> np.ndarray:
+    """Full stops: small, solid, round-ish specks wholly outside the seed's box (a broken stroke is longer)."""
+    boxes = parts.boxes
+    tall, wide = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    small = (np.maximum(tall, wide) <= DOT * size) & (
+        np.maximum(tall, wide) <= 2 * np.maximum(np.minimum(tall, wide), 1)
+    )
+    solid = parts.strong_area >= 0.5 * tall * wide
+    top, left, bottom, right = boxes[seed]
+    outside = (boxes[:, 0] >= bottom) | (boxes[:, 2] <= top) | (boxes[:, 1] >= right) | (boxes[:, 3] <= left)
+    return small & solid & outside
 
 
 def components(page: np.ndarray, threshold: float, low: float) -> Components:

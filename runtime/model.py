@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import codefile, entropy, grids, metrics, providers, quality, spec
+from . import codefile, entropy, grids, metrics, providers, quality, shapes, spec
 from .errors import DataError, ModelError
 from .files import read_bytes
 
@@ -29,6 +29,12 @@ ASSESS_CHUNK = 1024  # images per round-trip check: its float copies stay near 1
 class Assessment(NamedTuple):
     psnr: np.ndarray  # float64 [N]: each image's round-trip PSNR in dB
     warnings: list[str | None]  # why each image is unlike the digits the model knows, or None
+
+    def noting(self, concerns: list[str | None] | None) -> Assessment:
+        """With what reading found instead of a digit (only rulings, a block) as the warning, where it did."""
+        if not concerns:
+            return self
+        return Assessment(self.psnr, [concern or said for concern, said in zip(concerns, self.warnings)])
 
 
 class Decompressed(NamedTuple):
@@ -256,15 +262,16 @@ class Autoencoder:
         float32) and, against the model's quality profile, a warning for those unlike its training digits."""
         images = np.asarray(images)
         z = self.encode(images) if z is None else z
-        psnr, ink = np.empty(len(z)), np.empty(len(z))
+        psnr, ink, shape = np.empty(len(z)), np.empty(len(z)), []
         for start in range(0, len(z), ASSESS_CHUNK):
             window = slice(start, start + ASSESS_CHUNK)
             x = as_model_input(images[window])
             psnr[window] = metrics.psnr_per_image(x, self.decode(z[window], as_float=True))
             ink[window] = metrics.ink(x)
+            shape += shapes.concerns(x)
         profile = self.quality_profile
-        warnings = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
-        return Assessment(psnr, warnings)
+        judged = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
+        return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)])
 
     def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
         """n new digits from z ~ N(0, I); the same seed gives the same images."""

@@ -81,10 +81,11 @@ class Encoder:
         errors = [str(e) for e in batch.get("error", [""] * rows)]
         if "digits" in batch:
             digits, sizes = np.asarray(batch["digits"], np.uint8), [(28, 28)] * rows
+            concerns_read = [str(c) or None for c in batch.get("concern", [""] * rows)]
         else:
-            digits, sizes = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
+            digits, sizes, concerns_read = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
         good = [i for i, error in enumerate(errors) if not error]
-        out = {key: value for key, value in batch.items() if key not in ("bytes", "digits", "error")}
+        out = {key: value for key, value in batch.items() if key not in ("bytes", "digits", "error", "concern")}
         dtype = codefile.quantize(
             np.zeros((1, self.model.latent_size), np.float32), self.precision, self.model.binding
         ).dtype
@@ -94,7 +95,8 @@ class Encoder:
             [""] * rows,
         )
         if good:
-            chunk = inputs.Chunk([""] * len(good), digits[good], [sizes[i] for i in good])
+            concerns = [concerns_read[i] for i in good]
+            chunk = inputs.Chunk([""] * len(good), digits[good], [sizes[i] for i in good], concerns=concerns)
             encoded = jobs.encode_chunk(chunk, self.model, self.precision)
             out["code"][good], out["psnr"][good] = encoded.codes, encoded.assessment.psnr
             for i, why in zip(good, encoded.assessment.warnings):
@@ -103,17 +105,21 @@ class Encoder:
         out["warning"], out["error"] = np.array(warnings, object), np.array(errors, object)
         return out
 
-    def _read(self, contents, paths, errors: list[str]) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """Each image's bytes preprocessed as `compress` reads a file; a failure goes into `errors`."""
+    def _read(self, contents, paths, errors: list[str]):
+        """Each image's bytes preprocessed as `compress` reads a file: (digits, sizes, what the localiser
+        found instead of a digit); a failure goes into `errors`."""
         digits, sizes = np.zeros((len(contents), 28, 28), np.uint8), [(0, 0)] * len(contents)
+        concerns: list[str | None] = [None] * len(contents)
         for i, (data, path) in enumerate(zip(contents, paths)):
             if errors[i]:
                 continue
             try:
-                digits[i], sizes[i] = images.read_image(Path(str(path)), self.invert, self.framing, data=bytes(data))
+                digits[i], sizes[i], concerns[i] = images.read_image(
+                    Path(str(path)), self.invert, self.framing, data=bytes(data)
+                )
             except DataError as e:
                 errors[i] = str(e)
-        return digits, sizes
+        return digits, sizes, concerns
 
 
 class Decoder:
@@ -224,8 +230,10 @@ def _array_blocks(how: jobs.CompressJob, part: int, path: Path):
     for item in how.chunks(inputs.Plan(array_files=[path])):
         if isinstance(item, inputs.Failure):  # a row that says why, after the blocks already given
             names, digits, errors = [path.name], np.zeros((1, 28, 28), np.uint8), [item.reason]
+            concerns = [""]
         else:
             names, digits, errors = item.names, item.digits, [""] * len(item.names)
+            concerns = [concern or "" for concern in item.concerns or [None] * len(names)]
         yield BlockAccessor.batch_to_block(
             {
                 "part": np.full(len(names), part),
@@ -234,6 +242,7 @@ def _array_blocks(how: jobs.CompressJob, part: int, path: Path):
                 "digits": digits,
                 "source": np.array([str(path)] * len(names), object),
                 "error": np.array(errors, object),
+                "concern": np.array(concerns, object),
             }
         )
         done += len(names)

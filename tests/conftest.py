@@ -71,6 +71,14 @@ def fashion() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def ae():
+    """The shipped AE on the CPU."""
+    from aeonnx.runtime import load
+
+    return load("ae", device="cpu")
+
+
+@pytest.fixture(scope="session")
 def mnist(mnist_path) -> dict[str, np.ndarray]:
     with np.load(mnist_path) as archive:
         return {key: archive[key] for key in archive.files}

@@ -14,11 +14,6 @@ from aeonnx.runtime import codefile, jobs, load, metrics
 from .helpers import REPO, invoke, one_line_error, traced_peak
 
 
-@pytest.fixture(scope="module")
-def ae():
-    return load("ae", device="cpu")
-
-
 def psnr_of(model, digits, data: bytes) -> float:
     return metrics.psnr(digits.astype(np.float32) / 255, model.decompress(data, as_float=True).images)
 
