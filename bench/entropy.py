@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import entropy, load, metrics
+from aeonnx.runtime import load, metrics
+from aeonnx.runtime.aez import entropy
 
 from .common import DEFAULT_DATA, interleaved, machine, table
 

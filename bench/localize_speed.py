@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
-    from aeonnx.runtime.localize import locate_steps
+    from aeonnx.runtime.pictures.localize import locate_steps
 
     images = photos(args.data)
     locate_steps(images[0])  # warm-up

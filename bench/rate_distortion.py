@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aeonnx.runtime import codefile, load, metrics
+from aeonnx.runtime import load, metrics
+from aeonnx.runtime.aez import codefile
 
 from .common import aeonnx_command
 

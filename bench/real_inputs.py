@@ -23,7 +23,7 @@ from .common import DEFAULT_DATA, table
 
 def decoded_through_compress(paths: list[Path], framing: str, model) -> tuple[np.ndarray, float]:
     """Each file read as `compress` reads it, coded to uint8 and decoded; and the mean read time per file."""
-    from aeonnx.runtime import images
+    from aeonnx.runtime.pictures import images
 
     started = time.perf_counter()
     digits = np.stack([_read(images, path, framing) for path in paths])

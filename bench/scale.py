@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args(argv)
-    from aeonnx.runtime.parallel import available_cores
+    from aeonnx.runtime.jobs.parallel import available_cores
 
     jobs = available_cores()
     with np.load(args.data) as archive:

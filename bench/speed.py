@@ -187,7 +187,7 @@ def _bulk_contenders(x_test: np.ndarray, count: int, workdir: Path) -> dict:
     from PIL import Image
 
     from aeonnx.runtime import jobs
-    from aeonnx.runtime.images import read_image
+    from aeonnx.runtime.pictures.images import read_image
 
     npz, folder = digit_files(x_test, count, workdir, "bulk")
     command = aeonnx_command()

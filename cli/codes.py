@@ -134,17 +134,9 @@ def decompress(
     """Decode an .aez file (or a folder of shards) back to 28x28 PNG digits; the file says which model made it."""
     from aeonnx.runtime import jobs
 
+    job = jobs.DecompressJob(code, output, grid, force, tuple(name or ()), run.models, run.device.value, run.variant)
     written = jobs.decompress_file(
-        code,
-        output,
-        grid,
-        force,
-        run.models,
-        run.device.value,
-        run.variant,
-        on_load=say_provider if run.verbose else lambda model: None,
-        names=name,
-        engine=scale.make(),
+        job, on_load=say_provider if run.verbose else lambda model: None, engine=scale.make()
     )
     where = printable(str(written.where))
     typer.echo(where if written == [written.where] else f"{where}: {len(written)} image(s)")

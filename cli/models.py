@@ -68,12 +68,16 @@ def info(
     ] = None,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print everything known as JSON instead of a summary.")
+    ] = False,
 ) -> None:
     """Metadata of a model or code file; with no file, the models in use and the execution providers."""
     from aeonnx.runtime import jobs
 
     described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
-    typer.echo(printable(json.dumps(described, indent=2, ensure_ascii=False)))
+    text = json.dumps(described, indent=2, ensure_ascii=False) if as_json else jobs.summary(described)
+    typer.echo(printable(text))
 
 
 @app.command()

@@ -130,10 +130,10 @@ class Scale:
                 from aeonnx.runtime.errors import AeonnxError
 
                 raise AeonnxError("--address names a Ray cluster: it needs --engine ray")
-            from aeonnx.runtime.parallel import LocalProcesses
+            from aeonnx.runtime.jobs.parallel import LocalProcesses
 
             return LocalProcesses(self.jobs)
-        from aeonnx.runtime.ray_engine import RayEngine
+        from aeonnx.runtime.jobs.ray_engine import RayEngine
 
         return RayEngine(self.address, self.jobs)
 

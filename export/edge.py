@@ -112,7 +112,7 @@ class _VerdictHandler(logging.Handler):
 
 def edge_files(model_spec: spec.ModelSpec, payloads: dict[str, bytes]) -> tuple[dict[str, bytes], dict]:
     """Every edge file of one model's float32 parts ({part name: bytes}), and their manifest entry."""
-    from .exporter import file_entry
+    from aeonnx.runtime.manifest import file_entry
 
     onnx_files = {model_spec.onnx_file(name): payload for name, payload in payloads.items()}
     written = ort_files(model_spec.name, onnx_files)

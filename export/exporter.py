@@ -7,7 +7,6 @@ its files are in place.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from aeonnx.provenance import library_versions
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import ModelError
 from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
+from aeonnx.runtime.manifest import file_entry, read_manifest
 from aeonnx.runtime.model import as_model_input
 
 from . import convert, metadata, parity
@@ -214,22 +214,8 @@ def proof_entry(file_name: str) -> dict:
     return {"golden": golden_entry(file_name), "sidecar": spec.sidecar_file(file_name)}
 
 
-def file_entry(file_name: str, payload: bytes) -> dict:
-    return {"file": file_name, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
-
-
-def read_manifest(out_dir: Path) -> dict:
-    path = out_dir / spec.MANIFEST_FILE
-    if not path.exists():
-        return {"contract_version": spec.CONTRACT_VERSION, "models": {}}
-    try:
-        return json.loads(path.read_text())
-    except ValueError as e:
-        raise ModelError(f"{path}: not valid JSON ({e})") from None
-
-
 def update_manifest(out_dir: Path, model_name: str, entry: dict) -> None:
-    manifest = read_manifest(out_dir)
+    manifest = read_manifest(out_dir, missing_ok=True)
     manifest["contract_version"] = spec.CONTRACT_VERSION
     manifest.setdefault("models", {})[model_name] = entry
     manifest["models"] = dict(sorted(manifest["models"].items()))

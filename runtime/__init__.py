@@ -21,7 +21,7 @@ _EXPORTS = {
     "AeonnxError": "errors",
     "DataError": "errors",
     "ModelError": "errors",
-    "CodeFileError": "codefile",
+    "CodeFileError": "aez.codefile",
 }
 __all__ = sorted(_EXPORTS)
 

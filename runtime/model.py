@@ -16,9 +16,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import codefile, entropy, grids, metrics, providers, quality, shapes, spec
+from . import metrics, providers, quality, spec
+from .aez import codefile, entropy
 from .errors import DataError, ModelError
 from .files import read_bytes
+from .pictures import grids, shapes
 
 # Images per onnxruntime call when an API caller passes a whole array: 26 MB of float32 input at most.
 # Larger than inputs.CHUNK so that compress's chunks always go through in one call.

@@ -18,6 +18,7 @@ import numpy as np
 from . import metrics, providers, spec, tensorproto
 from .errors import AeonnxError, ModelError
 from .files import read_bytes
+from .manifest import read_manifest
 
 
 @dataclass
@@ -47,16 +48,6 @@ class ModelFile:
     sha256: str | None
     golden_of: str  # the file whose golden vectors and sidecar it must match (itself, or its float32 original)
     batch: int | None = None
-
-
-def read_manifest(models_dir: Path) -> dict:
-    path = models_dir / spec.MANIFEST_FILE
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{models_dir}: no {spec.MANIFEST_FILE}; is it a folder made by `aeonnx export`?") from None
-    except (OSError, ValueError) as e:
-        raise ModelError(f"{path}: unreadable ({e})") from None
 
 
 def model_files(manifest: dict, int8: bool = False) -> list[ModelFile]:

@@ -64,7 +64,7 @@ FASHION_TEST_IMAGES = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-u
 def fashion() -> np.ndarray:
     """1,000 Fashion-MNIST test items (28x28 uint8): pictures that are not digits. `.ci/run` installs them."""
     assert FASHION_TEST_IMAGES.is_file(), f"{FASHION_TEST_IMAGES} not found: apt-get install dataset-fashion-mnist"
-    from aeonnx.runtime.arrays import iter_image_blocks
+    from aeonnx.runtime.pictures.arrays import iter_image_blocks
 
     _, items = next(iter_image_blocks(FASHION_TEST_IMAGES, 1000))
     return items

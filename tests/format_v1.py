@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 
-from aeonnx.runtime.codefile import MAGIC, V1_PRECISIONS, CodeFile
+from aeonnx.runtime.aez.codefile import MAGIC, V1_PRECISIONS, CodeFile
 
 _DTYPES = {"float32": "<f4", "float16": "<f2", "uint8": "u1"}
 

@@ -12,8 +12,9 @@ import zlib
 import numpy as np
 import pytest
 
-from aeonnx.runtime import codefile, entropy, nametable, varint
-from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes, to_bytes
+from aeonnx.runtime.aez import codefile, entropy, nametable, varint
+from aeonnx.runtime.aez.codefile import CodeFile, CodeFileError, from_bytes, to_bytes
+from aeonnx.runtime.errors import AeonnxError, DataError, ModelError
 
 from .format_v1 import v1_bytes
 from .test_entropy import GOLDEN_CODES, golden_table
@@ -202,7 +203,7 @@ def test_random_access_by_name():
     one = read.take(read.find(["n299", "n7"]))
     assert one.names == ("n299", "n7") and len(one.coded.body) == sum(one.coded.lengths)
     np.testing.assert_array_equal(codefile.latents(one, BINDING), codefile.latents(read, BINDING)[[299, 7]])
-    with pytest.raises(codefile.AeonnxError, match="no code named 'n300'"):
+    with pytest.raises(AeonnxError, match="no code named 'n300'"):
         read.find(["n300"])
 
 
@@ -330,7 +331,7 @@ def test_entropy_coded_codes_need_the_models_priors():
     with pytest.raises(CodeFileError, match="no latent priors"):
         codefile.latents(from_bytes(data), without)
     assert codefile.resolve_precision(None, without) == "float16"
-    with pytest.raises(codefile.ModelError, match="no latent priors"):
+    with pytest.raises(ModelError, match="no latent priors"):
         codefile.resolve_precision(None, without, bits=6)
 
 
@@ -338,11 +339,11 @@ def test_precision_choices():
     assert codefile.resolve_precision("auto", BINDING) == 6 and codefile.resolve_precision(None, BINDING, 4) == 4
     assert codefile.resolve_precision("uint8", BINDING) == 8 and codefile.resolve_precision("uint8", BINDING, 5) == 5
     assert codefile.resolve_precision("float32", BINDING) == "float32"
-    with pytest.raises(codefile.DataError, match="cannot go with --precision float16"):
+    with pytest.raises(DataError, match="cannot go with --precision float16"):
         codefile.resolve_precision("float16", BINDING, 6)
-    with pytest.raises(codefile.DataError, match="--bits must be from 4 to 8"):
+    with pytest.raises(DataError, match="--bits must be from 4 to 8"):
         codefile.resolve_precision(None, BINDING, 9)
-    with pytest.raises(codefile.DataError, match="unknown precision"):
+    with pytest.raises(DataError, match="unknown precision"):
         codefile.check_precision("int4")
 
 

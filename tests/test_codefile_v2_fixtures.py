@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aeonnx.runtime import codefile, jobs, load
+from aeonnx.runtime import jobs, load
+from aeonnx.runtime.aez import codefile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "v2"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aeonnx.runtime import codefile, entropy
-from aeonnx.runtime.entropy import EntropyCodeError, FrequencyTable, Priors
+from aeonnx.runtime.aez import codefile, entropy
+from aeonnx.runtime.aez.entropy import EntropyCodeError, FrequencyTable, Priors
 from aeonnx.runtime.errors import ModelError
 
 BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,8 @@ import pytest
 
 from aeonnx.export import convert, exporter
 from aeonnx.export.exporter import export_model
-from aeonnx.runtime import entropy, load, spec
+from aeonnx.runtime import load, spec
+from aeonnx.runtime.aez import entropy
 from aeonnx.runtime.errors import AeonnxError, ModelError, ParityError
 
 from .helpers import invoke, one_line_error, unit_float

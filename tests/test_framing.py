@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime.framed import mnist_framed
-from aeonnx.runtime.images import preprocess
+from aeonnx.runtime.pictures.framed import mnist_framed
+from aeonnx.runtime.pictures.images import preprocess
 
 from .helpers import invoke
 from .real_inputs import as_features

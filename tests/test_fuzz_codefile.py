@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aeonnx.runtime import codefile, entropy, varint
-from aeonnx.runtime.codefile import CodeFile, CodeFileError, from_bytes
+from aeonnx.runtime.aez import codefile, entropy, varint
+from aeonnx.runtime.aez.codefile import CodeFile, CodeFileError, from_bytes
 
 from .format_v1 import v1_bytes
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import codefile, jobs, load
+from aeonnx.runtime import jobs, load
+from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.errors import DataError
-from aeonnx.runtime.images import read_image
+from aeonnx.runtime.pictures.images import read_image
 
 from .helpers import invoke, traced_peak
 
@@ -179,7 +180,7 @@ def test_decompressing_a_large_container_streams(tmp_path, mnist):
     for count in (4_000, 12_000):
         path = tmp_path / f"many{count}.aez"
         path.write_bytes(model.compress(np.resize(mnist["x_test"], (count, 28, 28)), "uint8"))
-        written, peaks[count] = traced_peak(lambda: jobs.decompress_file(path, device="cpu"))
+        written, peaks[count] = traced_peak(lambda: jobs.decompress_file(jobs.DecompressJob(path, device="cpu")))
         assert len(written) == count and written[0].exists()
     per_code = (peaks[12_000] - peaks[4_000]) / 8_000
     assert per_code < 0.5 * 784 * 4  # half of what each code's float32 image alone would take
@@ -194,7 +195,7 @@ def aeonnx(*args):
 # leaving a file 'stuck.started' beside the image, the event the test waits for.
 _STUCK_READER = (
     "import sys, time\n"
-    "from aeonnx.runtime import images\n"
+    "from aeonnx.runtime.pictures import images\n"
     "real = images.read_image\n"
     "def stuck(path, *args, **kwargs):\n"
     "    if path.name == 'stuck.png':\n"

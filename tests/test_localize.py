@@ -13,8 +13,9 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from aeonnx.cli import app
-from aeonnx.runtime import codefile, localize
-from aeonnx.runtime.images import preprocess, read_image
+from aeonnx.runtime.aez import codefile
+from aeonnx.runtime.pictures import localize, strokes
+from aeonnx.runtime.pictures.images import preprocess, read_image
 
 runner = CliRunner()
 
@@ -158,7 +159,7 @@ def test_label_matches_a_plain_flood_fill():
     rng = np.random.default_rng(5)
     for _ in range(30):
         mask = rng.random((int(rng.integers(1, 40)), int(rng.integers(1, 40)))) < rng.uniform(0.2, 0.7)
-        labels, count = localize.label(mask)
+        labels, count = strokes.label(mask)
         expected, expected_count = flood_fill(mask)
         assert count == expected_count
         pairs = set(zip(labels[mask].tolist(), expected[mask].tolist()))
@@ -236,7 +237,7 @@ from typer.testing import CliRunner
 from aeonnx.cli import app
 result = CliRunner().invoke(app, ["compress", sys.argv[1], "-o", sys.argv[2]])
 assert result.exit_code == 0, result.output
-print("aeonnx.runtime.localize" in sys.modules)
+print("aeonnx.runtime.pictures.localize" in sys.modules)
 """
 
 

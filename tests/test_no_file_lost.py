@@ -15,7 +15,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from aeonnx.cli import app
-from aeonnx.runtime import codefile, files, jobs, load, spec
+from aeonnx.runtime import files, jobs, load, spec
+from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.errors import AeonnxError
 from aeonnx.runtime.model import shipped_models_dir
 
@@ -124,7 +125,7 @@ def test_a_folder_in_place_of_an_output_file_is_refused(work, tmp_path):
 
 
 def test_an_error_midway_leaves_no_temporary_and_no_new_file(work, tmp_path, monkeypatch):
-    from aeonnx.runtime import images
+    from aeonnx.runtime.pictures import images
 
     out = tmp_path / "out"
     out.mkdir()
@@ -139,7 +140,7 @@ def test_an_error_midway_leaves_no_temporary_and_no_new_file(work, tmp_path, mon
 
     monkeypatch.setattr(images, "png_bytes", fail_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        jobs.decompress_file(work / "batch.aez", out, device="cpu")
+        jobs.decompress_file(jobs.DecompressJob(work / "batch.aez", out, device="cpu"))
     assert snapshot(out) == {"keep.txt": b"mine"}
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
@@ -501,5 +502,6 @@ def test_info_prints_names_as_text(mnist, tmp_path):
     model = load("ae", device="cpu")
     (tmp_path / "names.aez").write_bytes(model.compress(mnist["x_test"][:1], names=["Müller/ziffer"]))
     result = invoke("info", tmp_path / "names.aez")
-    assert result.exit_code == 0 and "Müller/ziffer" in result.stdout and "\\u00fc" not in result.stdout
-    assert json.loads(result.stdout)["names"] == ["Müller/ziffer"]
+    assert result.exit_code == 0 and "names: Müller/ziffer" in result.stdout and "\\u00fc" not in result.stdout
+    as_json = invoke("info", tmp_path / "names.aez", "--json")
+    assert json.loads(as_json.stdout)["names"] == ["Müller/ziffer"] and "\\u00fc" not in as_json.stdout

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import jobs, load, parallel
+from aeonnx.runtime import jobs, load
+from aeonnx.runtime.jobs import parallel
 
 from .helpers import invoke, one_line_error
 
@@ -149,7 +150,7 @@ def _die(*args):
 # test waits on those files (events), not on a guess of how long start-up takes.
 SLOW_READER = """
 import os, time
-from aeonnx.runtime import images
+from aeonnx.runtime.pictures import images
 real = images.read_image
 def slow(*args, **kwargs):
     marker = os.path.join(os.environ["AEONNX_TEST_READING"], str(os.getpid()))

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import codefile, load, quality, spec
+from aeonnx.runtime import load, quality, spec
+from aeonnx.runtime.aez import codefile
 
 from .helpers import invoke
 

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 import ray
 
-from aeonnx.runtime import codefile, jobs, load
-from aeonnx.runtime.ray_engine import Decoder, Encoder, RayEngine
+from aeonnx.runtime import jobs, load
+from aeonnx.runtime.aez import codefile
+from aeonnx.runtime.jobs.ray_engine import Decoder, Encoder, RayEngine
 
 from .test_parallel import compress_with, mixed_folder
 
@@ -92,8 +93,8 @@ def test_ray_decompress_writes_the_local_pngs(cluster, inputs, tmp_path):
     container = work / "digits-only.aez"
     model = load("ae", device="cpu")
     compress_with(jobs.SERIAL, model, sources[1:2], container)
-    local = jobs.decompress_file(container, tmp_path / "local")
-    on_ray = jobs.decompress_file(container, tmp_path / "ray", engine=RayEngine())
+    local = jobs.decompress_file(jobs.DecompressJob(container, tmp_path / "local"))
+    on_ray = jobs.decompress_file(jobs.DecompressJob(container, tmp_path / "ray"), engine=RayEngine())
     assert len(local) == 3000
     assert [p.read_bytes() for p in on_ray] == [p.read_bytes() for p in local]
 
@@ -132,7 +133,7 @@ def test_the_public_classes_in_a_pipeline_of_ones_own(cluster, inputs, model):
         num_cpus=0.5,
     )
     written = {row["name"]: row["png"] for row in pngs.take_all()}
-    jobs.decompress_file(work / "folder.aez", work / "folder-local")
+    jobs.decompress_file(jobs.DecompressJob(work / "folder.aez", work / "folder-local"))
     for name, png in written.items():
         assert png == (work / "folder-local" / f"{name}.png").read_bytes(), name
 

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import codefile, load, metrics, providers, spec
+from aeonnx.runtime import load, metrics, providers, spec
+from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.errors import AeonnxError, DataError, ModelError
-from aeonnx.runtime.images import preprocess
 from aeonnx.runtime.model import shipped_models_dir
+from aeonnx.runtime.pictures.images import preprocess
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +249,7 @@ def test_float32_file_in_place_of_int8_is_refused(models_copy):
 
 
 def test_exif_rotated_photo_is_turned_upright(digits, tmp_path):
-    from aeonnx.runtime.images import read_image
+    from aeonnx.runtime.pictures.images import read_image
 
     digit = digits[3]
     sideways = Image.fromarray(digit).transpose(Image.Transpose.ROTATE_90)  # stored rotated ...

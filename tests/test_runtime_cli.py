@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import codefile, load
+from aeonnx.runtime import load
+from aeonnx.runtime.aez import codefile
 
 from .helpers import invoke, one_line_error
 
@@ -173,19 +174,36 @@ def test_encode_json_lines(digit_files):
 
 
 def test_info(digit_files):
-    overview = json.loads(invoke("info").stdout)
+    overview = json.loads(invoke("info", "--json").stdout)
     assert set(overview["models"]) == {"ae", "vae"} and "CPUExecutionProvider" in overview["providers_available"]
     assert overview["models"]["ae"]["provider"] == "CPUExecutionProvider"
     assert invoke("compress", digit_files / "two.png").exit_code == 0
-    described = json.loads(invoke("info", digit_files / "two.aez").stdout)
+    described = json.loads(invoke("info", digit_files / "two.aez", "--json").stdout)
     assert described["model"] == "ae" and described["count"] == 1 and described["precision"] == 6
     assert described["format_version"] == 2 and described["entropy_coded"]
     assert described["bytes_per_code"] + described["frame_overhead_bytes"] == described["bytes"]
     from aeonnx.runtime.model import shipped_models_dir
 
     with __import__("importlib").resources.as_file(shipped_models_dir().joinpath("vae_generator.onnx")) as path:
-        model_info = json.loads(invoke("info", path).stdout)
+        model_info = json.loads(invoke("info", path, "--json").stdout)
     assert model_info["aeonnx.part"] == "generator" and model_info["inputs"] == {"z": ["batch", 2]}
+
+
+def test_info_prints_a_summary_for_people(digit_files):
+    overview = invoke("info")
+    assert overview.exit_code == 0 and not overview.stdout.lstrip().startswith("{")
+    lines = overview.stdout.splitlines()
+    assert lines[0] == "models: shipped with aeonnx" and any(line.startswith("  ae: model ") for line in lines)
+    assert any("validation: bce" in line for line in lines) and lines[-1].startswith("execution providers here: ")
+    assert invoke("compress", digit_files / "two.png", "-o", digit_files / "summary.aez").exit_code == 0
+    code = invoke("info", digit_files / "summary.aez").stdout
+    assert "aeonnx code file, format version 2" in code and "made by model ae (" in code
+    assert "6 bits, entropy-coded" in code and "1 code(s) in " in code and "names: two" in code
+    from aeonnx.runtime.model import shipped_models_dir
+
+    with __import__("importlib").resources.as_file(shipped_models_dir().joinpath("ae_decoder.onnx")) as path:
+        model_file = invoke("info", path).stdout
+    assert "inputs: z ['batch', 32]" in model_file and "aeonnx.part: decoder" in model_file
 
 
 def test_device_choices(digit_files):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aeonnx.runtime import shapes
+from aeonnx.runtime.pictures import shapes
 
 
 def drawn(*boxes) -> np.ndarray:

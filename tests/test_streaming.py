@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import codefile, jobs, load, metrics
+from aeonnx.runtime import jobs, load, metrics
+from aeonnx.runtime.aez import codefile
 
 from .helpers import REPO, invoke, one_line_error, traced_peak
 
@@ -76,7 +77,7 @@ def test_shards_round_trip_with_their_index(mnist, tmp_path):
     assert index["count"] == 250 and [s["count"] for s in index["shards"]] == [100, 100, 50]
     assert index["shards"][1]["first"] == "digits/x/00100" and index["shards"][2]["last"] == "digits/x/00249"
     assert all(s["bytes"] == (tmp_path / "shards" / s["file"]).stat().st_size for s in index["shards"])
-    described = json.loads(invoke("info", tmp_path / "shards").stdout)
+    described = json.loads(invoke("info", tmp_path / "shards", "--json").stdout)
     assert described["count"] == 250 and described["shards"] == 3 and described["bytes_per_code"] < 24
     assert invoke("decompress", tmp_path / "shards").exit_code == 0
     decoded = sorted(p.name for p in (tmp_path / "shards-decoded" / "digits" / "x").iterdir())
@@ -153,7 +154,7 @@ def test_bits_and_precision_choose_how_codes_are_stored(mnist, tmp_path):
     for option in (["--bits", "4"], ["--bits", "8"], ["--precision", "uint8"], ["--precision", "float16"], []):
         out = tmp_path / f"{'-'.join(option) or 'auto'}.aez"
         assert invoke("compress", tmp_path / "d.npz", "-o", out, *option).exit_code == 0
-        described = json.loads(invoke("info", out).stdout)
+        described = json.loads(invoke("info", out, "--json").stdout)
         sizes[out.stem] = (described["precision"], described["bytes_per_code"])
     assert sizes["--bits-4"][0] == 4 and sizes["--bits-8"] == sizes["--precision-uint8"] and sizes["auto"][0] == 6
     assert sizes["--bits-4"][1] < sizes["auto"][1] < sizes["--bits-8"][1] < 32 < sizes["--precision-float16"][1]

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from aeonnx.provenance import fingerprint
-from aeonnx.runtime.arrays import check_images, iter_idx_blocks
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.model import as_model_input
+from aeonnx.runtime.pictures.arrays import check_images, iter_idx_blocks
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 IDX_FILES = {

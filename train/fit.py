@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from aeonnx import provenance
-from aeonnx.runtime import entropy, metrics, quality, spec
+from aeonnx.runtime import metrics, quality, spec
+from aeonnx.runtime.aez import entropy
 from aeonnx.runtime.errors import AeonnxError, Interrupted
 from aeonnx.runtime.files import check_folder_target, staged_directory
 

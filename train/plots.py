@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.grids import manifold_axis, manifold_latents, tile
+from aeonnx.runtime.pictures.grids import manifold_axis, manifold_latents, tile
 
 RECONSTRUCTIONS_FILE = "reconstructions.png"
 LOSS_FILE = "loss.png"

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import codefile, images, metrics, model
+from aeonnx.runtime import metrics, model
+from aeonnx.runtime.aez import codefile
+from aeonnx.runtime.pictures import images
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "artifacts"
@@ -194,7 +196,7 @@ def _judged(profile) -> list:
 def entropy_cases(folder: Path) -> None:
     """Seeded random priors (every B, precisions 8-16, sparse skewed counts, sometimes none) and symbols
     (mostly likely ones, some rare) -> Python's frequencies and codes, for the JavaScript coder to match."""
-    from aeonnx.runtime import entropy
+    from aeonnx.runtime.aez import entropy
 
     cases = []
     for seed in range(60):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
-from .spec import IMAGE_SIDE
+from ..errors import DataError
+from ..spec import IMAGE_SIDE
 
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.
 _IDX_UBYTE = 0x08

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import IMAGE_SIDE
+from ..spec import IMAGE_SIDE
 
 MNIST_BOX = 20  # the longest side of MNIST's digit boxes
 INK = 0.1  # a pixel is ink above this share of the digit's brightest

@@ -7,6 +7,8 @@ refused), and below 2**53 (exact in a JavaScript number): anything else is refus
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 MAX_BYTES = 10
@@ -61,6 +63,11 @@ class Reader:
         chunk = self.data[self.offset : self.offset + size]
         self.offset += size
         return chunk
+
+    def unpack(self, fmt: str, what: str):
+        """Fixed-width fields (struct's `fmt`), bounds-checked as `take` is."""
+        layout = struct.Struct(fmt)
+        return layout.unpack(self.take(layout.size, what))
 
     def byte(self, what: str) -> int:
         return self.take(1, what)[0]

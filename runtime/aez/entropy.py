@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import AeonnxError, ModelError
+from ..errors import AeonnxError, ModelError
 
 PRECISION = 12  # frequencies of each dimension sum to 2**12 (measured: bench/entropy.py --precisions)
 MIN_PRECISION, MAX_PRECISION = 8, 16

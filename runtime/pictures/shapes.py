@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import IMAGE_SIDE
+from ..spec import IMAGE_SIDE
 
 INK = 0.5  # half-grey: a pixel of the stroke
 LINE_HEIGHT = 6  # a digit's box (20 px long) is at least 8 px tall in MNIST: at most this is a line

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import inputs, jobs
-from .errors import AeonnxError
-from .model import Autoencoder, load
+from ..errors import AeonnxError
+from ..model import Autoencoder, load
+from ..pictures import inputs
+from . import compress, engine
 
 IMAGES_PER_TASK = 512  # image files a worker reads per task: ~50 ms of work, small enough to balance
-CODES_PER_TASK = jobs.DECODE_CHUNK  # codes a worker draws as PNGs per task
+CODES_PER_TASK = engine.DECODE_CHUNK  # codes a worker draws as PNGs per task
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: one running, one waiting; bounds memory
 # Without --jobs, a worker is started only for this much work: each costs about a second to start
 # (Python, numpy, onnxruntime, the model). bench/scale.py on 2 busy cores: a second worker loses on
@@ -59,7 +60,7 @@ class ModelRef:
         return load(self.name, self.models_dir, self.device, threads=1, variant=self.variant, part=self.part)
 
 
-class LocalProcesses(jobs.Engine):
+class LocalProcesses(engine.Engine):
     """`jobs` worker processes. Work too small to share (one task) stays in this process: no start-up cost."""
 
     def __init__(self, jobs_count: int | None = None):
@@ -68,7 +69,7 @@ class LocalProcesses(jobs.Engine):
         self.asked = jobs_count  # None: every available core, where the work pays for starting them
         self.jobs = jobs_count or available_cores()
 
-    def encode(self, job: jobs.CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | jobs.Encoded]:
+    def encode(self, job: compress.CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | engine.Encoded]:
         files = len(job.plan.image_files)
         digits = max(0, job.count() - files)
         tasks = -(-files // IMAGES_PER_TASK) + -(-digits // inputs.CHUNK)
@@ -76,13 +77,13 @@ class LocalProcesses(jobs.Engine):
             tasks, files / AUTO_WORK_PER_WORKER["image files"] + digits / AUTO_WORK_PER_WORKER["array digits"]
         )
         if workers == 1:
-            return jobs.encode_serially(job, model)
+            return engine.encode_serially(job, model)
         return _ordered(workers, ModelRef.of(model, "encoder"), _encode_tasks(job))
 
     def render(self, model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
         workers = self._workers(-(-len(z) // CODES_PER_TASK), len(z) / AUTO_WORK_PER_WORKER["codes"])
         if workers == 1:
-            return jobs.render_serially(model, z)
+            return engine.render_serially(model, z)
         tasks = ((_render, z[start : start + CODES_PER_TASK]) for start in range(0, len(z), CODES_PER_TASK))
         return (png for pngs in _ordered(workers, ModelRef.of(model, "decoder"), tasks) for png in pngs)
 
@@ -92,7 +93,7 @@ class LocalProcesses(jobs.Engine):
         return max(1, min(wanted, tasks))
 
 
-def _encode_tasks(job: jobs.CompressJob) -> Iterator[tuple]:
+def _encode_tasks(job: compress.CompressJob) -> Iterator[tuple]:
     """The job as tasks in input order: the plan's failures as they are, image files in slices that the
     workers read themselves, and array files read here (fast) in chunks that the workers encode."""
     yield from ((None, failure) for failure in job.plan.failures)
@@ -183,23 +184,23 @@ def _load_worker_model(model: ModelRef) -> None:
     _model = model.load()
 
 
-def _encode_files(job: jobs.CompressJob, files: list[tuple[Path, str]]) -> list:
+def _encode_files(job: compress.CompressJob, files: list[tuple[Path, str]]) -> list:
     """Read, preprocess and encode one slice of the job's image files, as the serial path would."""
     todo = inputs.Plan(image_files=files)
     return [
-        item if isinstance(item, inputs.Failure) else _without_pixels(jobs.encode_chunk(item, _model, job.precision))
+        item if isinstance(item, inputs.Failure) else _without_pixels(engine.encode_chunk(item, _model, job.precision))
         for item in job.chunks(todo, chunk=len(files))
     ]
 
 
 def _encode_digits(chunk: inputs.Chunk, precision: str) -> list:
-    return [_without_pixels(jobs.encode_chunk(chunk, _model, precision))]
+    return [_without_pixels(engine.encode_chunk(chunk, _model, precision))]
 
 
-def _without_pixels(encoded: jobs.Encoded) -> jobs.Encoded:
+def _without_pixels(encoded: engine.Encoded) -> engine.Encoded:
     """What goes back to the parent: codes, names, sizes, assessment; never the pixels."""
-    return replace(encoded, chunk=jobs.without_pixels(encoded.chunk))
+    return replace(encoded, chunk=engine.without_pixels(encoded.chunk))
 
 
 def _render(z: np.ndarray) -> list[list[bytes]]:
-    return [list(jobs.render_serially(_model, z))]
+    return [list(engine.render_serially(_model, z))]

@@ -21,15 +21,15 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import DataError
+from ..errors import DataError
+from ..spec import IMAGE_SIDE
 from .framed import mnist_framed
-from .spec import IMAGE_SIDE
+from .pixels import centred_by_mass, to_gray, upright
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
 MNIST_BOX = 20  # MNIST scales each digit's bounding box into 20x20 ...
 INK_THRESHOLD = 0.2  # ... of pixels at least this bright, after inversion
-EXIF_ORIENTATION = 0x0112
 FRAMINGS = ("locate", "fit", "center")
 
 
@@ -102,7 +102,7 @@ def framed(image: Image.Image, invert: bool | None = None, framing: str = "locat
         if framing == "fit" or mnist_framed(digit)[0]:
             return digit, None
     if framing == "locate":
-        from .localize import locate_steps  # only here: an MNIST-framed 28x28 input never pays for its import
+        from .localize import locate_steps
 
         steps = locate_steps(image, invert)
         return steps.digit, steps.concern
@@ -139,30 +139,6 @@ def preprocess_steps(image: Image.Image, invert: bool | None = None):
     return locate_steps(image, invert)
 
 
-def upright(image: Image.Image) -> Image.Image:
-    """A photo taken sideways, turned as its EXIF orientation says."""
-    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
-        from PIL import ImageOps  # only then: it costs 1.6 ms of every start
-
-        image = ImageOps.exif_transpose(image)
-    return image
-
-
-def to_gray(image: Image.Image) -> np.ndarray:
-    """float32 [0, 1] luminance; transparency becomes white paper; 16-bit and float modes keep their range."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        return np.asarray(image, dtype=np.float32) / 65535.0
-    if image.mode in ("I", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        top = 1.0 if values.max(initial=0) <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
-        return np.clip(values / top, 0, 1)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(paper, rgba)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-
-
 def has_light_background(gray: np.ndarray) -> bool:
     """Paper is light when most of the image's outer ring is bright (over half the range: floats or uint8)."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
@@ -194,20 +170,6 @@ def mnist_normalize(gray: np.ndarray) -> np.ndarray:
     scale = MNIST_BOX / max(box.shape)
     box = _resize(box, max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale)))
     return centred_by_mass(box)
-
-
-def centred_by_mass(box: np.ndarray) -> np.ndarray:
-    """A digit at most 28x28 (float, >= 0) placed on black 28x28 with its centre of mass at the centre."""
-    box = box[:IMAGE_SIDE, :IMAGE_SIDE]
-    total = float(box.sum()) or 1.0
-    centre_y = float((box.sum(axis=1) * np.arange(box.shape[0])).sum()) / total
-    centre_x = float((box.sum(axis=0) * np.arange(box.shape[1])).sum()) / total
-    # MNIST's digits have their centre of mass at pixel index 14.0 (mean over its training set), not 13.5.
-    top = int(np.clip(round(IMAGE_SIDE / 2 - centre_y), 0, IMAGE_SIDE - box.shape[0]))
-    left = int(np.clip(round(IMAGE_SIDE / 2 - centre_x), 0, IMAGE_SIDE - box.shape[1]))
-    canvas = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
-    canvas[top : top + box.shape[0], left : left + box.shape[1]] = box
-    return canvas
 
 
 def _resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -14,8 +14,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from ..files import StagedStreams, read_bytes
 from . import codefile
-from .files import StagedStreams, read_bytes
 
 INDEX = "index.json"
 FORMAT = "aeonnx code shards"

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..aez.nametable import MAX_NAME_BYTES
+from ..errors import DataError, printable
+from ..spec import IMAGE_SIDE
 from . import arrays, images
-from .errors import DataError, printable
 from .framed import mnist_framed
-from .nametable import MAX_NAME_BYTES
-from .spec import IMAGE_SIDE
 
 # Digits read and encoded at once: 3 MB as uint8, 13 MB as the model's float32 input; past a few
 # thousand, onnxruntime's per-call cost is already amortised, so larger only costs memory.
@@ -209,7 +209,7 @@ def framed_as_mnist(block: np.ndarray) -> tuple[np.ndarray, list[str | None] | N
     framed = mnist_framed(block)
     if framed.all():
         return block, None
-    from .localize import locate_steps  # only for digits that need it
+    from .localize import locate_steps
 
     block, concerns = block.copy(), [None] * len(block)
     for index in np.flatnonzero(~framed):

@@ -1,0 +1,140 @@
+"""decompress: codes in (an .aez file or a folder of shards), pictures out: one PNG per code into a
+folder, one picture, or one grid; the model the file names decodes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from ..aez import codefile
+from ..aez import shards as shards_module
+from ..errors import AeonnxError
+from ..files import atomic_write_bytes, check_targets, staged_files
+from ..model import Autoencoder, load
+from ..pictures import images
+from .engine import SERIAL, Engine
+from .events import Written
+from .generate import check_grid_size, grid_of
+
+DECODED_SUFFIX = "-decoded"
+
+
+def read_code_file(path: Path) -> codefile.CodeFile:
+    return shards_module.read_file(path)
+
+
+def read_codes(path: Path) -> list[tuple[Path, codefile.CodeFile]]:
+    """The code file at `path`, or each shard of a folder of shards (shards.Shards), with its path."""
+    return shards_module.read_folder(path) if path.is_dir() else [(path, shards_module.read_file(path))]
+
+
+def select_names(
+    found: list[tuple[Path, codefile.CodeFile]], names, where: Path
+) -> list[tuple[Path, codefile.CodeFile]]:
+    """Only the codes called `names`, in each file: random access, nothing else is decoded."""
+    wanted = list(dict.fromkeys(names))
+    picked, seen = [], set()
+    for path, code_file in found:
+        positions = {name: index for index, name in enumerate(code_file.names)}
+        here = [positions[name] for name in wanted if name in positions]
+        if here:
+            picked.append((path, code_file.take(here)))
+            seen.update(code_file.names[i] for i in here)
+    missing = [name for name in wanted if name not in seen]
+    if missing:
+        raise AeonnxError(
+            f"{where}: no code named {missing[0]!r}"
+            + (f" ({len(missing)} names not found)" if len(missing) > 1 else "")
+        )
+    return picked
+
+
+@dataclass(frozen=True)
+class DecompressJob:
+    """What `decompress` is asked to do: which codes, into what, and with which model files."""
+
+    code_path: Path  # an .aez file or a folder of shards
+    output: Path | None = None  # default: NAME-decoded/ (or NAME-decoded.png for one code or a grid)
+    grid: bool = False  # one grid picture of every code
+    force: bool = False  # replace the files of the same names
+    names: tuple[str, ...] = ()  # only the codes called so, decoded by random access; empty: all
+    models_dir: Path | None = None
+    device: str = "auto"
+    variant: str = "float32"
+
+
+def decompress_file(
+    job: DecompressJob, on_load: Callable[[Autoencoder], None] = lambda model: None, engine: Engine | None = None
+) -> Written:
+    """One PNG per code (a folder named after the file), one picture for a single code, or one grid; the
+    model the file names decodes it (`on_load` is told which), on `engine` (default: this process).
+
+    A folder output may exist: the PNGs are written into it and nothing else there is touched; with
+    --force only the files of the same names are replaced. An output that is a code file read is refused."""
+    code_path, output, grid, force, names = job.code_path, job.output, job.grid, job.force, job.names
+    found = read_codes(code_path)
+    found = select_names(found, names, code_path) if names else found
+    count, sources = sum(len(code_file) for _, code_file in found), [path for path, _ in found] or [code_path]
+    # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
+    default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
+    if grid or count == 1:
+        output = _picture_path(output, default)
+        check_targets([output], force, inputs=sources)
+        check_grid_size(count if grid else 1)
+        picture_format = images.output_format(output)
+    else:
+        output = output or default
+        relative = _folder_targets([name for _, cf in found for name in cf.names], output, force, sources)
+    if not found:
+        return Written([], output)
+    model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")  # not the encoder
+    on_load(model)
+    batches = [_latents(path, code_file, model) for path, code_file in found]  # all checked before writing
+    if grid or count == 1:
+        digits = model.decode(np.concatenate(batches))
+        picture = digits[0] if len(digits) == 1 and not grid else grid_of(digits)
+        atomic_write_bytes(output, images.image_bytes(picture, picture_format), force=force)
+        return Written([output], output)
+    with staged_files(force) as stage:
+        done = 0
+        for z in batches:  # each file's codes, rendered by the engine a chunk at a time
+            for rel, png in zip(relative[done:], (engine or SERIAL).render(model, z)):
+                stage(output / rel, png)
+            done += len(z)
+    return Written([output / rel for rel in relative], output)
+
+
+def _latents(path: Path, code_file: codefile.CodeFile, model: Autoencoder) -> np.ndarray:
+    try:
+        return codefile.latents(code_file, model.binding)
+    except codefile.CodeFileError as e:
+        raise codefile.CodeFileError(f"{path}: {e}") from None
+
+
+def _picture_path(output: Path | None, default: Path) -> Path:
+    """Where one picture goes: -o FILE, or into -o FOLDER (`.` included) under the default name."""
+    if output is None:
+        return default.with_suffix(".png")
+    return output / f"{default.name}.png" if output.is_dir() else output
+
+
+def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> list[Path]:
+    """The code names as PNG paths under `output`, checked before any work (see files.check_targets)."""
+    if output.exists() and not output.is_dir():
+        raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
+    if len(set(names)) != len(names):  # each file's are unique; a folder's shards might repeat one
+        raise codefile.CodeFileError(f"{sources[0].parent}: the same name is in two shards")
+    relative = [safe_relative_path(name) for name in names]
+    check_targets((output / rel for rel in relative), force, inputs=sources)
+    return relative
+
+
+def safe_relative_path(name: str) -> Path:
+    """A code's name as a relative .png path that cannot leave the output folder."""
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("..", ".", "") for p in parts):
+        raise codefile.CodeFileError(f"refusing unsafe name {name!r} in the code file")
+    return Path(*parts).with_name(parts[-1] + ".png")

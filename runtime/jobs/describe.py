@@ -1,0 +1,163 @@
+"""info: what the models in use, an .onnx file or a code file say about themselves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import spec
+from ..aez import codefile
+from ..aez import shards as shards_module
+from ..errors import AeonnxError
+from ..files import read_bytes
+from ..model import load
+from .decompress import read_codes
+
+
+def describe_file(path: Path) -> dict:
+    """What an .onnx model file or an .aez code file says about itself."""
+    if path.suffix.lower() == ".onnx":
+        from .. import providers
+
+        session, _ = providers.create_session(read_bytes(path, "an ONNX model"), "cpu", source=str(path))
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+        described = {key: _maybe_json(value) for key, value in sorted(meta.items())}
+        described["inputs"] = {i.name: i.shape for i in session.get_inputs()}
+        described["outputs"] = {o.name: o.shape for o in session.get_outputs()}
+        return {"file": str(path), "kind": "onnx model", **described}
+    found = read_codes(path)
+    total = sum(file.stat().st_size for file, _ in found)
+    if path.is_dir():
+        total += (path / shards_module.INDEX).stat().st_size
+    return _describe_codes(path, found, total)
+
+
+def _describe_codes(path: Path, found: list[tuple[Path, codefile.CodeFile]], total_bytes: int) -> dict:
+    """A code file (or a folder of shards): what made it, how it stores its codes, what they cost."""
+    files = [code_file for _, code_file in found]
+    count, body = sum(map(len, files)), sum(code_file.body_bytes for code_file in files)
+    first = files[0] if files else None
+    names = [name for code_file in files for name in code_file.names[:10]][:10]
+    described = {
+        "file": str(path),
+        "kind": "aeonnx code shards" if path.is_dir() else "aeonnx code file",
+        "format_version": first.version if first else codefile.FORMAT_VERSION,
+        "bytes": total_bytes,
+        "model": first.model if first else None,
+        "model_id": first.model_id if first else None,
+        "precision": first.precision if first else None,
+        "bits": first.bits if first else None,  # per latent value, before entropy coding
+        "entropy_coded": first is not None and first.coded is not None,
+        "latent_size": first.latent_size if first else None,
+        "count": count,
+        "bytes_per_code": round(body / count, 2) if count else None,
+        "frame_overhead_bytes": total_bytes - body,  # all but the codes: header, index (names, sizes), CRC
+        "names": names + (["..."] if count > 10 else []),
+        "original_sizes": any(code_file.original_sizes is not None for code_file in files),
+    }
+    if path.is_dir():
+        described["shards"] = len(files)
+    return described
+
+
+def describe_models(models_dir: Path | None, device: str) -> dict:
+    """The models in use (shipped by default), their metrics, and the execution providers."""
+    from .. import providers
+
+    described = {"models": {}, "providers_available": providers.available()}
+    for name in spec.MODEL_NAMES:
+        try:
+            model = load(name, models_dir, device)
+        except AeonnxError as e:
+            described["models"][name] = {"error": str(e)}
+            continue
+        int8_files = [model.spec.onnx_file(p.name, "int8") for p in model.spec.parts]
+        described["models"][name] = {
+            "model_id": model.model_id,
+            "latent_size": model.latent_size,
+            "files": [model.spec.onnx_file(p.name) for p in model.spec.parts],
+            "int8_files": [f for f in int8_files if (model.models_dir / f).is_file()],
+            "metrics": model.metrics,
+            "default_precision": model.binding.default_precision,  # what compress writes unless told
+            "provider": model.provider,
+        }
+    described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
+    return described
+
+
+def _maybe_json(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def summary(described: dict) -> str:
+    """What describe_models or describe_file found, as lines for a person (`aeonnx info`; --json: all of it)."""
+    if "models" in described:
+        return _models_summary(described)
+    if described["kind"] == "onnx model":
+        return _onnx_summary(described)
+    return _codes_summary(described)
+
+
+def _models_summary(described: dict) -> str:
+    lines = [f"models: {described['models_dir']}"]
+    for name, model in described["models"].items():
+        if "error" in model:
+            lines.append(f"  {name}: unusable: {model['error']}")
+            continue
+        int8 = " (+ int8 copies)" if model["int8_files"] else ""
+        lines.append(
+            f"  {name}: model {model['model_id']}, latent size {model['latent_size']}, "
+            f"codes at {_precision(model['default_precision'])} by default, on {model['provider']}"
+        )
+        lines.append(f"      files: {', '.join(model['files'])}{int8}")
+        lines.append(f"      validation: {_figures(model['metrics'])}")
+    lines.append(f"execution providers here: {', '.join(described['providers_available'])}")
+    return "\n".join(lines)
+
+
+def _codes_summary(described: dict) -> str:
+    count = described["count"]
+    lines = [f"{described['file']}: {described['kind']}, format version {described['format_version']}"]
+    if described["model"] is not None:
+        coded = ", entropy-coded" if described["entropy_coded"] else ""
+        lines.append(
+            f"  made by model {described['model']} ({described['model_id']}), latent size "
+            f"{described['latent_size']}, {_precision(described['precision'], described['bits'])}{coded}"
+        )
+    per_code = f"{described['bytes_per_code']} bytes per code + " if count else ""
+    lines.append(
+        f"  {count:,} code(s) in {described['bytes']:,} bytes: {per_code}{described['frame_overhead_bytes']:,} "
+        "of frame (header, names, sizes, check)"
+    )
+    if "shards" in described:
+        lines.append(f"  in {described['shards']} shard(s)")
+    if described["names"]:
+        lines.append(f"  names: {', '.join(described['names'])}")
+    return "\n".join(lines)
+
+
+def _onnx_summary(described: dict) -> str:
+    lines = [f"{described['file']}: onnx model"]
+    for kind in ("inputs", "outputs"):
+        tensors = ", ".join(f"{name} {shape}" for name, shape in described[kind].items())
+        lines.append(f"  {kind}: {tensors}")
+    for key, value in described.items():
+        if key.startswith("aeonnx."):
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            lines.append(f"  {key}: {text if len(text) <= 100 else text[:97] + '...'}")
+    return "\n".join(lines)
+
+
+def _precision(precision, bits=None) -> str:
+    if bits:
+        return f"{bits} bits"
+    return f"{precision} bits" if isinstance(precision, int) else str(precision)
+
+
+def _figures(metrics: dict) -> str:
+    return ", ".join(
+        f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}" for key, value in metrics.items()
+    )
