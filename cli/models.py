@@ -11,7 +11,7 @@ import typer
 from aeonnx.runtime.errors import printable
 
 from .app import app, friendly_errors, train_extra
-from .options import Device, DeviceOption, ForceOption, ModelRun, ModelsOption, with_groups
+from .options import Device, DeviceOption, ForceOption, JsonOption, ModelRun, ModelsOption, with_groups
 
 
 @app.command()
@@ -68,9 +68,7 @@ def info(
     ] = None,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print everything known as JSON instead of a summary.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Metadata of a model or code file; with no file, the models in use and the execution providers."""
     from aeonnx.runtime import jobs
@@ -95,7 +93,7 @@ def verify(
     junit: Annotated[
         Path | None, typer.Option(help="Also write the results as JUnit XML, a test case per file.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+    as_json: JsonOption = False,
     force: ForceOption = False,
 ) -> None:
     """Check that the model files give, on this runtime and device, the outputs recorded at export (exit 1 if not)."""

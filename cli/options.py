@@ -34,6 +34,24 @@ ForceOption = Annotated[
     bool, typer.Option(help="Replace the output files that exist; only those: nothing else is deleted.")
 ]
 Int8Option = Annotated[bool, typer.Option("--int8", help="Use the int8 (quantised) copies of the models.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print it all as JSON, for programs, not as text for people.")]
+ShardSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size",
+        min=1,
+        help="Write -o FOLDER as numbered shards of this many codes each, with an index.json.",
+        show_default=False,
+    ),
+]
+NamesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--name",
+        help="Decode only the code of this name (repeat for more); the others are not decoded.",
+        show_default=False,
+    ),
+]
 InvertOption = Annotated[
     bool | None,
     typer.Option("--invert/--no-invert", help="Force inverting the image or not (default: detected from the page)."),

@@ -10,6 +10,7 @@ import * as metrics from './metrics.js';
 import { rint } from './numbers.js';
 import { randomSeed, standardNormal, Xoshiro128 } from './random.js';
 import { profileFromMetadata } from './quality.js';
+import * as shapes from './shapes.js';
 import { openSource } from './sources.js';
 import * as spec from './spec.js';
 
@@ -221,7 +222,8 @@ export class Autoencoder {
     const psnr = metrics.psnrPerImage(x, await this.decode(z, { asFloat: true }));
     const ink = metrics.ink(x);
     const profile = this.qualityProfile;
-    return { psnr, warnings: Array.from(psnr, (value, i) => profile?.judge(value, ink[i]) ?? null) };
+    const looks = shapes.concerns(x, count); // a line, a block, a box: said before the PSNR's verdict
+    return { psnr, warnings: Array.from(psnr, (value, i) => looks[i] ?? profile?.judge(value, ink[i]) ?? null) };
   }
 
   /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */

@@ -91,3 +91,14 @@ def test_no_module_is_too_long():
 def test_the_checker_finds_a_cycle():
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_import_paths_the_docs_promise_work():
+    """README and docs promise these; the files behind them moved into sub-packages."""
+    from aeonnx.runtime import AeonnxError, CodeFileError, load  # noqa: F401
+    from aeonnx.runtime.codefile import CodeFile, from_bytes, quantize  # noqa: F401
+    from aeonnx.runtime.jobs.ray_engine import Encoder as MovedEncoder
+    from aeonnx.runtime.ray_engine import Decoder, Encoder  # noqa: F401
+    from aeonnx.runtime.verify import as_json, as_table, verify  # noqa: F401
+
+    assert Encoder is MovedEncoder

@@ -35,12 +35,18 @@ def grid_size(count: int) -> tuple[int, int]:
 
 def check_grid_size(count: int) -> None:
     """Refuse, before any work, a grid picture over MAX_PICTURE_PIXELS: its memory grows with the count."""
-    width, height = grid_size(count)
+    _refuse_oversized(grid_size, count, "a grid of {count:,} digits", "at most {largest:,} digits fit in one picture")
+
+
+def _refuse_oversized(size_of: Callable[[int], tuple[int, int]], count: int, what: str, instead: str) -> None:
+    """AeonnxError, before any work, when the picture of `count` (size_of: (width, height)) is over the
+    limit; `what` and `instead` say it, with the largest count that fits."""
+    width, height = size_of(count)
     if width * height > MAX_PICTURE_PIXELS:
-        largest = _largest(lambda n: math.prod(grid_size(n)) <= MAX_PICTURE_PIXELS)
+        largest = _largest(lambda n: math.prod(size_of(n)) <= MAX_PICTURE_PIXELS)
         raise AeonnxError(
-            f"a grid of {count:,} digits would be {width:,}x{height:,} pixels, over the limit of "
-            f"{MAX_PICTURE_PIXELS:,}: at most {largest:,} digits fit in one picture"
+            f"{what.format(count=count)} would be {width:,}x{height:,} pixels, over the limit of "
+            f"{MAX_PICTURE_PIXELS:,}: {instead.format(largest=largest)}"
         )
 
 
@@ -95,13 +101,7 @@ def manifold(model: Autoencoder, n: int, extent: float, output: Path, force: boo
         raise AeonnxError(f"--range must be a positive, finite number; got {extent}")
     if n < 1:
         raise AeonnxError(f"-n must be at least 1; got {n}")
-    width, height = manifold_size(n)
-    if width * height > MAX_PICTURE_PIXELS:
-        largest = _largest(lambda k: math.prod(manifold_size(k)) <= MAX_PICTURE_PIXELS)
-        raise AeonnxError(
-            f"-n {n:,} would make a {width:,}x{height:,} picture, over the limit of "
-            f"{MAX_PICTURE_PIXELS:,} pixels: use -n {largest} or less"
-        )
+    _refuse_oversized(manifold_size, n, "the manifold of -n {count:,}", "use -n {largest} or less")
     picture_format = images.output_format(output)
     check_targets([output], force)
     picture = labelled_manifold(model.manifold(n, extent), n, extent, format=picture_format)

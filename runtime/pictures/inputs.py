@@ -154,6 +154,12 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
+    yield from _image_chunks(todo, invert, framing, chunk)
+    for path, stem in zip(todo.array_files, todo.array_prefixes()):
+        yield from _array_chunks(path, stem, invert, framing, chunk)
+
+
+def _image_chunks(todo: Plan, invert: bool | None, framing: str, chunk: int) -> Iterator[Chunk | Failure]:
     names, pictures = [], []
     for path, name in todo.image_files:
         try:
@@ -170,24 +176,21 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
             names, pictures = [], []
     if names:
         yield image_chunk(names, pictures)
-    for path, stem in zip(todo.array_files, todo.array_prefixes()):
-        starts: dict[str, int] = {}
-        try:
-            for key, block in arrays.iter_image_blocks(path, chunk):
-                start = starts.get(key, 0)
-                starts[key] = start + len(block)
-                prefix = f"{stem}/{key}" if key else stem
-                block = _inverted(block) if invert else block
-                block, concerns = (block, None) if framing == "fit" else framed_as_mnist(block)
-                yield Chunk(
-                    [f"{prefix}/{start + i:05d}" for i in range(len(block))],
-                    block,
-                    [(IMAGE_SIDE, IMAGE_SIDE)] * len(block),
-                    source=str(path),
-                    concerns=concerns,
-                )
-        except DataError as e:
-            yield Failure(str(path), str(e))
+
+
+def _array_chunks(path: Path, stem: str, invert: bool | None, framing: str, chunk: int) -> Iterator[Chunk | Failure]:
+    starts: dict[str, int] = {}
+    try:
+        for key, block in arrays.iter_image_blocks(path, chunk):
+            start = starts.get(key, 0)
+            starts[key] = start + len(block)
+            prefix = f"{stem}/{key}" if key else stem
+            block = _inverted(block) if invert else block
+            block, concerns = (block, None) if framing == "fit" else framed_as_mnist(block)
+            names = [f"{prefix}/{start + i:05d}" for i in range(len(block))]
+            yield Chunk(names, block, [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path), concerns=concerns)
+    except DataError as e:
+        yield Failure(str(path), str(e))
 
 
 def image_chunk(names: list[str], pictures: list[tuple[Path, images.Picture]]) -> Chunk:

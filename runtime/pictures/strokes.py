@@ -97,24 +97,23 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     # cut by the picture's edge across a ruling (a neighbouring cell's writing).
     usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
     usable &= (_same_cell(parts.boxes, seed, bands) | ~parts.touches_border) & ~_dots_beside(parts, seed, size)
+    return _grown(parts.boxes, seed, usable, MERGE_GAP * size)
+
+
+def _grown(boxes: np.ndarray, seed: int, usable: np.ndarray, gap: float) -> np.ndarray:
+    """The seed and, round by round, every usable piece within `gap` of the box of those chosen so far."""
     chosen = np.zeros(len(usable), bool)
     chosen[seed] = True
-    box = parts.boxes[seed].copy()
+    box = boxes[seed].copy()
     while True:
-        gap_y = np.maximum(box[0] - parts.boxes[:, 2], parts.boxes[:, 0] - box[2])
-        gap_x = np.maximum(box[1] - parts.boxes[:, 3], parts.boxes[:, 1] - box[3])
-        near = usable & ~chosen & (np.maximum(gap_y, gap_x) <= MERGE_GAP * size)
+        gap_y = np.maximum(box[0] - boxes[:, 2], boxes[:, 0] - box[2])
+        gap_x = np.maximum(box[1] - boxes[:, 3], boxes[:, 1] - box[3])
+        near = usable & ~chosen & (np.maximum(gap_y, gap_x) <= gap)
         if not near.any():
             return chosen
         chosen |= near
-        box = np.array(
-            [
-                parts.boxes[chosen, 0].min(),
-                parts.boxes[chosen, 1].min(),
-                parts.boxes[chosen, 2].max(),
-                parts.boxes[chosen, 3].max(),
-            ]
-        )
+        picked = boxes[chosen]
+        box = np.array([picked[:, 0].min(), picked[:, 1].min(), picked[:, 2].max(), picked[:, 3].max()])
 
 
 def _same_cell(boxes: np.ndarray, seed: int, bands) -> np.ndarray:
