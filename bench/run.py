@@ -1,11 +1,12 @@
-"""One command for every figure in the README's benchmark section.
+"""One command for every figure of docs/benchmarks.md.
 
     python -m bench.run [--quick] [--data PATH] [--only speed|rd|int8]
 
-Prints the tables and writes bench/results/results.json and
-bench/results/rate_distortion.png. Needs the [train] extra (for the Keras
-comparisons and the AE variants). Timings are medians over repeated,
-interleaved runs, with min-max; ratios are taken within one run.
+Prints the tables and writes bench/results/results.json (the sections it ran, each with the date,
+machine and command that measured it; `--only` replaces that one section) and
+bench/results/rate_distortion.png; `python -m bench.report` turns the results into docs/benchmarks.md.
+Needs the [train] extra (for the Keras comparisons and the AE variants). Timings are medians over
+repeated, interleaved runs, with min-max; ratios are taken within one run.
 """
 
 from __future__ import annotations
@@ -67,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {args.data}: no such file; pass --data PATH to a Keras-layout mnist.npz", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {
-        "date": datetime.date.today().isoformat(),
-        "machine": machine(),
-        "quick": args.quick,
-        "command": "python -m bench.run" + (" --quick" if args.quick else ""),
-    }
+    report = _previous(args.out / "results.json")
+    command = "python -m bench.run" + (f" --only {args.only}" if args.only else "") + (" --quick" if args.quick else "")
+    measured = {"date": datetime.date.today().isoformat(), "command": command, "machine": machine()}
+    sections = {"speed": "speed", "int8": "int8", "rd": "rate_distortion"}
+    ran = [section for only, section in sections.items() if args.only in (None, only)]
+    report.setdefault("measured", {}).update(dict.fromkeys(ran, measured))
     if args.only in (None, "speed"):
         from .speed import run_speed
 
@@ -87,10 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         report["rate_distortion"] = run_rate_distortion(args.data, args.out / "cache", args.quick)
         print(render("rate_distortion", report["rate_distortion"]))
         plot(report["rate_distortion"], args.out / "rate_distortion.png")
-    name = "results.json" if args.only is None else f"results-{args.only}.json"
-    (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out / name}", file=sys.stderr)
+    (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.out / 'results.json'}; python -m bench.report writes docs/benchmarks.md", file=sys.stderr)
     return 0
+
+
+def _previous(path: Path) -> dict:
+    """The results measured before: a run of one section keeps the others."""
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 if __name__ == "__main__":

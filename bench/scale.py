@@ -12,6 +12,7 @@ bench/results/scale.json.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import signal
@@ -140,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name}: {samples[name][-1][0]:.1f} s", file=sys.stderr)
     results = summarise(samples, counts, args.count, jobs)
     results["machine"] = {**machine(), "cores_available": jobs, "load_average": os.getloadavg()}
+    results["measured"] = {
+        "date": datetime.date.today().isoformat(),
+        "command": "python -m bench.scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": results["machine"],
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=2))
     print(table(results))

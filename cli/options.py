@@ -60,8 +60,8 @@ FitOption = Annotated[
     bool,
     typer.Option(
         "--fit",
-        help="Fit the whole image into 28x28 instead of locating the digit in it; take 28x28 images and arrays "
-        "as they are, even when MNIST would have framed them otherwise.",
+        help="Fit the whole image into 28x28 instead of locating the digit in it; take a 28x28 image as it is, "
+        "even when MNIST would have framed it otherwise.",
     ),
 ]
 # Before localisation became the default, --center applied MNIST's normalisation to the whole image;

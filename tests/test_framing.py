@@ -49,8 +49,12 @@ def test_crops_by_other_rules_are_framed_again_and_keep_their_class(other_rules,
     def kept(digits):
         return float(np.mean(digit_classifier.predict(as_features(ae.decode(ae.encode(digits)))) == labels))
 
-    reference = kept(mnist["x_test"][: len(other_rules)])
-    assert kept(located) >= reference - 0.05 and kept(other_rules) < reference - 0.2, (kept(located), reference)
+    reference, as_they_were, framed_again = kept(mnist["x_test"][: len(other_rules)]), kept(other_rules), kept(located)
+    print(
+        f"\n28x28 crops by other rules: class kept {as_they_were:.1%} as they were, {framed_again:.1%} framed again, "
+        f"{reference:.1%} for the MNIST digits themselves ({len(other_rules)} digits)"
+    )
+    assert framed_again >= reference - 0.05 and as_they_were < reference - 0.2, (framed_again, reference)
 
 
 def test_fit_takes_a_28x28_image_as_it_is(other_rules):
@@ -59,15 +63,22 @@ def test_fit_takes_a_28x28_image_as_it_is(other_rules):
     assert not np.array_equal(preprocess(Image.fromarray(crop)), crop)
 
 
-def test_arrays_are_framed_as_image_files_are(other_rules, mnist, tmp_path):
+def test_arrays_are_taken_as_they_are(other_rules, mnist, tmp_path):
+    """An array file holds a data set's digits, framed by its own rules: the codes of the digits as given,
+    as image files give them with --fit; as image files, the crops by other rules are framed again."""
     digits = np.concatenate([mnist["x_test"][:5], other_rules[:5]])
     np.save(tmp_path / "digits.npy", digits)
     (tmp_path / "pngs").mkdir()
     for index, digit in enumerate(digits):
         Image.fromarray(digit).save(tmp_path / "pngs" / f"{index:02d}.png")
-    for extra, name in (([], "located"), (["--fit"], "as-is")):
-        from_array = invoke("encode", tmp_path / "digits.npy", *extra)
-        from_files = invoke("encode", *sorted((tmp_path / "pngs").iterdir()), *extra)
-        assert from_array.exit_code == from_files.exit_code == 0, from_array.output + from_files.output
-        codes = [line.split('"z":')[1] for line in from_array.stdout.splitlines()]
-        assert codes == [line.split('"z":')[1] for line in from_files.stdout.splitlines()], name
+
+    def codes(*args):
+        result = invoke("encode", *args)
+        assert result.exit_code == 0, result.output
+        return [line.split('"z":')[1] for line in result.stdout.splitlines()]
+
+    files = sorted((tmp_path / "pngs").iterdir())
+    from_array = codes(tmp_path / "digits.npy")
+    assert from_array == codes(*files, "--fit")
+    located = codes(*files)
+    assert located[:5] == from_array[:5] and all(a != b for a, b in zip(located[5:], from_array[5:]))

@@ -83,11 +83,11 @@ class Encoder:
         errors = [str(e) for e in batch.get("error", [""] * rows)]
         if "digits" in batch:
             digits, sizes = np.asarray(batch["digits"], np.uint8), [(28, 28)] * rows
-            concerns_read = [str(c) or None for c in batch.get("concern", [""] * rows)]
+            concerns_read = [None] * rows  # arrays of digits are taken as they are: nothing was located
         else:
             digits, sizes, concerns_read = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
         good = [i for i, error in enumerate(errors) if not error]
-        out = {key: value for key, value in batch.items() if key not in ("bytes", "digits", "error", "concern")}
+        out = {key: value for key, value in batch.items() if key not in ("bytes", "digits", "error")}
         dtype = codefile.quantize(
             np.zeros((1, self.model.latent_size), np.float32), self.precision, self.model.binding
         ).dtype
@@ -232,10 +232,8 @@ def _array_blocks(how: compress.CompressJob, part: int, path: Path):
     for item in how.chunks(inputs.Plan(array_files=[path])):
         if isinstance(item, inputs.Failure):  # a row that says why, after the blocks already given
             names, digits, errors = [path.name], np.zeros((1, 28, 28), np.uint8), [item.reason]
-            concerns = [""]
         else:
             names, digits, errors = item.names, item.digits, [""] * len(item.names)
-            concerns = [concern or "" for concern in item.concerns or [None] * len(names)]
         yield BlockAccessor.batch_to_block(
             {
                 "part": np.full(len(names), part),
@@ -244,7 +242,6 @@ def _array_blocks(how: compress.CompressJob, part: int, path: Path):
                 "digits": digits,
                 "source": np.array([str(path)] * len(names), object),
                 "error": np.array(errors, object),
-                "concern": np.array(concerns, object),
             }
         )
         done += len(names)

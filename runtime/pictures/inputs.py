@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..aez.nametable import MAX_NAME_BYTES
 from ..errors import DataError, printable
 from ..spec import IMAGE_SIDE
 from . import arrays, images
-from .framed import mnist_framed
 
 # Digits read and encoded at once: 3 MB as uint8, 13 MB as the model's float32 input; past a few
 # thousand, onnxruntime's per-call cost is already amortised, so larger only costs memory.
@@ -156,7 +154,7 @@ def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int 
     yield from todo.failures
     yield from _image_chunks(todo, invert, framing, chunk)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
-        yield from _array_chunks(path, stem, invert, framing, chunk)
+        yield from _array_chunks(path, stem, invert, chunk)
 
 
 def _image_chunks(todo: Plan, invert: bool | None, framing: str, chunk: int) -> Iterator[Chunk | Failure]:
@@ -178,7 +176,8 @@ def _image_chunks(todo: Plan, invert: bool | None, framing: str, chunk: int) -> 
         yield image_chunk(names, pictures)
 
 
-def _array_chunks(path: Path, stem: str, invert: bool | None, framing: str, chunk: int) -> Iterator[Chunk | Failure]:
+def _array_chunks(path: Path, stem: str, invert: bool | None, chunk: int) -> Iterator[Chunk | Failure]:
+    """An array file's digits as they are: arrays hold digits framed by their data set's own rules."""
     starts: dict[str, int] = {}
     try:
         for key, block in arrays.iter_image_blocks(path, chunk):
@@ -186,9 +185,8 @@ def _array_chunks(path: Path, stem: str, invert: bool | None, framing: str, chun
             starts[key] = start + len(block)
             prefix = f"{stem}/{key}" if key else stem
             block = _inverted(block) if invert else block
-            block, concerns = (block, None) if framing == "fit" else framed_as_mnist(block)
             names = [f"{prefix}/{start + i:05d}" for i in range(len(block))]
-            yield Chunk(names, block, [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path), concerns=concerns)
+            yield Chunk(names, block, [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path))
     except DataError as e:
         yield Failure(str(path), str(e))
 
@@ -203,22 +201,6 @@ def image_chunk(names: list[str], pictures: list[tuple[Path, images.Picture]]) -
         labels=[str(path) for path, _ in pictures],
         concerns=concerns if any(concerns) else None,
     )
-
-
-def framed_as_mnist(block: np.ndarray) -> tuple[np.ndarray, list[str | None] | None]:
-    """White-on-black 28x28 digits, each MNIST could have framed kept as it is (the block itself when all are:
-    MNIST's own arrays cost a profile check), the others located and framed again like a photo; and what the
-    localiser found instead of a digit, per digit (None when it said nothing)."""
-    framed = mnist_framed(block)
-    if framed.all():
-        return block, None
-    from .localize import locate_steps
-
-    block, concerns = block.copy(), [None] * len(block)
-    for index in np.flatnonzero(~framed):
-        steps = locate_steps(Image.fromarray(block[index]), invert=False)
-        block[index], concerns[index] = steps.digit, steps.concern
-    return block, concerns if any(concerns) else None
 
 
 def _inverted(block: np.ndarray) -> np.ndarray:
