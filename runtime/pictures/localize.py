@@ -11,9 +11,12 @@ The steps, each a function below:
      page), then what is left of the paper's shade, a morphological closing wider than the strokes;
   4. Otsu's threshold, computed near the ink so that a small digit on a big page is not drowned
      by paper noise, and hysteresis down to the noise floor so that faint parts of a stroke stay;
-  5. connected components: specks, page edges, the desk and frames are left out; the digit is the
-     heaviest, most central one, with the pieces of a broken stroke near it. Then a second look with
-     the paper's filter a few of the digit's own strokes wide (a shadow's band then is paper);
+  5. the page's rulings (ruled and squared lines, frames, cell borders: rulings.py) set aside, then
+     connected components (strokes.py): specks, page edges, the desk and frames are left out; the
+     digit is the heaviest, most central one, with the pieces of a broken stroke near it, not a
+     neighbour's writing across a ruling or a full stop. Then a second look with the paper's filter a
+     few of the digit's own strokes wide (a shadow's band then is paper); a block across the picture
+     (a strip of paper on a page read as dark) is looked inside, with its own polarity;
   6. MNIST's normalisation: the pen's width brought into MNIST's range, the digit's extent scaled
      into 20x20 keeping its aspect ratio, grey levels from the background-removed page (a typical
      stroke = white), placed by centre of mass.
