@@ -11,7 +11,17 @@ import typer
 from aeonnx.runtime.errors import printable
 
 from .app import app, friendly_errors, train_extra
-from .options import Device, DeviceOption, ForceOption, JsonOption, ModelRun, ModelsOption, with_groups
+from .options import (
+    DescribedArgument,
+    Device,
+    DeviceOption,
+    ForceOption,
+    JsonOption,
+    ModelRun,
+    ModelsFolderArgument,
+    ModelsOption,
+    with_groups,
+)
 
 
 @app.command()
@@ -63,9 +73,7 @@ def manifold(
 @app.command()
 @friendly_errors
 def info(
-    file: Annotated[
-        Path | None, typer.Argument(help="An .onnx model, an .aez code file or a folder of shards.")
-    ] = None,
+    file: DescribedArgument = None,
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     as_json: JsonOption = False,
@@ -81,9 +89,7 @@ def info(
 @app.command()
 @friendly_errors
 def verify(
-    models_dir: Annotated[
-        Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
-    ] = None,
+    models_dir: ModelsFolderArgument = None,
     device: DeviceOption = Device.auto,
     int8: Annotated[bool, typer.Option("--int8", help="Check the int8 copies instead of the float32 files.")] = False,
     run: Annotated[

@@ -70,6 +70,12 @@ CenterOption = Annotated[bool, typer.Option("--center", hidden=True)]
 InputsArgument = Annotated[
     list[Path], typer.Argument(help="Images, folders of images, or .npz / .npy / IDX digit arrays.")
 ]
+DescribedArgument = Annotated[
+    Path | None, typer.Argument(help="An .onnx model, an .aez code file or a folder of shards.")
+]
+ModelsFolderArgument = Annotated[
+    Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
+]
 EncoderOption = Annotated[ModelName, typer.Option("--model", help="Which model encodes.")]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")
