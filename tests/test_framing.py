@@ -9,27 +9,15 @@ from PIL import Image
 from aeonnx.runtime.pictures.framed import mnist_framed
 from aeonnx.runtime.pictures.images import preprocess
 
+from . import real_documents
 from .helpers import invoke
 from .real_inputs import as_features
-
-
-def box_centred(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A digit cropped to 28x28 by another data set's rules: its box scaled to 24-26 px tall, centred by the box."""
-    rows, columns = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
-    box = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1].astype(np.float32)
-    height = int(rng.integers(24, 27))
-    width = min(28, max(1, round(box.shape[1] * height / box.shape[0])))
-    scaled = np.asarray(Image.fromarray(box).resize((width, height), Image.Resampling.BICUBIC))
-    crop = np.zeros((28, 28), np.float32)
-    top, left = (28 - height) // 2, (28 - width) // 2
-    crop[top : top + height, left : left + width] = scaled
-    return np.clip(np.rint(crop), 0, 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
 def other_rules(mnist):
     rng = np.random.default_rng(22)
-    return np.stack([box_centred(digit, rng) for digit in mnist["x_test"][:300]])
+    return np.stack([np.asarray(real_documents.other28(digit, rng, None)) for digit in mnist["x_test"][:300]])
 
 
 def test_every_mnist_digit_is_taken_as_it_is(mnist):
