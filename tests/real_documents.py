@@ -14,7 +14,9 @@ Seeded and deterministic; the same test digits, chosen by a seeded draw, go into
   other28       - 28x28 crops framed by another data set's rules: the digit's box scaled to 24-26 px tall
                   and centred by its box, not by its mass (white on black, PNG, no scan).
 Real sources, shipped in tests/data/real_documents/ (one README each: origin, licence, writers):
-  semeion       - 400 Semeion digits (UCI, CC BY 4.0; about 80 writers), 16x16 boxes, as they are.
+  semeion       - 400 Semeion digits (UCI, CC BY 4.0; about 80 writers), 16x16 boxes, as they are;
+  optdigits     - 300 UCI optdigits (CC BY 4.0; 30 writers), cut from preprinted forms by NIST's
+                  programs into 32x32 bitmaps, as they are.
 
 Every input keeps its hand-framed reference: the same digit as MNIST frames it (for the renders, the
 MNIST digit itself). `python -m bench.real_documents` measures what aeonnx makes of them.
@@ -34,7 +36,11 @@ from PIL import Image, ImageFilter
 from .real_inputs import enlarge, grain
 
 KINDS = ("ruled_through", "ruled_beside", "squared", "cell", "register", "punched", "other28")
-SOURCES = ("semeion",)
+SOURCE_FILES = {  # real handwriting shipped in DATA, each as its source framed it
+    "semeion": "semeion/semeion-400.npz",
+    "optdigits": "optdigits/optdigits-orig-300.npz",
+}
+SOURCES = tuple(SOURCE_FILES)
 DATA = Path(__file__).resolve().parent / "data" / "real_documents"
 MAX_TURN = 5.0  # degrees a page is rotated at most
 
@@ -61,13 +67,14 @@ def all_kinds(digits: np.ndarray, labels: np.ndarray, seed: int = 0, per_kind: i
 
 def real_sources() -> dict[str, list[Sample]]:
     """The real handwriting shipped in tests/data/real_documents/, each digit as its source framed it."""
-    with np.load(DATA / "semeion" / "semeion-400.npz") as archive:
-        images, labels = archive["images"], archive["labels"]
-    return {
-        "semeion": [
+    made = {}
+    for source, file in SOURCE_FILES.items():
+        with np.load(DATA / file) as archive:
+            images, labels = archive["images"], archive["labels"]
+        made[source] = [
             Sample(Image.fromarray(image), int(label), mnist_framed(image)) for image, label in zip(images, labels)
         ]
-    }
+    return made
 
 
 def everything(digits: np.ndarray, labels: np.ndarray, seed: int = 0, per_kind: int = 200) -> dict[str, list[Sample]]:
