@@ -51,4 +51,4 @@ def test_the_hand_framing_is_mnists():
     assert rows[-1] - rows[0] + 1 == 20 and columns[-1] - columns[0] + 1 == 12
     y, x = np.indices(framed.shape)
     mass = framed.astype(float) / framed.sum()
-    assert abs((y * mass).sum() - 13.5) <= 0.5 and abs((x * mass).sum() - 13.5) <= 0.5
+    assert abs((y * mass).sum() - 14.0) <= 0.5 and abs((x * mass).sum() - 14.0) <= 0.5
