@@ -2,7 +2,7 @@
 (tests/real_documents.py). Does the digit `aeonnx compress` makes keep its class as well as the same digit
 framed by hand, and is every loss warned about?
 
-    python -m bench.real_documents [--per-kind 200] [--seed 0] [--kinds KIND ...] [--data PATH]
+    python -m bench.real_documents [--per-kind 200] [--seed 0] [--kinds KIND ...] [--data PATH] [--write DIR]
 
 For each kind, its inputs are written to a folder as files and compressed by the job `aeonnx compress
 FOLDER -o FILE.aez` runs, with its defaults (framing `locate`, the model's default bits); the warnings are
@@ -34,30 +34,31 @@ from .common import DEFAULT_DATA, RESULTS, machine, table
 HEADERS = ["kind", "inputs", "class kept", "framed by hand", "points", "losses warned", "all warned", "read as"]
 
 
-def through_compress(samples: list[real_documents.Sample], model, folder: Path) -> tuple[np.ndarray, list, list]:
-    """Each sample as a file, compressed as `aeonnx compress FOLDER` does it, and decompressed: the decoded
-    digits (zeros where an input failed), each input's warning (or None) and the failures."""
+def through_compress(paths: list[Path], model, output: Path) -> tuple[np.ndarray, list, list]:
+    """The files of one folder compressed as `aeonnx compress FOLDER -o OUTPUT` does it, and decompressed:
+    the decoded digits in the order of `paths` (zeros where an input failed), each input's warning (or
+    None) and the failures."""
     from aeonnx.runtime.jobs import CompressJob, Events, compress_files
 
-    folder.mkdir()
-    names = [f"{index:04d}" for index in range(len(samples))]
-    for name, sample in zip(names, samples):
-        sample.image.save(folder / f"{name}.png")  # lossless: the pixels its file held, a JPEG's artefacts too
     warnings, failures = {}, []
     events = Events(
         on_failure=failures.append, on_warning=lambda label, why: warnings.__setitem__(Path(label).stem, why)
     )
-    job = CompressJob.of([folder], folder.with_suffix(".aez"))
+    job = CompressJob.of([paths[0].parent], output)
     compress_files(job, model, events)
     decoded_names, decoded, _ = model.decompress(job.output.read_bytes())
     by_name = {Path(name).stem: digit for name, digit in zip(decoded_names, decoded)}
     empty = np.zeros((28, 28), np.uint8)
-    return np.stack([by_name.get(name, empty) for name in names]), [warnings.get(name) for name in names], failures
+    return (
+        np.stack([by_name.get(path.stem, empty) for path in paths]),
+        [warnings.get(path.stem) for path in paths],
+        failures,
+    )
 
 
-def figures(samples: list[real_documents.Sample], model, classifier, folder: Path) -> dict:
+def figures(samples: list[real_documents.Sample], paths: list[Path], model, classifier, output: Path) -> dict:
     labels = np.array([sample.label for sample in samples])
-    decoded, warnings, failures = through_compress(samples, model, folder)
+    decoded, warnings, failures = through_compress(paths, model, output)
     kept = classifier.predict(real_inputs.as_features(decoded)) == labels
     references = model.decompress(model.compress(np.stack([sample.reference for sample in samples])))[1]
     by_hand = classifier.predict(real_inputs.as_features(references)) == labels
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", nargs="+", choices=[*real_documents.KINDS, *real_documents.SOURCES])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--write", type=Path, metavar="DIR", help="also write the inputs there, DIR/KIND/NNNN-LABEL.png"
+    )
     args = parser.parse_args(argv)
     from aeonnx.runtime import load
 
@@ -115,11 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         mnist = {key: archive[key] for key in archive.files}
     classifier = real_inputs.train_classifier(mnist["x_train"], mnist["y_train"])
     made = real_documents.everything(mnist["x_test"], mnist["y_test"], args.seed, args.per_kind)
+    made = {kind: made[kind] for kind in args.kinds or made}
     model = load("ae", device="cpu")
     result = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for kind in args.kinds or made:
-            result[kind] = figures(made[kind], model, classifier, Path(scratch) / kind)
+        paths = real_documents.write(made, args.write or Path(scratch) / "inputs")
+        for kind, samples in made.items():
+            result[kind] = figures(samples, paths[kind], model, classifier, Path(scratch) / f"{kind}.aez")
+    if args.write:
+        print(f"the inputs are in {args.write}/KIND/NNNN-LABEL.png")
     print(table(rows(result), HEADERS))
     print(
         "class kept: the decoded digit's class, aeonnx's default path; framed by hand: the same digits framed as "

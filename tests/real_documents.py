@@ -81,6 +81,18 @@ def everything(digits: np.ndarray, labels: np.ndarray, seed: int = 0, per_kind: 
     return {**all_kinds(digits, labels, seed, per_kind), **real_sources()}
 
 
+def write(made: dict[str, list[Sample]], folder: Path) -> dict[str, list[Path]]:
+    """Every input as a file, FOLDER/KIND/NNNN-LABEL.png (lossless: the pixels its PNG or JPEG held), to
+    look at or to give to `aeonnx compress` and `aeonnx inspect`; the paths per kind, in order."""
+    paths = {}
+    for kind, samples in made.items():
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        paths[kind] = [folder / kind / f"{index:04d}-{sample.label}.png" for index, sample in enumerate(samples)]
+        for path, sample in zip(paths[kind], samples):
+            sample.image.save(path)
+    return paths
+
+
 def mnist_framed(ink: np.ndarray) -> np.ndarray:
     """A digit (white ink on black, any size) framed as MNIST framed its digits: its box scaled so its
     longer side is 20 px, placed in 28x28 with its centre of mass at pixel 14.0 (runtime/pictures/framed.py)."""

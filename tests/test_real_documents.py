@@ -4,6 +4,7 @@ No pass bars yet: what aeonnx makes of the set is measured by `python -m bench.r
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 from . import real_documents
 
@@ -28,6 +29,15 @@ def test_every_kind_builds_the_same_every_time(mnist):
     assert {sample.image.format for kind in real_documents.KINDS[:-1] for sample in first[kind]} <= {"PNG", "JPEG"}
     other_seed = real_documents.all_kinds(digits, labels, seed=4, per_kind=4)
     assert not np.array_equal(np.asarray(other_seed["register"][0].image), np.asarray(first["register"][0].image))
+
+
+def test_the_set_is_written_as_files_that_read_back(mnist, tmp_path):
+    made = real_documents.everything(mnist["x_test"], mnist["y_test"], seed=0, per_kind=2)
+    paths = real_documents.write(made, tmp_path)
+    for kind, samples in made.items():
+        for path, sample in zip(paths[kind], samples, strict=True):
+            with Image.open(path) as image:
+                assert np.array_equal(np.asarray(image), np.asarray(sample.image)), path
 
 
 def test_the_real_sources_load_with_their_readmes():
