@@ -3,6 +3,8 @@ No pass bars yet: what aeonnx makes of the set is measured by `python -m bench.r
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from PIL import Image
 
@@ -38,6 +40,20 @@ def test_the_set_is_written_as_files_that_read_back(mnist, tmp_path):
         for path, sample in zip(paths[kind], samples, strict=True):
             with Image.open(path) as image:
                 assert np.array_equal(np.asarray(image), np.asarray(sample.image)), path
+
+
+PIXELS_AND_LABELS = {  # sha256 of images.tobytes() + labels.tobytes(): the digits each README describes
+    "semeion": "62bdb0c99cf0d4a141a66fe2bf9fa4f12e3142eabb466d60247a87bfa835097c",
+    "optdigits": "a5ec051efc8295629ab02580b99fe31d20aad1281c01c7587e96eeefe7e9f6ef",
+}
+
+
+def test_the_real_sources_are_the_digits_their_readmes_describe():
+    assert set(PIXELS_AND_LABELS) == set(real_documents.SOURCES)
+    for source, file in real_documents.SOURCE_FILES.items():
+        with np.load(real_documents.DATA / file) as archive:
+            digest = hashlib.sha256(archive["images"].tobytes() + archive["labels"].tobytes()).hexdigest()
+        assert digest == PIXELS_AND_LABELS[source], source
 
 
 def test_the_real_sources_load_with_their_readmes():
