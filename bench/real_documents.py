@@ -1,0 +1,153 @@
+"""Issue 22's figures: digits in ruled and framed documents and real handwriting by other writers
+(tests/real_documents.py). Does the digit `aeonnx compress` makes keep its class as well as the same digit
+framed by hand, and is every loss warned about?
+
+    python -m bench.real_documents [--per-kind 200] [--seed 0] [--kinds KIND ...] [--data PATH] [--write DIR]
+
+For each kind, its inputs are written to a folder as files and compressed by the job `aeonnx compress
+FOLDER -o FILE.aez` runs, with its defaults (framing `locate`, the model's default bits); the warnings are
+collected as compress reports them. The .aez is decompressed and the test suite's classifier (fitted on
+the training digits) judges each decoded digit. The hand-framed references (each input's digit framed as
+MNIST frames it) go through the same AE at the same bits and are judged alike. Per kind: the class kept,
+the references' class kept, the gap in points, the share of aeonnx's losses it warned about, and the share
+of all inputs it warned about. Writes bench/results/real_documents.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from tests import real_documents, real_inputs
+
+from .common import DEFAULT_DATA, RESULTS, machine, table
+
+HEADERS = ["kind", "inputs", "class kept", "framed by hand", "points", "losses warned", "all warned", "read as"]
+
+
+def through_compress(paths: list[Path], model, output: Path) -> tuple[np.ndarray, list, list]:
+    """The files of one folder compressed as `aeonnx compress FOLDER -o OUTPUT` does it, and decompressed:
+    the decoded digits in the order of `paths` (zeros where an input failed), each input's warning (or
+    None) and the failures."""
+    from aeonnx.runtime.jobs import CompressJob, Events, compress_files
+
+    warnings, failures = {}, []
+    events = Events(
+        on_failure=failures.append, on_warning=lambda label, why: warnings.__setitem__(Path(label).stem, why)
+    )
+    job = CompressJob.of([paths[0].parent], output)
+    compress_files(job, model, events)
+    decoded_names, decoded, _ = model.decompress(job.output.read_bytes())
+    by_name = {Path(name).stem: digit for name, digit in zip(decoded_names, decoded)}
+    empty = np.zeros((28, 28), np.uint8)
+    return (
+        np.stack([by_name.get(path.stem, empty) for path in paths]),
+        [warnings.get(path.stem) for path in paths],
+        failures,
+    )
+
+
+def figures(samples: list[real_documents.Sample], paths: list[Path], model, classifier, output: Path) -> dict:
+    labels = np.array([sample.label for sample in samples])
+    decoded, warnings, failures = through_compress(paths, model, output)
+    kept = classifier.predict(real_inputs.as_features(decoded)) == labels
+    references = model.decompress(model.compress(np.stack([sample.reference for sample in samples])))[1]
+    by_hand = classifier.predict(real_inputs.as_features(references)) == labels
+    warned = np.array([warning is not None for warning in warnings])
+    losses = ~kept
+    said = Counter(_gist(warning) for warning in warnings if warning)
+    return {
+        "inputs": len(samples),
+        "kept": float(kept.mean()),
+        "by_hand": float(by_hand.mean()),
+        "points": round(100 * float(kept.mean() - by_hand.mean()), 1),
+        "losses": int(losses.sum()),
+        "losses_warned": float(warned[losses].mean()) if losses.any() else None,
+        "warned": float(warned.mean()),
+        "failed": len(failures),
+        "warnings": dict(said.most_common()),
+    }
+
+
+def _gist(warning: str) -> str:
+    """A warning without its figures, so that alike warnings count together."""
+    return re.sub(r"\d+(\.\d+)?", "#", warning)[:80]
+
+
+def rows(result: dict) -> list[list[str]]:
+    out = []
+    for kind, f in result.items():
+        losses_warned = "-" if f["losses_warned"] is None else f"{f['losses_warned']:.0%} of {f['losses']}"
+        top = next(iter(f["warnings"]), "")
+        out.append(
+            [
+                kind,
+                str(f["inputs"]),
+                f"{f['kept']:.1%}",
+                f"{f['by_hand']:.1%}",
+                f"{f['points']:+.1f}",
+                losses_warned,
+                f"{f['warned']:.0%}",
+                top[:40],
+            ]
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-kind", type=int, default=200, help="test digits rendered into each kind")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", nargs="+", choices=[*real_documents.KINDS, *real_documents.SOURCES])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument(
+        "--write", type=Path, metavar="DIR", help="also write the inputs there, DIR/KIND/NNNN-LABEL.png"
+    )
+    args = parser.parse_args(argv)
+    from aeonnx.runtime import load
+
+    with np.load(args.data) as archive:
+        mnist = {key: archive[key] for key in archive.files}
+    classifier = real_inputs.train_classifier(mnist["x_train"], mnist["y_train"])
+    made = real_documents.everything(mnist["x_test"], mnist["y_test"], args.seed, args.per_kind)
+    made = {kind: made[kind] for kind in args.kinds or made}
+    model = load("ae", device="cpu")
+    result = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = real_documents.write(made, args.write or Path(scratch) / "inputs")
+        for kind, samples in made.items():
+            result[kind] = figures(samples, paths[kind], model, classifier, Path(scratch) / f"{kind}.aez")
+    if args.write:
+        print(f"the inputs are in {args.write}/KIND/NNNN-LABEL.png")
+    print(table(rows(result), HEADERS))
+    print(
+        "class kept: the decoded digit's class, aeonnx's default path; framed by hand: the same digits framed as "
+        "MNIST frames them, through the same AE; losses warned: of the inputs whose class was lost, those "
+        "compress warned about; read as: the commonest warning"
+    )
+    command = f"python -m bench.real_documents --per-kind {args.per_kind} --seed {args.seed}"
+    if args.kinds:
+        command += " --kinds " + " ".join(args.kinds)
+    measured = {
+        "date": datetime.date.today().isoformat(),
+        "command": command,
+        "machine": {**machine(), "machine": platform.machine(), "cpu_count": os.cpu_count()},
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "real_documents.json"
+    path.write_text(json.dumps({"measured": measured, "kinds": result}, indent=2) + "\n")
+    print(f"wrote {path.relative_to(RESULTS.parents[1])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
