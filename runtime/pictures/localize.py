@@ -44,7 +44,8 @@ MIN_CONTRAST = 0.04  # ... and never less than 4% darker than the paper (lighter
 MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the paper (lighter on a dark page)
 SOLID = 0.7  # ink that fills this share of its box ...
 ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes,
-STRIP_INPUT = 32  # in a picture at least this many pixels across: a smaller one is a crop of the digit alone
+STRIP_INPUT = 48  # in a picture at least this many pixels across: a smaller one (an 8x8, 16x16 or 32x32 crop of
+# another data set, UCI optdigits lost 3 points of 300 to it at 32) is a crop of the digit alone
 BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
 MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)

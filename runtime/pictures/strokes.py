@@ -13,6 +13,7 @@ MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter sid
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 DOT = 0.2  # a full stop is at most this share of the digit's size
+BLOB_FILL = 0.65  # a component filling this share of its box, about as wide as tall, is a blob (a hole)
 
 
 @dataclass
@@ -84,7 +85,9 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     # A sparse outline around most of the image: the rim of a page lying on a desk, or a drawn frame.
     frame = (tall > 0.6 * height) & (wide > 0.6 * width) & (parts.strong_area < 0.05 * tall * wide)
     score = parts.strong_mass / (1 + 4 * (centre_y**2 + centre_x**2))
-    score *= np.where(parts.touches_border, 0.5, 1.0) * np.where(frame, 0.1, 1.0)
+    # A round solid blob (a punch hole, a blot) is no stroke: a pen's disc fills pi/4 of its box, a digit less.
+    blob = (parts.strong_area >= BLOB_FILL * tall * wide) & (np.maximum(tall, wide) <= 1.4 * np.minimum(tall, wide))
+    score *= np.where(parts.touches_border, 0.5, 1.0) * np.where(frame, 0.1, 1.0) * np.where(blob, 0.1, 1.0)
     # Something that runs around the border is a digit only when nothing else is: a 0 filling its crop.
     seeds = inked & ~parts.edge_like & ~parts.encircling
     seeds = seeds if seeds.any() else inked & ~parts.edge_like
