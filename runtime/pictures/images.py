@@ -23,13 +23,12 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
 from ..spec import IMAGE_SIDE
-from .framed import mnist_framed
+from .framed import MNIST_BOX, mnist_framed
 from .pixels import centred_by_mass, to_gray, upright
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
-MNIST_BOX = 20  # MNIST scales each digit's bounding box into 20x20 ...
-INK_THRESHOLD = 0.2  # ... of pixels at least this bright, after inversion
+INK_THRESHOLD = 0.2  # MNIST_BOX bounds the pixels at least this bright (a share of the brightest), after inversion
 FRAMINGS = ("locate", "fit", "center")
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from ..spec import IMAGE_SIDE
+from .framed import MNIST_BOX
 from .pixels import centred_by_mass, max_filter, min_filter, resized, sample_of, smoothed, to_gray, upright, upsampled
 from .strokes import find_digit_past_rulings
 
@@ -47,7 +48,6 @@ ACROSS = 0.9  # ... and runs across this share of the picture is a block of pape
 STRIP_INPUT = 48  # in a picture at least this many pixels across: a smaller one (an 8x8, 16x16 or 32x32 crop of
 # another data set, UCI optdigits lost 3 points of 300 to it at 32) is a crop of the digit alone
 BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
-MNIST_BOX = 20
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
 
