@@ -11,7 +11,8 @@ The steps, each a function below:
      page), then what is left of the paper's shade, a morphological closing wider than the strokes;
   4. Otsu's threshold, computed near the ink so that a small digit on a big page is not drowned
      by paper noise, and hysteresis down to the noise floor so that faint parts of a stroke stay;
-  5. the page's rulings (ruled and squared lines, frames, cell borders: rulings.py) set aside, then
+  5. the page's rulings (ruled and squared lines, frames, cell borders: rulings.py) taken out by their
+     own level, so that strokes crossing them stay whole; then
      connected components (strokes.py): specks, page edges, the desk and frames are left out; the
      digit is the heaviest, most central one, with the pieces of a broken stroke near it, not a
      neighbour's writing across a ruling or a full stop. Then a second look with the paper's filter a
@@ -139,7 +140,7 @@ def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) 
     threshold, low = ink_thresholds(page)
     if threshold is None:
         return Found(np.clip(page, 0.0, 1.0))
-    selected, box, concern = find_digit_past_rulings(page, threshold, low)
+    selected, box, concern, page = find_digit_past_rulings(page, threshold, low)
     if selected is None:
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)

@@ -1,10 +1,14 @@
 """Ruled lines, squared paper, table frames and cell borders: found, so that the digit is looked for without them.
 
 A ruling is a straight band of ink, near horizontal or near vertical (a scan or a photo of a page is rarely
-more than a few degrees off), that runs across most of the picture. Where a pen stroke crosses or touches
-it, the band's pixels are the stroke's and stay. A digit's own straight stroke (a 7's bar, a 2's base, a
-tight crop's 1) can look the same, so a band counts as a ruling only when it runs on past the digit found
-without it, on both sides (`beyond`): a ruling goes on across the page, a stroke ends at the digit.
+more than a few degrees off), that runs across most of the picture. It is taken out of the page by its own
+level: ink absorbs light in layers, so a pen stroke over a ruling of level m (a low quantile along the line)
+is (v - m) / (1 - m) of the page, and what is left of the ruling itself is paper. A crossing stroke stays
+whole, and no stub of the ruling is left on the digit (a grid's faint lines are darker than a threshold in
+some places, lighter in others: masking them left dotted pieces that stretched the digit's box). A digit's
+own straight stroke (a 7's bar, a 2's base, a tight crop's 1) can look the same, so a band counts as a
+ruling only when it runs on past the digit found without it, on both sides, or lies wholly beside it
+(`beyond`): a ruling goes on across the page, a stroke ends at the digit.
 numpy only, like localize.
 """
 
@@ -16,30 +20,44 @@ import numpy as np
 
 MAX_TILT = 6.0  # degrees either way from horizontal (vertical) that a ruling may run
 TILT_STEP = 0.5
-LINE_SPAN = 0.6  # a ruling's ink covers at least this share of the picture's width (height) along it
+FINE_STEP = 0.05
+LINE_SPAN = 0.6  # a ruling's ink covers at least this share of its length inside the picture
 CORE = 0.5  # the band: neighbouring offsets with at least this share of the peak's coverage
+MIN_ROOM = 0.15  # a line in a corner counts when at least this share of the picture's width is its room
 EXTENT = 0.8  # and runs over at least this share of it, end to end (a tight crop's 1 may cover 0.6 of it)
-RIM = 1  # offsets either side of the band that are its anti-aliased edge
+RIM = 1  # offsets either side of the band that are its anti-aliased edge (it is found without them) ...
+LEVEL_RIM = 2  # ... and offsets either side whose own level is taken out (none where the paper is clean)
+SUBPIXELS = 4  # the level is taken in bins of a quarter pixel across: a tilted line crosses pixel rows
+LEVEL_QUANTILE = 0.3
+MOST_GAIN = 2.5  # a stroke over a dark frame is brought back at most this much: the noise is brought up alike
 THIN_ACROSS = 0.1  # a ruling is this thin beside the picture's other side too
 RULED_LINES = "a ruled line, no digit"
 FRAME_LINES = "ruled lines or a frame, no digit"
 THIN = 0.1  # a ruling is at most this share of its length thick (3 px at least): a dark block or a bold
 # digit's column of ink is not one
-REACH = 1  # a stroke crossing a ruling goes on at least this many pixels past its band ...
-OVERHANG = 0.15  # ... and a ruling runs on past the digit by this share of the digit's size, on both sides
+OVERHANG = 0.15  # a ruling runs on past the digit by this share of the digit's size, on both sides
 
 
 @dataclass
 class Band:
-    """One ruling: its pixels, and where its ink starts and ends along it (a row or column index)."""
+    """One ruling: where it lies across the picture, and where its ink starts and ends along it (a row or
+    column index)."""
 
-    pixels: np.ndarray  # bool mask of the band's pixels that are the ruling's alone (no stroke crossing)
+    first: int  # offsets across (across - along * slope, rounded) of its band, anti-aliased edges included
+    last: int
     start: int
     end: int
     vertical: bool
     slope: float  # across per pixel along
     offset: float  # where it crosses the first row (column): across = offset + along * slope
     thickness: int  # pixels across, its anti-aliased edges left out
+
+    def offsets(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Every pixel's offset across the ruling's direction (across - along * slope, unrounded) and its
+        position along it."""
+        rows, columns = np.indices(shape)
+        along, across = (rows, columns) if self.vertical else (columns, rows)
+        return across - along * self.slope, along
 
     def side(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """-1 or +1 per point: which side of the ruling (above/below, left/right) it lies on."""
@@ -51,7 +69,6 @@ class Band:
 class _Line:
     """A band as found, in its own orientation (a vertical one in the transposed mask)."""
 
-    core: np.ndarray  # bool, every pixel of the band
     slope: float
     first: int  # offsets across the line, shifted by `shift`
     last: int
@@ -62,13 +79,52 @@ class _Line:
 
 
 def rulings(ink: np.ndarray) -> list[Band]:
-    """The rulings in an ink mask, horizontal and vertical. A stroke that crosses one keeps its pixels there,
-    judged on the ink without any ruling: where two rulings cross, neither is a stroke."""
-    lines = _lines(ink, vertical=False) + _lines(ink.T, vertical=True)
-    rest = ink.copy()
-    for line in lines:
-        rest &= ~(line.core.T if line.vertical else line.core)
-    return [_band(line, rest.T if line.vertical else rest) for line in lines]
+    """The rulings in an ink mask, horizontal and vertical; each looked for without the other way's, whose
+    pixels would otherwise stretch a stroke's extent along them (a 1 crossing a page of ruled lines)."""
+    rows = [_band(line) for line in _lines(ink, vertical=False)]
+    columns = [_band(line) for line in _lines(ink.T & ~_pixels(rows, ink.shape).T, vertical=True)]
+    if columns:
+        rows = [_band(line) for line in _lines(ink & ~_pixels(columns, ink.shape), vertical=False)]
+    return rows + columns
+
+
+def _pixels(bands: list[Band], shape: tuple[int, int]) -> np.ndarray:
+    """Every pixel of the bands, their anti-aliased edges with them."""
+    mask = np.zeros(shape, bool)
+    for band in bands:
+        offsets, along = band.offsets(shape)
+        mask |= (np.abs(offsets - (band.first + band.last) / 2) <= (band.last - band.first) / 2 + 0.5) & (
+            (along >= band.start) & (along < band.end)
+        )
+    return mask
+
+
+def taken_out(page: np.ndarray, bands: list[Band], strong: float) -> np.ndarray:
+    """The page (ink strength, 0 the paper) with each ruling's own level divided out along its band, over
+    its length: pen strokes that cross it stay, the ruling becomes paper. On the band only `strong` ink is
+    kept: what is left of a ruling beside a stroke (its level varies a little along it) would otherwise join
+    the stroke by its faint ink and stretch the digit's box along the line."""
+    clean = page.copy()
+    for band in bands:
+        offsets, along = band.offsets(page.shape)
+        near = (offsets >= band.first - LEVEL_RIM - 0.5) & (offsets < band.last + LEVEL_RIM + 0.5)
+        where = np.flatnonzero(near & (along >= band.start) & (along < band.end))
+        values = clean.flat[where]
+        level = _levels(values, np.floor(offsets.flat[where] * SUBPIXELS).astype(np.int64))
+        gain = 1.0 / np.maximum(1.0 - level, 1.0 / MOST_GAIN)
+        restored = np.clip((values - level) * gain, -1.0, 1.0)
+        clean.flat[where] = np.where(restored >= strong, restored, np.minimum(restored, 0.0))
+    return clean
+
+
+def _levels(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Each value's ruling level: a low quantile (LEVEL_QUANTILE) of its bin, the pixels at the same distance
+    across the line, and at least 0. A bold digit's strokes may cover half of a short line: a median would
+    take them for the line's level and cut them through; a line's gaps only leave some of it behind."""
+    order = np.lexsort((values, bins))
+    kinds, starts, counts = np.unique(bins[order], return_index=True, return_counts=True)
+    medians = np.maximum(values[order][starts + (counts * LEVEL_QUANTILE).astype(np.int64)], 0.0)
+    return medians[np.searchsorted(kinds, bins)]
 
 
 def only_rulings(bands: list[Band], shape: tuple[int, int]) -> str | None:
@@ -82,46 +138,57 @@ def only_rulings(bands: list[Band], shape: tuple[int, int]) -> str | None:
 
 
 def beyond(band: Band, box: tuple[int, int, int, int]) -> bool:
-    """Does the band run on past the digit's box (top, left, bottom, right) on both sides? Then it is a ruling;
-    else it may be the digit's own stroke."""
+    """Does the band run on past the digit's box (top, left, bottom, right) on both sides, or lie wholly
+    beside it (a line running out through a corner of a tilted page)? Then it is a ruling; else it may be
+    the digit's own stroke."""
     low, high = (box[0], box[2]) if band.vertical else (box[1], box[3])
     margin = OVERHANG * max(box[2] - box[0], box[3] - box[1])
-    return band.start <= low - margin and band.end >= high + margin
+    past_both = band.start <= low - margin and band.end >= high + margin
+    return past_both or band.start >= high + margin or band.end <= low - margin
 
 
 def _lines(ink: np.ndarray, vertical: bool) -> list[_Line]:
-    """Near-horizontal bands of `ink` (a transposed mask gives the vertical ones)."""
+    """Near-horizontal bands of `ink` (a transposed mask gives the vertical ones). A line's share is of its
+    own length inside the picture: a tilted page's lines run out through the top or bottom in a corner."""
     ys, xs = np.nonzero(ink)
     height, width = ink.shape
     if ys.size < LINE_SPAN * width:
         return []
     shift = int(np.ceil(width * np.tan(np.deg2rad(MAX_TILT)))) + 1  # offsets made non-negative
     slope, offsets, coverage = _best_tilt(ys, xs, height, width, shift)
+    every_y, every_x = np.indices(ink.shape)
+    room = np.bincount(np.rint(every_y - every_x * slope).astype(np.int64).ravel() + shift, minlength=coverage.size)
+    share = np.where(room >= MIN_ROOM * width, coverage / np.maximum(room, 1), 0.0)
     found = []
-    for first, last in _runs(coverage, LINE_SPAN * width, CORE):
+    for first, last in _runs(share, LINE_SPAN, CORE):
         if last - first + 1 > max(3, THIN * width):
             continue
         first, last = first - RIM, last + RIM  # with the line's anti-aliased edges
         inside = (offsets >= first) & (offsets <= last)
         start, end = int(xs[inside].min()), int(xs[inside].max()) + 1
-        if end - start < EXTENT * width:
+        if end - start < EXTENT * room[first : last + 1].max():
             continue
-        core = np.zeros(ink.shape, bool)
-        core[ys[inside], xs[inside]] = True
-        found.append(_Line(core, slope, first, last, shift, start, end, vertical))
+        found.append(_Line(slope, first, last, shift, start, end, vertical))
     return found
 
 
 def _best_tilt(ys: np.ndarray, xs: np.ndarray, height: int, width: int, shift: int):
-    """(slope, each pixel's offset across the lines, ink per offset) at the tilt whose lines are sharpest."""
-    best = None
-    for degrees in np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP):
+    """(slope, each pixel's offset across the lines, ink per offset) at the tilt whose ink is most
+    concentrated on few offsets (the sum of squared counts: the tallest peak alone is blind to a thick
+    band's tilt), in TILT_STEP steps, then in FINE_STEP steps within half a step of the best (a line off by a
+    pixel over its length leaves half of itself behind when its level is taken out)."""
+
+    def at(degrees: float):
         slope = float(np.tan(np.deg2rad(degrees)))
         offsets = np.rint(ys - xs * slope).astype(np.int64) + shift
-        coverage = np.bincount(offsets, minlength=height + 2 * shift)
-        if best is None or coverage.max() > best[2].max():
-            best = (slope, offsets, coverage)
-    return best
+        return slope, offsets, np.bincount(offsets, minlength=height + 2 * shift)
+
+    def sharpness(degrees: float) -> float:
+        return float(np.square(at(degrees)[2], dtype=np.float64).sum())
+
+    rough = max(np.arange(-MAX_TILT, MAX_TILT + TILT_STEP / 2, TILT_STEP), key=sharpness)
+    fine = np.arange(rough - TILT_STEP / 2, rough + TILT_STEP / 2 + FINE_STEP / 2, FINE_STEP)
+    return at(max(fine[np.abs(fine) <= MAX_TILT + 1e-9], key=sharpness))
 
 
 def _runs(coverage: np.ndarray, least: float, core: float) -> list[tuple[int, int]]:
@@ -140,21 +207,7 @@ def _runs(coverage: np.ndarray, least: float, core: float) -> list[tuple[int, in
     return runs
 
 
-def _band(line: _Line, rest: np.ndarray) -> Band:
-    """The line's pixels less the columns where a stroke goes on past it (REACH pixels, above or below)."""
-    columns = np.arange(line.core.shape[1])
-    height = line.core.shape[0]
-
-    def inked(offset: int) -> np.ndarray:
-        rows = np.rint(offset - line.shift + columns * line.slope).astype(np.int64)
-        inside = (rows >= 0) & (rows < height)
-        return inside & rest[np.clip(rows, 0, height - 1), columns]
-
-    above = np.logical_and.reduce([inked(line.first - step) for step in range(1, REACH + 1)])
-    below = np.logical_and.reduce([inked(line.last + step) for step in range(1, REACH + 1)])
-    pixels = line.core & ~(above | below)[None, :]
-    centre = (line.first + line.last) / 2 - line.shift
+def _band(line: _Line) -> Band:
+    first, last = line.first - line.shift, line.last - line.shift
     thickness = line.last - line.first + 1 - 2 * RIM
-    return Band(
-        pixels.T if line.vertical else pixels, line.start, line.end, line.vertical, line.slope, centre, thickness
-    )
+    return Band(first, last, line.start, line.end, line.vertical, line.slope, (first + last) / 2, thickness)

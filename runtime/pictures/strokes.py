@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rulings import beyond, only_rulings, rulings
+from .rulings import beyond, only_rulings, rulings, taken_out
 
 MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter side
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
@@ -51,25 +51,21 @@ def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tupl
 
 def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float):
     """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py): (mask,
-    box, what to warn of). A band that does not run on past the digit found without the bands is the digit's
-    own stroke, and is put back; when the bands are all the ink there is, they are what is framed, and said."""
+    box, what to warn of, the page it was found on). A band that does not run on past the digit found without
+    the bands is the digit's own stroke, and is put back; when the bands are all the ink there is, they are
+    what is framed, and said."""
     bands = rulings(page > low)
     if not bands:
-        return (*find_digit(page, threshold, low), None)
-    selected, box = find_digit(_without(page, bands), threshold, low, bands)
+        return (*find_digit(page, threshold, low), None, page)
+    clean = taken_out(page, bands, threshold)
+    selected, box = find_digit(clean, threshold, low, bands)
     if box is None:
-        return (*find_digit(page, threshold, low), only_rulings(bands, page.shape))
+        return (*find_digit(page, threshold, low), only_rulings(bands, page.shape), page)
     ruled = [band for band in bands if beyond(band, box)]
     if len(ruled) < len(bands):
-        selected, box = find_digit(_without(page, ruled), threshold, low, ruled)
-    return selected, box, None
-
-
-def _without(page: np.ndarray, bands) -> np.ndarray:
-    clean = page.copy()
-    for band in bands:
-        clean[band.pixels] = 0.0
-    return clean
+        clean = taken_out(page, ruled, threshold)
+        selected, box = find_digit(clean, threshold, low, ruled)
+    return selected, box, None, clean
 
 
 def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=()) -> np.ndarray:
