@@ -36,15 +36,16 @@ def test_squared_paper_is_taken_out_both_ways():
     page = np.maximum(ruled_page(1.5, level=0.2), ruled_page(1.5, level=0.2).T)
     bands = rulings.rulings(page > 0.08)
     assert {band.vertical for band in bands} == {False, True}
-    assert rulings.taken_out(page, bands, strong=0.4).max() < 0.1
+    assert rulings.taken_out(page, bands, strong=0.4, faint=0.1).max() < 0.1
 
 
 def test_a_bold_digit_on_a_short_line_is_not_cut_through():
-    """A bold stroke covering half of a line's length is the digit: the line's level is a low quantile."""
+    """A bold stroke covering half of a line's length is the digit: the line's level is taken where nothing
+    crosses it."""
     page = ruled_page(0.0, level=0.25, size=80, gap=40)
     page[30:50, 20:60] = 0.9  # a blob of a bold stroke lying along the line at row 40
     bands = rulings.rulings(page > 0.1)
-    clean = rulings.taken_out(page, bands, strong=0.4)
+    clean = rulings.taken_out(page, bands, strong=0.4, faint=0.1)
     assert clean[30:50, 22:58].min() > 0.5
 
 

@@ -40,7 +40,8 @@ WORK_SIDE = 512  # analysis at most this long: as accurate as 800 on the rendere
 MIN_WORK_SIDE = 112  # and at least this long: four times MNIST's 28
 GRID_SIDE = 64  # the paper's level is estimated on a grid this long ...
 CLOSING_SPAN = 0.3  # ... by a closing this share of the longer side: wider than the thickest stroke, at first;
-STROKES_PER_SPAN = 5  # then this many of the digit's own strokes wide
+STROKES_PER_SPAN = 5  # then this many of the digit's own strokes wide, a refinement when its digit lies
+REFINES = 0.8  # this much inside the first look's (a big dark hole's inside then is paper: its rim, a ring)
 NOISE_SIGMAS = 4.0  # ink starts this many noise deviations above the paper ...
 MIN_CONTRAST = 0.04  # ... and never less than 4% darker than the paper (lighter, on a dark page)
 MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the paper (lighter on a dark page)
@@ -93,7 +94,7 @@ def _located(gray: np.ndarray, invert: bool | None) -> tuple[Found, bool]:
         again = search(gray, light_field, light, span)
         # The second look refines the first: it may drop a shadow joined to the digit, but a digit found
         # elsewhere (the rim of a page on a desk, once the desk passes for paper) is not a refinement.
-        if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= 0.5):
+        if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= REFINES):
             found = again
     return found, light
 

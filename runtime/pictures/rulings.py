@@ -28,7 +28,7 @@ EXTENT = 0.8  # and runs over at least this share of it, end to end (a tight cro
 RIM = 1  # offsets either side of the band that are its anti-aliased edge (it is found without them) ...
 LEVEL_RIM = 2  # ... and offsets either side whose own level is taken out (none where the paper is clean)
 SUBPIXELS = 4  # the level is taken in bins of a quarter pixel across: a tilted line crosses pixel rows
-LEVEL_QUANTILE = 0.3
+MIN_ALONE = 4  # pixels of a bin where nothing crosses the line, at least, to take its level from
 MOST_GAIN = 2.5  # a stroke over a dark frame is brought back at most this much: the noise is brought up alike
 THIN_ACROSS = 0.1  # a ruling is this thin beside the picture's other side too
 RULED_LINES = "a ruled line, no digit"
@@ -99,7 +99,7 @@ def _pixels(bands: list[Band], shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def taken_out(page: np.ndarray, bands: list[Band], strong: float) -> np.ndarray:
+def taken_out(page: np.ndarray, bands: list[Band], strong: float, faint: float) -> np.ndarray:
     """The page (ink strength, 0 the paper) with each ruling's own level divided out along its band, over
     its length: pen strokes that cross it stay, the ruling becomes paper. On the band only `strong` ink is
     kept: what is left of a ruling beside a stroke (its level varies a little along it) would otherwise join
@@ -110,21 +110,41 @@ def taken_out(page: np.ndarray, bands: list[Band], strong: float) -> np.ndarray:
         near = (offsets >= band.first - LEVEL_RIM - 0.5) & (offsets < band.last + LEVEL_RIM + 0.5)
         where = np.flatnonzero(near & (along >= band.start) & (along < band.end))
         values = clean.flat[where]
-        level = _levels(values, np.floor(offsets.flat[where] * SUBPIXELS).astype(np.int64))
+        bins = np.floor(offsets.flat[where] * SUBPIXELS).astype(np.int64)
+        alone = ~_crossed(clean, band, faint)[along.flat[where]]
+        level = _levels(values, bins, alone)
         gain = 1.0 / np.maximum(1.0 - level, 1.0 / MOST_GAIN)
         restored = np.clip((values - level) * gain, -1.0, 1.0)
         clean.flat[where] = np.where(restored >= strong, restored, np.minimum(restored, 0.0))
     return clean
 
 
-def _levels(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Each value's ruling level: a low quantile (LEVEL_QUANTILE) of its bin, the pixels at the same distance
-    across the line, and at least 0. A bold digit's strokes may cover half of a short line: a median would
-    take them for the line's level and cut them through; a line's gaps only leave some of it behind."""
-    order = np.lexsort((values, bins))
-    kinds, starts, counts = np.unique(bins[order], return_index=True, return_counts=True)
-    medians = np.maximum(values[order][starts + (counts * LEVEL_QUANTILE).astype(np.int64)], 0.0)
-    return medians[np.searchsorted(kinds, bins)]
+def _crossed(page: np.ndarray, band: Band, faint: float) -> np.ndarray:
+    """Per position along the band: does ink go on past it on either side (a stroke, a hole, another
+    ruling crossing it)? There the band's pixels are not the ruling's alone."""
+    length, breadth = (page.shape[0], page.shape[1]) if band.vertical else (page.shape[1], page.shape[0])
+    along = np.arange(length)
+    crossed = np.zeros(length, bool)
+    for edge in (band.first - LEVEL_RIM - 1, band.last + LEVEL_RIM + 1):
+        across = np.rint(edge + along * band.slope).astype(np.int64)
+        inside = (across >= 0) & (across < breadth)
+        clipped = np.clip(across, 0, breadth - 1)
+        ink = page[along, clipped] if band.vertical else page[clipped, along]
+        crossed |= inside & (ink > faint)
+    return crossed
+
+
+def _levels(values: np.ndarray, bins: np.ndarray, alone: np.ndarray) -> np.ndarray:
+    """Each value's ruling level: the median of its bin (the pixels at the same distance across the line)
+    where nothing crosses the line, at least 0; 0 (the line is left) where too little of it is alone."""
+    levels = np.zeros(values.size)
+    order = np.lexsort((values[alone], bins[alone]))
+    kinds, starts, counts = np.unique(bins[alone][order], return_index=True, return_counts=True)
+    medians = np.maximum(values[alone][order][starts + counts // 2], 0.0)
+    medians[counts < MIN_ALONE] = 0.0
+    found = np.isin(bins, kinds)
+    levels[found] = medians[np.searchsorted(kinds, bins[found])]
+    return levels
 
 
 def only_rulings(bands: list[Band], shape: tuple[int, int]) -> str | None:

@@ -13,6 +13,7 @@ MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter sid
 SPECK = 0.05  # components under this share of the heaviest one's strong ink are specks
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 DOT = 0.2  # a full stop is at most this share of the digit's size
+SAME_PEN = 0.75  # a piece of the digit's strong ink is at least this share of the seed's typical level
 BLOB_FILL = 0.65  # a component filling this share of its box, about as wide as tall, is a blob (a hole)
 
 
@@ -57,13 +58,13 @@ def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float):
     bands = rulings(page > low)
     if not bands:
         return (*find_digit(page, threshold, low), None, page)
-    clean = taken_out(page, bands, threshold)
+    clean = taken_out(page, bands, threshold, low)
     selected, box = find_digit(clean, threshold, low, bands)
     if box is None:
         return (*find_digit(page, threshold, low), only_rulings(bands, page.shape), page)
     ruled = [band for band in bands if beyond(band, box)]
     if len(ruled) < len(bands):
-        clean = taken_out(page, ruled, threshold)
+        clean = taken_out(page, ruled, threshold, low)
         selected, box = find_digit(clean, threshold, low, ruled)
     return selected, box, None, clean
 
@@ -87,6 +88,7 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     # Something that runs around the border is a digit only when nothing else is: a 0 filling its crop.
     seeds = inked & ~parts.edge_like & ~parts.encircling
     seeds = seeds if seeds.any() else inked & ~parts.edge_like
+    seeds = seeds & ~blob if (seeds & ~blob).any() else seeds  # a hole is never the digit beside a stroke
     if not seeds.any():
         return seeds
     seed = int(np.argmax(np.where(seeds, score, -1)))
@@ -96,6 +98,9 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     # cut by the picture's edge across a ruling (a neighbouring cell's writing).
     usable = (inked if fills_image else seeds) & (np.maximum(tall, wide) <= 1.5 * size)
     usable &= (_same_cell(parts.boxes, seed, bands) | ~parts.touches_border) & ~_dots_beside(parts, seed, size)
+    # Nor a blob (a punch hole beside the digit), nor ink much fainter than the pen's (a hole's shadowed rim).
+    pen = parts.strong_mass / np.maximum(parts.strong_area, 1)
+    usable &= ~blob & (pen >= SAME_PEN * pen[seed])
     return _grown(parts.boxes, seed, usable, MERGE_GAP * size)
 
 
