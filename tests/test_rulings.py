@@ -1,5 +1,6 @@
-"""Rulings (runtime/pictures/rulings.py): found at any tilt a scan has, taken out by their own level, crossing
-strokes kept whole, a digit's own straight stroke never taken for one."""
+"""The page's structure (runtime/pictures/rulings.py, strokes.py): rulings found at any tilt a scan has and
+taken out by their own level, crossing strokes kept whole, a digit's own straight stroke never taken for one;
+a punch hole set apart from the digit it is joined to by a faint ruling."""
 
 from __future__ import annotations
 
@@ -62,3 +63,24 @@ def test_rulings_alone_are_said_to_be_no_digit():
     page = ruled_page(1.0)
     selected, box, concern, _ = strokes.find_digit_past_rulings(page, 0.2, 0.08)
     assert concern in (rulings.RULED_LINES, rulings.FRAME_LINES)
+
+
+def test_a_punch_hole_joined_to_the_digit_by_a_faint_ruling_is_taken_out():
+    y, x = np.indices((100, 160))
+    page = np.where(np.hypot(y - 50, x - 40) <= 18, 0.95, 0.0)  # the hole
+    page[48:50, :] = np.maximum(page[48:50, :], 0.08)  # a faint ruling through both, weaker than the ink
+    page[25:75, 110:116] = 0.85  # a 1
+    page[25:31, 100:116] = 0.85
+    clean = strokes.without_solids(page, threshold=0.4)
+    assert clean[30:70, 20:60].max() < 0.1, "the hole and its rim are paper"
+    assert np.array_equal(clean[20:80, 95:120], page[20:80, 95:120]), "the digit is untouched"
+
+
+def test_a_bold_ring_and_a_blob_alone_are_kept():
+    y, x = np.indices((100, 100))
+    distance = np.hypot(y - 50, x - 50)
+    ring = np.where((distance <= 30) & (distance >= 12), 0.9, 0.0)  # a marker's 0: its middle is paper
+    ring[5:9, 5:30] = 0.9  # and a scribble elsewhere
+    assert np.array_equal(strokes.without_solids(ring, 0.4), ring)
+    blob = np.where(distance <= 25, 0.9, 0.0)  # all there is: framed (and the shape check says what it is)
+    assert np.array_equal(strokes.without_solids(blob, 0.4), blob)

@@ -34,7 +34,7 @@ from PIL import Image
 from ..spec import IMAGE_SIDE
 from .framed import MNIST_BOX
 from .pixels import centred_by_mass, max_filter, min_filter, resized, sample_of, smoothed, to_gray, upright, upsampled
-from .strokes import find_digit_past_rulings
+from .strokes import find_digit_past_rulings, without_solids
 
 WORK_SIDE = 512  # analysis at most this long: as accurate as 800 on the rendered photos, twice as fast
 MIN_WORK_SIDE = 112  # and at least this long: four times MNIST's 28
@@ -47,6 +47,7 @@ MIN_CONTRAST = 0.04  # ... and never less than 4% darker than the paper (lighter
 MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the paper (lighter on a dark page)
 SOLID = 0.7  # ink that fills this share of its box ...
 ACROSS = 0.9  # ... and runs across this share of the picture is a block of paper (a strip), not strokes,
+CROP_SIDE = 32  # a picture this small (MNIST's 28, optdigits' 32, an 8x8 or 16x16) is a crop of a digit alone
 STRIP_INPUT = 48  # in a picture at least this many pixels across: a smaller one (an 8x8, 16x16 or 32x32 crop of
 # another data set, UCI optdigits lost 3 points of 300 to it at 32) is a crop of the digit alone
 BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
@@ -69,7 +70,7 @@ class Steps:
 def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
     gray, scale = working_copy(to_gray(upright(image)))
-    found, light = _located(gray, invert)
+    found, light = _located(gray, invert, holes=min(image.size) > CROP_SIDE)
     if found.box is not None and min(image.size) >= STRIP_INPUT and _solid(found):
         # A solid block is no digit: a strip of paper between a book's dark edge and a dark table passes for
         # ink on a page taken as dark. The polarity that counts is the region's around the digit: look inside.
@@ -80,18 +81,20 @@ def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     return Steps(found.levels, found.box, frame(even_strokes(found)), light, scale, found.concern)
 
 
-def _located(gray: np.ndarray, invert: bool | None) -> tuple[Found, bool]:
-    """The digit in a working copy: polarity, the paper's lighting, two searches (Found, light paper?)."""
+def _located(gray: np.ndarray, invert: bool | None, holes: bool = True) -> tuple[Found, bool]:
+    """The digit in a working copy: polarity, the paper's lighting, two searches (Found, light paper?).
+    `holes`: solid ink much thicker than a pen's stroke (a punch hole, a blot) is no part of the digit; not
+    so in a crop of the digit alone (an 8x8 or 16x16 crop's strokes are a quarter of it)."""
     coarse = _coarse(gray)
     light = looks_light(gray, upsampled(_lighting(coarse), gray.shape)) if invert is None else invert
     light_field = upsampled(_paper_lighting(coarse, light), gray.shape)
-    found = search(gray, light_field, light, CLOSING_SPAN)
+    found = search(gray, light_field, light, CLOSING_SPAN, holes)
     # The paper's filter should be a few strokes wide: narrower, the pen's strokes are eaten; wider,
     # a shadow's band or a dark corner passes for ink. The first look measured the pen: look again.
     span = STROKES_PER_SPAN * found.stroke_width / max(gray.shape) if found.box is not None else 1.0
     span = float(np.clip(span, 0.0, 1.0))
     if not 0.67 < span / CLOSING_SPAN < 1.5:
-        again = search(gray, light_field, light, span)
+        again = search(gray, light_field, light, span, holes)
         # The second look refines the first: it may drop a shadow joined to the digit, but a digit found
         # elsewhere (the rim of a page on a desk, once the desk passes for paper) is not a refinement.
         if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= REFINES):
@@ -135,13 +138,15 @@ class Found:
     concern: str | None = None  # what was found instead of a digit (rulings), for the warning
 
 
-def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float) -> Found:
+def search(gray: np.ndarray, light_field: np.ndarray, light: bool, span: float, holes: bool = True) -> Found:
     """Background removal with a paper filter `span` of the longer side wide, thresholds, components."""
     page = remove_background(gray, light_field, light, span)
     threshold, low = ink_thresholds(page)
     if threshold is None:
         return Found(np.clip(page, 0.0, 1.0))
-    selected, box, concern, page = find_digit_past_rulings(page, threshold, low)
+    if holes:
+        page = without_solids(page, threshold)
+    selected, box, concern, page = find_digit_past_rulings(page, threshold, low, holes)
     if selected is None:
         return Found(np.clip(page, 0.0, 1.0))
     strong = selected & (page >= threshold)

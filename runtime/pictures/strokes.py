@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .pixels import max_filter
 from .rulings import beyond, only_rulings, rulings, taken_out
 
 MIN_DIGIT = 0.04  # a digit spans at least this share of the image's shorter side
@@ -14,6 +15,11 @@ SPECK = 0.05  # components under this share of the heaviest one's strong ink are
 MERGE_GAP = 0.25  # pieces within this share of the digit's size belong to it (a broken 5 or 7)
 DOT = 0.2  # a full stop is at most this share of the digit's size
 SAME_PEN = 0.75  # a piece of the digit's strong ink is at least this share of the seed's typical level
+BAND_THICK, BAND_FILL = 0.15, 0.6  # a solid band: this share of the picture across, this share of its box inked
+SOLID_SIDE = 0.15  # a round solid blob this share of the picture's shorter side across is a hole or a blot
+OTHER_INK = 0.05  # ... beside other strong ink of at least this share of its area
+SOLID_RIM = 3  # pixels around solid ink that are its soft edge
+HOLE_SIZE = 0.3  # a blob this share of the digit's size or more is a hole, not a piece of a stroke
 BLOB_FILL = 0.65  # a component filling this share of its box, about as wide as tall, is a blob (a hole)
 
 
@@ -30,7 +36,9 @@ class Components:
     touches_border: np.ndarray
 
 
-def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tuple[np.ndarray | None, tuple | None]:
+def find_digit(
+    page: np.ndarray, threshold: float, low: float, bands=(), holes: bool = True
+) -> tuple[np.ndarray | None, tuple | None]:
     """The digit's pixels (a mask) and its strong ink's bounding box; (None, None) if there is none.
     `bands`: rulings, which part the digit from its neighbours' writing (rulings.Band)."""
     parts = components(page, threshold, low)
@@ -39,7 +47,7 @@ def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tupl
         return None, None
     strokes = inked & ~parts.edge_like & ~parts.encircling  # specks are small beside the largest of these
     inked &= parts.strong_area >= SPECK * parts.strong_area[strokes if strokes.any() else inked].max()
-    chosen = cluster(parts, inked, page.shape, bands)
+    chosen = cluster(parts, inked, page.shape, bands, holes)
     if not chosen.any():
         return None, None  # only edges: the desk or a shadow beyond a blank page
     boxes = parts.boxes[chosen]
@@ -50,26 +58,54 @@ def find_digit(page: np.ndarray, threshold: float, low: float, bands=()) -> tupl
     return selected, box
 
 
-def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float):
+def without_solids(page: np.ndarray, threshold: float) -> np.ndarray:
+    """The page less its round solid blobs of strong ink (a punch hole, a blot) at least SOLID_SIDE of the
+    picture's shorter side across, with their soft rims, when other strong ink is there (the digit). A
+    faint ruling through the hole and the digit would otherwise join them by its weak ink; their strong
+    ink stays apart. A bold marker's digit is not one: its strokes leave most of its box empty."""
+    labels, count = label(page >= threshold)
+    if count < 2:
+        return page
+    which = labels[labels >= 0]
+    rows, columns = np.nonzero(labels >= 0)
+    area = np.bincount(which, minlength=count)
+    boxes = np.zeros((count, 4), np.int64)
+    boxes[:, 0], boxes[:, 1] = page.shape
+    np.minimum.at(boxes[:, 0], which, rows), np.minimum.at(boxes[:, 1], which, columns)
+    np.maximum.at(boxes[:, 2], which, rows + 1), np.maximum.at(boxes[:, 3], which, columns + 1)
+    tall, wide = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    round_solid = (area >= BLOB_FILL * tall * wide) & (np.maximum(tall, wide) <= 1.4 * np.minimum(tall, wide))
+    holes = round_solid & (np.minimum(tall, wide) >= SOLID_SIDE * min(page.shape))
+    for k in np.flatnonzero(holes):  # solid through its middle: a bold 0's ring is not, nor a blotted loop
+        top, left, bottom, right = boxes[k]
+        middle = labels[top + tall[k] // 3 : bottom - tall[k] // 3, left + wide[k] // 3 : right - wide[k] // 3]
+        holes[k] = bool((middle == k).all())
+    if not holes.any() or not (area[~holes] >= OTHER_INK * area[holes].max()).any():
+        return page  # a blob alone is what there is to frame (and the shape check may warn of it)
+    core = np.isin(labels, np.flatnonzero(holes)).astype(np.float32)
+    return np.where(max_filter(core, 2 * SOLID_RIM + 1) > 0, 0.0, page).astype(page.dtype)
+
+
+def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float, holes: bool = True):
     """find_digit on the page less its rulings (ruled lines, frames, cell borders: see rulings.py): (mask,
     box, what to warn of, the page it was found on). A band that does not run on past the digit found without
     the bands is the digit's own stroke, and is put back; when the bands are all the ink there is, they are
     what is framed, and said."""
     bands = rulings(page > low)
     if not bands:
-        return (*find_digit(page, threshold, low), None, page)
+        return (*find_digit(page, threshold, low, (), holes), None, page)
     clean = taken_out(page, bands, threshold, low)
-    selected, box = find_digit(clean, threshold, low, bands)
+    selected, box = find_digit(clean, threshold, low, bands, holes)
     if box is None:
-        return (*find_digit(page, threshold, low), only_rulings(bands, page.shape), page)
+        return (*find_digit(page, threshold, low, (), holes), only_rulings(bands, page.shape), page)
     ruled = [band for band in bands if beyond(band, box)]
     if len(ruled) < len(bands):
         clean = taken_out(page, ruled, threshold, low)
-        selected, box = find_digit(clean, threshold, low, ruled)
+        selected, box = find_digit(clean, threshold, low, ruled, holes)
     return selected, box, None, clean
 
 
-def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=()) -> np.ndarray:
+def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=(), holes: bool = True) -> np.ndarray:
     """The seed (heavy, central, off the border, not an edge or a frame) and the pieces near it.
 
     Edges (runs along the border) are left out, unless the digit fills the image: in a tight crop a 2's
@@ -83,12 +119,17 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     frame = (tall > 0.6 * height) & (wide > 0.6 * width) & (parts.strong_area < 0.05 * tall * wide)
     score = parts.strong_mass / (1 + 4 * (centre_y**2 + centre_x**2))
     # A round solid blob (a punch hole, a blot) is no stroke: a pen's disc fills pi/4 of its box, a digit less.
+    # (In a crop of the digit alone, `holes` False, there are none: a bold 6's loop fills in.)
     blob = (parts.strong_area >= BLOB_FILL * tall * wide) & (np.maximum(tall, wide) <= 1.4 * np.minimum(tall, wide))
+    blob &= holes
     score *= np.where(parts.touches_border, 0.5, 1.0) * np.where(frame, 0.1, 1.0) * np.where(blob, 0.1, 1.0)
     # Something that runs around the border is a digit only when nothing else is: a 0 filling its crop.
     seeds = inked & ~parts.edge_like & ~parts.encircling
     seeds = seeds if seeds.any() else inked & ~parts.edge_like
-    seeds = seeds & ~blob if (seeds & ~blob).any() else seeds  # a hole is never the digit beside a stroke
+    # A hole is never the digit beside a stroke, nor a solid band across the picture (a book's dark edge, a
+    # shadow: a tight crop's bold 1 is one too, and is the digit when it is all there is).
+    band = _solid_band(parts.boxes, parts.strong_area, shape)
+    seeds = seeds & ~blob & ~band if (seeds & ~blob & ~band).any() else seeds
     if not seeds.any():
         return seeds
     seed = int(np.argmax(np.where(seeds, score, -1)))
@@ -100,8 +141,17 @@ def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=
     usable &= (_same_cell(parts.boxes, seed, bands) | ~parts.touches_border) & ~_dots_beside(parts, seed, size)
     # Nor a blob (a punch hole beside the digit), nor ink much fainter than the pen's (a hole's shadowed rim).
     pen = parts.strong_mass / np.maximum(parts.strong_area, 1)
-    usable &= ~blob & (pen >= SAME_PEN * pen[seed])
+    usable &= ~(blob & (np.maximum(tall, wide) >= HOLE_SIZE * size)) & ~band & (pen >= SAME_PEN * pen[seed])
     return _grown(parts.boxes, seed, usable, MERGE_GAP * size)
+
+
+def _solid_band(boxes: np.ndarray, strong_area: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which components are solid bands from one side of the picture to the opposite one, thick beside it."""
+    height, width = shape
+    tall, wide = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    down = (boxes[:, 0] <= 1) & (boxes[:, 2] >= height - 1) & (wide >= BAND_THICK * width)
+    along = (boxes[:, 1] <= 1) & (boxes[:, 3] >= width - 1) & (tall >= BAND_THICK * height)
+    return (down | along) & (strong_area >= BAND_FILL * tall * wide)
 
 
 def _grown(boxes: np.ndarray, seed: int, usable: np.ndarray, gap: float) -> np.ndarray:
