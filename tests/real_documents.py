@@ -45,10 +45,15 @@ DATA = Path(__file__).resolve().parent / "data" / "real_documents"
 MAX_TURN = 5.0  # degrees a page is rotated at most
 
 
+Rendered = tuple[Image.Image, tuple[int, int, int, int] | None]  # a picture, and where its digit is
+
+
 class Sample(NamedTuple):
     image: Image.Image  # as a file holds it (decoded from its PNG or JPEG bytes)
     label: int
     reference: np.ndarray  # uint8 28x28, white on black: the same digit framed by hand, as MNIST frames it
+    box: tuple[int, int, int, int] | None = None  # where the digit was written (top, left, bottom, right), in
+    # the picture's pixels before the scan's turn of at most MAX_TURN degrees; None: the picture is the digit
 
 
 def all_kinds(digits: np.ndarray, labels: np.ndarray, seed: int = 0, per_kind: int = 200) -> dict[str, list[Sample]]:
@@ -60,7 +65,8 @@ def all_kinds(digits: np.ndarray, labels: np.ndarray, seed: int = 0, per_kind: i
         for index in chosen:
             rng = np.random.default_rng([seed, number, int(index)])
             neighbours = digits[rng.choice(len(digits), size=3)]  # the writing in the next cells
-            samples.append(Sample(RENDERERS[kind](digits[index], rng, neighbours), int(labels[index]), digits[index]))
+            image, box = RENDERERS[kind](digits[index], rng, neighbours)
+            samples.append(Sample(image, int(labels[index]), digits[index], box))
         made[kind] = samples
     return made
 
@@ -149,6 +155,12 @@ class Page:
         if y1 > y0 and x1 > x0:
             self.pixels[y0:y1, x0:x1] *= 1 - darkness * ink[y0 - top : y1 - top, x0 - left : x1 - left]
 
+    def write_digit(self, ink: np.ndarray, top: float, left: float, darkness: float) -> None:
+        """The digit itself: written, and where it is remembered (`digit_box`)."""
+        self.write(ink, top, left, darkness)
+        top, left = int(round(top)), int(round(left))
+        self.digit_box = (top, left, top + ink.shape[0], left + ink.shape[1])
+
     def disc(self, cy: float, cx: float, radius: float, value: float) -> None:
         """A filled circle of the given reflectance (a punch hole, a full stop's blot), softly edged."""
         y, x = np.indices(self.pixels.shape, dtype=np.float32)
@@ -192,14 +204,14 @@ def _pen(rng: np.random.Generator) -> float:
     return rng.uniform(0.75, 0.93)
 
 
-def _finished(page: Page, rng: np.random.Generator) -> Image.Image:
-    return as_file(page.scanned(rng), rng)
+def _finished(page: Page, rng: np.random.Generator) -> Rendered:
+    return as_file(page.scanned(rng), rng), page.digit_box
 
 
 # The kinds -------------------------------------------------------------------------------------------
 
 
-def ruled_through(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def ruled_through(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     ink = tight_ink(digit, int(rng.integers(30, 72)), rng)
     h, w = ink.shape
     page = Page(round(h * rng.uniform(1.5, 2.2)), round(max(w, h) * rng.uniform(1.4, 2.2)), rng)
@@ -210,11 +222,11 @@ def ruled_through(digit: np.ndarray, rng: np.random.Generator, neighbours: np.nd
     if rng.random() < 0.3:  # a margin line
         page.column_line(rng.uniform(0, 0.2) * page.width, int(rng.integers(1, 3)), darkness)
     top = (page.height - h) / 2 + rng.uniform(-0.1, 0.1) * h
-    page.write(ink, top, (page.width - w) / 2 + rng.uniform(-0.1, 0.1) * w, _pen(rng))
+    page.write_digit(ink, top, (page.width - w) / 2 + rng.uniform(-0.1, 0.1) * w, _pen(rng))
     return _finished(page, rng)
 
 
-def ruled_beside(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def ruled_beside(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     ink = tight_ink(digit, int(rng.integers(30, 72)), rng)
     h, w = ink.shape
     page = Page(round(h * rng.uniform(1.6, 2.4)), round(max(w, h) * rng.uniform(1.4, 2.2)), rng)
@@ -225,11 +237,11 @@ def ruled_beside(digit: np.ndarray, rng: np.random.Generator, neighbours: np.nda
     spacing = below - above
     for y in np.concatenate([np.arange(above, -spacing, -spacing), np.arange(below, page.height + spacing, spacing)]):
         page.row_line(y, thickness, darkness)
-    page.write(ink, top, (page.width - w) / 2 + rng.uniform(-0.15, 0.15) * w, _pen(rng))
+    page.write_digit(ink, top, (page.width - w) / 2 + rng.uniform(-0.15, 0.15) * w, _pen(rng))
     return _finished(page, rng)
 
 
-def squared(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def squared(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     ink = tight_ink(digit, int(rng.integers(30, 72)), rng)
     h, w = ink.shape
     page = Page(round(h * rng.uniform(1.4, 2.2)), round(max(w, h) * rng.uniform(1.4, 2.2)), rng)
@@ -239,11 +251,11 @@ def squared(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray)
     for x in np.arange(rng.uniform(0, gap), page.width, gap):
         page.column_line(x, 1, darkness)
     top = (page.height - h) / 2 + rng.uniform(-0.1, 0.1) * h
-    page.write(ink, top, (page.width - w) / 2 + rng.uniform(-0.1, 0.1) * w, _pen(rng))
+    page.write_digit(ink, top, (page.width - w) / 2 + rng.uniform(-0.1, 0.1) * w, _pen(rng))
     return _finished(page, rng)
 
 
-def cell(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def cell(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     """A table cell whose frame comes within a few pixels of the digit; the crop shows some of the next cells."""
     ink = tight_ink(digit, int(rng.integers(30, 64)), rng)
     h, w = ink.shape
@@ -268,7 +280,7 @@ def cell(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) ->
     ):
         page.column_line(x, thickness, darkness)
     top, left = frame_top + thickness + gaps[0], frame_left + thickness + gaps[2]
-    page.write(ink, top, left, pen)
+    page.write_digit(ink, top, left, pen)
     # the next cells' writing: right of the frame, above it and below it, cut by the picture's edges
     right = frame_left + 2 * thickness + cell_w + rng.uniform(2, 0.2 * h)
     page.write(tight_ink(neighbours[0], int(h * rng.uniform(0.8, 1.1)), rng), top + rng.uniform(-3, 3), right, pen)
@@ -283,7 +295,7 @@ def cell(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) ->
     return _finished(page, rng)
 
 
-def register(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def register(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     """A row number in a parish register: [book edge | strip: digit . | frame | next column's writing],
     or mirrored (a left-hand page: the gutter on the right). Rows above and below show at the edges."""
     ink = tight_ink(digit, int(rng.integers(30, 64)), rng)
@@ -321,7 +333,7 @@ def register(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray
         page.row_line(above - rng.uniform(0.1, 0.25) * h, int(rng.integers(1, 3)), ruling)
         page.row_line(above + h + rng.uniform(0.1, 0.25) * h, int(rng.integers(1, 3)), ruling)
     left = edge + before
-    page.write(ink, above, x(left, block), pen)  # in a mirrored layout the block keeps its reading order
+    page.write_digit(ink, above, x(left, block), pen)  # in a mirrored layout the block keeps its reading order
     stop_x = x(left, block) + w + stop_gap + stop_radius
     page.disc(above + h - stop_radius - rng.uniform(0, 0.08) * h, stop_x, stop_radius, page.paper * (1 - pen))
     # the next column's writing, cut by the picture's edge, and the row numbers above and below
@@ -336,7 +348,7 @@ def register(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray
     return _finished(page, rng)
 
 
-def punched(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def punched(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     """A punch hole beside the digit on lined paper: dark where the scanner's lid is, or light with a shadow."""
     ink = tight_ink(digit, int(rng.integers(30, 64)), rng)
     h, w = ink.shape
@@ -365,11 +377,11 @@ def punched(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray)
         page.disc(
             centre_y + 1, centre_x + 1, radius - rng.uniform(1, 2.5), min(1.0, page.paper + rng.uniform(0.02, 0.08))
         )
-    page.write(ink, top, left, _pen(rng))
+    page.write_digit(ink, top, left, _pen(rng))
     return _finished(page, rng)
 
 
-def other28(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Image.Image:
+def other28(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray) -> Rendered:
     """The digit's box scaled to 24-26 px tall (as wide as that makes it, 28 at most), centred by the box
     in 28x28, white on black: how several other digit data sets cut their crops. Lossless, unscanned."""
     rows, columns = np.flatnonzero(digit.max(axis=1) > 0), np.flatnonzero(digit.max(axis=0) > 0)
@@ -382,10 +394,10 @@ def other28(digit: np.ndarray, rng: np.random.Generator, neighbours: np.ndarray)
     crop = np.zeros((28, 28), np.float32)
     top, left = (28 - height) // 2, (28 - width) // 2
     crop[top : top + height, left : left + width] = scaled
-    return Image.fromarray(np.rint(crop).astype(np.uint8))
+    return Image.fromarray(np.rint(crop).astype(np.uint8)), None
 
 
-RENDERERS: dict[str, Callable[[np.ndarray, np.random.Generator, np.ndarray], Image.Image]] = {
+RENDERERS: dict[str, Callable[[np.ndarray, np.random.Generator, np.ndarray], Rendered]] = {
     "ruled_through": ruled_through,
     "ruled_beside": ruled_beside,
     "squared": squared,

@@ -17,7 +17,7 @@ from .real_inputs import as_features
 @pytest.fixture(scope="module")
 def other_rules(mnist):
     rng = np.random.default_rng(22)
-    return np.stack([np.asarray(real_documents.other28(digit, rng, None)) for digit in mnist["x_test"][:300]])
+    return np.stack([np.asarray(real_documents.other28(digit, rng, None)[0]) for digit in mnist["x_test"][:300]])
 
 
 def test_every_mnist_digit_is_taken_as_it_is(mnist):

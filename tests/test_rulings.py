@@ -84,3 +84,14 @@ def test_a_bold_ring_and_a_blob_alone_are_kept():
     assert np.array_equal(strokes.without_solids(ring, 0.4), ring)
     blob = np.where(distance <= 25, 0.9, 0.0)  # all there is: framed (and the shape check says what it is)
     assert np.array_equal(strokes.without_solids(blob, 0.4), blob)
+
+
+def test_lines_put_back_that_stretch_the_digit_are_said():
+    """Lines that do not run on past the digit (here a 7's width) are put back as its strokes; when they
+    make its box much bigger, they more likely are rulings kept with it, and the warning says so."""
+    page = np.zeros((120, 120))
+    page[50:58, 20:100] = page[50:90, 90:96] = 0.9  # a 7
+    page[44:46, 12:108] = page[96:98, 12:108] = 0.8  # dark lines just above and below, ending a little past it
+    page += np.random.default_rng(2).normal(0, 0.01, page.shape)
+    selected, box, concern, _ = strokes.find_digit_past_rulings(page, 0.4, 0.1)
+    assert box == (44, 12, 98, 108) and concern == strokes.LINES_KEPT

@@ -20,6 +20,8 @@ SOLID_SIDE = 0.15  # a round solid blob this share of the picture's shorter side
 OTHER_INK = 0.05  # ... beside other strong ink of at least this share of its area
 SOLID_RIM = 3  # pixels around solid ink that are its soft edge
 HOLE_SIZE = 0.3  # a blob this share of the digit's size or more is a hole, not a piece of a stroke
+GROWN = 1.5  # a digit whose box grew this much by the bands put back may have kept a ruling or a frame
+LINES_KEPT = "ruled lines or a frame kept with the digit?"
 BLOB_FILL = 0.65  # a component filling this share of its box, about as wide as tall, is a blob (a hole)
 
 
@@ -99,10 +101,21 @@ def find_digit_past_rulings(page: np.ndarray, threshold: float, low: float, hole
     if box is None:
         return (*find_digit(page, threshold, low, (), holes), only_rulings(bands, page.shape), page)
     ruled = [band for band in bands if beyond(band, box)]
-    if len(ruled) < len(bands):
-        clean = taken_out(page, ruled, threshold, low)
-        selected, box = find_digit(clean, threshold, low, ruled, holes)
-    return selected, box, None, clean
+    if len(ruled) == len(bands):
+        return selected, box, None, clean
+    alone = box
+    clean = taken_out(page, ruled, threshold, low)
+    selected, box = find_digit(clean, threshold, low, ruled, holes)
+    return selected, box, _lines_kept(alone, box), clean
+
+
+def _lines_kept(alone: tuple[int, int, int, int], box: tuple[int, int, int, int] | None) -> str | None:
+    """What to say when the bands put back as the digit's own strokes made its box much bigger: they ran
+    across it (a ruling kept with the digit, a frame around it), more likely than a digit's stroke did."""
+    if box is None:
+        return None
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return LINES_KEPT if area >= GROWN * (alone[2] - alone[0]) * (alone[3] - alone[1]) else None
 
 
 def cluster(parts: Components, inked: np.ndarray, shape: tuple[int, int], bands=(), holes: bool = True) -> np.ndarray:
