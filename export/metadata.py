@@ -18,7 +18,7 @@ def model_id(model_name: str, keras_parts) -> str:
         for weight in keras_model.get_weights():
             digest.update(str(weight.shape).encode())
             digest.update(np.ascontiguousarray(weight, dtype=np.float32).tobytes())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()[: spec.MODEL_ID_LENGTH]
 
 
 def part_metadata(

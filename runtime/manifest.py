@@ -27,3 +27,12 @@ def read_manifest(models_dir: Path, missing_ok: bool = False) -> dict:
         raise ModelError(f"{models_dir}: no {spec.MANIFEST_FILE}; is it a folder made by `aeonnx export`?") from None
     except (OSError, ValueError) as e:
         raise ModelError(f"{path}: unreadable ({e})") from None
+
+
+def history(models_dir: Path) -> list[Path]:
+    """The released models kept in the folder's history (spec.HISTORY_DIR/<model id>/), oldest id first
+    by name; each is a models folder with its decoding part and manifest."""
+    root = models_dir / spec.HISTORY_DIR
+    if not root.is_dir():
+        return []
+    return sorted(folder for folder in root.iterdir() if (folder / spec.MANIFEST_FILE).is_file())

@@ -45,6 +45,10 @@ class Decompressed(NamedTuple):
     original_sizes: tuple[tuple[int, int], ...] | None
 
 
+def _is_model_id(text: str) -> bool:
+    return len(text) == spec.MODEL_ID_LENGTH and all(c in "0123456789abcdef" for c in text)
+
+
 def shipped_models_dir():
     """The exported models installed with the package."""
     return resources.files("aeonnx.artifacts")
@@ -97,6 +101,7 @@ class Autoencoder:
         self.spec, self.models_dir, self.device, self.threads = model_spec, models_dir, device, threads
         self.variant = variant
         self._sessions: dict[str, object] = {}
+        self._history: dict[str, Autoencoder | None] = {}  # released models that decode old code files
         self._lock = threading.Lock()
         self.provider: str | None = None  # the execution provider really in use, once a session exists
         # Identity is read eagerly, from the part used first, so errors come up front and name that part.
@@ -254,10 +259,34 @@ class Autoencoder:
         return codefile.pack(self.encode(images), precision, self.binding, names, original_sizes)
 
     def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
-        """The bytes of an .aez file -> its names and images; refuses codes made by another model."""
+        """The bytes of an .aez file -> its names and images, decoded by the model that made it: this one,
+        or a release of it kept in the models folder's history; refuses codes made by another model."""
         code_file = codefile.from_bytes(data)
-        z = codefile.latents(code_file, self.binding)
-        return Decompressed(code_file.names, self.decode(z, as_float=as_float), code_file.original_sizes)
+        model = self.for_code(code_file)
+        z = codefile.latents(code_file, model.binding)
+        return Decompressed(code_file.names, model.decode(z, as_float=as_float), code_file.original_sizes)
+
+    def for_code(self, code_file: codefile.CodeFile) -> Autoencoder:
+        """The model that decodes `code_file`: this one when it made it, else the release of this model
+        that did, from the models folder's history (HISTORY_DIR/<model id>/, its decoding part alone).
+        This one when no release made it either: decoding then refuses the file in one line."""
+        if code_file.model != self.name or code_file.model_id == self.model_id:
+            return self
+        if not _is_model_id(code_file.model_id):
+            return self  # the id names a folder: nothing but 16 hex digits is looked up
+        with self._lock:
+            if code_file.model_id not in self._history:
+                self._history[code_file.model_id] = self._release(code_file.model_id)
+        return self._history[code_file.model_id] or self
+
+    def _release(self, model_id: str) -> Autoencoder | None:
+        folder = self.models_dir / spec.HISTORY_DIR / model_id
+        if not folder.is_dir():
+            return None
+        release = Autoencoder(self.spec, folder, self.device, self.threads, self.variant, self.spec.decoder)
+        if release.model_id != model_id:
+            raise ModelError(f"{folder}: holds model {release.model_id}, not {model_id}")
+        return release
 
     def assess(self, images, z: np.ndarray | None = None) -> Assessment:
         """Each image's round-trip PSNR through latents `z` (as stored in a file; None: encoded here, in

@@ -150,6 +150,11 @@ RUN_VALIDATION_FILE = "validation.npz"  # x: uint8 validation digits, y: labels;
 
 # Files in an exported models directory (besides one `<model>_<part>.onnx` per part).
 MANIFEST_FILE = "manifest.json"
+# Every released model's decoding part (decoder or generator, float32 and int8, sidecars, golden vectors,
+# its own manifest) stays in the models folder under HISTORY_DIR/<model id>/, so that a code file made by
+# any release still decodes to the same pixels after the models are retrained.
+HISTORY_DIR = "history"
+MODEL_ID_LENGTH = 16  # hex digits of a model id (the first of its weights' sha256)
 
 # Golden vectors: beside each model file, ONNX's backend-test layout (`<stem>/test_data_set_0/input_0.pb`,
 # `output_0.pb`, ... as TensorProtos): real validation digits (decoders: their encoder's codes) and the

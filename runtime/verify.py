@@ -18,7 +18,7 @@ import numpy as np
 from . import metrics, providers, spec, tensorproto
 from .errors import AeonnxError, ModelError
 from .files import read_bytes
-from .manifest import read_manifest
+from .manifest import history, read_manifest
 
 
 @dataclass
@@ -67,12 +67,18 @@ def model_files(manifest: dict, int8: bool = False) -> list[ModelFile]:
 
 
 def verify(models_dir: Path, device: str = "auto", int8: bool = False) -> list[Case]:
-    """Check every model file in `models_dir`; one Case per file."""
+    """Check every model file in `models_dir`, its history's included; one Case per file."""
     manifest = read_manifest(models_dir)
     files = model_files(manifest, int8)
     if not files:
         raise ModelError(f"{models_dir / spec.MANIFEST_FILE} lists no {'int8 ' if int8 else ''}model files")
-    return [check_file(models_dir, listed, device) for listed in files]
+    cases = [check_file(models_dir, listed, device) for listed in files]
+    for release in history(models_dir):  # the decoding parts of earlier releases: their codes still decode
+        for listed in model_files(read_manifest(release), int8):
+            case = check_file(release, listed, device)
+            case.file = f"{spec.HISTORY_DIR}/{release.name}/{case.file}"
+            cases.append(case)
+    return cases
 
 
 def check_file(models_dir: Path, listed: ModelFile, device: str) -> Case:

@@ -91,6 +91,7 @@ def decompress_file(
     if not found:
         return Written([], output)
     model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")  # not the encoder
+    model = model.for_code(found[0][1])  # the release that made the file, from the models folder's history
     on_load(model)
     batches = [_latents(path, code_file, model) for path, code_file in found]  # all checked before writing
     if grid or count == 1:

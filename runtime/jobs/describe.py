@@ -10,7 +10,8 @@ from ..aez import codefile
 from ..aez import shards as shards_module
 from ..errors import AeonnxError
 from ..files import read_bytes
-from ..model import load
+from ..manifest import history, read_manifest
+from ..model import load, shipped_models_dir
 from .decompress import read_codes
 
 
@@ -82,7 +83,20 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "provider": model.provider,
         }
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
+    described["history"] = _history(Path(models_dir) if models_dir else shipped_models_dir())
     return described
+
+
+def _history(models_dir) -> list[dict]:
+    """The earlier releases whose decoding parts the folder keeps: the code files they made still decode."""
+    releases = []
+    for folder in history(models_dir):
+        for name, entry in read_manifest(folder)["models"].items():
+            files = [listed["file"] for listed in entry["files"].values()]
+            files += [listed["file"] for listed in entry.get("int8", {}).get("files", {}).values()]
+            size = sum((folder / file).stat().st_size for file in files)
+            releases.append({"model": name, "model_id": entry["model_id"], "files": files, "bytes": size})
+    return releases
 
 
 def _maybe_json(value: str):
@@ -114,6 +128,11 @@ def _models_summary(described: dict) -> str:
         )
         lines.append(f"      files: {', '.join(model['files'])}{int8}")
         lines.append(f"      validation: {_figures(model['metrics'])}")
+    for release in described.get("history", []):
+        lines.append(
+            f"  history: {release['model']} {release['model_id']} decodes its code files "
+            f"({', '.join(release['files'])}; {release['bytes'] / 1e6:.1f} MB)"
+        )
     lines.append(f"execution providers here: {', '.join(described['providers_available'])}")
     return "\n".join(lines)
 

@@ -1,0 +1,86 @@
+"""The model history: every released model's decoding part, kept so that its code files keep decoding.
+
+    python -m aeonnx.export.history MODELS_DIR
+
+copies the decoding part of each model in MODELS_DIR (the decoder or generator, float32 and int8, their
+sidecars and golden vectors) into MODELS_DIR/history/<model id>/ with a manifest of its own, before the
+models there are replaced by retrained ones. The runtime's decompress (Python, JavaScript, the web page)
+picks the release a code file names from there; `aeonnx verify` checks them as it checks the current
+ones. A release already kept is left as it is: history is never rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from aeonnx.runtime import spec
+from aeonnx.runtime.errors import AeonnxError
+from aeonnx.runtime.files import staged_directory
+from aeonnx.runtime.manifest import read_manifest
+
+
+def keep(models_dir: Path) -> list[Path]:
+    """Each model's decoding part in `models_dir` kept under history/<model id>/; the folders made."""
+    manifest = read_manifest(models_dir)
+    made = []
+    for name, entry in manifest["models"].items():
+        folder = models_dir / spec.HISTORY_DIR / entry["model_id"]
+        if folder.exists():
+            continue
+        folder.parent.mkdir(exist_ok=True)
+        with staged_directory(folder) as staging:
+            kept = _decoding_part(name, entry)
+            for listed in [kept["files"][part] for part in kept["files"]] + _int8_files(kept):
+                _copy(models_dir, staging, listed)
+            release = {"contract_version": manifest["contract_version"], "models": {name: kept}}
+            (staging / spec.MANIFEST_FILE).write_text(json.dumps(release, indent=2) + "\n")
+        made.append(folder)
+    return made
+
+
+def _decoding_part(name: str, entry: dict) -> dict:
+    """The manifest entry of a model less its encoder and edge copies."""
+    decoder = spec.get_model(name).decoder.name
+    kept = {key: value for key, value in entry.items() if key not in ("files", "int8", "edge")}
+    kept["files"] = {decoder: entry["files"][decoder]}
+    if decoder in entry.get("int8", {}).get("files", {}):
+        kept["int8"] = {**entry["int8"], "files": {decoder: entry["int8"]["files"][decoder]}}
+    return kept
+
+
+def _int8_files(entry: dict) -> list[dict]:
+    return list(entry.get("int8", {}).get("files", {}).values())
+
+
+def _copy(source: Path, target: Path, listed: dict) -> None:
+    """A model file, its sidecar and its golden vectors."""
+    for file in (listed["file"], listed.get("sidecar")):
+        if file:
+            shutil.copy2(source / file, target / file)
+    golden = listed.get("golden", {}).get("folder")
+    if golden:
+        shutil.copytree(source / golden, target / golden)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m aeonnx.export.history MODELS_DIR", file=sys.stderr)
+        return 2
+    try:
+        made = keep(Path(args[0]))
+    except AeonnxError as e:
+        print(f"aeonnx: error: {e}", file=sys.stderr)
+        return 1
+    for folder in made:
+        print(f"kept {folder}")
+    if not made:
+        print(f"{args[0]}: every model there is already in its history")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
