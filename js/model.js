@@ -47,6 +47,7 @@ export async function load(ort, location, { model = 'ae', variant = 'float32', p
 
 export class Autoencoder {
   #sessions = new Map(); // part name -> Promise of its session, so concurrent first uses open it once
+  #history = new Map(); // model id -> Promise of the release that decodes its code files (or null)
 
   constructor(ort, modelSpec, source, manifest, variant, sessionOptions) {
     Object.assign(this, { ort, spec: modelSpec, source, manifest, variant, sessionOptions });
@@ -203,10 +204,44 @@ export class Autoencoder {
     const read = typeof data?.modelId === 'string' && Array.isArray(data.names); // a code file already
     let codeFile = read ? data : codefile.fromBytes(data);
     if (names !== null) codeFile = codefile.take(codeFile, codefile.find(codeFile, names));
-    const z = codefile.latents(codeFile, this.binding);
-    const images = await this.decode(z, { asFloat });
+    const model = await this.forCode(codeFile);
+    const z = codefile.latents(codeFile, model.binding);
+    const images = await model.decode(z, { asFloat });
     const { precision, version, originalSizes } = codeFile;
     return { names: codeFile.names, images, originalSizes, precision, version };
+  }
+
+  /**
+   * The model that decodes `codeFile`: this one when it made it, else the release of this model that did,
+   * from the models folder's history (history/<model id>/, its decoding part alone); this one when no
+   * release made it either (decoding then refuses the file in one line), as runtime/model.py for_code.
+   */
+  async forCode(codeFile) {
+    if (codeFile.model !== this.name || codeFile.modelId === this.modelId || !spec.MODEL_ID.test(codeFile.modelId)) {
+      return this; // the id names a folder: nothing but 16 hex digits is looked up
+    }
+    if (!this.#history.has(codeFile.modelId)) {
+      const opening = this.#release(codeFile.modelId);
+      this.#history.set(codeFile.modelId, opening);
+      opening.catch(() => this.#history.delete(codeFile.modelId));
+    }
+    return (await this.#history.get(codeFile.modelId)) ?? this;
+  }
+
+  async #release(modelId) {
+    let source, manifest;
+    try {
+      source = await this.source.sub(`${spec.HISTORY_DIR}/${modelId}`);
+      manifest = await source.readJson(spec.MANIFEST_FILE);
+    } catch (error) {
+      const missing = /: no (such models folder|manifest\.json)$/.test(error.message ?? '');
+      if (error instanceof ModelError && missing) return null; // no release of that id here
+      throw error;
+    }
+    const release = new Autoencoder(this.ort, this.spec, source, manifest, this.variant, this.sessionOptions);
+    await release.open(this.spec.decoder);
+    if (release.modelId !== modelId) throw new ModelError(`${source.where}: holds model ${release.modelId}, not ${modelId}`);
+    return release;
   }
 
   /**

@@ -41,6 +41,7 @@ async function folderSource(folder) {
   };
   return {
     where: folder,
+    sub: (name) => folderSource(path.join(folder, name)),
     locate: (file) => path.join(folder, file),
     modelInput: (file) => onFile(file, async (where) => (await fs.access(where), where)),
     readJson: async (file) => parseJson(await onFile(file, (where) => fs.readFile(where, 'utf8')), path.join(folder, file)),
@@ -51,6 +52,7 @@ function urlSource(base) {
   const folder = new URL(base.href.endsWith('/') ? base.href : `${base.href}/`);
   return {
     where: folder.href,
+    sub: async (name) => urlSource(new URL(`${name}/`, folder)),
     locate: (file) => new URL(file, folder).href,
     modelInput: async (file) => (isNode ? new Uint8Array(await (await get(folder, file)).arrayBuffer())
       : new URL(file, folder).href),

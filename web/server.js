@@ -3,7 +3,8 @@
 // them. Everything the page needs comes from here, so it works with no network:
 //   /          web/public: the page
 //   /aeonnx/   js/: the aeonnx package's modules
-//   /models/   artifacts/: the shipped models, their JSON sidecars and manifest.json
+//   /models/   artifacts/: the shipped models, their JSON sidecars and manifest.json, and the decoding parts
+//              of earlier releases in history/<model id>/ (code files they made decode in the drop zone)
 //   /ort/      onnxruntime-web's wasm-only build and its .wasm (the page sets ort.env.wasm.wasmPaths here)
 //
 //   node server.js [--port N]     (or PORT=N; 0 picks a free port)
@@ -18,10 +19,14 @@ const ORT_DIST = path.join(WEB, 'node_modules', 'onnxruntime-web', 'dist');
 export const DEFAULT_PORT = 8765;
 export const HOST = '127.0.0.1';
 
-/** URL prefix -> its folder and which of its files may be served (top level only, except for /). */
+/** URL prefix -> its folder and which of its files may be served (top level only, but a release's folder
+ *  in the models' history). */
 export const MOUNTS = [
   { prefix: '/aeonnx/', folder: path.join(WEB, '..', 'js'), allow: (file) => /^[\w-]+\.js$/.test(file) },
-  { prefix: '/models/', folder: path.join(WEB, '..', 'artifacts'), allow: (file) => /^[\w.-]+\.(onnx|json)$/.test(file) },
+  {
+    prefix: '/models/', folder: path.join(WEB, '..', 'artifacts'),
+    allow: (file) => /^(history\/[0-9a-f]{16}\/)?[\w.-]+\.(onnx|json)$/.test(file),
+  },
   {
     prefix: '/ort/', folder: ORT_DIST,
     allow: (file) => ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].includes(file),
@@ -45,7 +50,7 @@ export function resolve(urlPath) {
   }
   const mount = MOUNTS.find((m) => decoded.startsWith(m.prefix));
   const file = decoded.slice(mount.prefix.length) || (mount.prefix === '/' ? 'index.html' : '');
-  if (file.includes('/') || file.includes('\\') || !mount.allow(file)) return null;
+  if (file.includes('\\') || file.split('/').some((part) => part.startsWith('.')) || !mount.allow(file)) return null;
   const where = path.join(mount.folder, file);
   return existsSync(where) && statSync(where).isFile() ? where : null;
 }

@@ -20,6 +20,7 @@ export const REPO = path.resolve(JS_DIR, '..');
 export const ARTIFACTS = path.join(REPO, 'artifacts');
 export const FIXTURES_V2 = path.join(REPO, 'tests', 'fixtures', 'v2');
 export const FIXTURES_V1 = path.join(REPO, 'tests', 'fixtures', 'v1');
+export const FIXTURES_RELEASED = path.join(REPO, 'tests', 'fixtures', 'released');
 export const PYTHON = process.env.AEONNX_PYTHON || path.join(REPO, '.venv', 'bin', 'python');
 
 /** Runs js/test/python_side.py with aeonnx's Python; a failure fails the test, with Python's stderr. */

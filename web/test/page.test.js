@@ -238,6 +238,12 @@ describe('the web page in Chromium', () => {
     const old = await dropFile(page, '#drop', 'old.aez', v1);
     assert.deepEqual([old.model, old.version, old.precision], ['vae', 1, 'uint8'], old.error);
     assert.ok(comparePixels(old.images, (await models.vae.decompress(v1)).images).maxDiff <= 1, 'the format 1 digits shown');
+    // A file an earlier release made: decoded by that release, fetched from the models' history/ when the
+    // shipped models are newer (tests/fixtures/released).
+    const released = readFileSync(path.join(REPO, 'tests', 'fixtures', 'released', 'ae-examples.aez'));
+    const kept = await dropFile(page, '#drop', 'released.aez', released);
+    assert.deepEqual([kept.model, kept.names.length], ['ae', 3], kept.error);
+    assert.ok(comparePixels(kept.images, (await models.ae.decompress(released)).images).maxDiff <= 1, 'a release\'s digits');
     for (const model of ['vae', 'ae']) { // the AE's last, for the screenshot
       const made = aeonnx(folder, 'compress', ...examples, '--model', model, '-o', `${model}.aez`);
       assert.equal(made.status, 0, made.stderr);
