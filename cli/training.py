@@ -33,6 +33,17 @@ def train(
     seed: Annotated[int, typer.Option(help="Same seed and data give the same loss curve.")] = 0,
     latent_size: Annotated[int | None, typer.Option(help=spec.default_help("latent_size"))] = None,
     hidden_size: Annotated[int | None, typer.Option(help="Hidden width. " + spec.default_help("hidden_size"))] = None,
+    schedule: Annotated[
+        str | None,
+        typer.Option(help="Learning rate over the epochs: constant or cosine. " + spec.default_help("schedule")),
+    ] = None,
+    validation_size: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Training digits held out to keep the best epoch's weights (never the test digits); "
+            f"default {spec.VALIDATION_DIGITS}, at most a tenth; 0: keep the last epoch's."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default runs/MODEL.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
 ) -> None:
@@ -49,6 +60,8 @@ def train(
         seed=seed,
         latent_size=latent_size,
         hidden_size=hidden_size,
+        schedule=schedule,
+        validation_size=validation_size,
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)

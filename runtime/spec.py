@@ -68,10 +68,11 @@ class ModelSpec:
     hidden_size: int | None  # default width of the hidden Dense layers; None: no hidden layer
     encoder: Part
     decoder: Part  # the decoder (AE) or generator (VAE): z -> x_hat
-    # Training defaults (`aeonnx train`; run.json records what was used). They meet the quality
-    # targets on mnist-10k in under 2 minutes on 2 cores (README).
+    # Training defaults (`aeonnx train`; run.json records what was used): docs/training-and-export.md has
+    # the measurements behind them, on all of MNIST's training digits.
     epochs: int
     batch_size: int
+    schedule: str = "constant"  # the learning rate over the epochs: constant, or cosine decay to 0 (SCHEDULES)
 
     @property
     def variational(self) -> bool:
@@ -119,6 +120,13 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (AE, VAE)}
 MODEL_NAMES = tuple(MODELS)
 # Every (model name, part name) pair: the ONNX files a complete models folder holds.
 MODEL_PARTS = tuple((spec.name, part.name) for spec in MODELS.values() for part in spec.parts)
+
+SCHEDULES = ("constant", "cosine")
+# Digits carved from the training digits (a fixed draw) to choose the best epoch on, never the test digits:
+# its weights are the run's. 0 keeps the last epoch's (a data set too small to spare them).
+VALIDATION_DIGITS = 5000
+VALIDATION_SHARE_MOST = 0.1  # at most this share of the training digits is held out
+VALIDATION_SPLIT_SEED = 0  # the same draw for every seed, so that runs compare
 
 # Optimizers `aeonnx train` offers, with the learning rate each defaults to. Keras 3's Adadelta
 # defaults to 0.001, at which the seed's setup does not learn at all (BCE stays 0.692 for 50

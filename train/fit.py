@@ -44,12 +44,16 @@ class TrainConfig:
     seed: int = 0
     latent_size: int | None = None
     hidden_size: int | None = None
+    schedule: str | None = None  # the learning rate over the epochs (spec.SCHEDULES)
+    validation_size: int | None = None  # training digits held out to choose the best epoch on
 
-    def resolved(self) -> TrainConfig:
+    def resolved(self, train_digits: int | None = None) -> TrainConfig:
         """The config with every default filled in, as recorded in run.json."""
         model_spec = spec.get_model(self.model)
         if self.optimizer not in spec.LEARNING_RATES:
             raise AeonnxError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(spec.LEARNING_RATES)}")
+        if self.schedule is not None and self.schedule not in spec.SCHEDULES:
+            raise AeonnxError(f"unknown schedule {self.schedule!r}; choose one of: {', '.join(spec.SCHEDULES)}")
         if model_spec.hidden_size is None and self.hidden_size is not None:
             raise AeonnxError(f"the {self.model} has no hidden layer; --hidden-size applies to the vae")
 
@@ -63,27 +67,48 @@ class TrainConfig:
             learning_rate=given(self.learning_rate, spec.LEARNING_RATES[self.optimizer]),
             latent_size=given(self.latent_size, model_spec.latent_size),
             hidden_size=given(self.hidden_size, model_spec.hidden_size),
+            schedule=given(self.schedule, model_spec.schedule),
+            validation_size=given(self.validation_size, default_validation(train_digits)),
         )
         for name in ("epochs", "batch_size", "latent_size", "hidden_size"):
             if getattr(resolved, name) is not None and getattr(resolved, name) < 1:
                 raise AeonnxError(f"--{name.replace('_', '-')} must be at least 1")
         if resolved.learning_rate <= 0:
             raise AeonnxError("--learning-rate must be positive")
+        if resolved.validation_size is not None and (
+            resolved.validation_size < 0 or (train_digits and resolved.validation_size >= train_digits)
+        ):
+            raise AeonnxError(f"--validation-size must be from 0 to fewer than the {train_digits} training digits")
         return resolved
+
+
+def default_validation(train_digits: int | None) -> int | None:
+    """How many training digits are held out by default: spec.VALIDATION_DIGITS, at most a tenth."""
+    if train_digits is None:
+        return None
+    return min(spec.VALIDATION_DIGITS, int(spec.VALIDATION_SHARE_MOST * train_digits))
+
+
+def held_out(train_digits: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the training digits trained on, the ones held out to choose the best epoch), as indices: a fixed
+    draw (spec.VALIDATION_SPLIT_SEED), the same for every seed, so that runs compare."""
+    order = np.random.default_rng(spec.VALIDATION_SPLIT_SEED).permutation(train_digits)
+    return np.sort(order[count:]), np.sort(order[:count])
 
 
 def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto") -> Path:
     """Train one model and write its run directory; returns its path."""
-    config = config.resolved()
+    config.resolved()  # bad options are refused before the data is read
     model_spec = spec.get_model(config.model)
     out = Path(config.out)
     check_folder_target(out, force, marker=spec.RUN_CONFIG_FILE)
     dataset = data_module.load_dataset(config.data)
+    config = config.resolved(len(dataset.x_train))
 
     _seed_everything(config.seed)
     keras_models = models.build(config.model, config.latent_size, config.hidden_size, seed=config.seed)
     full, encoder, _ = keras_models
-    _compile(full, model_spec, config)
+    _compile(full, model_spec, config, len(dataset.x_train))
     fitted = _fit(full, model_spec, config, dataset, checkpoint_path(out), verbose)
     record = _run_record(config, dataset, fitted, full, encoder, keras_models[2])
     _write_run(out, force, model_spec, keras_models, dataset, record)
@@ -91,22 +116,29 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
 
 
 def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpoint: Path, verbose) -> dict:
-    """Keras' fit; its history and timings. Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
+    """Keras' fit on the training digits less those held out, keeping the weights of the epoch whose loss on
+    the held-out digits was lowest; its history and timings. The test digits are never looked at here.
+    Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
 
     def data(x):  # the AE learns x -> x with Keras' loss; the VAE's own train_step needs x alone
         return (x,) if model_spec.variational else (x, x)
 
+    x = dataset.train_inputs()
+    trained_on, kept_apart = held_out(len(x), config.validation_size)
+    # Without held-out digits the curve is drawn on the test digits, and the last epoch is kept.
+    validation = x[kept_apart] if len(kept_apart) else dataset.test_inputs()
     callbacks, last_epoch = _callbacks()
+    best = _best_epoch_callback() if len(kept_apart) else None
     started = time.perf_counter()
     try:
         history = full.fit(
-            *data(dataset.train_inputs()),
+            *data(x[trained_on]),
             epochs=config.epochs,
             batch_size=config.batch_size,
             shuffle=True,
-            validation_data=data(dataset.test_inputs()),
+            validation_data=data(validation),
             verbose=verbose,
-            callbacks=callbacks,
+            callbacks=callbacks + ([best] if best else []),
         )
     except KeyboardInterrupt:
         kept = (
@@ -121,7 +153,17 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, checkpo
         "train_seconds": round(train_seconds, 2),
         "epoch_seconds": [round(t, 4) for t in last_epoch.seconds],  # the first includes graph tracing
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "validation": {
+            "held_out": len(kept_apart),
+            "trained_on": len(trained_on),
+            "best_epoch": best.epoch if best else len(last_epoch.seconds),
+            "best_loss": best.loss if best else None,
+        },
     }
+
+
+def _steps_per_epoch(config: TrainConfig, train_digits: int) -> int:
+    return -(-(train_digits - config.validation_size) // config.batch_size)
 
 
 def _run_record(config: TrainConfig, dataset, fitted: dict, full, encoder, decoder) -> dict:
@@ -171,12 +213,14 @@ def _seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig) -> None:
+def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig, train_digits: int) -> None:
     import keras
 
-    optimizer = keras.optimizers.get(
-        {"class_name": config.optimizer, "config": {"learning_rate": config.learning_rate}}
-    )
+    rate = config.learning_rate
+    if config.schedule == "cosine":  # from the given rate down to 0 over all the epochs' steps
+        steps = config.epochs * _steps_per_epoch(config, train_digits)
+        rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.0)
+    optimizer = keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": rate}})
     if model_spec.variational:
         full.compile(optimizer=optimizer)  # its train_step computes its own loss
     else:
@@ -220,6 +264,29 @@ def _callbacks():
 
     last_epoch = LastGoodEpoch()
     return [keras.callbacks.TerminateOnNaN(), last_epoch], last_epoch
+
+
+def _best_epoch_callback():
+    import keras
+
+    class BestEpoch(keras.callbacks.Callback):
+        """Keeps the weights of the epoch with the lowest loss on the held-out digits, and puts them back
+        when training ends (in memory: a copy of a few MB)."""
+
+        def __init__(self):
+            super().__init__()
+            self.weights, self.epoch, self.loss = None, 0, float("inf")
+
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("val_loss", float("nan"))
+            if np.isfinite(loss) and loss < self.loss:
+                self.weights, self.epoch, self.loss = self.model.get_weights(), epoch + 1, float(loss)
+
+        def on_train_end(self, logs=None):
+            if self.weights is not None:
+                self.model.set_weights(self.weights)
+
+    return BestEpoch()
 
 
 def _require_finite(history: dict[str, list[float]], last_epoch, checkpoint: Path) -> None:
@@ -285,4 +352,12 @@ def latent_coding(encoder, decoder, x_train: np.ndarray, x_test: np.ndarray, sta
 def print_summary(run_dir: Path) -> None:
     record = json.loads((run_dir / spec.RUN_CONFIG_FILE).read_text())
     figures = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items())
-    print(f"wrote {run_dir} ({record['train_seconds']:.1f} s of training); validation: {figures}", file=sys.stderr)
+    chosen = record.get("validation", {})
+    best = (
+        f", epoch {chosen['best_epoch']} kept (best on {chosen['held_out']} held-out digits)"
+        if chosen.get("held_out")
+        else ""
+    )
+    print(
+        f"wrote {run_dir} ({record['train_seconds']:.1f} s of training{best}); test digits: {figures}", file=sys.stderr
+    )
