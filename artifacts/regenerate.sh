@@ -3,10 +3,12 @@
 # defaults (seed 0) on the shared MNIST digits, export them through the parity
 # gate (int8 copies through their quality gate), and replace artifacts/ with the result. Deterministic: the same data and
 # library versions give byte-identical ONNX files (compare manifest.json).
-#   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-10k.npz)
+# The models replaced keep their decoding parts in artifacts/history/<model id>/, so that every code
+# file a released model made keeps decoding (export/history.py); a rebuild of the same models keeps nothing.
+#   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-60k.npz: all of MNIST's training digits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-../shared/data/mnist-10k.npz}
+data=${1:-../shared/data/mnist-60k.npz}
 python=${PYTHON:-python3}
 aeonnx() { "$python" -m aeonnx.cli "$@"; }
 
@@ -20,6 +22,7 @@ done
 # The ONNX files and manifest ship with the package; the training record beside
 # them (Keras parts, run.json, validation digits, pictures) is what the parity
 # tests check the shipped files against. The full model.keras (optimizer state) stays out.
+"$python" -m aeonnx.export.history artifacts --replaced-by "$work/models"
 cp -r "$work"/models/. artifacts/  # ONNX, .ort and edge files, sidecars, golden vectors, manifest
 for model in ae vae; do
   rm -rf "artifacts/training/$model" && mkdir -p "artifacts/training/$model"

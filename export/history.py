@@ -1,8 +1,9 @@
 """The model history: every released model's decoding part, kept so that its code files keep decoding.
 
-    python -m aeonnx.export.history MODELS_DIR
+    python -m aeonnx.export.history MODELS_DIR [--replaced-by NEW_MODELS_DIR]
 
-copies the decoding part of each model in MODELS_DIR (the decoder or generator, float32 and int8, their
+copies the decoding part of each model in MODELS_DIR (with --replaced-by, of each that the models in
+NEW_MODELS_DIR replace with another model id) (the decoder or generator, float32 and int8, their
 sidecars and golden vectors) into MODELS_DIR/history/<model id>/ with a manifest of its own, before the
 models there are replaced by retrained ones. The runtime's decompress (Python, JavaScript, the web page)
 picks the release a code file names from there; `aeonnx verify` checks them as it checks the current
@@ -22,13 +23,17 @@ from aeonnx.runtime.files import staged_directory
 from aeonnx.runtime.manifest import read_manifest
 
 
-def keep(models_dir: Path) -> list[Path]:
-    """Each model's decoding part in `models_dir` kept under history/<model id>/; the folders made."""
+def keep(models_dir: Path, replaced_by: Path | None = None) -> list[Path]:
+    """Each model's decoding part in `models_dir` kept under history/<model id>/ (with `replaced_by`, only
+    those a model there replaces with another id: a rebuild of the same model keeps nothing); the folders
+    made."""
     manifest = read_manifest(models_dir)
+    newer = read_manifest(replaced_by)["models"] if replaced_by else None
     made = []
     for name, entry in manifest["models"].items():
         folder = models_dir / spec.HISTORY_DIR / entry["model_id"]
-        if folder.exists():
+        same = newer is not None and newer.get(name, {}).get("model_id") in (None, entry["model_id"])
+        if folder.exists() or same:
             continue
         folder.parent.mkdir(exist_ok=True)
         with staged_directory(folder) as staging:
@@ -67,18 +72,18 @@ def _copy(source: Path, target: Path, listed: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m aeonnx.export.history MODELS_DIR", file=sys.stderr)
+    if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--replaced-by"):
+        print("usage: python -m aeonnx.export.history MODELS_DIR [--replaced-by NEW_MODELS_DIR]", file=sys.stderr)
         return 2
     try:
-        made = keep(Path(args[0]))
+        made = keep(Path(args[0]), Path(args[2]) if len(args) == 3 else None)
     except AeonnxError as e:
         print(f"aeonnx: error: {e}", file=sys.stderr)
         return 1
     for folder in made:
         print(f"kept {folder}")
     if not made:
-        print(f"{args[0]}: every model there is already in its history")
+        print(f"{args[0]}: nothing to keep (every model there is in its history, or is not replaced)")
     return 0
 
 

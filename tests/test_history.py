@@ -112,3 +112,11 @@ def test_a_code_file_naming_no_model_id_looks_nowhere(retrained):
     model = load("ae", retrained, device="cpu", part="decoder")
     for odd in ("../../../etc", "11B7A56BC4202D8E", "11b7a56bc4202d8"):
         assert model.for_code(dataclasses.replace(code_file, model_id=odd)) is model
+
+
+def test_a_rebuild_of_the_same_models_keeps_nothing_a_retraining_keeps_the_replaced(retrained, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(shipped_models_dir(), models)
+    assert history.keep(models, replaced_by=shipped_models_dir()) == []
+    kept = history.keep(models, replaced_by=retrained)  # every model there has another id
+    assert len(kept) == 2 and all((folder / spec.MANIFEST_FILE).is_file() for folder in kept)
