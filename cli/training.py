@@ -37,6 +37,12 @@ def train(
         str | None,
         typer.Option(help="Learning rate over the epochs: constant or cosine. " + spec.default_help("schedule")),
     ] = None,
+    warmup_epochs: Annotated[
+        int | None,
+        typer.Option(
+            help="First epochs over which the learning rate rises from 0. " + spec.default_help("warmup_epochs")
+        ),
+    ] = None,
     validation_size: Annotated[
         int | None,
         typer.Option(
@@ -62,6 +68,7 @@ def train(
         hidden_size=hidden_size,
         schedule=schedule,
         validation_size=validation_size,
+        warmup_epochs=warmup_epochs,
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)

@@ -73,6 +73,7 @@ class ModelSpec:
     epochs: int
     batch_size: int
     schedule: str = "constant"  # the learning rate over the epochs: constant, or cosine decay to 0 (SCHEDULES)
+    warmup_epochs: int = 0  # first epochs over which the learning rate rises linearly from 0
 
     @property
     def variational(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import AeonnxError
-from aeonnx.train.fit import TrainConfig, train
+from aeonnx.train.fit import TrainConfig, learning_rate, train
 
 from .helpers import unit_float
 
@@ -160,3 +161,17 @@ def test_cosine_schedule_and_no_held_out_digits(small_mnist_path, tmp_path):
         train(quick_config("ae", small_mnist_path, tmp_path / "s", schedule="linear"), verbose=0)
     with pytest.raises(AeonnxError, match="--validation-size must be"):
         train(quick_config("ae", small_mnist_path, tmp_path / "t", validation_size=10**6), verbose=0)
+
+
+@pytest.mark.parametrize("schedule", spec.SCHEDULES)
+def test_a_warmup_rises_from_0_then_follows_the_schedule(schedule):
+    config = TrainConfig("ae", "r", epochs=10, batch_size=100, schedule=schedule, warmup_epochs=2).resolved(1100)
+    rate = learning_rate(config, 1100)  # 1000 trained on, 10 steps an epoch: warmup for 20 of 100 steps
+    assert float(rate(0)) == 0.0
+    assert float(rate(10)) == pytest.approx(config.learning_rate / 2)
+    assert float(rate(20)) == pytest.approx(config.learning_rate)
+    at_end = float(rate(100))
+    assert at_end == (pytest.approx(0.0, abs=1e-9) if schedule == "cosine" else pytest.approx(config.learning_rate))
+    assert learning_rate(dataclasses.replace(config, warmup_epochs=0, schedule="constant"), 1100) == 0.001
+    with pytest.raises(AeonnxError, match="--warmup-epochs must be from 0 to fewer than --epochs"):
+        TrainConfig("ae", "r", epochs=2, warmup_epochs=2).resolved(1100)

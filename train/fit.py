@@ -46,6 +46,7 @@ class TrainConfig:
     hidden_size: int | None = None
     schedule: str | None = None  # the learning rate over the epochs (spec.SCHEDULES)
     validation_size: int | None = None  # training digits held out to choose the best epoch on
+    warmup_epochs: int | None = None  # the learning rate rises linearly from 0 over these first epochs
 
     def resolved(self, train_digits: int | None = None) -> TrainConfig:
         """The config with every default filled in, as recorded in run.json."""
@@ -69,10 +70,13 @@ class TrainConfig:
             hidden_size=given(self.hidden_size, model_spec.hidden_size),
             schedule=given(self.schedule, model_spec.schedule),
             validation_size=given(self.validation_size, default_validation(train_digits)),
+            warmup_epochs=given(self.warmup_epochs, model_spec.warmup_epochs),
         )
         for name in ("epochs", "batch_size", "latent_size", "hidden_size"):
             if getattr(resolved, name) is not None and getattr(resolved, name) < 1:
                 raise AeonnxError(f"--{name.replace('_', '-')} must be at least 1")
+        if not 0 <= resolved.warmup_epochs < resolved.epochs:
+            raise AeonnxError("--warmup-epochs must be from 0 to fewer than --epochs")
         if resolved.learning_rate <= 0:
             raise AeonnxError("--learning-rate must be positive")
         if resolved.validation_size is not None and (
@@ -216,15 +220,32 @@ def _seed_everything(seed: int) -> None:
 def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig, train_digits: int) -> None:
     import keras
 
-    rate = config.learning_rate
-    if config.schedule == "cosine":  # from the given rate down to 0 over all the epochs' steps
-        steps = config.epochs * _steps_per_epoch(config, train_digits)
-        rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.0)
+    rate = learning_rate(config, train_digits)
     optimizer = keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": rate}})
     if model_spec.variational:
         full.compile(optimizer=optimizer)  # its train_step computes its own loss
     else:
         full.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["mse"])
+
+
+def learning_rate(config: TrainConfig, train_digits: int):
+    """The resolved config's learning rate: a number, or a Keras schedule over the optimizer's steps.
+    Cosine: from the given rate down to 0 after the warmup; constant with a warmup: alpha=1 holds the rate.
+    A warmup keeps the first steps' large updates from silencing ReLU units of the AE's code for good
+    (docs/training-and-export.md: without it, seed 0 lost one of its 32 in the first epochs)."""
+    import keras
+
+    steps_per_epoch = _steps_per_epoch(config, train_digits)
+    warmup = config.warmup_epochs * steps_per_epoch
+    if config.schedule != "cosine" and not warmup:
+        return config.learning_rate
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else config.learning_rate,
+        decay_steps=config.epochs * steps_per_epoch - warmup,
+        alpha=0.0 if config.schedule == "cosine" else 1.0,
+        warmup_target=config.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
 
 
 def checkpoint_path(out: Path) -> Path:
