@@ -82,11 +82,12 @@ def aeonnx_points(model, digits: np.ndarray, label: str) -> list[dict]:
 
 
 def ae_variant(latent: int, data: Path, cache: Path) -> Path:
-    """Train and export an AE with another latent size by the same commands a user runs; cached."""
-    models = cache / f"ae-latent{latent}"
+    """Train and export an AE with another latent size by the same commands a user runs, with the shipped
+    model's recipe (the defaults) on `data`; cached by latent size and data file."""
+    models = cache / f"ae-latent{latent}-{data.stem}"
     if (models / "ae_encoder.onnx").exists():
         return models
-    run = cache / f"run-ae-latent{latent}"
+    run = cache / f"run-ae-latent{latent}-{data.stem}"
     command = aeonnx_command()
     subprocess.run(
         [
@@ -112,14 +113,15 @@ def ae_variant(latent: int, data: Path, cache: Path) -> Path:
     return models
 
 
-def run_rate_distortion(data: Path, cache: Path, quick: bool) -> dict:
+def run_rate_distortion(data: Path, train_data: Path, cache: Path, quick: bool) -> dict:
+    """The shipped models and the AE family (trained on `train_data`) on the test digits of `data`."""
     with np.load(data) as archive:
         digits = archive["x_test"]
     points = []
     points += aeonnx_points(load("ae", device="cpu"), digits, "aeonnx ae (latent 32, shipped)")
     points += aeonnx_points(load("vae", device="cpu"), digits, "aeonnx vae (latent 2, shipped)")
     for latent in () if quick else AE_VARIANT_LATENTS:
-        model = load("ae", ae_variant(latent, data, cache), device="cpu")
+        model = load("ae", ae_variant(latent, train_data, cache), device="cpu")
         points += aeonnx_points(model, digits, f"aeonnx ae (latent {latent})")
     codecs = [{"model": "PNG (lossless)", "setting": "optimize", **pillow_codec(digits, "PNG", optimize=True)}]
     codecs += [{"model": "JPEG", "setting": f"q{q}", **pillow_codec(digits, "JPEG", quality=q)} for q in JPEG_QUALITIES]

@@ -89,7 +89,7 @@ def doubt_threshold(classifier, model, clean: np.ndarray) -> float:
 
 
 def figures(
-    samples: list[real_documents.Sample], paths: list[Path], model, classifier, output: Path, doubt: float
+    samples: list[real_documents.Sample], paths: list[Path], model, classifier, output: Path, doubt: float | None = None
 ) -> dict:
     labels = np.array([sample.label for sample in samples])
     decoded, warnings, failures = through_compress(paths, model, output)
@@ -118,7 +118,7 @@ def figures(
         "elsewhere_lost": int((elsewhere & losses).sum()),
         "elsewhere_lost_warned": int((elsewhere & losses & warned).sum()),
         "lost_misread_before": int((losses & misread).sum()),  # read as another digit before compression
-        "lost_doubted": int((losses & (margins(classifier, decoded) < doubt)).sum()),
+        "lost_doubted": None if doubt is None else int((losses & (margins(classifier, decoded) < doubt)).sum()),
         "failed": len(failures),
         "warnings": dict(said.most_common()),
     }

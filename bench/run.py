@@ -1,6 +1,6 @@
 """One command for every figure of docs/benchmarks.md.
 
-    python -m bench.run [--quick] [--data PATH] [--only speed|rd|int8]
+    python -m bench.run [--quick] [--data PATH] [--train-data PATH] [--only speed|rd|int8]
 
 Prints the tables and writes bench/results/results.json (the sections it ran, each with the date,
 machine and command that measured it; `--only` replaces that one section) and
@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .common import DEFAULT_DATA, RESULTS, machine
+from .common import DEFAULT_DATA, RESULTS, TRAIN_DATA, machine
 from .report import render
 
 
@@ -60,12 +60,18 @@ def int8_report(data: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="Keras-layout mnist.npz")
+    parser.add_argument(
+        "--train-data", type=Path, default=TRAIN_DATA, help="what the rate-distortion AE family trains on (as shipped)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, no AE variants: a smoke run")
     parser.add_argument("--only", choices=("speed", "rd", "int8"), help="run one section")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and the plot")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"bench: {args.data}: no such file; pass --data PATH to a Keras-layout mnist.npz", file=sys.stderr)
+        return 1
+    if args.only in (None, "rd") and not args.quick and not args.train_data.is_file():
+        print(f"bench: {args.train_data}: no such file; pass --train-data PATH (all of MNIST)", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     report = _previous(args.out / "results.json")
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "rd"):
         from .rate_distortion import plot, run_rate_distortion
 
-        report["rate_distortion"] = run_rate_distortion(args.data, args.out / "cache", args.quick)
+        report["rate_distortion"] = run_rate_distortion(args.data, args.train_data, args.out / "cache", args.quick)
         print(render("rate_distortion", report["rate_distortion"]))
         plot(report["rate_distortion"], args.out / "rate_distortion.png")
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
