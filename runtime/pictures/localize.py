@@ -334,9 +334,12 @@ def frame(ink: np.ndarray) -> np.ndarray:
     scale = MNIST_BOX / max(crop.shape)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     small = np.clip(resized(crop, size, Image.Resampling.LANCZOS), 0.0, None)  # Lanczos rings below 0
-    peak = float(small.max())
+    # MNIST's strokes reach full white, however faint the pen: a digit shrunk to a faint hairline is
+    # brightened. Not by Lanczos' overshoot past white beside a sharp edge (a 16x16 bitmap's rings to 1.15),
+    # which would dim every stroke to 0.87 of white.
+    peak = min(float(small.max()), 1.0)
     if peak > 0:
-        small = small / peak  # MNIST's strokes reach full white, however faint the pen
+        small = small / peak
     digit = centred_by_mass(np.clip(small, 0.0, 1.0))
     return np.clip(np.rint(digit * 255.0), 0, 255).astype(np.uint8)
 
