@@ -5,19 +5,19 @@
 # library versions give byte-identical ONNX files (compare manifest.json).
 # The models replaced keep their decoding parts in artifacts/history/<model id>/, so that every code
 # file a released model made keeps decoding (export/history.py); a rebuild of the same models keeps nothing.
-# The shipped models' recipe: the 9,000 training digits of mnist-10k, every one trained on and the last
-# epoch kept (--validation-size 0: they were made before the best epoch was chosen on held-out digits).
-#   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-10k.npz)
+# The shipped models' recipe is `aeonnx train`'s defaults (runtime/spec.py) on MNIST's 60,000 training
+# digits: 5,000 of them held out to choose the best epoch on, never the test digits.
+#   usage: artifacts/regenerate.sh [DATA]   (default ../shared/data/mnist-60k.npz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-../shared/data/mnist-10k.npz}
+data=${1:-../shared/data/mnist-60k.npz}
 python=${PYTHON:-python3}
 aeonnx() { "$python" -m aeonnx.cli "$@"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for model in ae vae; do
-  aeonnx train "$model" --data "$data" --seed 0 --validation-size 0 --out "$work/runs/$model"
+  aeonnx train "$model" --data "$data" --seed 0 --out "$work/runs/$model"
   aeonnx export "$model" --run "$work/runs/$model" --out "$work/models" --quantize int8 --edge
 done
 

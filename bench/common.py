@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "tests" / "data" / "mnist-10k.npz"  # the same file as ../shared/data/mnist-10k.npz
 # What the shipped models were trained on (artifacts/regenerate.sh's default): the AE family trains on it too.
-TRAIN_DATA = DEFAULT_DATA
+TRAIN_DATA = REPO.parent / "shared" / "data" / "mnist-60k.npz"
 RESULTS = REPO / "bench" / "results"
 
 

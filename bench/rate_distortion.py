@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aeonnx.runtime import load, metrics
+from aeonnx.runtime import load, metrics, spec
 from aeonnx.runtime.aez import codefile
 
 from .common import aeonnx_command
@@ -83,11 +83,13 @@ def aeonnx_points(model, digits: np.ndarray, label: str) -> list[dict]:
 
 def ae_variant(latent: int, data: Path, cache: Path) -> Path:
     """Train and export an AE with another latent size by the same commands a user runs, with the shipped
-    model's recipe (the defaults) on `data`; cached by latent size and data file."""
-    models = cache / f"ae-latent{latent}-{data.stem}"
+    model's recipe (the defaults) on `data`; cached by latent size, data file and recipe."""
+    recipe = spec.get_model("ae")
+    key = f"ae-latent{latent}-{data.stem}-{recipe.epochs}ep-{recipe.schedule}-warmup{recipe.warmup_epochs}"
+    models = cache / key
     if (models / "ae_encoder.onnx").exists():
         return models
-    run = cache / f"run-ae-latent{latent}-{data.stem}"
+    run = cache / f"run-{key}"
     command = aeonnx_command()
     subprocess.run(
         [

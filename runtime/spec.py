@@ -105,8 +105,10 @@ AE = ModelSpec(
     hidden_size=None,
     encoder=Part("encoder", inputs=(X,), outputs=(Z,)),
     decoder=Part("decoder", inputs=(Z,), outputs=(X_HAT,)),
-    epochs=100,
+    epochs=200,
     batch_size=128,
+    schedule="cosine",
+    warmup_epochs=2,  # without it a seed can lose a ReLU code unit in its first epochs for good
 )
 VAE = ModelSpec(
     name="vae",
@@ -116,6 +118,7 @@ VAE = ModelSpec(
     decoder=Part("generator", inputs=(Z,), outputs=(X_HAT,)),
     epochs=60,
     batch_size=128,
+    schedule="cosine",
 )
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (AE, VAE)}
 MODEL_NAMES = tuple(MODELS)

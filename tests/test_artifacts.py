@@ -53,12 +53,15 @@ def test_metadata_round_trips_through_onnxruntime(shipped, manifest, model_name,
 
 
 def test_shipped_models_meet_the_quality_targets(shipped, manifest, mnist):
+    # Recorded at training on mnist-60k's 5,000 test digits (CI re-measures them where ../shared is, .ci/run).
+    assert manifest["models"]["ae"]["metrics"]["bce"] <= 0.0925
+    assert manifest["models"]["vae"]["metrics"]["total"] <= 152.0
+    # Measured here on the 1,000 of them the repository carries: better than the release before on the same
+    # digits (0.0960, trained on mnist-10k's 9,000).
     x = unit_float(mnist["x_test"])
     (z,) = session(shipped, "ae", "encoder").run(None, {spec.X: x})
     (x_hat,) = session(shipped, "ae", "decoder").run(None, {spec.Z: z})
-    assert metrics.bce(x, x_hat) <= 0.100
-    assert metrics.bce(x, x_hat) == pytest.approx(manifest["models"]["ae"]["metrics"]["bce"], rel=1e-4)
-    assert manifest["models"]["vae"]["metrics"]["total"] <= 160
+    assert metrics.bce(x, x_hat) <= 0.0930  # 0.0923
 
 
 @pytest.mark.slow
@@ -85,11 +88,11 @@ def test_shipped_onnx_matches_its_keras_checkpoint(shipped, mnist, model_name, p
         np.testing.assert_allclose(got, np.asarray(want), atol=spec.PARITY_ATOL, rtol=spec.PARITY_RTOL)
 
 
-def test_training_record_matches_the_shipped_fingerprint(manifest, mnist_path):
-    from aeonnx.provenance import fingerprint
-
-    with np.load(mnist_path) as d:
-        sha = fingerprint(d["x_train"], d["y_train"], d["x_test"], d["y_test"])
+def test_training_record_matches_the_shipped_fingerprint(manifest):
+    # The shipped models' data: all 60,000 MNIST training digits (artifacts/regenerate.sh); CI checks the
+    # fingerprint against ../shared/data/mnist-60k.npz itself (.ci/run).
     for model_name in spec.MODEL_NAMES:
         run = json.loads((TRAINING_RECORD / model_name / spec.RUN_CONFIG_FILE).read_text())
-        assert run["data"]["sha256"] == manifest["models"][model_name]["data_sha256"] == sha
+        assert run["data"]["sha256"] == manifest["models"][model_name]["data_sha256"]
+        assert run["data"]["train_images"] + run["data"]["test_images"] == 60_000
+        assert run["config"]["validation_size"] == spec.VALIDATION_DIGITS  # best epoch chosen on held-out digits

@@ -37,7 +37,7 @@ def test_assess_reports_the_round_trip_psnr(ae, mnist):
 
 
 def test_silent_on_nearly_all_clean_test_digits(ae, mnist):
-    assert warning_rate(ae, mnist["x_test"]) <= 0.01
+    assert warning_rate(ae, mnist["x_test"]) <= 0.006  # the release before: 0.6%; this one 0.2%
 
 
 def test_fires_on_fashion_items(ae, fashion):

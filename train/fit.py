@@ -71,9 +71,9 @@ class TrainConfig:
             schedule=given(self.schedule, model_spec.schedule),
             validation_size=given(self.validation_size, default_validation(train_digits)),
         )
-        # The default warmup gives way to a short run (--epochs 1 or 2); one asked for is checked below.
-        default_warmup = min(model_spec.warmup_epochs, resolved.epochs - 1)
-        resolved = dataclasses.replace(resolved, warmup_epochs=given(self.warmup_epochs, max(default_warmup, 0)))
+        # The default warmup takes at most half of a short run (--epochs 3: 1); one asked for is checked below.
+        default_warmup = min(model_spec.warmup_epochs, max(resolved.epochs, 0) // 2)
+        resolved = dataclasses.replace(resolved, warmup_epochs=given(self.warmup_epochs, default_warmup))
         for name in ("epochs", "batch_size", "latent_size", "hidden_size"):
             if getattr(resolved, name) is not None and getattr(resolved, name) < 1:
                 raise AeonnxError(f"--{name.replace('_', '-')} must be at least 1")
