@@ -16,7 +16,6 @@ from .options import (
     ForceOption,
     InputsArgument,
     InvertOption,
-    ModelName,
     ModelRun,
     NamesOption,
     Precision,
@@ -67,7 +66,7 @@ def compress(
     from aeonnx.runtime import jobs
 
     engine = scale.make()
-    loaded = run.load(reading.model.value)
+    loaded = run.load(reading.model)
     job = jobs.CompressJob.of(
         inputs,
         output,
@@ -142,7 +141,7 @@ def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
         on_warning=lambda label, why: (unusual.append(label), warn_unusual(label, why)),
     )
     encoded = 0
-    loaded = run.load(reading.model.value)
+    loaded = run.load(reading.model)
     for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
         typer.echo(line)
         encoded += 1
@@ -162,7 +161,7 @@ def inspect(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The picture to write; default IMAGE-inspect.png.")
     ] = None,
-    model: EncoderOption = ModelName.ae,
+    model: EncoderOption = "ae",
     invert: InvertOption = None,
     force: ForceOption = False,
     *,
@@ -171,7 +170,7 @@ def inspect(
     """Draw what compress does to an image: the input, the located digit, the 28x28 digit, its reconstruction."""
     from aeonnx.runtime import jobs
 
-    seen = jobs.inspect_image(image, run.load(model.value), output, invert, force=force)
+    seen = jobs.inspect_image(image, run.load(model), output, invert, force=force)
     typer.echo(printable(f"{seen.output}: round trip {seen.psnr:.1f} dB"))
     if seen.warning:
         warn_unusual(str(image), seen.warning)

@@ -76,7 +76,9 @@ DescribedArgument = Annotated[
 ModelsFolderArgument = Annotated[
     Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
 ]
-EncoderOption = Annotated[ModelName, typer.Option("--model", help="Which model encodes.")]
+EncoderOption = Annotated[
+    str, typer.Option("--model", help="Which model encodes: ae, vae, or a model of your own in --models.")
+]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")
 ]
@@ -109,7 +111,7 @@ class ModelRun:
 class Reading:
     """How images become digits, and which model encodes them: compress and encode alike."""
 
-    model: EncoderOption = ModelName.ae
+    model: EncoderOption = "ae"
     invert: InvertOption = None
     fit: FitOption = False
     center: CenterOption = False

@@ -10,9 +10,10 @@ import typer
 
 from aeonnx.runtime import spec
 
-from .app import app, friendly_errors, train_extra
+from .app import app, fail, friendly_errors, train_extra
 from .options import ModelName
 
+_YOURS = "A model of your own"
 _LEARNING_RATES = ", ".join(f"{name} {rate:g}" for name, rate in spec.LEARNING_RATES.items())
 
 
@@ -77,7 +78,9 @@ def train(
 @app.command()
 @friendly_errors
 def export(
-    model: Annotated[ModelName, typer.Argument(help="Which model the run holds.")],
+    model: Annotated[
+        ModelName | None, typer.Argument(help="Which model the run holds (or give --encoder and --decoder).")
+    ] = None,
     run: Annotated[Path | None, typer.Option(help="Training run directory; default runs/MODEL.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
     opset: Annotated[int, typer.Option(help=f"ONNX opset, at most {spec.MAX_OPSET}.")] = spec.DEFAULT_OPSET,
@@ -94,14 +97,50 @@ def export(
             "the operator list of a reduced onnxruntime build (ORT Mobile).",
         ),
     ] = False,
+    encoder: Annotated[
+        Path | None, typer.Option(help="Your own Keras encoder (.keras), instead of a run.", rich_help_panel=_YOURS)
+    ] = None,
+    decoder: Annotated[
+        Path | None, typer.Option(help="Your own Keras decoder or generator (.keras).", rich_help_panel=_YOURS)
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Your images: a .npz/.npy array or a folder of images.", rich_help_panel=_YOURS),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The name your model is exported and loaded under.", rich_help_panel=_YOURS)
+    ] = None,
+    mean_output: Annotated[
+        str | None, typer.Option(help="A VAE encoder's mean output, by name.", rich_help_panel=_YOURS)
+    ] = None,
+    log_var_output: Annotated[
+        str | None, typer.Option(help="A VAE encoder's log-variance output, by name.", rich_help_panel=_YOURS)
+    ] = None,
 ) -> None:
-    """Convert a training run to ONNX; refuse it unless onnxruntime matches Keras (the parity gate)."""
+    """Convert a training run, or a Keras encoder and decoder of your own, to ONNX; refuse it unless
+    onnxruntime matches Keras (the parity gate)."""
+    yours = {"--encoder": encoder, "--decoder": decoder, "--data": data, "--name": name}
+    if model is not None and any(value is not None for value in yours.values()):
+        raise fail("give MODEL (with --run) or --encoder, --decoder, --data and --name, not both")
+    if model is None:
+        missing = [option for option, value in yours.items() if value is None]
+        if missing == list(yours):
+            raise fail("give MODEL (ae or vae, with --run), or --encoder, --decoder, --data and --name")
+        if missing:
+            raise fail(f"a model of your own also needs {', '.join(missing)}")
     train_extra("export")
-    from aeonnx.export.exporter import export_model
+    if model is None:
+        from aeonnx.export.your_model import export_keras_pair
 
-    entry = export_model(
-        model.value, run or Path("runs") / model.value, out, opset=opset, force=force, quantize=quantize, edge=edge
-    )
+        settings = dict(mean_output=mean_output, log_var_output=log_var_output)
+        entry = export_keras_pair(
+            encoder, decoder, data, out, name, opset=opset, force=force, quantize=quantize, edge=edge, **settings
+        )
+    else:
+        from aeonnx.export.exporter import export_model
+
+        run = run or Path("runs") / model.value
+        entry = export_model(model.value, run, out, opset=opset, force=force, quantize=quantize, edge=edge)
     _print_export(entry, out)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import onnx
 
 from aeonnx.runtime import spec
@@ -16,9 +19,19 @@ def keras_to_onnx(keras_model, part: spec.Part, opset: int = spec.DEFAULT_OPSET)
     if not 1 <= opset <= spec.MAX_OPSET:
         raise ModelError(f"opset {opset} is not supported: tf2onnx 1.17 converts opsets up to {spec.MAX_OPSET}")
     (input_name,) = part.inputs
-    width = keras_model.input_shape[-1]
-    signature = (tf.TensorSpec([None, width], tf.float32, name=input_name),)
-    proto, _ = tf2onnx.convert.from_keras(keras_model, input_signature=signature, opset=opset)
+    shape = list(keras_model.input_shape[1:])  # one input: flat (784,) or an image (H, W, C)
+    signature = (tf.TensorSpec([None, *shape], tf.float32, name=input_name),)
+    quiet = logging.getLogger("tf2onnx")  # its per-op complaints: the error below says what matters, once
+    level, quiet.level = quiet.level, logging.CRITICAL
+    try:
+        proto, _ = tf2onnx.convert.from_keras(keras_model, input_signature=signature, opset=opset)
+    except Exception as e:  # tf2onnx raises bare exceptions (ValueError, RuntimeError, KeyError) per op
+        raise ModelError(f"{part.name}: tf2onnx cannot convert it ({_first_line(e)})") from None
+    finally:
+        quiet.setLevel(level)
+    unconverted = _unconverted_layers(proto)
+    if unconverted:
+        raise ModelError(f"{part.name}: tf2onnx cannot convert {'; '.join(unconverted)}: no ONNX operator does it")
     rename_outputs(proto, part.outputs)
     name_batch_axis(proto)
     onnx.checker.check_model(proto, full_check=True)
@@ -46,3 +59,19 @@ def name_batch_axis(proto: onnx.ModelProto) -> None:
         first = value.type.tensor_type.shape.dim[0]
         first.ClearField("dim_value")
         first.dim_param = spec.BATCH_AXIS
+
+
+def _unconverted_layers(proto: onnx.ModelProto) -> list[str]:
+    """The layers whose TensorFlow ops tf2onnx left in the graph as they were (it logs them and goes on):
+    no ONNX runtime runs them. Named as Keras named the layer (`model/layer_1/Op` -> layer `layer`)."""
+    found = []
+    for node in proto.graph.node:
+        if node.domain in ("", "ai.onnx") and not onnx.defs.has(node.op_type):
+            path = node.name.split("/")
+            layer = re.sub(r"_\d+$", "", path[1] if len(path) > 2 else path[0])
+            found.append(f"layer {layer!r} (TensorFlow op {node.op_type})")
+    return sorted(set(found))
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

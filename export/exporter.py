@@ -75,10 +75,25 @@ def export_model(
     model_spec = spec.get_model(model_name)
     run = _check_request(model_spec, run_dir, out_dir, force, quantize)
     keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
-    x = validation_inputs(run_dir)
+    return export_parts(model_spec, keras_parts, validation_inputs(run_dir), run, out_dir, opset, force, quantize, edge)
+
+
+def export_parts(
+    model_spec: spec.ModelSpec,
+    keras_parts: dict,
+    x: np.ndarray,
+    run: dict,
+    out_dir: Path,
+    opset: int = spec.DEFAULT_OPSET,
+    force: bool = False,
+    quantize: str | None = None,
+    edge: bool = False,
+) -> dict:
+    """The export itself, of a trained run or of a Keras pair of your own (export/your_model.py): `x`, real
+    inputs to check the parts on; `run`, the record (run.json's keys) its metadata and manifest entry carry."""
     part_inputs = _part_inputs(model_spec, keras_parts, x)
     protos, reports = gated_onnx(model_spec, keras_parts, part_inputs, opset)
-    identity = metadata.model_id(model_name, keras_parts.values())
+    identity = metadata.model_id(model_spec.name, keras_parts.values())
     payloads = _self_describing(model_spec, protos, reports, part_inputs, identity, run)
     entry = _manifest_entry(model_spec, run, identity, opset, protos, payloads, reports)
     files = {model_spec.onnx_file(name): payload for name, payload in payloads.items()}
@@ -91,20 +106,25 @@ def export_model(
     files.update(_proofs(model_spec, files, payloads[model_spec.encoder.name], x))
     for file_name, payload in files.items():  # nothing is written before every gate has passed
         atomic_write_bytes(out_dir / file_name, payload, force=force)
-    update_manifest(out_dir, model_name, entry)
+    update_manifest(out_dir, model_spec.name, entry)
     return entry
 
 
 def _check_request(model_spec: spec.ModelSpec, run_dir: Path, out_dir: Path, force: bool, quantize) -> dict:
     """The run's record, once the request is sound and would overwrite nothing unasked."""
+    run = read_run(run_dir, model_spec.name)
+    check_outputs(model_spec, out_dir, force, quantize)
+    return run
+
+
+def check_outputs(model_spec: spec.ModelSpec, out_dir: Path, force: bool, quantize: str | None) -> None:
+    """Before any work: the copies asked for exist, and the export would overwrite no model file unasked."""
     if quantize not in (None, "int8"):
         raise ModelError(f"unknown quantisation {quantize!r}; the one supported is int8")
-    run = read_run(run_dir, model_spec.name)
     variants = ["float32"] + ([quantize] if quantize else [])
     for part in model_spec.parts:
         for variant in variants:
             refuse_overwrite(out_dir / model_spec.onnx_file(part.name, variant), force)
-    return run
 
 
 def _part_inputs(model_spec: spec.ModelSpec, keras_parts: dict, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -140,8 +160,8 @@ def _self_describing(
     payloads = {}
     for part, report in zip(model_spec.parts, reports):
         proto = protos[part.name]
-        width = part_inputs[part.name].shape[1]
-        meta = metadata.part_metadata(model_spec, part, identity, run, width, report.as_metadata(), versions)
+        shape = part_inputs[part.name].shape[1:]
+        meta = metadata.part_metadata(model_spec, part, identity, run, shape, report.as_metadata(), versions)
         metadata.attach(proto, meta, metadata.describe(model_spec, part, run["config"]["latent_size"]))
         payloads[part.name] = proto.SerializeToString()
     return payloads
@@ -156,7 +176,13 @@ def _manifest_entry(
     payloads: dict[str, bytes],
     reports: list,
 ) -> dict:
+    yours = (
+        {"kind": model_spec.kind, "input_shape": list(model_spec.input_shape)}
+        if model_spec.name not in spec.MODELS
+        else {}
+    )
     return {
+        **yours,
         "model_id": identity,
         "latent_size": run["config"]["latent_size"],
         "opset": opset,

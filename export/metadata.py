@@ -26,12 +26,15 @@ def part_metadata(
     part: spec.Part,
     identity: str,
     run: dict,
-    input_width: int,
+    input_shape: tuple[int, ...],
     parity: dict,
     versions: dict,
 ) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
     extra = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
+    if model_spec.name not in spec.MODELS:  # a model of your own: what a reader needs to know of its shape
+        extra[spec.META_KIND] = model_spec.kind
+        extra[spec.META_IMAGE_SHAPE] = json.dumps(list(model_spec.input_shape))
     if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
         extra[spec.META_LATENT_PRIORS] = run["latent_priors"]
         extra[spec.META_LATENT_CODING] = json.dumps(run["latent_coding"])
@@ -40,9 +43,9 @@ def part_metadata(
         spec.META_MODEL: model_spec.name,
         spec.META_PART: part.name,
         spec.META_MODEL_ID: identity,
-        spec.META_INPUT_SHAPE: json.dumps([None, input_width]),
+        spec.META_INPUT_SHAPE: json.dumps([None, *input_shape]),
         spec.META_LATENT_SIZE: str(latent_size),
-        spec.META_PREPROCESSING: json.dumps(spec.PREPROCESSING),
+        spec.META_PREPROCESSING: json.dumps(run.get("preprocessing", spec.PREPROCESSING)),
         spec.META_LATENT_STATS: json.dumps(run["latent_stats"]),
         spec.META_DATA_SHA256: run["data"]["sha256"],
         spec.META_TRAIN_CONFIG: json.dumps(train_config(run)),
@@ -62,14 +65,16 @@ def train_config(run: dict) -> dict:
 
 def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> str:
     """A human-readable doc_string: what goes in, what comes out, and the pixels' preprocessing (the contract's)."""
-    sizes = {spec.X: spec.INPUT_SIZE, spec.X_HAT: spec.INPUT_SIZE}
+    image = ", ".join(map(str, model_spec.input_shape))
+    sizes = {spec.X: image, spec.X_HAT: image}
 
     def shape(name: str) -> str:
         return f"{name}: float32[batch, {sizes.get(name, latent_size)}]"
 
+    pixels = spec.PREPROCESSING if model_spec.name in spec.MODELS else spec.your_preprocessing(model_spec.input_shape)
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
-        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(spec.PREPROCESSING.values())}."
+        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(pixels.values())}."
     )
 
 

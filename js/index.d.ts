@@ -151,8 +151,8 @@ export interface Decompressed {
 }
 
 export interface LoadOptions {
-  /** 'ae' (default) or 'vae'. */
-  model?: 'ae' | 'vae';
+  /** 'ae' (default), 'vae', or the name a model of your own was exported under (aeonnx export --name). */
+  model?: string;
   /** 'float32' (default) or 'int8' (the quantised copies). */
   variant?: 'float32' | 'int8';
   /** The part opened now, whose sidecar gives the identity: 'encoder' (default), 'decoder' or 'generator'. */
@@ -165,7 +165,15 @@ export interface LoadOptions {
 export function load(ort: Ort, location: string | URL, options?: LoadOptions): Promise<Autoencoder>;
 
 export class Autoencoder {
-  readonly name: 'ae' | 'vae';
+  readonly name: string;
+  /** One image as the encoder takes it: [784] for the shipped models, [H, W, C] for a model of your own. */
+  readonly inputShape: readonly number[];
+  /** One image as pictures hold it: [28, 28], [H, W] (grey) or [H, W, C]; images travel flattened, row-major. */
+  readonly imageShape: readonly number[];
+  /** Values per image: the product of inputShape. */
+  readonly imageSize: number;
+  /** Digits are located and framed (the shipped models), or pictures resized (a model of your own). */
+  readonly locatesDigits: boolean;
   readonly modelId: string;
   readonly latentSize: number;
   readonly variant: 'float32' | 'int8';
@@ -238,7 +246,7 @@ export namespace quality {
 }
 
 export const CHUNK: number;
-export function asModelInput(images: Images): { x: Float32Array; count: number };
+export function asModelInput(images: Images, size?: number): { x: Float32Array; count: number };
 export function toUint8(xHat: Float32Array): Uint8Array;
 
 /** xoshiro128** seeded through SplitMix32: the sampler's generator. */
@@ -344,7 +352,9 @@ export namespace grids {
 /** The contract, mirrored from runtime/spec.py. */
 export namespace spec {
   interface Part { readonly name: string; readonly inputs: readonly string[]; readonly outputs: readonly string[] }
-  interface ModelSpec { readonly name: 'ae' | 'vae'; readonly encoder: Part; readonly decoder: Part }
+  interface ModelSpec {
+    readonly name: string; readonly encoder: Part; readonly decoder: Part; readonly inputShape?: readonly number[];
+  }
   export const CONTRACT_VERSION: string;
   export const IMAGE_SIDE: number;
   export const INPUT_SIZE: number;
@@ -353,6 +363,10 @@ export namespace spec {
   export const MODELS: Readonly<Record<'ae' | 'vae', ModelSpec>>;
   export const MODEL_NAMES: readonly string[];
   export function getModel(name: string): ModelSpec;
+  /** A shipped model by name, or a model of your own by its manifest entry (kind, input_shape). */
+  export function modelInManifest(name: string, entry: Record<string, unknown>): ModelSpec;
+  export function inputShapeOf(model: ModelSpec): readonly number[];
+  export function imageOf(inputShape: readonly number[]): number[];
   export function isVariational(model: ModelSpec): boolean;
   export function onnxFile(model: string, part: string, variant?: string): string;
   export const MANIFEST_FILE: string;

@@ -26,23 +26,33 @@ export async function load(ort, location, { model = 'ae', variant = 'float32', p
   if (typeof ort?.InferenceSession?.create !== 'function' || typeof ort?.Tensor !== 'function') {
     throw new ModelError('load(ort, ...) needs onnxruntime: import * as ort from onnxruntime-node or onnxruntime-web');
   }
-  let modelSpec;
-  try {
-    modelSpec = spec.getModel(model);
-  } catch (error) {
-    throw new ModelError(error.message);
-  }
   if (!spec.VARIANTS.includes(variant)) {
     throw new ModelError(`unknown model variant '${variant}'; choose one of: ${spec.VARIANTS.join(', ')}`);
   }
-  if (![null, 'encoder', 'decoder', modelSpec.decoder.name].includes(part)) {
-    throw new ModelError(`unknown part '${part}'; choose encoder or ${modelSpec.decoder.name}`);
+  if (![null, 'encoder', 'decoder', 'generator'].includes(part)) {
+    throw new ModelError(`unknown part '${part}'; choose encoder, decoder or generator`);
   }
   const source = await openSource(location);
   const manifest = await source.readJson(spec.MANIFEST_FILE);
+  const modelSpec = specOf(model, manifest, source.where);
+  if (![null, 'encoder', 'decoder', modelSpec.decoder.name].includes(part)) {
+    throw new ModelError(`unknown part '${part}'; choose encoder or ${modelSpec.decoder.name}`);
+  }
   const autoencoder = new Autoencoder(ort, modelSpec, source, manifest, variant, sessionOptions);
   await autoencoder.open(part === null || part === 'encoder' ? modelSpec.encoder : modelSpec.decoder);
   return autoencoder;
+}
+
+/** A shipped model by its name; a model of your own by its entry in the folder's manifest. */
+function specOf(name, manifest, where) {
+  const listed = manifest?.models ?? {};
+  try {
+    if (Object.hasOwn(spec.MODELS, name)) return spec.MODELS[name];
+    if (Object.hasOwn(listed, name)) return spec.modelInManifest(name, listed[name]);
+  } catch (error) {
+    throw new ModelError(`${where}: ${error.message}`);
+  }
+  throw new ModelError(`unknown model '${name}' in ${where}; choose one of: ${Object.keys(listed).sort().join(', ')}`);
 }
 
 export class Autoencoder {
@@ -57,6 +67,13 @@ export class Autoencoder {
 
   // --- identity, read from the sidecars ------------------------------------------------------------
   get name() { return this.spec.name; }
+  /** One image as the encoder takes it: [784] for the shipped models, [H, W, C] for a model of your own. */
+  get inputShape() { return spec.inputShapeOf(this.spec); }
+  /** One image as pictures hold it: [28, 28], [H, W] (grey) or [H, W, C]; images travel flattened, row-major. */
+  get imageShape() { return spec.imageOf(this.inputShape); }
+  get imageSize() { return this.inputShape.reduce((a, b) => a * b, 1); }
+  /** Digits located and framed as MNIST framed them (the shipped models), or pictures resized (yours). */
+  get locatesDigits() { return Object.hasOwn(spec.MODELS, this.name); }
   get modelId() { return this.metadata[spec.META_MODEL_ID]; }
   get latentSize() { return Number(this.metadata[spec.META_LATENT_SIZE]); }
   get metrics() { return JSON.parse(this.metadata[spec.META_METRICS] ?? '{}'); }
@@ -148,12 +165,12 @@ export class Autoencoder {
 
   /** Every encoder output by its contract name: { z } for the AE, { z_mean, z_log_var } for the VAE. */
   async encodeOutputs(images, names = this.spec.encoder.outputs) {
-    const { x, count } = asModelInput(images);
+    const { x, count } = asModelInput(images, this.imageSize);
     const session = await this.open(this.spec.encoder);
     const outputs = Object.fromEntries(names.map((name) => [name, new Float32Array(count * this.latentSize)]));
     for (let start = 0; start < count; start += CHUNK) {
       const rows = Math.min(CHUNK, count - start);
-      const feed = this.#tensor(x, start, rows, spec.INPUT_SIZE);
+      const feed = this.#tensor(x, start, rows, this.imageSize, this.inputShape);
       const result = await session.run({ [spec.X]: feed }, names);
       for (const name of names) this.#place(outputs[name], result[name], start, rows, this.latentSize);
     }
@@ -171,11 +188,11 @@ export class Autoencoder {
     const z = asLatents(latents, this.latentSize);
     const count = z.length / this.latentSize;
     const session = await this.open(this.spec.decoder);
-    const xHat = new Float32Array(count * spec.INPUT_SIZE);
+    const xHat = new Float32Array(count * this.imageSize);
     for (let start = 0; start < count; start += CHUNK) {
       const rows = Math.min(CHUNK, count - start);
       const result = await session.run({ [spec.Z]: this.#tensor(z, start, rows, this.latentSize) }, [spec.X_HAT]);
-      this.#place(xHat, result[spec.X_HAT], start, rows, spec.INPUT_SIZE);
+      this.#place(xHat, result[spec.X_HAT], start, rows, this.imageSize);
     }
     return asFloat ? xHat : toUint8(xHat);
   }
@@ -249,15 +266,16 @@ export class Autoencoder {
    * and, against the model's quality profile, why each is unlike its training digits (null: it is not).
    */
   async assess(images, z = null) {
-    const { x, count } = asModelInput(images);
+    const { x, count } = asModelInput(images, this.imageSize);
     z = z === null ? await this.encode(x) : asLatents(z, this.latentSize);
     if (z.length !== count * this.latentSize) {
       throw new DataError(`assess needs one code of ${this.latentSize} values per image, got ${z.length} for ${count}`);
     }
-    const psnr = metrics.psnrPerImage(x, await this.decode(z, { asFloat: true }));
-    const ink = metrics.ink(x);
+    const psnr = metrics.psnrPerImage(x, await this.decode(z, { asFloat: true }), this.imageSize);
+    const ink = metrics.ink(x, this.imageSize);
     const profile = this.qualityProfile;
-    const looks = shapes.concerns(x, count); // a line, a block, a box: said before the PSNR's verdict
+    // A line, a block, a box: said before the PSNR's verdict, of digits only.
+    const looks = this.locatesDigits ? shapes.concerns(x, count) : [];
     return { psnr, warnings: Array.from(psnr, (value, i) => looks[i] ?? profile?.judge(value, ink[i]) ?? null) };
   }
 
@@ -296,10 +314,10 @@ export class Autoencoder {
     if (this.spec.decoder.name !== 'generator') throw new DataError(`${what} needs a generative model: load the vae`);
   }
 
-  #tensor(values, start, rows, width) {
+  #tensor(values, start, rows, width, shape = [width]) {
     const whole = start === 0 && rows * width === values.length;
     const data = whole ? values : values.slice(start * width, (start + rows) * width);
-    return new this.ort.Tensor('float32', data, [rows, width]);
+    return new this.ort.Tensor('float32', data, [rows, ...shape]);
   }
 
   #place(target, tensor, start, rows, width) {
@@ -310,17 +328,21 @@ export class Autoencoder {
   }
 }
 
-/** uint8 pixels (0-255) or floats in [0, 1], N * 784 row-major (or an array of 784-pixel digits) -> float32. */
-export function asModelInput(images) {
+/**
+ * uint8 pixels (0-255) or floats in [0, 1], N * 784 row-major (or an array of 784-pixel digits) -> float32;
+ * N * `size` for a model of your own (its image, flattened row-major, channels last).
+ */
+export function asModelInput(images, size = spec.INPUT_SIZE) {
   const pixels = Array.isArray(images) && images.length > 0 && typeof images[0] !== 'number'
     ? concatDigits(images) : images;
   if (!ArrayBuffer.isView(pixels) && !Array.isArray(pixels)) {
-    throw new DataError(`images must be a typed array of N * ${spec.INPUT_SIZE} pixels, got ${describe(images)}`);
+    throw new DataError(`images must be a typed array of N * ${size} pixels, got ${describe(images)}`);
   }
-  if (pixels.length % spec.INPUT_SIZE !== 0) {
-    throw new DataError(`images must be N * ${spec.INPUT_SIZE} pixels (N 28x28 digits, row-major), got ${pixels.length}`);
+  if (pixels.length % size !== 0) {
+    const what = size === spec.INPUT_SIZE ? 'N 28x28 digits' : `N images of ${size} values`;
+    throw new DataError(`images must be N * ${size} pixels (${what}, row-major), got ${pixels.length}`);
   }
-  const count = pixels.length / spec.INPUT_SIZE;
+  const count = pixels.length / size;
   if (pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray) {
     const x = new Float32Array(pixels.length);
     for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255; // as training scaled its pixels

@@ -40,6 +40,34 @@ export function getModel(name) {
   return MODELS[name];
 }
 
+/**
+ * The spec of a model a manifest lists, as runtime/spec.py model_in_manifest: a shipped model by its name;
+ * a model of your own (`aeonnx export --encoder --decoder`) by its entry's kind (the parts of the shipped
+ * model of that kind), input shape and latent size.
+ */
+export function modelInManifest(name, entry) {
+  if (entry?.kind === undefined) return getModel(name);
+  if (!Object.hasOwn(MODELS, entry.kind)) throw new Error(`model '${name}' is of an unknown kind '${entry.kind}'`);
+  const inputShape = entry.input_shape;
+  if (!Array.isArray(inputShape) || !inputShape.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`model '${name}': its manifest entry has no valid input_shape`);
+  }
+  return Object.freeze({ ...MODELS[entry.kind], name, inputShape: Object.freeze([...inputShape]) });
+}
+
+/** A model's input shape: the shipped models' [784], or [H, W, C] for a model of your own. */
+export const inputShapeOf = (modelSpec) => modelSpec.inputShape ?? [INPUT_SIZE];
+
+/**
+ * One image's shape as pictures hold it, as runtime/spec.py image_of: [28, 28] for the shipped models' 784,
+ * [H, W] for [H, W, 1], [H, W, C] for colour.
+ */
+export function imageOf(inputShape) {
+  if (inputShape.length === 3) return inputShape[2] === 1 ? inputShape.slice(0, 2) : [...inputShape];
+  const side = Math.round(Math.sqrt(inputShape[0]));
+  return side * side === inputShape[0] ? [side, side] : [...inputShape];
+}
+
 /** A VAE: its encoder gives (z_mean, z_log_var) and its decoder generates digits from N(0, I). */
 export const isVariational = (modelSpec) => modelSpec.encoder.outputs.includes(Z_LOG_VAR);
 

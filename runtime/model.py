@@ -20,6 +20,7 @@ from . import metrics, providers, quality, spec
 from .aez import codefile, entropy
 from .errors import DataError, ModelError
 from .files import read_bytes
+from .manifest import read_manifest
 from .pictures import grids, shapes
 
 # Images per onnxruntime call when an API caller passes a whole array: 26 MB of float32 input at most.
@@ -70,10 +71,6 @@ def load(
     will use first: sampling and decoding never need the encoder's file. The other part is opened on
     first use and must come from the same training.
     """
-    try:
-        model_spec = spec.get_model(model)
-    except KeyError as e:
-        raise ModelError(e.args[0]) from None
     if device not in spec.DEVICES:  # before any file is read
         raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(spec.DEVICES)}")
     if variant not in spec.VARIANTS:
@@ -82,10 +79,24 @@ def load(
         models_dir = Path(models_dir)
         if not models_dir.is_dir():
             raise ModelError(f"{models_dir}: no such models folder")
+    model_spec = _model_spec(model, models_dir)
     if part not in (None, "encoder", "decoder", model_spec.decoder.name):
         raise ModelError(f"unknown part {part!r}; choose encoder or {model_spec.decoder.name}")
     first = model_spec.encoder if part in (None, "encoder") else model_spec.decoder
     return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant, first)
+
+
+def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
+    """A shipped model by its name; a model of your own by its entry in the folder's manifest."""
+    if name in spec.MODELS:
+        return spec.MODELS[name]
+    listed = read_manifest(models_dir, missing_ok=True).get("models", {}) if models_dir is not None else {}
+    if name in listed:
+        return spec.model_in_manifest(name, listed[name])
+    if models_dir is None:
+        known = ", ".join(spec.MODEL_NAMES)
+        raise ModelError(f"unknown model {name!r}; choose one of: {known} (a model of your own: give its --models)")
+    raise ModelError(f"unknown model {name!r} in {models_dir}; choose one of: {', '.join(sorted(listed))}")
 
 
 class Autoencoder:
@@ -112,6 +123,17 @@ class Autoencoder:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        """One image as this model reads and writes it: (28, 28) for the shipped models; (H, W) or (H, W, C)."""
+        return spec.image_of(self.spec.input_shape)
+
+    @property
+    def locates_digits(self) -> bool:
+        """Does compress find and frame a digit in each picture for it (the shipped models), or resize the
+        picture to its input (a model of your own)?"""
+        return self.spec.name in spec.MODELS
 
     @property
     def model_id(self) -> str:
@@ -218,7 +240,7 @@ class Autoencoder:
     # --- the operations ------------------------------------------------------------------------
     def encode_outputs(self, images) -> dict[str, np.ndarray]:
         """Every encoder output by its contract name: {'z'} for the AE, {'z_mean', 'z_log_var'} for the VAE."""
-        x = as_model_input(images)
+        x = as_model_input(images, self.spec.input_shape)
         session = self._session(self.spec.encoder)
         names = list(self.spec.encoder.outputs)
         if 0 < len(x) <= CHUNK:  # one call: no list to build, no copy to concatenate
@@ -230,7 +252,7 @@ class Autoencoder:
 
     def encode(self, images) -> np.ndarray:
         """Latent codes, float32 [N, latent]: z (AE) or z_mean (VAE)."""
-        x = as_model_input(images)
+        x = as_model_input(images, self.spec.input_shape)
         session = self._sessions.get(self.spec.encoder.name) or self._session(self.spec.encoder)
         code = self.spec.encoder.outputs[:1]  # only z / z_mean is asked for: the fast path of compress
         if 0 < len(x) <= CHUNK:
@@ -247,8 +269,8 @@ class Autoencoder:
             (x_hat,) = session.run([spec.X_HAT], {spec.Z: z})
         else:
             outputs = [session.run([spec.X_HAT], {spec.Z: z[i : i + CHUNK]})[0] for i in range(0, len(z), CHUNK)]
-            x_hat = np.concatenate(outputs) if outputs else np.zeros((0, spec.INPUT_SIZE), np.float32)
-        images = x_hat.reshape(-1, spec.IMAGE_SIDE, spec.IMAGE_SIDE)
+            x_hat = np.concatenate(outputs) if outputs else np.zeros((0, *self.spec.input_shape), np.float32)
+        images = x_hat.reshape(-1, *self.image_shape)
         return images if as_float else to_uint8(images)
 
     def compress(self, images, precision: str | int | None = None, names=None, original_sizes=None) -> bytes:
@@ -296,10 +318,10 @@ class Autoencoder:
         psnr, ink, shape = np.empty(len(z)), np.empty(len(z)), []
         for start in range(0, len(z), ASSESS_CHUNK):
             window = slice(start, start + ASSESS_CHUNK)
-            x = as_model_input(images[window])
+            x = as_model_input(images[window], self.spec.input_shape)
             psnr[window] = metrics.psnr_per_image(x, self.decode(z[window], as_float=True))
             ink[window] = metrics.ink(x)
-            shape += shapes.concerns(x)
+            shape += shapes.concerns(x) if self.locates_digits else [None] * len(x)  # bars, boxes: digits only
         profile = self.quality_profile
         judged = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
         return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)])
@@ -330,15 +352,18 @@ class Autoencoder:
             raise DataError(f"{what} needs a generative model: use --model vae")
 
 
-def as_model_input(images) -> np.ndarray:
-    """uint8 or float [0, 1] images, (N, 28, 28), (N, 784) or one (28, 28) -> float32 [N, 784]."""
+def as_model_input(images, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) -> np.ndarray:
+    """uint8 or float [0, 1] images -> float32 [N, *input_shape]. For the shipped models: (N, 28, 28),
+    (N, 784) or one (28, 28) -> [N, 784]; for (H, W, 1): (N, H, W) too; one image without N too."""
     x = np.asarray(images)
-    if x.ndim == 2 and x.shape == (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+    image = spec.image_of(input_shape)
+    if x.shape == image or (len(input_shape) == 3 and x.shape == input_shape):  # one image
         x = x[None]
-    if x.ndim == 3 and x.shape[1:] == (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
-        x = x.reshape(len(x), spec.INPUT_SIZE)
-    if x.ndim != 2 or x.shape[1] != spec.INPUT_SIZE:
-        raise DataError(f"images must have shape (N, 28, 28) or (N, 784), got {x.shape}")
+    if x.ndim >= 2 and x.shape[1:] in (image, input_shape, (int(np.prod(input_shape)),)):
+        x = x.reshape(len(x), *input_shape)
+    if x.ndim < 2 or x.shape[1:] != input_shape:
+        flat = f" or (N, {int(np.prod(input_shape))})" if image != (int(np.prod(input_shape)),) else ""
+        raise DataError(f"images must have shape (N, {', '.join(map(str, image))}){flat}, got {x.shape}")
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)  # exactly as training scaled its pixels
     if x.dtype.kind != "f":

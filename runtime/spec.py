@@ -7,7 +7,7 @@ stage follows; bump CONTRACT_VERSION when a change breaks files already made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 CONTRACT_VERSION = "1"
 
@@ -28,6 +28,21 @@ PREPROCESSING = {
     "scale": "pixel / 255 (float32 in [0, 1])",
     "layout": f"row-major, flattened to {INPUT_SIZE}",
 }
+
+
+def your_preprocessing(input_shape: tuple[int, ...]) -> dict[str, str]:
+    """What a model of your own takes: images resized to its input, pixel / 255, channels last."""
+    if len(input_shape) != 3:
+        return {"image": f"{input_shape[0]} values", "scale": "pixel / 255 (float32 in [0, 1])", "layout": "flat"}
+    height, width, channels = input_shape
+    colours = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
+    return {
+        "image": f"{height}x{width} {colours}",
+        "scale": "pixel / 255 (float32 in [0, 1])",
+        "layout": "[height, width, channels]",
+        "resize": "to the input's size",
+    }
+
 
 # Model variants: the exported float32 graph, and its dynamically quantised int8 copy. An int8
 # copy is judged by reconstruction quality, not elementwise parity (int8 is not meant to match).
@@ -74,6 +89,8 @@ class ModelSpec:
     batch_size: int
     schedule: str = "constant"  # the learning rate over the epochs: constant, or cosine decay to 0 (SCHEDULES)
     warmup_epochs: int = 0  # first epochs over which the learning rate rises linearly from 0
+    input_shape: tuple[int, ...] = (INPUT_SIZE,)  # one image as the encoder takes it: flat, or (H, W, C)
+    kind: str = ""  # the contract it follows: "ae" or "vae" (a model of your own: the shipped one's parts)
 
     @property
     def variational(self) -> bool:
@@ -109,6 +126,7 @@ AE = ModelSpec(
     batch_size=128,
     schedule="cosine",
     warmup_epochs=2,  # without it a seed can lose a ReLU code unit in its first epochs for good
+    kind="ae",
 )
 VAE = ModelSpec(
     name="vae",
@@ -119,8 +137,11 @@ VAE = ModelSpec(
     epochs=60,
     batch_size=128,
     schedule="cosine",
+    kind="vae",
 )
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (AE, VAE)}
+KINDS = tuple(MODELS)  # what a model of your own can be: an autoencoder, or a VAE (mean, log-variance, generator)
+MODEL_NAME_PATTERN = r"[a-z][a-z0-9_-]{0,31}"  # a model's name: in file names and code files
 MODEL_NAMES = tuple(MODELS)
 # Every (model name, part name) pair: the ONNX files a complete models folder holds.
 MODEL_PARTS = tuple((spec.name, part.name) for spec in MODELS.values() for part in spec.parts)
@@ -136,6 +157,29 @@ VALIDATION_SPLIT_SEED = 0  # the same draw for every seed, so that runs compare
 # defaults to 0.001, at which the seed's setup does not learn at all (BCE stays 0.692 for 50
 # epochs); 1.0 is the rate of the original Adadelta paper and of Keras 2.
 LEARNING_RATES = {"adam": 1e-3, "adadelta": 1.0, "rmsprop": 1e-3, "sgd": 0.1, "nadam": 1e-3}
+
+
+def your_model(name: str, kind: str, latent_size: int, input_shape: tuple[int, ...]) -> ModelSpec:
+    """The spec of a model of your own (`aeonnx export --encoder --decoder`): the parts and tensor names of
+    the shipped model of its kind, under its own name, with its own input shape and latent size."""
+    return replace(MODELS[kind], name=name, latent_size=latent_size, input_shape=tuple(input_shape))
+
+
+def image_of(input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One image's shape as pictures and arrays hold it, for an encoder's input shape: (28, 28) for the shipped
+    models' 784, (H, W) for (H, W, 1), (H, W, C) for colour."""
+    if len(input_shape) == 3:
+        return input_shape[:2] if input_shape[2] == 1 else input_shape
+    side = int(round(input_shape[0] ** 0.5))
+    return (side, side) if side * side == input_shape[0] else input_shape
+
+
+def model_in_manifest(name: str, entry: dict) -> ModelSpec:
+    """The spec of a model a manifest lists: a shipped model by its name, a model of your own by its entry's
+    kind, input shape and latent size."""
+    if "kind" not in entry:
+        return get_model(name)
+    return your_model(name, entry["kind"], entry["latent_size"], tuple(entry["input_shape"]))
 
 
 def get_model(name: str) -> ModelSpec:
@@ -197,7 +241,9 @@ META_PART = META_PREFIX + "part"  # "encoder" | "decoder" | "generator"
 META_MODEL_ID = META_PREFIX + "model_id"  # hash shared by both parts of one trained model
 META_INPUT_SHAPE = META_PREFIX + "input_shape"  # JSON, e.g. [null, 784]
 META_LATENT_SIZE = META_PREFIX + "latent_size"
-META_PREPROCESSING = META_PREFIX + "preprocessing"  # JSON, PREPROCESSING
+META_PREPROCESSING = META_PREFIX + "preprocessing"  # JSON, PREPROCESSING (a model of your own: your_preprocessing)
+META_KIND = META_PREFIX + "kind"  # a model of your own: "ae" | "vae", the contract its parts follow
+META_IMAGE_SHAPE = META_PREFIX + "image_shape"  # a model of your own: JSON, one image as its encoder takes it
 META_LATENT_STATS = META_PREFIX + "latent_stats"  # JSON: per-dimension min/max/mean/std over training set
 META_DATA_SHA256 = META_PREFIX + "data_sha256"
 META_TRAIN_CONFIG = META_PREFIX + "train_config"  # JSON

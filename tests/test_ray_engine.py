@@ -171,3 +171,40 @@ def test_the_command_line_joins_a_cluster_by_address(cluster, inputs, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "back").rglob("*.png"))) == 1206
+
+
+@pytest.fixture(scope="module")
+def yours(mnist, tmp_path_factory):
+    """A model of one's own (a conv autoencoder on 32x32 grey, untrained: the engines' bytes are compared,
+    not its quality) exported with `export_keras_pair`; pictures of other sizes and an .npy array for it."""
+    from PIL import Image
+
+    from aeonnx.export.your_model import export_keras_pair
+
+    from .test_your_model import conv_autoencoder, digits32
+
+    work = tmp_path_factory.mktemp("yours")
+    export_keras_pair(*conv_autoencoder((32, 32, 1)), digits32(mnist, "x_train", 300), work / "models", "scans32")
+    (work / "scans").mkdir()
+    for index, digit in enumerate(digits32(mnist, "x_test", 40)):
+        Image.fromarray(digit).resize((32 + index, 48)).save(work / "scans" / f"{index:02d}.png")
+    np.save(work / "more.npy", digits32(mnist, "x_test", 100)[40:])
+    return work
+
+
+def test_a_model_of_your_own_gives_the_same_bytes_on_every_engine(cluster, yours):
+    aeonnx = [sys.executable, "-c", "from aeonnx.cli import main; main()"]
+    reading = [str(yours / "scans"), str(yours / "more.npy"), "--models", str(yours / "models"), "--model", "scans32"]
+    engines = {"serial": ["-j", "1"], "processes": ["-j", "2"], "ray": ["--engine", "ray", "--address", cluster]}
+    for name, extra in engines.items():
+        done = subprocess.run(
+            [*aeonnx, "compress", *reading, "-o", str(yours / f"{name}.aez"), *extra],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS - 30,
+        )
+        assert done.returncode == 0, done.stderr
+    serial = (yours / "serial.aez").read_bytes()
+    assert (yours / "processes.aez").read_bytes() == serial and (yours / "ray.aez").read_bytes() == serial
+    names, decoded, sizes = load("scans32", yours / "models", device="cpu").decompress(serial)
+    assert decoded.shape == (100, 32, 32) and sizes[1] == (33, 48)  # the pictures' own sizes, kept

@@ -6,8 +6,10 @@
 //   /models/   artifacts/: the shipped models, their JSON sidecars and manifest.json, and the decoding parts
 //              of earlier releases in history/<model id>/ (code files they made decode in the drop zone)
 //   /ort/      onnxruntime-web's wasm-only build and its .wasm (the page sets ort.env.wasm.wasmPaths here)
+//   /yours/    with --models DIR: a folder made by `aeonnx export --encoder --decoder` (models of your own,
+//              whose code files the drop zone decodes)
 //
-//   node server.js [--port N]     (or PORT=N; 0 picks a free port)
+//   node server.js [--port N] [--models DIR]     (or PORT=N; 0 picks a free port)
 
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,14 +21,14 @@ const ORT_DIST = path.join(WEB, 'node_modules', 'onnxruntime-web', 'dist');
 export const DEFAULT_PORT = 8765;
 export const HOST = '127.0.0.1';
 
+const MODEL_FILES = (file) => /^(history\/[0-9a-f]{16}\/)?[\w.-]+\.(onnx|json)$/.test(file);
+
 /** URL prefix -> its folder and which of its files may be served (top level only, but a release's folder
  *  in the models' history). */
 export const MOUNTS = [
   { prefix: '/aeonnx/', folder: path.join(WEB, '..', 'js'), allow: (file) => /^[\w-]+\.js$/.test(file) },
-  {
-    prefix: '/models/', folder: path.join(WEB, '..', 'artifacts'),
-    allow: (file) => /^(history\/[0-9a-f]{16}\/)?[\w.-]+\.(onnx|json)$/.test(file),
-  },
+  { prefix: '/models/', folder: path.join(WEB, '..', 'artifacts'), allow: MODEL_FILES },
+  { prefix: '/yours/', folder: null, allow: MODEL_FILES }, // --models DIR, when given
   {
     prefix: '/ort/', folder: ORT_DIST,
     allow: (file) => ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].includes(file),
@@ -49,6 +51,7 @@ export function resolve(urlPath) {
     return null;
   }
   const mount = MOUNTS.find((m) => decoded.startsWith(m.prefix));
+  if (mount.folder === null) return null;
   const file = decoded.slice(mount.prefix.length) || (mount.prefix === '/' ? 'index.html' : '');
   if (file.includes('\\') || file.split('/').some((part) => part.startsWith('.')) || !mount.allow(file)) return null;
   const where = path.join(mount.folder, file);
@@ -75,11 +78,16 @@ function handle(request, response) {
   else createReadStream(file).pipe(response);
 }
 
-/** Starts serving on 127.0.0.1:`port` (0: a free one); resolves to { server, url } once listening. */
-export function start(port = DEFAULT_PORT) {
+/** Starts serving on 127.0.0.1:`port` (0: a free one), with `models` (a folder of your own models, or
+ *  null) at /yours/; resolves to { server, url } once listening. */
+export function start(port = DEFAULT_PORT, models = null) {
   if (!existsSync(path.join(ORT_DIST, 'ort-wasm-simd-threaded.wasm'))) {
     return Promise.reject(new Error(`onnxruntime-web is not installed; run npm ci in ${WEB}`));
   }
+  if (models !== null && !(existsSync(models) && statSync(models).isDirectory())) {
+    return Promise.reject(new Error(`--models ${models}: no such folder`));
+  }
+  MOUNTS.find((m) => m.prefix === '/yours/').folder = models === null ? null : path.resolve(models);
   const server = createServer(handle);
   return new Promise((resolveStart, reject) => {
     server.once('error', (error) => reject(error.code === 'EADDRINUSE'
@@ -98,7 +106,9 @@ function portFromArguments(args) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const { url } = await start(portFromArguments(process.argv.slice(2)));
+    const args = process.argv.slice(2);
+    const models = args.includes('--models') ? args[args.indexOf('--models') + 1] ?? '' : null;
+    const { url } = await start(portFromArguments(args), models);
     console.log(`aeonnx web page: ${url}  (Ctrl+C stops it)`);
   } catch (error) {
     console.error(`aeonnx-web: error: ${error.message}`);

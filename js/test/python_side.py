@@ -5,6 +5,8 @@
     python python_side.py normalize DIR  # drawings (drawings.json + raw pixels) -> aeonnx's grey levels and digits
     python python_side.py assess DIR  # real and odd digits -> each model's assess, metrics and quality judgements
     python python_side.py entropy DIR  # seeded random frequency tables and symbols -> Python's tables and codes
+    python python_side.py yours DIR   # conv autoencoders of a user's own (32x32 grey, colour), exported, and
+                                      # their .aez files and what aeonnx decodes from them (needs [train])
 
 Everything goes through files in DIR as raw bytes (uint8 pixels, little-endian codes) and one JSON index,
 so the JavaScript test needs no .npy reader. Models: the repository's artifacts/ folder, as the JS side uses.
@@ -226,6 +228,45 @@ def entropy_cases(folder: Path) -> None:
     (folder / "entropy.json").write_text(json.dumps(cases))
 
 
+def yours(folder: Path) -> None:
+    """Two Keras conv autoencoders written as a user writes them (32x32 grey and colour), briefly
+    trained, exported with `export_keras_pair` into DIR/models; per model a code file of 40 images at its
+    default bits and the pixels aeonnx decodes from it."""
+    import keras
+    from keras import layers
+
+    from aeonnx.export.your_model import export_keras_pair
+
+    keras.utils.set_random_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    index = {}
+    for name, (side, channels) in {"grey32": (32, 1), "colour32": (32, 3)}.items():
+        pad = (side - 28) // 2
+        x = np.pad(digits()[:600], ((0, 0), (pad, side - 28 - pad), (pad, side - 28 - pad)))
+        x = np.repeat(x[..., None], channels, axis=3) if channels == 3 else x[..., None]
+        if channels == 3:  # ink and paper of their own colour per image
+            tint = np.random.default_rng(0).integers(0, 256, (len(x), 1, 1, 3))
+            x = np.rint(x / 255 * tint + (1 - x / 255) * (255 - tint)).astype(np.uint8)
+        image = keras.Input((side, side, channels))
+        h = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(image)
+        encoder = keras.Model(image, layers.Dense(16)(layers.Flatten()(h)))
+        code = keras.Input((16,))
+        g = layers.Reshape((side // 2, side // 2, 8))(layers.Dense(side * side * 2, activation="relu")(code))
+        decoder = keras.Model(code, layers.Conv2DTranspose(channels, 3, 2, "same", activation="sigmoid")(g))
+        autoencoder = keras.Model(image, decoder(encoder(image)))
+        autoencoder.compile("adam", "binary_crossentropy")
+        pixels = x[:500].astype("float32") / 255
+        autoencoder.fit(pixels, pixels, epochs=2, verbose=0)
+        export_keras_pair(encoder, decoder, x[:500], folder / "models", name)
+        loaded = model.load(name, folder / "models", device="cpu")
+        data = loaded.compress(x[500:540])
+        (folder / f"{name}.aez").write_bytes(data)
+        (folder / f"{name}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+        index[name] = {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
+    (folder / "index.json").write_text(json.dumps(index))
+
+
 if __name__ == "__main__":
     command, folder = sys.argv[1], Path(sys.argv[2])
-    {"write": write, "read": read, "normalize": normalize, "assess": assess, "entropy": entropy_cases}[command](folder)
+    commands = {"write": write, "read": read, "normalize": normalize, "assess": assess, "entropy": entropy_cases}
+    {**commands, "yours": yours}[command](folder)

@@ -66,7 +66,8 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
     from .. import providers
 
     described = {"models": {}, "providers_available": providers.available()}
-    for name in spec.MODEL_NAMES:
+    yours = [] if models_dir is None else list(read_manifest(Path(models_dir), missing_ok=True).get("models", {}))
+    for name in [*spec.MODEL_NAMES, *sorted(set(yours) - set(spec.MODEL_NAMES))]:
         try:
             model = load(name, models_dir, device)
         except AeonnxError as e:
@@ -82,6 +83,8 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
+        if not model.locates_digits:  # a model of your own: what it reads and writes
+            described["models"][name]["image_shape"] = list(model.image_shape)
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
     described["history"] = _history(Path(models_dir) if models_dir else shipped_models_dir())
     return described

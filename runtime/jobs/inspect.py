@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..aez import codefile
+from ..errors import DataError
 from ..files import atomic_write_bytes, check_targets
 from ..model import Autoencoder
 from ..pictures import images
@@ -30,6 +31,8 @@ def inspect_image(
     digit boxed, the located crop, the normalised 28x28 digit, and its reconstruction with the quality figure."""
     from ..pictures import preview
 
+    if not model.locates_digits:
+        raise DataError(f"inspect draws how a digit is found in a picture; model {model.name!r} resizes pictures")
     output = output or path.with_name(path.stem + "-inspect.png")
     check_targets([output], force, inputs=[path])
     picture_format = images.output_format(output)

@@ -77,12 +77,14 @@ class Encoder:
         self.model = load(model, models_dir, device, threads=1, variant=variant)
         self.precision = codefile.resolve_precision(precision, self.model.binding)  # auto: the model's default bits
         self.invert, self.framing = invert, framing
+        self.shape = None if self.model.locates_digits else self.model.image_shape  # yours: resized to it
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = len(next(iter(batch.values())))
         errors = [str(e) for e in batch.get("error", [""] * rows)]
         if "digits" in batch:
-            digits, sizes = np.asarray(batch["digits"], np.uint8), [(28, 28)] * rows
+            digits = np.asarray(batch["digits"], np.uint8)
+            sizes = [(digits.shape[2], digits.shape[1])] * rows  # (width, height)
             concerns_read = [None] * rows  # arrays of digits are taken as they are: nothing was located
         else:
             digits, sizes, concerns_read = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
@@ -110,14 +112,14 @@ class Encoder:
     def _read(self, contents, paths, errors: list[str]):
         """Each image's bytes preprocessed as `compress` reads a file: (digits, sizes, what the localiser
         found instead of a digit); a failure goes into `errors`."""
-        digits, sizes = np.zeros((len(contents), 28, 28), np.uint8), [(0, 0)] * len(contents)
+        digits, sizes = np.zeros((len(contents), *(self.shape or (28, 28))), np.uint8), [(0, 0)] * len(contents)
         concerns: list[str | None] = [None] * len(contents)
         for i, (data, path) in enumerate(zip(contents, paths)):
             if errors[i]:
                 continue
             try:
                 digits[i], sizes[i], concerns[i] = images.read_image(
-                    Path(str(path)), self.invert, self.framing, data=bytes(data)
+                    Path(str(path)), self.invert, self.framing, data=bytes(data), shape=self.shape
                 )
             except DataError as e:
                 errors[i] = str(e)
@@ -231,7 +233,7 @@ def _array_blocks(how: compress.CompressJob, part: int, path: Path):
     done = 0
     for item in how.chunks(inputs.Plan(array_files=[path])):
         if isinstance(item, inputs.Failure):  # a row that says why, after the blocks already given
-            names, digits, errors = [path.name], np.zeros((1, 28, 28), np.uint8), [item.reason]
+            names, digits, errors = [path.name], np.zeros((1, *(how.shape or (28, 28))), np.uint8), [item.reason]
         else:
             names, digits, errors = item.names, item.digits, [""] * len(item.names)
         yield BlockAccessor.batch_to_block(

@@ -45,36 +45,40 @@ def _open_idx(path: Path):
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def check_images(images: np.ndarray, where: str) -> np.ndarray:
-    """Accept only (N, 28, 28) uint8 arrays, the MNIST layout."""
-    check_image_layout(images.shape, images.dtype, where)
+DIGIT = (IMAGE_SIDE, IMAGE_SIDE)  # MNIST's layout; a model of your own reads arrays of its own image shape
+
+
+def check_images(images: np.ndarray, where: str, image: tuple[int, ...] = DIGIT) -> np.ndarray:
+    """Accept only (N, 28, 28) uint8 arrays, the MNIST layout (or (N, *image))."""
+    check_image_layout(images.shape, images.dtype, where, image)
     return images
 
 
-def check_image_layout(shape: tuple[int, ...], dtype: np.dtype, where: str) -> None:
+def check_image_layout(shape: tuple[int, ...], dtype: np.dtype, where: str, image: tuple[int, ...] = DIGIT) -> None:
     """check_images from a header's shape and dtype, before any data is read; errors show the real shape."""
     if dtype != np.uint8:
         raise DataError(f"{where}: images must be uint8 (0-255), got {dtype}")
-    if len(shape) != 3 or tuple(shape[1:]) != (IMAGE_SIDE, IMAGE_SIDE):
-        raise DataError(f"{where}: images must have shape (N, {IMAGE_SIDE}, {IMAGE_SIDE}), got {tuple(shape)}")
+    if tuple(shape[1:]) != tuple(image):
+        raise DataError(f"{where}: images must have shape (N, {', '.join(map(str, image))}), got {tuple(shape)}")
 
 
-def iter_image_blocks(path: Path, block: int):
-    """(key, uint8 [n, 28, 28]) blocks of at most `block` digits from an .npz, .npy or IDX file, read as
-    they are needed: memory follows the block size, not the file. DataError for anything else, even midway."""
+def iter_image_blocks(path: Path, block: int, image: tuple[int, ...] = DIGIT):
+    """(key, uint8 [n, 28, 28]) blocks (or [n, *image]) of at most `block` images from an .npz, .npy or IDX
+    file, read as they are needed: memory follows the block size, not the file. DataError for anything
+    else, even midway."""
     if path.name.lower().endswith(".npz"):
-        yield from _npz_blocks(path, block)
+        yield from _npz_blocks(path, block, tuple(image))
     elif path.name.lower().endswith(".npy"):
-        yield from _npy_blocks(path, block)
+        yield from _npy_blocks(path, block, tuple(image))
     else:
 
         def only_images(shape):
-            check_image_layout(shape, np.dtype(np.uint8), str(path))
+            check_image_layout(shape, np.dtype(np.uint8), str(path), image)
 
         yield from (("", images) for images in iter_idx_blocks(path, block, on_header=only_images))
 
 
-def _npz_blocks(path: Path, block: int):
+def _npz_blocks(path: Path, block: int, image: tuple[int, ...]):
     import zipfile
 
     try:
@@ -91,18 +95,18 @@ def _npz_blocks(path: Path, block: int):
             try:
                 with archive.open(info) as stream:
                     shape, dtype = _npy_header(stream)
-                    if len(shape) != 3 or shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+                    if shape[1:] != image:
                         continue  # labels and other arrays ride along in Keras' layout
-                    check_image_layout(shape, dtype, f"{path} {key}")
+                    check_image_layout(shape, dtype, f"{path} {key}", image)
                     found += 1
                     yield from ((key, images) for images in _read_blocks(stream, shape, block, f"{path} {key}"))
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # CRC errors surface at the end
                 raise DataError(f"{path}: corrupt or truncated array {key!r} ({e})") from None
         if not found:
-            raise DataError(f"{path}: holds no (N, 28, 28) image array")
+            raise DataError(f"{path}: holds no (N, {', '.join(map(str, image))}) image array")
 
 
-def _npy_blocks(path: Path, block: int):
+def _npy_blocks(path: Path, block: int, image: tuple[int, ...]):
     """A .npy file read as .npz members are: header checked first, no pickles, `block` digits at a time."""
     try:
         stream = open(path, "rb")
@@ -115,7 +119,7 @@ def _npy_blocks(path: Path, block: int):
             shape, dtype = _npy_header(stream)
         except (OSError, ValueError, EOFError) as e:
             raise DataError(f"{path}: not a readable .npy file ({e})") from None
-        check_image_layout(shape, dtype, str(path))
+        check_image_layout(shape, dtype, str(path), image)
         yield from (("", images) for images in _read_blocks(stream, shape, block, str(path)))
 
 

@@ -35,7 +35,7 @@ FRAMINGS = ("locate", "fit", "center")
 class Picture(NamedTuple):
     """An image file read as a digit."""
 
-    digit: np.ndarray  # uint8 28x28, white on black, framed as MNIST framed its digits
+    digit: np.ndarray  # uint8 28x28, white on black, framed as MNIST framed its digits (or the `shape` asked for)
     size: tuple[int, int]  # the file's (width, height)
     concern: str | None = None  # what the localiser found instead of a digit (rulings, a block): the warning
 
@@ -46,12 +46,29 @@ def read_image(
     framing: str = "locate",
     max_pixels: int = MAX_PIXELS,
     data: bytes | None = None,
+    shape: tuple[int, ...] | None = None,
 ) -> Picture:
     """One image file -> its Picture. DataError if it is not a usable image.
-    `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it."""
+    `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it.
+    `shape`: (H, W) or (H, W, C), a model of your own's image: the picture resized to it, nothing located."""
     with open_image(path, max_pixels, data) as image:
+        if shape is not None:
+            return Picture(resized_to(image, shape), image.size)
         digit, concern = framed(image, invert=invert, framing=framing)
         return Picture(digit, image.size, concern)
+
+
+def resized_to(image: Image.Image, shape: tuple[int, ...]) -> np.ndarray:
+    """A picture as a model of your own takes it: upright, grey (H, W) or RGB (H, W, 3), resized to fit
+    exactly (Lanczos), uint8."""
+    height, width = shape[:2]
+    channels = shape[2] if len(shape) == 3 else 1
+    if channels not in (1, 3):
+        raise DataError(f"pictures are grey or RGB; this model takes {channels} channels: give it arrays")
+    picture = upright(image).convert("L" if channels == 1 else "RGB")
+    if picture.size != (width, height):
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    return np.asarray(picture, np.uint8).reshape(shape)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ import numpy as np
 
 from ..aez.nametable import MAX_NAME_BYTES
 from ..errors import DataError, printable
-from ..spec import IMAGE_SIDE
 from . import arrays, images
 
 # Digits read and encoded at once: 3 MB as uint8, 13 MB as the model's float32 input; past a few
@@ -145,23 +144,28 @@ def _images_under(folder: Path) -> Iterator[Path]:
                 yield path
 
 
-def chunks(todo: Plan, invert: bool | None, framing: str = "locate", chunk: int = CHUNK) -> Iterator[Chunk | Failure]:
-    """Digits in input order, `chunk` at a time; failures as they happen.
+def chunks(
+    todo: Plan, invert: bool | None, framing: str = "locate", chunk: int = CHUNK, shape: tuple[int, ...] | None = None
+) -> Iterator[Chunk | Failure]:
+    """Digits in input order, `chunk` at a time; failures as they happen. `shape`: a model of your own's
+    image, (H, W) or (H, W, C): pictures are resized to it and arrays must hold it (None: MNIST digits).
 
     An array file can fail midway (truncated, corrupt): its Failure then follows chunks already
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
-    yield from _image_chunks(todo, invert, framing, chunk)
+    yield from _image_chunks(todo, invert, framing, chunk, shape)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
-        yield from _array_chunks(path, stem, invert, chunk)
+        yield from _array_chunks(path, stem, invert, chunk, shape)
 
 
-def _image_chunks(todo: Plan, invert: bool | None, framing: str, chunk: int) -> Iterator[Chunk | Failure]:
+def _image_chunks(
+    todo: Plan, invert: bool | None, framing: str, chunk: int, shape: tuple[int, ...] | None = None
+) -> Iterator[Chunk | Failure]:
     names, pictures = [], []
     for path, name in todo.image_files:
         try:
-            picture = images.read_image(path, invert=invert, framing=framing)
+            picture = images.read_image(path, invert=invert, framing=framing, shape=shape)
         except DataError as e:
             if names:  # the digits before it first: messages come in input order, however the work is split
                 yield image_chunk(names, pictures)
@@ -176,17 +180,20 @@ def _image_chunks(todo: Plan, invert: bool | None, framing: str, chunk: int) -> 
         yield image_chunk(names, pictures)
 
 
-def _array_chunks(path: Path, stem: str, invert: bool | None, chunk: int) -> Iterator[Chunk | Failure]:
+def _array_chunks(
+    path: Path, stem: str, invert: bool | None, chunk: int, shape: tuple[int, ...] | None = None
+) -> Iterator[Chunk | Failure]:
     """An array file's digits as they are: arrays hold digits framed by their data set's own rules."""
     starts: dict[str, int] = {}
+    image = shape or arrays.DIGIT
     try:
-        for key, block in arrays.iter_image_blocks(path, chunk):
+        for key, block in arrays.iter_image_blocks(path, chunk, image):
             start = starts.get(key, 0)
             starts[key] = start + len(block)
             prefix = f"{stem}/{key}" if key else stem
             block = _inverted(block) if invert else block
             names = [f"{prefix}/{start + i:05d}" for i in range(len(block))]
-            yield Chunk(names, block, [(IMAGE_SIDE, IMAGE_SIDE)] * len(block), source=str(path))
+            yield Chunk(names, block, [(image[1], image[0])] * len(block), source=str(path))  # (width, height)
     except DataError as e:
         yield Failure(str(path), str(e))
 

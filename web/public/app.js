@@ -7,12 +7,13 @@ import { codefile, load, preprocess, spec } from 'aeonnx';
 
 import { DrawingPad } from './pad.js';
 import { LatentPlane } from './plane.js';
-import { latestOnly, paintGray } from './pictures.js';
+import { latestOnly, paintGray, paintRgb } from './pictures.js';
 
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href; // this server's copy, never a CDN
 ort.env.wasm.numThreads = 1; // a digit takes well under a millisecond: worker threads would cost more than they save
 
 const MODELS = new URL('./models/', import.meta.url).href;
+const YOURS = new URL('./yours/', import.meta.url).href; // models of your own, when the server has some
 const SESSION_OPTIONS = { executionProviders: ['wasm'] };
 const PLANE = { n: 20, extent: 4 }; // 400 digits over [-4, 4]^2: nearly all of N(0, I)'s mass
 const REPEATS = 50; // calls per timing: performance.now() is coarse (0.1 ms) outside cross-origin isolation
@@ -171,10 +172,11 @@ async function openCodeFile(models, file) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     // A single digit in a file without names is named after the file, as aeonnx decompress names it.
     const read = codefile.nameAfterFile(codefile.fromBytes(bytes), file.name);
-    // Another model's codes: the AE refuses them in the package's words, naming both models.
-    const model = models[read.model] ?? models.ae;
+    // A model of your own from the server's /yours/ (node server.js --models DIR); another model's codes:
+    // the AE refuses them in the package's words, naming both models.
+    const model = models[read.model] ?? await yourModel(models, read.model) ?? models.ae;
     const { names, images } = await model.decompress(read);
-    showGrid(names, images);
+    showGrid(names, images, model.imageShape);
     const how = typeof read.precision === 'number' ? `entropy-coded at ${read.precision} bits` : read.precision;
     $('drop-result').textContent = `${file.name}: ${names.length} digit(s) from the ${read.model} `
       + `(format ${read.version}, ${how}), ${bytes.length} bytes`;
@@ -186,11 +188,26 @@ async function openCodeFile(models, file) {
   }
 }
 
-function showGrid(names, images) {
+/** The model a dropped file names, from the models of your own the server was given (null: none there). */
+async function yourModel(models, name) {
+  models.yours ??= new Map();
+  if (!models.yours.has(name)) {
+    const absent = /: no (such models folder|manifest\.json)$|^unknown model /; // not served, or not there
+    const opening = load(ort, YOURS, { model: name, part: 'decoder', sessionOptions: SESSION_OPTIONS })
+      .catch((error) => (absent.test(error.message ?? '') ? null : Promise.reject(error)));
+    models.yours.set(name, opening);
+  }
+  return models.yours.get(name);
+}
+
+function showGrid(names, images, [height, width, channels = 1] = [SIDE, SIDE]) {
   const shown = Math.min(names.length, GRID_LIMIT);
+  const size = height * width * channels;
   const figures = names.slice(0, shown).map((name, i) => {
     const canvas = Object.assign(document.createElement('canvas'), { className: 'digit small' });
-    paintGray(canvas, images.subarray(i * SIDE * SIDE, (i + 1) * SIDE * SIDE), SIDE);
+    const pixels = images.subarray(i * size, (i + 1) * size);
+    if (channels === 3) paintRgb(canvas, pixels, width, height);
+    else paintGray(canvas, pixels, width, height);
     const caption = Object.assign(document.createElement('figcaption'), { textContent: name });
     const figure = document.createElement('figure');
     figure.append(canvas, caption);

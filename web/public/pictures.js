@@ -12,6 +12,18 @@ export function paintGray(canvas, pixels, width, height = width) {
   canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
 }
 
+/** `pixels` (uint8 [height * width * 3], RGB) painted onto `canvas`: a colour model of your own's images. */
+export function paintRgb(canvas, pixels, width, height) {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    rgba.set(pixels.subarray(3 * i, 3 * i + 3), 4 * i);
+    rgba[4 * i + 3] = 255;
+  }
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
+}
+
 /** A canvas point from a pointer event, in the canvas' own pixels however CSS sizes it. */
 export function canvasPoint(canvas, event) {
   const box = canvas.getBoundingClientRect();

@@ -104,7 +104,8 @@ describe('the web page in Chromium', () => {
     const ort = nodeOrt();
     models = { ae: await load(ort, ARTIFACTS), vae: await load(ort, ARTIFACTS, { model: 'vae', part: 'generator' }) };
     folder = makeTemporaryFolder();
-    ({ server, url } = await start(0));
+    runPython('yours', path.join(folder, 'yours')); // models of a user's own, exported, and their code files
+    ({ server, url } = await start(0, path.join(folder, 'yours', 'models')));
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -222,6 +223,19 @@ describe('the web page in Chromium', () => {
     const { maxDiff } = comparePixels(plane.digit, await models.vae.decode(Float32Array.from(plane.z)));
     assert.ok(maxDiff <= 1, `generated digit ${maxDiff} grey levels from Node's`);
     assert.match(await page.textContent('#generated-z'), /^z = \(-?\d+\.\d\d, -?\d+\.\d\d\)$/);
+  });
+
+  test('a code file of a model of your own, dropped on the page: its images at the model\'s size', async () => {
+    const made = JSON.parse(readFileSync(path.join(folder, 'yours', 'index.json'), 'utf8'));
+    for (const name of ['colour32', 'grey32']) {
+      const data = readFileSync(path.join(folder, 'yours', `${name}.aez`));
+      const dropped = await dropFile(page, '#drop', `${name}.aez`, data);
+      assert.deepEqual([dropped.model, dropped.names.length], [name, made[name].count], dropped.error);
+      const pixels = readFileSync(path.join(folder, 'yours', `${name}.pixels.u8`));
+      assert.ok(comparePixels(dropped.images, pixels).maxDiff <= 1, `${name}: Python's pixels`);
+      const canvas = page.locator('#grid canvas').first();
+      assert.deepEqual(await canvas.evaluate((c) => [c.width, c.height]), made[name].image_shape.slice(0, 2));
+    }
   });
 
   test('a Python-made .aez dropped on the page: its digits with their names', async () => {

@@ -1,0 +1,50 @@
+// A model of your own (issue 19): Keras conv autoencoders a user wrote (32x32, grey and colour), exported by
+// aeonnx's Python (`export_keras_pair`, as `aeonnx export --encoder --decoder` does), and the code files
+// Python made with them: JavaScript finds each model by the name it was exported under, reads its image
+// shape from the manifest, and decodes the files to Python's pixels.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+
+import * as ort from 'onnxruntime-node';
+
+import { ModelError } from '../errors.js';
+import { load } from '../model.js';
+import { comparePixels, makeTemporaryFolder, runPython } from './helpers.js';
+
+describe('a model of your own', () => {
+  let folder, index;
+  before(() => {
+    folder = makeTemporaryFolder();
+    runPython('yours', folder);
+    index = JSON.parse(readFileSync(path.join(folder, 'index.json'), 'utf8'));
+  });
+
+  for (const name of ['grey32', 'colour32']) {
+    test(`${name}: its code file decodes in JavaScript to Python's pixels`, async () => {
+      const model = await load(ort, path.join(folder, 'models'), { model: name, part: 'decoder' });
+      const expected = index[name];
+      assert.deepEqual(model.imageShape, expected.image_shape);
+      assert.equal(model.modelId, expected.model_id);
+      const { images, names } = await model.decompress(readFileSync(path.join(folder, `${name}.aez`)));
+      assert.equal(names.length, expected.count);
+      assert.equal(images.length, expected.count * expected.image_shape.reduce((a, b) => a * b, 1));
+      const { exact, maxDiff } = comparePixels(images, readFileSync(path.join(folder, `${name}.pixels.u8`)));
+      assert.ok(maxDiff <= 1 && exact >= 0.999, `${name}: ${exact} of pixels equal, max diff ${maxDiff}`);
+    });
+  }
+
+  test('a name the folder does not list is refused, naming the ones it does', async () => {
+    await assert.rejects(load(ort, path.join(folder, 'models'), { model: 'faces' }),
+      (error) => error instanceof ModelError && /unknown model 'faces' in .*; choose one of: colour32, grey32$/.test(error.message));
+  });
+
+  test('it encodes its own images as Python does', async () => {
+    const model = await load(ort, path.join(folder, 'models'), { model: 'grey32' });
+    const pixels = new Uint8Array(readFileSync(path.join(folder, 'grey32.pixels.u8')));
+    const again = await model.decompress(await model.compress(pixels));
+    assert.equal(again.images.length, pixels.length); // 40 images of 32x32 in, 40 out
+  });
+});

@@ -1,0 +1,227 @@
+"""Issue 19: a Keras autoencoder aeonnx did not make, written as a team would write it, through
+`aeonnx export --encoder --decoder`, the parity gate and `aeonnx verify`."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import onnxruntime
+import pytest
+from keras import layers
+from PIL import Image
+
+from aeonnx.runtime import spec
+
+from .helpers import invoke, one_line_error
+
+
+def conv_autoencoder(shape: tuple[int, int, int], latent: int = 24):
+    """Conv2D + BatchNormalization down, Conv2DTranspose up: the common convolutional autoencoder."""
+    image = keras.Input(shape, name="image")
+    h = layers.Conv2D(16, 3, strides=2, padding="same")(image)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.Conv2D(32, 3, strides=2, padding="same")(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    encoder = keras.Model(image, layers.Dense(latent, name="code")(layers.Flatten()(h)), name="encoder")
+    code = keras.Input((latent,))
+    g = layers.Reshape((shape[0] // 4, shape[1] // 4, 32))(
+        layers.Dense(shape[0] * shape[1] * 2, activation="relu")(code)
+    )
+    g = layers.ReLU()(layers.BatchNormalization()(layers.Conv2DTranspose(16, 3, strides=2, padding="same")(g)))
+    g = layers.Conv2DTranspose(shape[2], 3, strides=2, padding="same", activation="sigmoid")(g)
+    return encoder, keras.Model(code, g, name="decoder")
+
+
+def trained(encoder, decoder, x, epochs: int = 3):
+    keras.utils.set_random_seed(0)
+    image = encoder.inputs[0]
+    model = keras.Model(image, decoder(encoder(image)))
+    model.compile("adam", "binary_crossentropy")
+    model.fit(x, x, epochs=epochs, batch_size=128, verbose=0)
+    return encoder, decoder
+
+
+def digits32(mnist, part: str, count: int) -> np.ndarray:
+    """MNIST digits padded to 32x32 (as LeNet took them), uint8 [N, 32, 32]."""
+    return np.pad(mnist[part][:count], ((0, 0), (2, 2), (2, 2)))
+
+
+def coloured(digits: np.ndarray, seed: int) -> np.ndarray:
+    """Each digit in an ink colour of its own on a paper colour of its own: uint8 [N, H, W, 3]."""
+    rng = np.random.default_rng(seed)
+    ink, paper = rng.integers(0, 256, (2, len(digits), 1, 1, 3))
+    share = digits[..., None].astype(np.float32) / 255
+    return np.rint(share * ink + (1 - share) * paper).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def grey32(mnist, tmp_path_factory):
+    """A 32x32 grey conv autoencoder saved as a team saves it, and 300 validation images of theirs."""
+    folder = tmp_path_factory.mktemp("grey32")
+    x = digits32(mnist, "x_train", 3000)[..., None].astype(np.float32) / 255
+    encoder, decoder = trained(*conv_autoencoder((32, 32, 1)), x)
+    encoder.save(folder / "enc.keras")
+    decoder.save(folder / "dec.keras")
+    np.savez(folder / "val.npz", x=digits32(mnist, "x_test", 300))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def exported32(grey32):
+    """The 32x32 model exported as its team would: `aeonnx export --encoder --decoder --data --name`."""
+    out = grey32 / "models"
+    result = invoke(
+        "export", "--encoder", grey32 / "enc.keras", "--decoder", grey32 / "dec.keras",
+        "--data", grey32 / "val.npz", "--name", "digits32", "--out", out, "--quantize", "int8", "--edge",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_conv_autoencoder_of_your_own_goes_through_the_gate_and_verify(grey32, exported32):
+    out = exported32
+    entry = json.loads((out / spec.MANIFEST_FILE).read_text())["models"]["digits32"]
+    assert entry["kind"] == "ae" and entry["input_shape"] == [32, 32, 1] and entry["latent_size"] == 24
+    assert all(info["parity_max_abs_diff"] <= 1e-4 for info in entry["files"].values())
+    session = onnxruntime.InferenceSession(out / "digits32_encoder.onnx", providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    assert [i.name for i in session.get_inputs()] == [spec.X] and session.get_inputs()[0].shape == ["batch", 32, 32, 1]
+    assert json.loads(meta[spec.META_IMAGE_SHAPE]) == [32, 32, 1] and meta[spec.META_KIND] == "ae"
+    assert json.loads(meta[spec.META_LATENT_CODING])["default_bits"] in range(4, 9)
+    assert json.loads(meta[spec.META_QUALITY])["psnr_db"]  # the warning's profile, from their images
+    for flags in ([], ["--int8"]):
+        verified = invoke("verify", out, *flags)
+        assert verified.exit_code == 0 and "0 failed" in verified.stdout, verified.output
+    again = invoke("export", "--encoder", grey32 / "enc.keras", "--decoder", grey32 / "dec.keras",
+                   "--data", grey32 / "val.npz", "--name", "digits32", "--out", out)  # fmt: skip
+    assert again.exit_code == 1 and "already exists" in again.stderr  # nothing overwritten unasked
+
+
+def test_your_model_compresses_and_decompresses_its_own_images(grey32, exported32, mnist, tmp_path):
+    """The issue's path: compress pictures with --models DIR --model NAME, decompress with --models DIR:
+    32x32 images within 0.1 dB of Keras' own round trip, at the default bits."""
+    digits = digits32(mnist, "x_test", 300)[200:]  # not among the images the export measured (the first 300)
+    (tmp_path / "scans").mkdir()
+    for index, digit in enumerate(digits):
+        Image.fromarray(digit).save(tmp_path / "scans" / f"{index:03d}.png")
+    Image.fromarray(digits[0]).resize((96, 96)).save(tmp_path / "big.png")  # resized to the model's 32x32
+    codes = tmp_path / "codes.aez"
+    result = invoke("compress", tmp_path / "scans", tmp_path / "big.png", "--models", exported32, "--model", "digits32",
+                    "-o", codes)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    decoded = invoke("decompress", codes, "--models", exported32, "-o", tmp_path / "out")
+    assert decoded.exit_code == 0, decoded.output
+    pictures = [Image.open(tmp_path / "out" / f"{i:03d}.png") for i in range(len(digits))]
+    assert {(p.size, p.mode) for p in pictures} == {((32, 32), "L")}
+    assert Image.open(tmp_path / "out" / "big.png").size == (32, 32)
+
+    from aeonnx.runtime import load, metrics
+
+    x = digits[..., None].astype(np.float32) / 255
+    encoder = keras.models.load_model(grey32 / "enc.keras")
+    decoder = keras.models.load_model(grey32 / "dec.keras")
+    keras_psnr = metrics.psnr(x, np.asarray(decoder(encoder(x))))
+    ours = np.stack([np.asarray(p) for p in pictures])[..., None].astype(np.float32) / 255
+    assert abs(metrics.psnr(x, ours) - keras_psnr) <= 0.1, (metrics.psnr(x, ours), keras_psnr)
+    model = load("digits32", exported32, device="cpu", part="decoder")
+    names, images, _ = model.decompress(codes.read_bytes())
+    assert names[-1] == "big" and images.shape == (len(digits) + 1, 32, 32)
+    assert np.array_equal(images[:-1], np.stack(pictures))
+
+
+def test_a_colour_model_exports_from_a_folder_of_images(mnist, tmp_path):
+    x = coloured(digits32(mnist, "x_train", 2000), seed=1)
+    encoder, decoder = trained(*conv_autoencoder((32, 32, 3), latent=32), x.astype(np.float32) / 255, epochs=2)
+    (tmp_path / "photos").mkdir()
+    for index, picture in enumerate(coloured(digits32(mnist, "x_test", 260), seed=2)):
+        Image.fromarray(picture).resize((64, 64)).save(tmp_path / "photos" / f"{index:04d}.png")  # resized back to 32
+    encoder.save(tmp_path / "enc.keras")
+    decoder.save(tmp_path / "dec.keras")
+    result = invoke("export", "--encoder", tmp_path / "enc.keras", "--decoder", tmp_path / "dec.keras",
+                    "--data", tmp_path / "photos", "--name", "colour", "--out", tmp_path / "models")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    entry = json.loads((tmp_path / "models" / spec.MANIFEST_FILE).read_text())["models"]["colour"]
+    assert entry["input_shape"] == [32, 32, 3]
+    assert invoke("verify", tmp_path / "models").exit_code == 0
+    models = ["--models", tmp_path / "models"]
+    result = invoke(
+        "compress", tmp_path / "photos" / "0000.png", *models, "--model", "colour", "-o", tmp_path / "c.aez"
+    )
+    assert result.exit_code == 0, result.output
+    assert invoke("decompress", tmp_path / "c.aez", *models, "-o", tmp_path / "c.png").exit_code == 0
+    with Image.open(tmp_path / "c.png") as picture:
+        assert picture.size == (32, 32) and picture.mode == "RGB"
+
+
+def small_vae(outputs: tuple[str, str, str] = ("mu", "logvar", "z")):
+    """A VAE encoder as keras-io writes it: mean, log-variance and a sampled z, under names of its own."""
+    image = keras.Input((16, 16, 1))
+    h = layers.Flatten()(layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(image))
+    mean, log_var = layers.Dense(2, name=outputs[0])(h), layers.Dense(2, name=outputs[1])(h)
+    z = layers.Add(name=outputs[2])([mean, layers.Lambda(lambda v: keras.ops.exp(0.5 * v))(log_var)])
+    encoder = keras.Model(image, [mean, log_var, z])
+    code = keras.Input((2,))
+    decoded = layers.Reshape((16, 16, 1))(layers.Dense(256, activation="sigmoid")(layers.Dense(32, "relu")(code)))
+    return encoder, keras.Model(code, decoded)
+
+
+def test_a_vae_of_your_own_keeps_its_mean_and_log_variance(tmp_path):
+    from aeonnx.export.your_model import export_keras_pair
+
+    encoder, generator = small_vae()
+    images = np.random.default_rng(0).integers(0, 256, (300, 16, 16), dtype=np.uint8)  # in memory, from a script
+    entry = export_keras_pair(encoder, generator, images, tmp_path, "tiny-vae")
+    assert entry["kind"] == "vae"
+    session = onnxruntime.InferenceSession(tmp_path / "tiny-vae_encoder.onnx", providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == [spec.Z_MEAN, spec.Z_LOG_VAR]
+    x = images[:5, :, :, None].astype(np.float32) / 255
+    mean, log_var, _ = (np.asarray(t) for t in encoder(x))
+    onnx_mean, onnx_log_var = session.run(None, {spec.X: x})
+    np.testing.assert_allclose(onnx_mean, mean, atol=1e-5)
+    np.testing.assert_allclose(onnx_log_var, log_var, atol=1e-5)
+    assert (tmp_path / "tiny-vae_generator.onnx").is_file()
+
+
+def test_unclear_vae_outputs_are_asked_for_by_name(tmp_path):
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime.errors import ModelError
+
+    encoder, generator = small_vae(("head_a", "head_b", "sample"))
+    images = np.zeros((20, 16, 16), np.uint8)
+    with pytest.raises(ModelError, match=r"which of the encoder's outputs \(head_a, head_b, sample\) is the mean"):
+        export_keras_pair(encoder, generator, images, tmp_path, "named")
+    entry = export_keras_pair(
+        encoder, generator, images, tmp_path, "named", mean_output="head_a", log_var_output="head_b"
+    )
+    assert entry["kind"] == "vae"
+
+
+def test_a_pair_that_cannot_pass_is_refused_in_one_line(grey32, tmp_path):
+    def export(encoder, decoder, *extra):
+        return invoke("export", "--encoder", encoder, "--decoder", decoder, "--data", grey32 / "val.npz",
+                      "--out", tmp_path / "models", *extra)  # fmt: skip
+
+    _, decoder28 = conv_autoencoder((28, 28, 1))
+    decoder28.save(tmp_path / "dec28.keras")
+    result = export(grey32 / "enc.keras", tmp_path / "dec28.keras", "--name", "mismatch")
+    one_line_error(result, "the decoder gives images of (28, 28, 1), the encoder takes (32, 32, 1)", alone=True)
+
+    class Lgamma(layers.Layer):  # an op with no ONNX operator
+        def call(self, x):
+            import tensorflow as tf
+
+            return tf.math.lgamma(x + 1.0)
+
+    encoder, decoder = conv_autoencoder((32, 32, 1))
+    odd = keras.Model(encoder.inputs, Lgamma(name="log_gamma")(encoder.outputs[0]))
+    odd.save(tmp_path / "odd.keras")
+    decoder.save(tmp_path / "dec.keras")
+    keras.saving.get_custom_objects()["Lgamma"] = Lgamma
+    result = export(tmp_path / "odd.keras", tmp_path / "dec.keras", "--name", "odd")
+    one_line_error(result, "tf2onnx cannot convert layer 'log_gamma' (TensorFlow op Lgamma)", alone=True)
+    one_line_error(export(grey32 / "enc.keras", grey32 / "dec.keras", "--name", "ae"), "a shipped model's")
+    result = invoke("export", "--encoder", grey32 / "enc.keras", "--out", tmp_path / "models")
+    one_line_error(result, "also needs --decoder, --data, --name", alone=True)
+    assert not (tmp_path / "models").exists()  # nothing written by any of them
