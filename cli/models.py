@@ -40,13 +40,14 @@ def sample(
         ),
     ] = Path("samples.png"),
     force: ForceOption = False,
+    model: Annotated[str, typer.Option("--model", help="vae, or a VAE of your own in --models.")] = "vae",
     *,
     run: ModelRun,
 ) -> None:
     """New digits from the VAE generator, with z ~ N(0, I)."""
     from aeonnx.runtime import jobs
 
-    jobs.sample(run.load("vae", part="generator"), n, seed, output, force)
+    jobs.sample(run.load(model, part="generator"), n, seed, output, force)
     typer.echo(printable(f"{output}: {n} digit(s)"))
 
 

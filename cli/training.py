@@ -105,7 +105,7 @@ def export(
     ] = None,
     data: Annotated[
         Path | None,
-        typer.Option(help="Your images: a .npz/.npy array or a folder of images.", rich_help_panel=_YOURS),
+        typer.Option(help="Your images: a .npz/.npy/IDX array or a folder of images.", rich_help_panel=_YOURS),
     ] = None,
     name: Annotated[
         str | None, typer.Option(help="The name your model is exported and loaded under.", rich_help_panel=_YOURS)

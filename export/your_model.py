@@ -50,7 +50,7 @@ def export_keras_pair(
     edge: bool = False,
 ) -> dict:
     """Convert, gate and write a Keras encoder and decoder (models or .keras paths) as model `name` in
-    `out_dir`, checked and measured on `images` (an array, or a .npz/.npy file or a folder of images);
+    `out_dir`, checked and measured on `images` (an array, or a .npz/.npy/IDX file or a folder of images);
     returns its manifest entry. Nothing is written unless every gate passes."""
     out_dir = Path(out_dir)
     _check_name(name)
@@ -162,8 +162,10 @@ def as_inputs(images, input_shape: tuple[int, ...]) -> np.ndarray:
 def _read_images(path: Path, input_shape: tuple[int, ...]) -> np.ndarray:
     if path.is_dir():
         return _read_folder(path, input_shape)
-    if path.suffix.lower() not in (".npz", ".npy"):
-        raise DataError(f"{path}: give a .npz or .npy array of images, or a folder of images")
+    if path.suffix.lower() not in (".npz", ".npy"):  # an IDX file (MNIST's own format), raw or gzipped
+        from aeonnx.runtime.pictures.arrays import iter_idx_blocks
+
+        return np.concatenate(list(iter_idx_blocks(path, MEASURED_IMAGES)))
     try:
         with np.load(path, allow_pickle=False) as archive:
             if not hasattr(archive, "files"):

@@ -125,6 +125,10 @@ def test_your_model_compresses_and_decompresses_its_own_images(grey32, exported3
     keras_psnr = metrics.psnr(x, np.asarray(decoder(encoder(x))))
     ours = np.stack([np.asarray(p) for p in pictures])[..., None].astype(np.float32) / 255
     assert abs(metrics.psnr(x, ours) - keras_psnr) <= 0.1, (metrics.psnr(x, ours), keras_psnr)
+    grid = invoke("decompress", codes, "--models", exported32, "--grid", "-o", tmp_path / "all.png")
+    assert grid.exit_code == 0 and Image.open(tmp_path / "all.png").size == (11 * 34 - 2, 10 * 34 - 2)  # 101 images
+    encoded = invoke("encode", tmp_path / "big.png", "--models", exported32, "--model", "digits32")
+    assert encoded.exit_code == 0 and len(json.loads(encoded.stdout)["z"]) == 24, encoded.output
     model = load("digits32", exported32, device="cpu", part="decoder")
     names, images, _ = model.decompress(codes.read_bytes())
     assert names[-1] == "big" and images.shape == (len(digits) + 1, 32, 32)
@@ -182,6 +186,22 @@ def test_a_vae_of_your_own_keeps_its_mean_and_log_variance(tmp_path):
     np.testing.assert_allclose(onnx_mean, mean, atol=1e-5)
     np.testing.assert_allclose(onnx_log_var, log_var, atol=1e-5)
     assert (tmp_path / "tiny-vae_generator.onnx").is_file()
+    sampled = invoke("sample", "--models", tmp_path, "--model", "tiny-vae", "-n", "4", "-o", tmp_path / "new.png")
+    assert sampled.exit_code == 0 and Image.open(tmp_path / "new.png").size == (2 * 18 - 2, 2 * 18 - 2), sampled.output
+
+
+def test_images_can_come_as_an_idx_file(fashion, tmp_path):
+    """Fashion-MNIST's own IDX file (gzipped), as --data: 10,000 items of 28x28 for a small conv model."""
+    from .conftest import FASHION_TEST_IMAGES
+
+    encoder, decoder = conv_autoencoder((28, 28, 1), latent=16)
+    encoder.save(tmp_path / "enc.keras")
+    decoder.save(tmp_path / "dec.keras")
+    result = invoke("export", "--encoder", tmp_path / "enc.keras", "--decoder", tmp_path / "dec.keras",
+                    "--data", FASHION_TEST_IMAGES, "--name", "clothes", "--out", tmp_path / "models")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    entry = json.loads((tmp_path / "models" / spec.MANIFEST_FILE).read_text())["models"]["clothes"]
+    assert entry["input_shape"] == [28, 28, 1] and entry["kind"] == "ae"
 
 
 def test_unclear_vae_outputs_are_asked_for_by_name(tmp_path):

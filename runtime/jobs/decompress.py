@@ -83,7 +83,6 @@ def decompress_file(
     if grid or count == 1:
         output = _picture_path(output, default)
         check_targets([output], force, inputs=sources)
-        check_grid_size(count if grid else 1)
         picture_format = images.output_format(output)
     else:
         output = output or default
@@ -92,6 +91,8 @@ def decompress_file(
         return Written([], output)
     model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")  # not the encoder
     model = model.for_code(found[0][1])  # the release that made the file, from the models folder's history
+    if grid or count == 1:
+        check_grid_size(count if grid else 1, model.image_shape)  # before any code is decoded
     on_load(model)
     batches = [_latents(path, code_file, model) for path, code_file in found]  # all checked before writing
     if grid or count == 1:

@@ -26,16 +26,21 @@ def grid_of(digits: np.ndarray) -> np.ndarray:
     return grids.tile(digits, columns=columns, pad=2, fill=64)
 
 
-def grid_size(count: int) -> tuple[int, int]:
-    """(width, height) in pixels of grid_of(count digits)."""
+DIGIT = (spec.IMAGE_SIDE, spec.IMAGE_SIDE)
+
+
+def grid_size(count: int, image: tuple[int, ...] = DIGIT) -> tuple[int, int]:
+    """(width, height) in pixels of grid_of(count images of shape `image`: (H, W) or (H, W, C))."""
     columns = max(1, math.ceil(math.sqrt(count)))
     rows = max(1, -(-count // columns))
-    return columns * (spec.IMAGE_SIDE + 2) - 2, rows * (spec.IMAGE_SIDE + 2) - 2
+    return columns * (image[1] + 2) - 2, rows * (image[0] + 2) - 2
 
 
-def check_grid_size(count: int) -> None:
+def check_grid_size(count: int, image: tuple[int, ...] = DIGIT) -> None:
     """Refuse, before any work, a grid picture over MAX_PICTURE_PIXELS: its memory grows with the count."""
-    _refuse_oversized(grid_size, count, "a grid of {count:,} digits", "at most {largest:,} digits fit in one picture")
+    _refuse_oversized(
+        lambda n: grid_size(n, image), count, "a grid of {count:,} images", "at most {largest:,} fit in one picture"
+    )
 
 
 def _refuse_oversized(size_of: Callable[[int], tuple[int, int]], count: int, what: str, instead: str) -> None:
@@ -69,7 +74,7 @@ def sample(model: Autoencoder, n: int, seed: int | None, output: Path, force: bo
         raise DataError("-n must be at least 0")
     if output.is_dir() or not output.suffix:
         return _sample_files(model, n, seed, output, force)
-    check_grid_size(n)
+    check_grid_size(n, model.image_shape)
     picture_format = images.output_format(output)
     check_targets([output], force)
     picture = images.image_bytes(grid_of(model.sample(n, seed=seed)), picture_format)

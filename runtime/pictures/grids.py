@@ -18,11 +18,14 @@ def manifold_latents(n: int, extent: float) -> np.ndarray:
 
 
 def tile(images: np.ndarray, columns: int, pad: int = 0, fill=0) -> np.ndarray:
-    """(N, h, w) images -> one (rows*h, columns*w) image, left to right, top to bottom."""
-    count, height, width = images.shape
+    """(N, h, w) images (or (N, h, w, channels)) -> one (rows*h, columns*w) image (with its channels), left to
+    right, top to bottom."""
+    count, height, width = images.shape[:3]
     rows = max(1, -(-count // columns))
     canvas = np.full(
-        (rows * height + (rows - 1) * pad, columns * width + (columns - 1) * pad), fill, dtype=images.dtype
+        (rows * height + (rows - 1) * pad, columns * width + (columns - 1) * pad, *images.shape[3:]),
+        fill,
+        dtype=images.dtype,
     )
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
