@@ -116,6 +116,14 @@ def export(
     log_var_output: Annotated[
         str | None, typer.Option(help="A VAE encoder's log-variance output, by name.", rich_help_panel=_YOURS)
     ] = None,
+    preprocessing: Annotated[
+        str,
+        typer.Option(
+            help="How compress makes a picture its input: resize, crop (to its aspect ratio, then resize), or "
+            "locate (28x28 grey digits: found and framed as MNIST did).",
+            rich_help_panel=_YOURS,
+        ),
+    ] = "resize",
 ) -> None:
     """Convert a training run, or a Keras encoder and decoder of your own, to ONNX; refuse it unless
     onnxruntime matches Keras (the parity gate)."""
@@ -132,7 +140,7 @@ def export(
     if model is None:
         from aeonnx.export.your_model import export_keras_pair
 
-        settings = dict(mean_output=mean_output, log_var_output=log_var_output)
+        settings = dict(mean_output=mean_output, log_var_output=log_var_output, preprocessing=preprocessing)
         entry = export_keras_pair(
             encoder, decoder, data, out, name, opset=opset, force=force, quantize=quantize, edge=edge, **settings
         )

@@ -177,7 +177,11 @@ def _manifest_entry(
     reports: list,
 ) -> dict:
     yours = (
-        {"kind": model_spec.kind, "input_shape": list(model_spec.input_shape)}
+        {
+            "kind": model_spec.kind,
+            "input_shape": list(model_spec.input_shape),
+            "preprocessing": model_spec.preprocessing,
+        }
         if model_spec.name not in spec.MODELS
         else {}
     )

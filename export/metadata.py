@@ -71,7 +71,8 @@ def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> s
     def shape(name: str) -> str:
         return f"{name}: float32[batch, {sizes.get(name, latent_size)}]"
 
-    pixels = spec.PREPROCESSING if model_spec.name in spec.MODELS else spec.your_preprocessing(model_spec.input_shape)
+    yours = model_spec.name not in spec.MODELS
+    pixels = spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing) if yours else spec.PREPROCESSING
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
         f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(pixels.values())}."

@@ -44,6 +44,7 @@ def export_keras_pair(
     *,
     mean_output: str | None = None,
     log_var_output: str | None = None,
+    preprocessing: str = "resize",
     opset: int = spec.DEFAULT_OPSET,
     force: bool = False,
     quantize: str | None = None,
@@ -51,13 +52,15 @@ def export_keras_pair(
 ) -> dict:
     """Convert, gate and write a Keras encoder and decoder (models or .keras paths) as model `name` in
     `out_dir`, checked and measured on `images` (an array, or a .npz/.npy/IDX file or a folder of images);
-    returns its manifest entry. Nothing is written unless every gate passes."""
+    returns its manifest entry. `preprocessing`: how compress makes a picture its input (spec.PICTURE_READINGS).
+    Nothing is written unless every gate passes."""
     out_dir = Path(out_dir)
     _check_name(name)
     encoder, decoder = _keras_model(encoder, "encoder"), _keras_model(decoder, "decoder")
     encoder, kind = _code_outputs(encoder, mean_output, log_var_output)
     input_shape, latent_size = _shapes(encoder, decoder)
-    model_spec = spec.your_model(name, kind, latent_size, input_shape)
+    _check_reading(preprocessing, input_shape)
+    model_spec = spec.your_model(name, kind, latent_size, input_shape, preprocessing)
     check_outputs(model_spec, out_dir, force, quantize)
     x = as_inputs(images, input_shape)
     record = measure(model_spec, encoder, decoder, x)
@@ -70,6 +73,13 @@ def _check_name(name: str) -> None:
         raise ModelError(f"--name {name!r} is a shipped model's; give yours a name of its own")
     if not re.fullmatch(spec.MODEL_NAME_PATTERN, name):
         raise ModelError(f"--name {name!r}: use 1-32 lowercase letters, digits, '-' or '_', starting with a letter")
+
+
+def _check_reading(preprocessing: str, input_shape: tuple[int, ...]) -> None:
+    if preprocessing not in spec.PICTURE_READINGS:
+        raise ModelError(f"--preprocessing {preprocessing!r}: choose one of {', '.join(spec.PICTURE_READINGS)}")
+    if preprocessing == "locate" and spec.image_of(input_shape) != (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+        raise ModelError(f"--preprocessing locate frames 28x28 grey digits; this model takes {input_shape}")
 
 
 def _keras_model(model, what: str):
@@ -226,6 +236,6 @@ def measure(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray) -> dict
         "metrics": metrics.reconstruction_metrics(sample, x_hat),
         "latent_stats": stats,
         "quality": quality.measure(sample, x_hat),
-        "preprocessing": spec.your_preprocessing(model_spec.input_shape),
+        "preprocessing": spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing),
         **latent_coding(encoder, decoder, sample, sample[choose], stats),
     }

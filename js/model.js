@@ -72,8 +72,8 @@ export class Autoencoder {
   /** One image as pictures hold it: [28, 28], [H, W] (grey) or [H, W, C]; images travel flattened, row-major. */
   get imageShape() { return spec.imageOf(this.inputShape); }
   get imageSize() { return this.inputShape.reduce((a, b) => a * b, 1); }
-  /** Digits located and framed as MNIST framed them (the shipped models), or pictures resized (yours). */
-  get locatesDigits() { return Object.hasOwn(spec.MODELS, this.name); }
+  /** Digits located and framed as MNIST framed them (the shipped models, yours with preprocessing locate). */
+  get locatesDigits() { return (this.spec.preprocessing ?? 'locate') === 'locate'; }
   get modelId() { return this.metadata[spec.META_MODEL_ID]; }
   get latentSize() { return Number(this.metadata[spec.META_LATENT_SIZE]); }
   get metrics() { return JSON.parse(this.metadata[spec.META_METRICS] ?? '{}'); }

@@ -52,7 +52,8 @@ export function modelInManifest(name, entry) {
   if (!Array.isArray(inputShape) || !inputShape.every((n) => Number.isInteger(n) && n > 0)) {
     throw new Error(`model '${name}': its manifest entry has no valid input_shape`);
   }
-  return Object.freeze({ ...MODELS[entry.kind], name, inputShape: Object.freeze([...inputShape]) });
+  const preprocessing = entry.preprocessing ?? 'resize'; // how aeonnx compress made its pictures the input
+  return Object.freeze({ ...MODELS[entry.kind], name, inputShape: Object.freeze([...inputShape]), preprocessing });
 }
 
 /** A model's input shape: the shipped models' [784], or [H, W, C] for a model of your own. */

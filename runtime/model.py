@@ -131,9 +131,19 @@ class Autoencoder:
 
     @property
     def locates_digits(self) -> bool:
-        """Does compress find and frame a digit in each picture for it (the shipped models), or resize the
-        picture to its input (a model of your own)?"""
-        return self.spec.name in spec.MODELS
+        """Does compress find and frame a digit in each picture for it (the shipped models, and a model of
+        your own exported with --preprocessing locate), or resize the picture to its input (spec.PICTURE_READINGS)?"""
+        return self.spec.preprocessing == "locate"
+
+    @property
+    def picture_shape(self) -> tuple[int, ...] | None:
+        """What compress resizes each picture to for this model: its image shape; None where it locates digits."""
+        return None if self.locates_digits else self.image_shape
+
+    @property
+    def crops_pictures(self) -> bool:
+        """Is a picture cropped to the model's aspect ratio before it is resized (--preprocessing crop)?"""
+        return self.spec.preprocessing == "crop"
 
     @property
     def model_id(self) -> str:

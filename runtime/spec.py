@@ -30,18 +30,14 @@ PREPROCESSING = {
 }
 
 
-def your_preprocessing(input_shape: tuple[int, ...]) -> dict[str, str]:
-    """What a model of your own takes: images resized to its input, pixel / 255, channels last."""
+def your_preprocessing(input_shape: tuple[int, ...], reading: str = "resize") -> dict[str, str]:
+    """What a model of your own takes: pixel / 255, channels last, and how a picture becomes it (PICTURE_READINGS)."""
+    scale, how = "pixel / 255 (float32 in [0, 1])", {"pictures": f"{reading}: {PICTURE_READINGS[reading]}"}
     if len(input_shape) != 3:
-        return {"image": f"{input_shape[0]} values", "scale": "pixel / 255 (float32 in [0, 1])", "layout": "flat"}
+        return {"image": f"{input_shape[0]} values", "scale": scale, "layout": "flat", **how}
     height, width, channels = input_shape
     colours = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
-    return {
-        "image": f"{height}x{width} {colours}",
-        "scale": "pixel / 255 (float32 in [0, 1])",
-        "layout": "[height, width, channels]",
-        "resize": "to the input's size",
-    }
+    return {"image": f"{height}x{width} {colours}", "scale": scale, "layout": "[height, width, channels]", **how}
 
 
 # Model variants: the exported float32 graph, and its dynamically quantised int8 copy. An int8
@@ -91,6 +87,7 @@ class ModelSpec:
     warmup_epochs: int = 0  # first epochs over which the learning rate rises linearly from 0
     input_shape: tuple[int, ...] = (INPUT_SIZE,)  # one image as the encoder takes it: flat, or (H, W, C)
     kind: str = ""  # the contract it follows: "ae" or "vae" (a model of your own: the shipped one's parts)
+    preprocessing: str = "locate"  # how compress makes a picture its input: PICTURE_READINGS
 
     @property
     def variational(self) -> bool:
@@ -140,6 +137,14 @@ VAE = ModelSpec(
     kind="vae",
 )
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (AE, VAE)}
+# How compress makes a picture a model's input. The shipped models locate the digit and frame it as MNIST
+# framed its digits; a model of your own is resized to (the default), or cropped to its aspect ratio and
+# then resized, or, when it takes 28x28 grey digits, may keep the digit localisation.
+PICTURE_READINGS = {
+    "locate": "the digit located and framed as MNIST framed its digits (28x28 grey models)",
+    "resize": "the whole picture resized to the input's size",
+    "crop": "the picture's centre cropped to the input's aspect ratio, then resized",
+}
 KINDS = tuple(MODELS)  # what a model of your own can be: an autoencoder, or a VAE (mean, log-variance, generator)
 MODEL_NAME_PATTERN = r"[a-z][a-z0-9_-]{0,31}"  # a model's name: in file names and code files
 MODEL_NAMES = tuple(MODELS)
@@ -159,10 +164,13 @@ VALIDATION_SPLIT_SEED = 0  # the same draw for every seed, so that runs compare
 LEARNING_RATES = {"adam": 1e-3, "adadelta": 1.0, "rmsprop": 1e-3, "sgd": 0.1, "nadam": 1e-3}
 
 
-def your_model(name: str, kind: str, latent_size: int, input_shape: tuple[int, ...]) -> ModelSpec:
+def your_model(
+    name: str, kind: str, latent_size: int, input_shape: tuple[int, ...], preprocessing: str = "resize"
+) -> ModelSpec:
     """The spec of a model of your own (`aeonnx export --encoder --decoder`): the parts and tensor names of
-    the shipped model of its kind, under its own name, with its own input shape and latent size."""
-    return replace(MODELS[kind], name=name, latent_size=latent_size, input_shape=tuple(input_shape))
+    the shipped model of its kind, under its own name, with its own input shape, latent size and reading."""
+    shape = tuple(input_shape)
+    return replace(MODELS[kind], name=name, latent_size=latent_size, input_shape=shape, preprocessing=preprocessing)
 
 
 def image_of(input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -179,7 +187,8 @@ def model_in_manifest(name: str, entry: dict) -> ModelSpec:
     kind, input shape and latent size."""
     if "kind" not in entry:
         return get_model(name)
-    return your_model(name, entry["kind"], entry["latent_size"], tuple(entry["input_shape"]))
+    reading = entry.get("preprocessing", "resize")
+    return your_model(name, entry["kind"], entry["latent_size"], tuple(entry["input_shape"]), reading)
 
 
 def get_model(name: str) -> ModelSpec:

@@ -14,7 +14,7 @@ from PIL import Image
 
 from aeonnx.runtime import spec
 
-from .helpers import invoke, one_line_error
+from .helpers import REPO, invoke, one_line_error
 
 
 def conv_autoencoder(shape: tuple[int, int, int], latent: int = 24):
@@ -198,10 +198,35 @@ def test_images_can_come_as_an_idx_file(fashion, tmp_path):
     encoder.save(tmp_path / "enc.keras")
     decoder.save(tmp_path / "dec.keras")
     result = invoke("export", "--encoder", tmp_path / "enc.keras", "--decoder", tmp_path / "dec.keras",
-                    "--data", FASHION_TEST_IMAGES, "--name", "clothes", "--out", tmp_path / "models")  # fmt: skip
+                    "--data", FASHION_TEST_IMAGES, "--name", "clothes", "--out", tmp_path / "models",
+                    "--preprocessing", "locate")  # fmt: skip
     assert result.exit_code == 0, result.output
     entry = json.loads((tmp_path / "models" / spec.MANIFEST_FILE).read_text())["models"]["clothes"]
-    assert entry["input_shape"] == [28, 28, 1] and entry["kind"] == "ae"
+    assert entry["input_shape"] == [28, 28, 1] and entry["kind"] == "ae" and entry["preprocessing"] == "locate"
+    # A 28x28 grey model of one's own may keep the digit localisation: the photo's digit is found and framed.
+    photo, yours = REPO / "examples" / "seven-on-paper.jpg", ["--models", tmp_path / "models", "--model", "clothes"]
+    inspected = invoke("inspect", photo, *yours, "-o", tmp_path / "seen.png")
+    assert inspected.exit_code == 0 and (tmp_path / "seen.png").is_file(), inspected.output
+    from aeonnx.runtime import load
+    from aeonnx.runtime.pictures.images import read_image
+
+    located = load("clothes", tmp_path / "models", device="cpu").encode(read_image(photo).digit[None])[0]
+    encoded = invoke("encode", photo, *yours)
+    assert encoded.exit_code == 0, encoded.output
+    np.testing.assert_allclose(json.loads(encoded.stdout)["z"], located, atol=1e-5)
+
+
+def test_crop_keeps_the_middle_of_a_picture_at_the_models_aspect_ratio(tmp_path):
+    from aeonnx.runtime.pictures.images import read_image
+
+    wide = np.zeros((40, 120), np.uint8)
+    wide[:, 40:80] = 255  # a white square in the middle of a black strip
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    cropped = read_image(tmp_path / "wide.png", shape=(20, 20), crop=True).digit
+    resized = read_image(tmp_path / "wide.png", shape=(20, 20)).digit
+    assert cropped.shape == resized.shape == (20, 20)
+    assert cropped.min() >= 250  # only the middle square is left
+    assert resized[:, 0].max() == 0 and resized[:, 10].min() == 255  # squeezed: black sides, white middle
 
 
 def test_unclear_vae_outputs_are_asked_for_by_name(tmp_path):
@@ -242,6 +267,8 @@ def test_a_pair_that_cannot_pass_is_refused_in_one_line(grey32, tmp_path):
     result = export(tmp_path / "odd.keras", tmp_path / "dec.keras", "--name", "odd")
     one_line_error(result, "tf2onnx cannot convert layer 'log_gamma' (TensorFlow op Lgamma)", alone=True)
     one_line_error(export(grey32 / "enc.keras", grey32 / "dec.keras", "--name", "ae"), "a shipped model's")
+    located = export(grey32 / "enc.keras", grey32 / "dec.keras", "--name", "x", "--preprocessing", "locate")
+    one_line_error(located, "--preprocessing locate frames 28x28 grey digits; this model takes (32, 32, 1)")
     result = invoke("export", "--encoder", grey32 / "enc.keras", "--out", tmp_path / "models")
     one_line_error(result, "also needs --decoder, --data, --name", alone=True)
     assert not (tmp_path / "models").exists()  # nothing written by any of them

@@ -49,6 +49,7 @@ class CompressJob:
     bits: int | None = None  # entropy-coded at this many bits, whatever `precision` says
     shard_size: int | None = None  # codes per file: `output` is a folder of shards with an index.json
     shape: tuple[int, ...] | None = None  # a model of your own's image: pictures resized to it (None: digits)
+    crop: bool = False  # and cropped to its aspect ratio first
 
     @classmethod
     def of(cls, paths: list[Path], output: Path | None = None, **how) -> CompressJob:
@@ -78,7 +79,9 @@ class CompressJob:
     ) -> Iterator[inputs.Chunk | inputs.Failure]:
         """The digits of `todo` (default: the whole plan), read as this job reads them: every engine's reader."""
         todo = self.plan if todo is None else todo
-        return inputs.chunks(todo, invert=self.invert, framing=self.framing, chunk=chunk, shape=self.shape)
+        return inputs.chunks(
+            todo, invert=self.invert, framing=self.framing, chunk=chunk, shape=self.shape, crop=self.crop
+        )
 
 
 def compress_files(
@@ -90,8 +93,8 @@ def compress_files(
     stop the batch before anything is published. `engine` does the encoding (default: this process,
     SERIAL); any engine gives the same bytes."""
     precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
-    shape = None if model.locates_digits else model.image_shape  # how every engine's workers read
-    job = replace(job, precision=precision, bits=None, shape=shape)  # and what they encode at
+    # How every engine's workers read, and what they encode at.
+    job = replace(job, precision=precision, bits=None, shape=model.picture_shape, crop=model.crops_pictures)
     check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     with staged_streams(job.force) as streams:
@@ -169,8 +172,8 @@ def encode_lines(
 ) -> Iterator[str]:
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
-    shape = None if model.locates_digits else model.image_shape
-    for item in inputs.chunks(inputs.plan(paths), invert=invert, framing=framing, shape=shape):
+    reading = dict(invert=invert, framing=framing, shape=model.picture_shape, crop=model.crops_pictures)
+    for item in inputs.chunks(inputs.plan(paths), **reading):
         if isinstance(item, inputs.Failure):
             events.on_failure(item)
             continue

@@ -83,8 +83,10 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
-        if not model.locates_digits:  # a model of your own: what it reads and writes
-            described["models"][name]["image_shape"] = list(model.image_shape)
+        if name not in spec.MODELS:  # a model of your own: what it reads and writes, and how pictures become it
+            described["models"][name].update(
+                image_shape=list(model.image_shape), preprocessing=model.spec.preprocessing
+            )
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
     described["history"] = _history(Path(models_dir) if models_dir else shipped_models_dir())
     return described

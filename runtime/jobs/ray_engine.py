@@ -77,7 +77,7 @@ class Encoder:
         self.model = load(model, models_dir, device, threads=1, variant=variant)
         self.precision = codefile.resolve_precision(precision, self.model.binding)  # auto: the model's default bits
         self.invert, self.framing = invert, framing
-        self.shape = None if self.model.locates_digits else self.model.image_shape  # yours: resized to it
+        self.shape, self.crop = self.model.picture_shape, self.model.crops_pictures  # yours: resized to it
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = len(next(iter(batch.values())))
@@ -119,7 +119,7 @@ class Encoder:
                 continue
             try:
                 digits[i], sizes[i], concerns[i] = images.read_image(
-                    Path(str(path)), self.invert, self.framing, data=bytes(data), shape=self.shape
+                    Path(str(path)), self.invert, self.framing, data=bytes(data), shape=self.shape, crop=self.crop
                 )
             except DataError as e:
                 errors[i] = str(e)

@@ -47,25 +47,29 @@ def read_image(
     max_pixels: int = MAX_PIXELS,
     data: bytes | None = None,
     shape: tuple[int, ...] | None = None,
+    crop: bool = False,
 ) -> Picture:
     """One image file -> its Picture. DataError if it is not a usable image.
     `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it.
-    `shape`: (H, W) or (H, W, C), a model of your own's image: the picture resized to it, nothing located."""
+    `shape`: (H, W) or (H, W, C), a model of your own's image: the picture resized to it (`crop`: its centre
+    cropped to the shape's aspect ratio first), nothing located."""
     with open_image(path, max_pixels, data) as image:
         if shape is not None:
-            return Picture(resized_to(image, shape), image.size)
+            return Picture(resized_to(image, shape, crop), image.size)
         digit, concern = framed(image, invert=invert, framing=framing)
         return Picture(digit, image.size, concern)
 
 
-def resized_to(image: Image.Image, shape: tuple[int, ...]) -> np.ndarray:
+def resized_to(image: Image.Image, shape: tuple[int, ...], crop: bool = False) -> np.ndarray:
     """A picture as a model of your own takes it: upright, grey (H, W) or RGB (H, W, 3), resized to fit
-    exactly (Lanczos), uint8."""
+    exactly (Lanczos), uint8; with `crop`, its centre cut to the shape's aspect ratio first (nothing stretched)."""
     height, width = shape[:2]
     channels = shape[2] if len(shape) == 3 else 1
     if channels not in (1, 3):
         raise DataError(f"pictures are grey or RGB; this model takes {channels} channels: give it arrays")
     picture = upright(image).convert("L" if channels == 1 else "RGB")
+    if crop:
+        picture = picture.crop(_centre_box(picture.size, width / height))
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     return np.asarray(picture, np.uint8).reshape(shape)
@@ -102,6 +106,14 @@ def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = No
         raise DataError(f"{path}: image is over Pillow's decompression-bomb pixel limit") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise DataError(f"{path}: unreadable image ({e})") from None
+
+
+def _centre_box(size: tuple[int, int], aspect: float) -> tuple[int, int, int, int]:
+    """The largest box of width/height `aspect` in the middle of a picture of `size`: (left, top, right, bottom)."""
+    width, height = size
+    keep_width, keep_height = min(width, round(height * aspect)), min(height, round(width / aspect))
+    left, top = (width - keep_width) // 2, (height - keep_height) // 2
+    return left, top, left + max(keep_width, 1), top + max(keep_height, 1)
 
 
 def preprocess(image: Image.Image, invert: bool | None = None, framing: str = "locate") -> np.ndarray:

@@ -145,27 +145,33 @@ def _images_under(folder: Path) -> Iterator[Path]:
 
 
 def chunks(
-    todo: Plan, invert: bool | None, framing: str = "locate", chunk: int = CHUNK, shape: tuple[int, ...] | None = None
+    todo: Plan,
+    invert: bool | None,
+    framing: str = "locate",
+    chunk: int = CHUNK,
+    shape: tuple[int, ...] | None = None,
+    crop: bool = False,
 ) -> Iterator[Chunk | Failure]:
     """Digits in input order, `chunk` at a time; failures as they happen. `shape`: a model of your own's
-    image, (H, W) or (H, W, C): pictures are resized to it and arrays must hold it (None: MNIST digits).
+    image, (H, W) or (H, W, C): pictures are resized to it (`crop`: cropped to its aspect ratio first) and
+    arrays must hold it (None: MNIST digits).
 
     An array file can fail midway (truncated, corrupt): its Failure then follows chunks already
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
-    yield from _image_chunks(todo, invert, framing, chunk, shape)
+    yield from _image_chunks(todo, invert, framing, chunk, shape, crop)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
         yield from _array_chunks(path, stem, invert, chunk, shape)
 
 
 def _image_chunks(
-    todo: Plan, invert: bool | None, framing: str, chunk: int, shape: tuple[int, ...] | None = None
+    todo: Plan, invert: bool | None, framing: str, chunk: int, shape: tuple[int, ...] | None, crop: bool
 ) -> Iterator[Chunk | Failure]:
     names, pictures = [], []
     for path, name in todo.image_files:
         try:
-            picture = images.read_image(path, invert=invert, framing=framing, shape=shape)
+            picture = images.read_image(path, invert=invert, framing=framing, shape=shape, crop=crop)
         except DataError as e:
             if names:  # the digits before it first: messages come in input order, however the work is split
                 yield image_chunk(names, pictures)
