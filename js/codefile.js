@@ -27,6 +27,10 @@ export const NAMED_PRECISIONS = ['auto', ...FLOATS, 'uint8'];
 export const V1_PRECISIONS = ['float32', 'float16', 'uint8'];
 export const FLAG_ORIGINAL_SIZES = 0x01;
 export const FLAG_NAMES = 0x02;
+export const FLAG_IMAGE_SHAPE = 0x04; // the header ends with the image shape of a model of your own
+const FLAGS = FLAG_ORIGINAL_SIZES | FLAG_NAMES | FLAG_IMAGE_SHAPE;
+const MAX_IMAGE_DIMS = 3; // [values], or [height, width, channels]
+const MAX_IMAGE_SIDE = 65535;
 export const MAX_LATENT_SIZE = 4096;
 export const MAX_MODEL_NAME = 32;
 export const MODEL_ID_LENGTH = 16; // hex digits; 8 raw bytes in version 2
@@ -53,9 +57,9 @@ const WRITERS = { 1: writeVersion1, 2: writeVersion2 };
  * with (entropy.Priors, from `aeonnx.latent_priors`; null for a model exported before format version 2),
  * and the default bits measured for it (`aeonnx.latent_coding`).
  */
-export function binding(model, modelId, zMin, zMax, { priors = null, defaultBits = null } = {}) {
+export function binding(model, modelId, zMin, zMax, { priors = null, defaultBits = null, imageShape = null } = {}) {
   return Object.freeze({ model, modelId, zMin: Float32Array.from(zMin), zMax: Float32Array.from(zMax), priors,
-    defaultBits });
+    defaultBits, imageShape: imageShape === null ? null : Object.freeze([...imageShape]) });
 }
 
 /** What `compress` writes unless told: the model's default bits; float16 for a model without priors. */
@@ -87,7 +91,7 @@ export function packCodes(codes, precision, bound, names = null, originalSizes =
   precision = checkPrecision(precision);
   const latentSize = bound.zMin.length;
   const file = { version: 2, model: bound.model, modelId: bound.modelId, precision, latentSize, names,
-    named: names !== null, originalSizes };
+    named: names !== null, originalSizes, imageShape: bound.imageShape ?? null };
   if (codes.length % latentSize !== 0) {
     throw new CodeFileError(`${codes.length} values do not fit codes of latent size ${latentSize}`);
   }
@@ -118,6 +122,9 @@ export function storedValues(codeFile, bound) {
   if (codeFile.latentSize !== bound.zMin.length) {
     throw new CodeFileError(`codes of size ${codeFile.latentSize} do not fit the model's latent size ${bound.zMin.length}`);
   }
+  if (!sameShape(codeFile.imageShape ?? null, bound.imageShape ?? null)) {
+    throw new CodeFileError(`codes of images ${pyShape(codeFile.imageShape)} do not fit the model's ${pyShape(bound.imageShape)}`);
+  }
   if (codeFile.codes !== null && codeFile.codes !== undefined) return codeFile.codes;
   let table;
   try {
@@ -131,6 +138,11 @@ export function storedValues(codeFile, bound) {
     throw error instanceof entropy.EntropyCodeError ? new CodeFileError(`corrupt code file: ${error.message}`) : error;
   }
 }
+
+const sameShape = (a, b) => (a === null || b === null ? a === b : a.length === b.length && a.every((n, i) => n === b[i]));
+/** A shape as Python's tuple prints it, so that both say the same words: (32, 32, 1), (784,), None. */
+const pyShape = (shape) => (shape === null || shape === undefined ? 'None'
+  : `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`);
 
 /**
  * A precision a caller asked for, as the writer names it ('uint8' is 8 bits); DataError (an argument, not
@@ -260,8 +272,8 @@ const sameNames = (a, b) => a.length === b.length && a.every((name, i) => name =
  * length as a backwards varint, the CRC. `file.names`: null for a file that stores none.
  */
 function writeVersion2(file, count) {
-  const { model, modelId, precision, latentSize, codes, coded, names, originalSizes = null } = file;
-  const header = headerVersion2(model, modelId, precision, latentSize);
+  const { model, modelId, precision, latentSize, codes, coded, names, originalSizes = null, imageShape = null } = file;
+  const header = headerVersion2(model, modelId, precision, latentSize, imageShape);
   let body;
   if (coded) body = coded.body;
   else {
@@ -280,7 +292,8 @@ function writeVersion2(file, count) {
   }
   const sizes = sizesTable(originalSizes, count);
   if (sizes !== null) for (const byte of sizes) index.push(byte);
-  header[6] = (names !== null ? FLAG_NAMES : 0) | (sizes !== null ? FLAG_ORIGINAL_SIZES : 0);
+  header[6] = (names !== null ? FLAG_NAMES : 0) | (sizes !== null ? FLAG_ORIGINAL_SIZES : 0)
+    | (imageShape !== null ? FLAG_IMAGE_SHAPE : 0);
   const tail = [...index, ...varint.encodeBackwards(index.length)];
   const out = new Uint8Array(header.length + body.length + tail.length + CRC_SIZE);
   out.set(header);
@@ -290,7 +303,7 @@ function writeVersion2(file, count) {
   return out;
 }
 
-function headerVersion2(model, modelId, precision, latentSize) {
+function headerVersion2(model, modelId, precision, latentSize, imageShape = null) {
   if (typeof model !== 'string' || !/^[\x00-\x7f]{1,32}$/.test(model) || !isModelId(modelId)) {
     throw new CodeFileError(`bad model name ${pyRepr(model)} or id ${pyRepr(modelId)}`);
   }
@@ -302,7 +315,25 @@ function headerVersion2(model, modelId, precision, latentSize) {
   }
   const id = Array.from({ length: 8 }, (_, i) => parseInt(modelId.slice(2 * i, 2 * i + 2), 16));
   return [...MAGIC, 2, KINDS.get(precision), 0, model.length, ...Array.from(model, (c) => c.charCodeAt(0)), ...id,
-    ...varint.encode(latentSize)];
+    ...varint.encode(latentSize), ...(imageShape === null ? [] : imageShapeBytes(imageShape))];
+}
+
+/** A model of your own's image shape as the header ends with it: its number of dimensions, then each. */
+function imageShapeBytes(shape) {
+  if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) throw new CodeFileError(`bad image shape ${describe(shape)}`);
+  if (shape.length < 1 || shape.length > MAX_IMAGE_DIMS
+      || !Array.from(shape).every((n) => Number.isInteger(n) && n >= 1 && n <= MAX_IMAGE_SIDE)) {
+    throw new CodeFileError(`bad image shape ${pyShape(Array.from(shape))}`);
+  }
+  return [...varint.encode(shape.length), ...Array.from(shape).flatMap((n) => [...varint.encode(n)])];
+}
+
+function readImageShape(header) {
+  const dims = header.varint('image shape');
+  if (dims < 1 || dims > MAX_IMAGE_DIMS) throw new CodeFileError(`bad image shape: ${dims} dimensions`);
+  const shape = Array.from({ length: dims }, () => header.varint('image shape'));
+  if (!shape.every((n) => n >= 1 && n <= MAX_IMAGE_SIDE)) throw new CodeFileError(`bad image shape ${pyShape(shape)}`);
+  return shape;
 }
 
 function floatBody(codes, precision, itemSize) {
@@ -461,13 +492,14 @@ function readVersion2(bytes) {
   const header = new varint.Reader(bytes, MAGIC.length + 1, bytes.length - CRC_SIZE);
   const precision = kind(header.byte('header'));
   const flags = header.byte('header');
-  if (flags & ~(FLAG_ORIGINAL_SIZES | FLAG_NAMES)) {
+  if (flags & ~FLAGS) {
     throw new CodeFileError(`unknown flags 0x${flags.toString(16).padStart(2, '0')}`);
   }
   const model = modelName(header);
   const modelId = Array.from(header.take(MODEL_ID_LENGTH / 2, 'model id'), (b) => b.toString(16).padStart(2, '0')).join('');
   const latentSize = header.varint('latent size');
   if (latentSize < 1 || latentSize > MAX_LATENT_SIZE) throw new CodeFileError(`bad latent size ${latentSize}`);
+  const imageShape = flags & FLAG_IMAGE_SHAPE ? readImageShape(header) : null;
   const { value: indexLength, position: indexEnd } = varint.readBackwards(bytes, header.end, header.offset, 'index length');
   if (indexLength > indexEnd - header.offset) throw varint.corrupt('the index length runs into the header');
   const body = bytes.subarray(header.offset, indexEnd - indexLength);
@@ -478,7 +510,7 @@ function readVersion2(bytes) {
   const names = named ? nametable.read(index, count) : defaultNames(count);
   const originalSizes = flags & FLAG_ORIGINAL_SIZES ? readSizes(index, count) : null;
   if (index.left) throw varint.corrupt(`${index.left} unexpected bytes at the end of the index`);
-  return { version: 2, model, modelId, precision, latentSize, codes, coded, names, named, originalSizes };
+  return { version: 2, model, modelId, precision, latentSize, codes, coded, names, named, originalSizes, imageShape };
 }
 
 function kind(code) {

@@ -80,7 +80,8 @@ export class Autoencoder {
 
   /** What ties code files to this model (codefile.binding): name, id, latent range, priors, default bits. */
   get binding() {
-    this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere);
+    const yours = Object.hasOwn(spec.MODELS, this.name) ? null : this.inputShape; // a model of your own: files record it
+    this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere, yours);
     return this.bound;
   }
 
@@ -390,7 +391,7 @@ export function toUint8(xHat) {
   return pixels;
 }
 
-function readBinding(model, metadata, latentSize, where) {
+function readBinding(model, metadata, latentSize, where, imageShape = null) {
   let stats;
   try {
     stats = JSON.parse(metadata[spec.META_LATENT_STATS]);
@@ -401,7 +402,7 @@ function readBinding(model, metadata, latentSize, where) {
   const priorsText = metadata[spec.META_LATENT_PRIORS];
   const priors = priorsText ? Priors.fromMetadata(priorsText, latentSize, `${where}'s metadata`) : null;
   return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max,
-    { priors, defaultBits: defaultBits(metadata[spec.META_LATENT_CODING]) });
+    { priors, defaultBits: defaultBits(metadata[spec.META_LATENT_CODING]), imageShape });
 }
 
 /** The default bits of `aeonnx.latent_coding` (measured by training); null where absent or unreadable. */

@@ -160,6 +160,44 @@ def test_golden_file():
     np.testing.assert_array_equal(codefile.stored_values(back, GOLDEN_BINDING), symbols)
 
 
+# A model of your own's file: flag 0x04, and the header ends with its image shape (docs/FORMAT.md).
+YOURS_BINDING = codefile.Binding(
+    "scans32", "0123456789abcdef", np.zeros(2, np.float32), np.ones(2, np.float32), image_shape=(32, 32, 1)
+)
+YOURS_FILE = (
+    "41455a1a"
+    "02"
+    "01"
+    "04"  # magic, version, kind 1 (float16), flags: image shape (no names, no sizes)
+    "07"
+    "7363616e733332"
+    "0123456789abcdef"
+    "02"  # "scans32", id, L = 2
+    "03"
+    "20"
+    "20"
+    "01"  # image shape: 3 dimensions, 32 x 32 x 1
+    "003c0000"  # one code: float16 1.0, 0.0
+    "01"
+    "01"  # index: N = 1; its length, 1
+)
+
+
+def test_a_file_of_a_model_of_your_own_records_its_image_shape():
+    data = codefile.pack(np.array([[1.0, 0.0]], np.float32), "float16", YOURS_BINDING)
+    assert data.hex() == with_crc(bytes.fromhex(YOURS_FILE)).hex()
+    back = from_bytes(data)
+    assert back.image_shape == (32, 32, 1) and codefile.to_bytes(back) == data
+    np.testing.assert_array_equal(codefile.latents(back, YOURS_BINDING), [[1.0, 0.0]])
+    other = codefile.Binding("scans32", "0123456789abcdef", np.zeros(2), np.ones(2), image_shape=(28, 28, 1))
+    with pytest.raises(CodeFileError, match=r"codes of images \(32, 32, 1\) do not fit the model's \(28, 28, 1\)"):
+        codefile.latents(back, other)
+    assert from_bytes(codefile.pack(np.zeros((1, 4), np.float32), 6, BINDING)).image_shape is None  # shipped: none
+    for shape, why in (("00", r"bad image shape: 0 dimensions"), ("0100", r"bad image shape \(0,\)")):
+        with pytest.raises(CodeFileError, match=why):
+            from_bytes(with_crc(bytes.fromhex(YOURS_FILE.replace("03202001", shape))))
+
+
 def test_header_layout_is_as_documented():
     data = codefile.pack(np.zeros((1, 4), np.float32), "float16", BINDING)
     assert data[:4] == b"AEZ\x1a" and data[4] == 2 and data[5] == 1 and data[6] == 0 and data[7] == 2

@@ -129,6 +129,8 @@ def test_your_model_compresses_and_decompresses_its_own_images(grey32, exported3
     assert grid.exit_code == 0 and Image.open(tmp_path / "all.png").size == (11 * 34 - 2, 10 * 34 - 2)  # 101 images
     encoded = invoke("encode", tmp_path / "big.png", "--models", exported32, "--model", "digits32")
     assert encoded.exit_code == 0 and len(json.loads(encoded.stdout)["z"]) == 24, encoded.output
+    described = invoke("info", codes)
+    assert described.exit_code == 0 and "images of 32 x 32 x 1" in described.stdout, described.output
     model = load("digits32", exported32, device="cpu", part="decoder")
     names, images, _ = model.decompress(codes.read_bytes())
     assert names[-1] == "big" and images.shape == (len(digits) + 1, 32, 32)

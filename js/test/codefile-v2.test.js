@@ -53,6 +53,25 @@ test('the header as FORMAT.md lays it out (a float16 code)', () => {
   assert.equal(data.length, 33);
 });
 
+test('a model of your own\'s file records its image shape (FORMAT.md, 38 bytes)', () => {
+  const yours = codefile.binding('scans32', '0123456789abcdef', new Float32Array(2), Float32Array.of(1, 1),
+    { imageShape: [32, 32, 1] });
+  const data = codefile.pack(Float32Array.of(1, 0), 'float16', yours);
+  const documented = '41455a1a 02 01 04 07 7363616e733332 0123456789abcdef 02 03 20 20 01  003c0000  01 01  165f71dc';
+  assert.equal(hex(data), hex(fromHex(documented)));
+  const read = codefile.fromBytes(data);
+  assert.deepEqual(read.imageShape, [32, 32, 1]);
+  assert.equal(hex(codefile.toBytes(read)), hex(data));
+  assert.deepEqual(codefile.latents(read, yours), Float32Array.of(1, 0));
+  const other = codefile.binding('scans32', '0123456789abcdef', new Float32Array(2), Float32Array.of(1, 1),
+    { imageShape: [28, 28, 1] });
+  assert.throws(() => codefile.latents(read, other),
+    (e) => e instanceof CodeFileError && e.message === "codes of images (32, 32, 1) do not fit the model's (28, 28, 1)");
+  assert.equal(codefile.fromBytes(codefile.pack(new Float32Array(4), 'float16', BINDING)).imageShape, null);
+  expect(withCrc(fromHex(documented.slice(0, -8).replace('03 20 20 01', '00'))), 'bad image shape: 0 dimensions');
+  expect(withCrc(fromHex(documented.slice(0, -8).replace('03 20 20 01', '01 00'))), 'bad image shape (0,)');
+});
+
 // --- varints --------------------------------------------------------------------------------------------
 test('varints: LEB128, shortest form, at most 2^53 - 1, and the backwards form', () => {
   for (const [value, bytes] of [[0, '00'], [127, '7f'], [128, '8001'], [300, 'ac02'], [2 ** 53 - 1, 'ffffffffffffff0f']]) {
@@ -200,7 +219,7 @@ test('a valid minimal file, then each field made wrong', () => {
   assert.deepEqual(codefile.fromBytes(v2File({})).names, []);
   const cases = [
     [{ kind: 2 }, 'unknown precision code 2'], [{ kind: 9 }, 'unknown precision code 9'],
-    [{ flags: 0x04 }, 'unknown flags 0x04'], [{ flags: 0x80 }, 'unknown flags 0x80'],
+    [{ flags: 0x08 }, 'unknown flags 0x08'], [{ flags: 0x80 }, 'unknown flags 0x80'],
     [{ latent: 0 }, 'bad latent size 0'], [{ latent: 4097 }, 'bad latent size 4097'],
     [{ latent: 2 ** 53 - 1 }, 'bad latent size 9007199254740991'],
     [{ body: '0000' }, 'corrupt code file: 0 codes of 1 float32 values do not fill its 2 bytes of codes'],

@@ -38,6 +38,10 @@ V1_PRECISIONS = ("float32", "float16", "uint8")
 _KINDS = {"float32": 0, "float16": 1, **{bits: bits for bits in BITS}}  # the kind byte of version 2
 FLAG_ORIGINAL_SIZES = 0x01
 FLAG_NAMES = 0x02
+FLAG_IMAGE_SHAPE = 0x04  # the header ends with the image shape of a model of your own (FORMAT.md)
+FLAGS = FLAG_ORIGINAL_SIZES | FLAG_NAMES | FLAG_IMAGE_SHAPE
+MAX_IMAGE_DIMS = 3  # (values,), or (height, width, channels)
+MAX_IMAGE_SIDE = 65535
 MAX_LATENT_SIZE = 4096
 MAX_MODEL_NAME = 32
 MODEL_ID_LENGTH = 16  # hex digits; stored as 8 raw bytes in version 2
@@ -75,6 +79,7 @@ class CodeFile:
     coded: Coded | None = None
     version: int = FORMAT_VERSION
     named: bool = True  # False: the file stores no names (its codes are 00000, 00001, ...)
+    image_shape: tuple[int, ...] | None = None  # a model of your own's input shape; None: the shipped models'
 
     @property
     def latent_size(self) -> int:
@@ -156,6 +161,8 @@ def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
         raise CodeFileError(
             f"codes of size {code_file.latent_size} do not fit the model's latent size {len(binding.z_min)}"
         )
+    if code_file.image_shape != binding.image_shape:
+        raise CodeFileError(f"codes of images {code_file.image_shape} do not fit the model's {binding.image_shape}")
     if code_file.codes is not None:
         return code_file.codes
     coded = code_file.coded
@@ -178,7 +185,7 @@ def to_bytes(code_file: CodeFile) -> bytes:
     _refuse_duplicates(cf.names)
     sink = io.BytesIO()
     named = cf.names != default_names(count)
-    writer = Writer(sink, cf.model, cf.model_id, cf.precision, cf.latent_size, None, named)
+    writer = Writer(sink, cf.model, cf.model_id, cf.precision, cf.latent_size, None, named, cf.image_shape)
     if cf.coded is not None:
         writer.add_coded(cf.coded.body, cf.coded.lengths, cf.names, cf.original_sizes)
     else:
@@ -209,6 +216,7 @@ class Writer:
         latent_size: int,
         table: entropy.FrequencyTable | None,
         named: bool,
+        image_shape: tuple[int, ...] | None = None,
     ):
         self.sink, self.precision, self.latent_size, self.table = sink, precision, latent_size, table
         self.names = nametable.Writer() if named else None
@@ -216,13 +224,14 @@ class Writer:
         self._lengths, self._last_length = bytearray(), None  # all lengths but the last, as varints
         self._sizes, self._odd_sizes = bytearray(), False
         self._start, self._crc, self.finished = sink.tell(), 0, False
-        self._flags = FLAG_NAMES if named else 0
-        self._write(_header(model, model_id, precision, latent_size, self._flags))
+        self._flags = (FLAG_NAMES if named else 0) | (FLAG_IMAGE_SHAPE if image_shape else 0)
+        self._write(_header(model, model_id, precision, latent_size, self._flags, image_shape))
 
     @classmethod
     def of(cls, sink, precision, binding: Binding, named: bool) -> Writer:
         table = binding.table(precision) if precision in BITS else None
-        return cls(sink, binding.model, binding.model_id, precision, len(binding.z_min), table, named)
+        latent_size = len(binding.z_min)
+        return cls(sink, binding.model, binding.model_id, precision, latent_size, table, named, binding.image_shape)
 
     def _write(self, data) -> None:
         self.sink.write(data)
@@ -344,7 +353,7 @@ def _crc_of(handle, start: int, end: int, block: int = 1 << 20) -> int:
     return crc
 
 
-def _header(model: str, model_id: str, precision, latent_size: int, flags: int) -> bytes:
+def _header(model: str, model_id: str, precision, latent_size: int, flags: int, image_shape=None) -> bytes:
     try:
         name = model.encode("ascii")
     except UnicodeEncodeError:
@@ -361,7 +370,26 @@ def _header(model: str, model_id: str, precision, latent_size: int, flags: int) 
         + name
         + bytes.fromhex(model_id)
         + varint.encode(latent_size)
+        + (_image_shape_bytes(image_shape) if image_shape else b"")
     )
+
+
+def _image_shape_bytes(shape) -> bytes:
+    """A model of your own's image shape as the header ends with it: its number of dimensions, then each."""
+    shape = tuple(int(n) for n in shape)
+    if not 1 <= len(shape) <= MAX_IMAGE_DIMS or not all(1 <= n <= MAX_IMAGE_SIDE for n in shape):
+        raise CodeFileError(f"bad image shape {shape}")
+    return varint.encode(len(shape)) + b"".join(varint.encode(n) for n in shape)
+
+
+def _read_image_shape(header: varint.Reader) -> tuple[int, ...]:
+    dims = header.varint("image shape")
+    if not 1 <= dims <= MAX_IMAGE_DIMS:
+        raise CodeFileError(f"bad image shape: {dims} dimensions")
+    shape = tuple(header.varint("image shape") for _ in range(dims))
+    if not all(1 <= n <= MAX_IMAGE_SIDE for n in shape):
+        raise CodeFileError(f"bad image shape {shape}")
+    return shape
 
 
 # --- readers --------------------------------------------------------------------------------------
@@ -393,13 +421,14 @@ def _from_bytes_v2(data) -> CodeFile:
     view = memoryview(data)
     header = varint.Reader(view, len(MAGIC) + 1, len(data) - _CRC.size)
     precision, flags = _kind(header.byte("header")), header.byte("header")
-    if flags & ~(FLAG_ORIGINAL_SIZES | FLAG_NAMES):
+    if flags & ~FLAGS:
         raise CodeFileError(f"unknown flags 0x{flags:02x}")
     model = _model_name(header)
     model_id = bytes(header.take(MODEL_ID_LENGTH // 2, "model id")).hex()
     latent_size = header.varint("latent size")
     if not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"bad latent size {latent_size}")
+    image_shape = _read_image_shape(header) if flags & FLAG_IMAGE_SHAPE else None
     index_length, index_end = varint.read_backwards(view, header.end, header.offset, "index length")
     if index_length > index_end - header.offset:
         raise CodeFileError("corrupt code file: the index length runs into the header")
@@ -411,7 +440,8 @@ def _from_bytes_v2(data) -> CodeFile:
     sizes = _read_sizes(index, count) if flags & FLAG_ORIGINAL_SIZES else None
     if index.left:
         raise CodeFileError(f"corrupt code file: {index.left} unexpected bytes at the end of the index")
-    return CodeFile(model, model_id, precision, codes, names, sizes, coded, version=2, named=bool(flags & FLAG_NAMES))
+    named = bool(flags & FLAG_NAMES)
+    return CodeFile(model, model_id, precision, codes, names, sizes, coded, 2, named, image_shape)
 
 
 def _kind(kind: int) -> str | int:

@@ -30,6 +30,7 @@ class Binding:
     z_max: np.ndarray  # float32 [L]
     priors: entropy.Priors | None = None
     default_bits: int | None = None
+    image_shape: tuple[int, ...] | None = None  # a model of your own's input (H, W, C): code files record it
 
     @property
     def default_precision(self) -> str | int:

@@ -56,6 +56,8 @@ def _describe_codes(path: Path, found: list[tuple[Path, codefile.CodeFile]], tot
         "names": names + (["..."] if count > 10 else []),
         "original_sizes": any(code_file.original_sizes is not None for code_file in files),
     }
+    if first is not None and first.image_shape is not None:  # a model of your own's: what it decodes to
+        described["image_shape"] = list(first.image_shape)
     if path.is_dir():
         described["shards"] = len(files)
     return described
@@ -151,6 +153,8 @@ def _codes_summary(described: dict) -> str:
             f"  made by model {described['model']} ({described['model_id']}), latent size "
             f"{described['latent_size']}, {_precision(described['precision'], described['bits'])}{coded}"
         )
+    if "image_shape" in described:
+        lines.append(f"  images of {' x '.join(map(str, described['image_shape']))} (height, width, channels)")
     per_code = f"{described['bytes_per_code']} bytes per code + " if count else ""
     lines.append(
         f"  {count:,} code(s) in {described['bytes']:,} bytes: {per_code}{described['frame_overhead_bytes']:,} "
