@@ -56,7 +56,7 @@ def export_keras_pair(
     Nothing is written unless every gate passes."""
     out_dir = Path(out_dir)
     _check_name(name)
-    encoder, decoder = _keras_model(encoder, "encoder"), _keras_model(decoder, "decoder")
+    encoder, decoder = _functional(_keras_model(encoder, "encoder")), _functional(_keras_model(decoder, "decoder"))
     encoder, kind = _code_outputs(encoder, mean_output, log_var_output)
     input_shape, latent_size = _shapes(encoder, decoder)
     _check_reading(preprocessing, input_shape)
@@ -96,6 +96,16 @@ def _keras_model(model, what: str):
     except Exception as e:  # Keras raises ValueError, TypeError, OSError or zipfile errors for a bad file
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ModelError(f"{path}: cannot load the Keras {what} ({first})") from None
+
+
+def _functional(model):
+    """A Sequential model as the functional model of its layers: tf2onnx 1.17 cannot convert Keras 3's
+    Sequential (it looks up tensors by names a Sequential does not keep); the weights are the same."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return keras.Model(model.inputs, model.outputs, name=model.name)
+    return model
 
 
 def _code_outputs(encoder, mean_output: str | None, log_var_output: str | None):

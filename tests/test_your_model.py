@@ -274,3 +274,32 @@ def test_a_pair_that_cannot_pass_is_refused_in_one_line(grey32, tmp_path):
     result = invoke("export", "--encoder", grey32 / "enc.keras", "--out", tmp_path / "models")
     one_line_error(result, "also needs --decoder, --data, --name", alone=True)
     assert not (tmp_path / "models").exists()  # nothing written by any of them
+
+
+def test_a_flat_dense_model_takes_pictures_as_its_square_and_arrays_as_they_are(mnist, tmp_path):
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime import load
+
+    encoder = keras.Sequential([keras.Input((784,)), layers.Dense(64, activation="relu"), layers.Dense(12)])
+    decoder = keras.Sequential([keras.Input((12,)), layers.Dense(784, activation="sigmoid")])
+    entry = export_keras_pair(encoder, decoder, mnist["x_train"][:300], tmp_path / "models", "dense784")
+    assert entry["input_shape"] == [784]
+    model = load("dense784", tmp_path / "models", device="cpu")
+    assert model.image_shape == (28, 28)
+    Image.fromarray(mnist["x_test"][0]).resize((56, 56)).save(tmp_path / "d.png")
+    yours = ["--models", tmp_path / "models", "--model", "dense784"]
+    assert invoke("compress", tmp_path / "d.png", *yours, "-o", tmp_path / "d.aez").exit_code == 0
+    assert model.decompress((tmp_path / "d.aez").read_bytes()).images.shape == (1, 28, 28)
+    odd = export_keras_pair(
+        keras.Sequential([keras.Input((120,)), layers.Dense(4)]),
+        keras.Sequential([keras.Input((4,)), layers.Dense(120, activation="sigmoid")]),
+        np.random.default_rng(0).random((50, 120), np.float32),
+        tmp_path / "models",
+        "signal120",
+    )
+    assert odd["input_shape"] == [120]  # not a square: one row of 120 values
+    np.save(tmp_path / "signals.npy", np.random.default_rng(1).integers(0, 256, (5, 120), dtype=np.uint8))
+    signals = ["--models", tmp_path / "models", "--model", "signal120"]
+    assert invoke("compress", tmp_path / "signals.npy", *signals, "-o", tmp_path / "s.aez").exit_code == 0
+    refused = invoke("compress", tmp_path / "d.png", *signals, "-o", tmp_path / "x.aez")
+    assert refused.exit_code == 1 and "d.png: the model takes 120 values, not a picture" in refused.stderr

@@ -84,7 +84,7 @@ class Encoder:
         errors = [str(e) for e in batch.get("error", [""] * rows)]
         if "digits" in batch:
             digits = np.asarray(batch["digits"], np.uint8)
-            sizes = [(digits.shape[2], digits.shape[1])] * rows  # (width, height)
+            sizes = [(digits.shape[2], digits.shape[1]) if digits.ndim > 2 else (digits.shape[1], 1)] * rows
             concerns_read = [None] * rows  # arrays of digits are taken as they are: nothing was located
         else:
             digits, sizes, concerns_read = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)

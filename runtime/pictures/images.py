@@ -53,6 +53,8 @@ def read_image(
     `data`: the file's bytes, already read (by Ray Data, from object storage); `path` then only names it.
     `shape`: (H, W) or (H, W, C), a model of your own's image: the picture resized to it (`crop`: its centre
     cropped to the shape's aspect ratio first), nothing located."""
+    if shape is not None and len(shape) == 1:
+        raise DataError(f"{path}: the model takes {shape[0]} values, not a picture: give it arrays of (N, {shape[0]})")
     with open_image(path, max_pixels, data) as image:
         if shape is not None:
             return Picture(resized_to(image, shape, crop), image.size)

@@ -192,6 +192,7 @@ def _array_chunks(
     """An array file's digits as they are: arrays hold digits framed by their data set's own rules."""
     starts: dict[str, int] = {}
     image = shape or arrays.DIGIT
+    size = (image[1], image[0]) if len(image) > 1 else (image[0], 1)  # (width, height); a flat input is one row
     try:
         for key, block in arrays.iter_image_blocks(path, chunk, image):
             start = starts.get(key, 0)
@@ -199,7 +200,7 @@ def _array_chunks(
             prefix = f"{stem}/{key}" if key else stem
             block = _inverted(block) if invert else block
             names = [f"{prefix}/{start + i:05d}" for i in range(len(block))]
-            yield Chunk(names, block, [(image[1], image[0])] * len(block), source=str(path))  # (width, height)
+            yield Chunk(names, block, [size] * len(block), source=str(path))
     except DataError as e:
         yield Failure(str(path), str(e))
 
