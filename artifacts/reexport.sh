@@ -4,10 +4,10 @@
 # Use it when export or the metadata it writes changes; use regenerate.sh to retrain from scratch.
 # Records that export needs and an older run.json lacks (the quality profile) are measured first
 # with the run's own Keras models on its training digits, exactly as `aeonnx train` measures them.
-#   usage: artifacts/reexport.sh [DATA]   (default ../shared/data/mnist-10k.npz)
+#   usage: artifacts/reexport.sh [DATA]   (default ../shared/data/mnist-60k.npz, what they were trained on)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-../shared/data/mnist-10k.npz}
+data=${1:-../shared/data/mnist-60k.npz}
 python=${PYTHON:-python3}
 
 work=$(mktemp -d)

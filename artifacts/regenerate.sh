@@ -2,8 +2,8 @@
 # Rebuild the shipped models from scratch: train both architectures with the
 # defaults (seed 0) on the shared MNIST digits, export them through the parity
 # gate (int8 copies through their quality gate), and replace artifacts/ with the result. Deterministic: the same data and
-# library versions give byte-identical ONNX files (compare manifest.json); of the .ort files, vae_encoder.ort comes
-# out in one of two byte layouts (onnxruntime's ORT-format writer; the same graph either way).
+# library versions give byte-identical files (compare manifest.json; export/edge.py keeps .ort files, which
+# onnxruntime may lay out in more than one byte order, in one chosen order).
 # The models replaced keep their decoding parts in artifacts/history/<model id>/, so that every code
 # file a released model made keeps decoding (export/history.py); a rebuild of the same models keeps nothing.
 # The shipped models' recipe is `aeonnx train`'s defaults (runtime/spec.py) on MNIST's 60,000 training
