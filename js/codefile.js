@@ -367,6 +367,9 @@ function sizesTable(originalSizes, count) {
 /** Version 1 (still written when asked): fixed-size codes, names and sizes in front. */
 function writeVersion1(codeFile) {
   const { model, modelId, precision, latentSize, codes, names, originalSizes = null } = codeFile;
+  if ((codeFile.imageShape ?? null) !== null) {
+    throw new CodeFileError('format version 1 cannot record an image shape: write version 2');
+  }
   const { itemSize } = checkForWriting1(codeFile);
   const encodedNames = names.map(encodeName1);
   const namesSize = encodedNames.reduce((sum, name) => sum + 2 + name.length, 0);

@@ -129,6 +129,11 @@ def test_your_model_compresses_and_decompresses_its_own_images(grey32, exported3
     assert grid.exit_code == 0 and Image.open(tmp_path / "all.png").size == (11 * 34 - 2, 10 * 34 - 2)  # 101 images
     encoded = invoke("encode", tmp_path / "big.png", "--models", exported32, "--model", "digits32")
     assert encoded.exit_code == 0 and len(json.loads(encoded.stdout)["z"]) == 24, encoded.output
+    seen = invoke(
+        "inspect", tmp_path / "big.png", "--models", exported32, "--model", "digits32", "-o", tmp_path / "i.png"
+    )
+    assert seen.exit_code == 0 and "round trip" in seen.stdout, seen.output
+    assert Image.open(tmp_path / "i.png").width < 4 * 224  # three panels: input, resized to 32x32, reconstruction
     described = invoke("info", codes)
     assert described.exit_code == 0 and "images of 32 x 32 x 1" in described.stdout, described.output
     model = load("digits32", exported32, device="cpu", part="decoder")

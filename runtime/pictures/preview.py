@@ -17,13 +17,23 @@ BOX_COLOUR = (230, 40, 40)
 
 
 def render(
-    source: Image.Image, page: np.ndarray, box, digit: np.ndarray, x_hat: np.ndarray, psnr: float, warning: str | None
+    source: Image.Image,
+    page: np.ndarray | None,
+    box,
+    digit: np.ndarray,
+    x_hat: np.ndarray,
+    psnr: float,
+    warning: str | None,
+    digit_caption: str = "normalised 28x28",
 ) -> Image.Image:
-    """The four panels with captions. `box` is (top, left, bottom, right) in `page`, or None."""
+    """The four panels with captions. `box` is (top, left, bottom, right) in `page`, or None. Without a
+    `page` (a model of your own that resizes pictures: nothing was located), three: input, input as the
+    model takes it, reconstruction."""
+    located = [] if page is None else [(_crop(page, box), "located digit" if box else "no digit found")]
     panels = [
-        (_boxed_input(source, page.shape, box), f"input {source.width}x{source.height}"),
-        (_crop(page, box), "located digit" if box else "no digit found"),
-        (_enlarged(digit), "normalised 28x28"),
+        (_boxed_input(source, None if page is None else page.shape, box), f"input {source.width}x{source.height}"),
+        *located,
+        (_enlarged(digit), digit_caption),
         (_enlarged(x_hat), f"reconstruction {psnr:.1f} dB"),
     ]
     width = sum(p.width for p, _ in panels) + GAP * (len(panels) + 1)
