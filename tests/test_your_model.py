@@ -21,15 +21,15 @@ def conv_autoencoder(shape: tuple[int, int, int], latent: int = 24):
     """Conv2D + BatchNormalization down, Conv2DTranspose up: the common convolutional autoencoder."""
     image = keras.Input(shape, name="image")
     h = layers.Conv2D(16, 3, strides=2, padding="same")(image)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(h))
     h = layers.Conv2D(32, 3, strides=2, padding="same")(h)
-    h = layers.ReLU()(layers.BatchNormalization()(h))
+    h = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(h))
     encoder = keras.Model(image, layers.Dense(latent, name="code")(layers.Flatten()(h)), name="encoder")
     code = keras.Input((latent,))
     g = layers.Reshape((shape[0] // 4, shape[1] // 4, 32))(
         layers.Dense(shape[0] * shape[1] * 2, activation="relu")(code)
     )
-    g = layers.ReLU()(layers.BatchNormalization()(layers.Conv2DTranspose(16, 3, strides=2, padding="same")(g)))
+    g = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(layers.Conv2DTranspose(16, 3, strides=2, padding="same")(g)))
     g = layers.Conv2DTranspose(shape[2], 3, strides=2, padding="same", activation="sigmoid")(g)
     return encoder, keras.Model(code, g, name="decoder")
 
@@ -61,7 +61,7 @@ def grey32(mnist, tmp_path_factory):
     """A 32x32 grey conv autoencoder saved as a team saves it, and 300 validation images of theirs."""
     folder = tmp_path_factory.mktemp("grey32")
     x = digits32(mnist, "x_train", 3000)[..., None].astype(np.float32) / 255
-    encoder, decoder = trained(*conv_autoencoder((32, 32, 1)), x)
+    encoder, decoder = trained(*conv_autoencoder((32, 32, 1)), x, epochs=20)  # 20.2 dB; the mean image: 13.0
     encoder.save(folder / "enc.keras")
     decoder.save(folder / "dec.keras")
     np.savez(folder / "val.npz", x=digits32(mnist, "x_test", 300))
@@ -123,6 +123,7 @@ def test_your_model_compresses_and_decompresses_its_own_images(grey32, exported3
     encoder = keras.models.load_model(grey32 / "enc.keras")
     decoder = keras.models.load_model(grey32 / "dec.keras")
     keras_psnr = metrics.psnr(x, np.asarray(decoder(encoder(x))))
+    assert keras_psnr >= metrics.psnr(x, np.broadcast_to(x.mean(axis=0), x.shape)) + 5  # it learned: a real test
     ours = np.stack([np.asarray(p) for p in pictures])[..., None].astype(np.float32) / 255
     assert abs(metrics.psnr(x, ours) - keras_psnr) <= 0.1, (metrics.psnr(x, ours), keras_psnr)
     grid = invoke("decompress", codes, "--models", exported32, "--grid", "-o", tmp_path / "all.png")
