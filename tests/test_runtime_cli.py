@@ -194,7 +194,7 @@ def test_info_prints_a_summary_for_people(digit_files):
     assert overview.exit_code == 0 and not overview.stdout.lstrip().startswith("{")
     lines = overview.stdout.splitlines()
     assert lines[0] == "models: shipped with aeonnx" and any(line.startswith("  ae: model ") for line in lines)
-    assert any("validation: bce" in line for line in lines) and lines[-1].startswith("execution providers here: ")
+    assert any("test set: bce" in line for line in lines) and lines[-1].startswith("execution providers here: ")
     assert invoke("compress", digit_files / "two.png", "-o", digit_files / "summary.aez").exit_code == 0
     code = invoke("info", digit_files / "summary.aez").stdout
     assert "aeonnx code file, format version 2" in code and "made by model ae (" in code

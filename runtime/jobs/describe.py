@@ -68,8 +68,8 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
     from .. import providers
 
     described = {"models": {}, "providers_available": providers.available()}
-    yours = [] if models_dir is None else list(read_manifest(Path(models_dir), missing_ok=True).get("models", {}))
-    for name in [*spec.MODEL_NAMES, *sorted(set(yours) - set(spec.MODEL_NAMES))]:
+    listed = [] if models_dir is None else list(read_manifest(Path(models_dir), missing_ok=True).get("models", {}))
+    for name in sorted(listed) or spec.MODEL_NAMES:  # a folder's own models; the shipped names say what is missing
         try:
             model = load(name, models_dir, device)
         except AeonnxError as e:
@@ -134,7 +134,12 @@ def _models_summary(described: dict) -> str:
             f"codes at {_precision(model['default_precision'])} by default, on {model['provider']}"
         )
         lines.append(f"      files: {', '.join(model['files'])}{int8}")
-        lines.append(f"      validation: {_figures(model['metrics'])}")
+        measured = "on your images, at export" if "image_shape" in model else "test set"
+        lines.append(f"      {measured}: {_figures(model['metrics'])}")
+        if "image_shape" in model:
+            lines.append(
+                f"      images of {' x '.join(map(str, model['image_shape']))}, pictures: {model['preprocessing']}"
+            )
     for release in described.get("history", []):
         lines.append(
             f"  history: {release['model']} {release['model_id']} decodes its code files "
