@@ -29,7 +29,8 @@ def conv_autoencoder(shape: tuple[int, int, int], latent: int = 24):
     g = layers.Reshape((shape[0] // 4, shape[1] // 4, 32))(
         layers.Dense(shape[0] * shape[1] * 2, activation="relu")(code)
     )
-    g = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(layers.Conv2DTranspose(16, 3, strides=2, padding="same")(g)))
+    g = layers.Conv2DTranspose(16, 3, strides=2, padding="same")(g)
+    g = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(g))
     g = layers.Conv2DTranspose(shape[2], 3, strides=2, padding="same", activation="sigmoid")(g)
     return encoder, keras.Model(code, g, name="decoder")
 
