@@ -140,8 +140,10 @@ def _shapes(encoder, decoder) -> tuple[tuple[int, ...], int]:
     if len(encoder.inputs) != 1 or len(decoder.inputs) != 1 or len(decoder.outputs) != 1:
         raise ModelError("the encoder and the decoder must each take one input, and the decoder give one output")
     image = tuple(encoder.input_shape[1:])
-    if len(image) not in (1, 3) or not all(isinstance(n, int) and n > 0 for n in image):
-        raise ModelError(f"the encoder takes {image}: give it a fixed flat input or (height, width, channels)")
+    if len(image) not in (1, 2, 3) or not all(isinstance(n, int) and n > 0 for n in image):
+        raise ModelError(
+            f"the encoder takes {image}: give it a fixed flat input, (height, width) or (height, width, channels)"
+        )
     codes = [tuple(shape[1:]) for shape in _listed(encoder.output_shape)]
     if len(set(codes)) != 1 or len(codes[0]) != 1 or not codes[0][0]:
         raise ModelError(f"the encoder gives {codes}: a code must be flat and of a fixed length")
@@ -206,9 +208,9 @@ def _read_folder(folder: Path, input_shape: tuple[int, ...]) -> np.ndarray:
     """A folder's images (sorted by name), resized to the model's input and converted to its channels."""
     from PIL import Image
 
-    if len(input_shape) != 3 or input_shape[2] not in (1, 3):
-        raise DataError(f"images from a folder need an encoder taking (height, width, 1 or 3), not {input_shape}")
-    height, width, channels = input_shape
+    if len(input_shape) == 1 or (len(input_shape) == 3 and input_shape[2] not in (1, 3)):
+        raise DataError(f"images from a folder need an encoder taking (height, width[, 1 or 3]), not {input_shape}")
+    height, width, channels = (*input_shape, 1)[:3]
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataError(f"{folder}: no images in it")
@@ -218,7 +220,7 @@ def _read_folder(folder: Path, input_shape: tuple[int, ...]) -> np.ndarray:
             with Image.open(file) as image:
                 image = image.convert("L" if channels == 1 else "RGB")
                 image = image.resize((width, height), Image.Resampling.LANCZOS)
-                pictures.append(np.asarray(image, np.uint8).reshape(height, width, channels))
+                pictures.append(np.asarray(image, np.uint8).reshape(input_shape))
         except (OSError, ValueError) as e:
             raise DataError(f"{file}: unreadable image ({e})") from None
     return np.stack(pictures)

@@ -61,9 +61,10 @@ export const inputShapeOf = (modelSpec) => modelSpec.inputShape ?? [INPUT_SIZE];
 
 /**
  * One image's shape as pictures hold it, as runtime/spec.py image_of: [28, 28] for the shipped models' 784,
- * [H, W] for [H, W, 1], [H, W, C] for colour.
+ * [H, W] for [H, W, 1] or [H, W], [H, W, C] for colour.
  */
 export function imageOf(inputShape) {
+  if (inputShape.length === 2) return [...inputShape]; // grey, without a channel axis
   if (inputShape.length === 3) return inputShape[2] === 1 ? inputShape.slice(0, 2) : [...inputShape];
   const side = Math.round(Math.sqrt(inputShape[0]));
   return side * side === inputShape[0] ? [side, side] : [...inputShape];

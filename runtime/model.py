@@ -368,7 +368,7 @@ def as_model_input(images, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) ->
     (N, 784) or one (28, 28) -> [N, 784]; for (H, W, 1): (N, H, W) too; one image without N too."""
     x = np.asarray(images)
     image = spec.image_of(input_shape)
-    if x.shape == image or (len(input_shape) == 3 and x.shape == input_shape):  # one image
+    if x.shape == image or (len(input_shape) > 1 and x.shape == input_shape):  # one image
         x = x[None]
     if x.ndim >= 2 and x.shape[1:] in (image, input_shape, (int(np.prod(input_shape)),)):
         x = x.reshape(len(x), *input_shape)

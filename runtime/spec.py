@@ -33,9 +33,9 @@ PREPROCESSING = {
 def your_preprocessing(input_shape: tuple[int, ...], reading: str = "resize") -> dict[str, str]:
     """What a model of your own takes: pixel / 255, channels last, and how a picture becomes it (PICTURE_READINGS)."""
     scale, how = "pixel / 255 (float32 in [0, 1])", {"pictures": f"{reading}: {PICTURE_READINGS[reading]}"}
-    if len(input_shape) != 3:
+    if len(input_shape) == 1:
         return {"image": f"{input_shape[0]} values", "scale": scale, "layout": "flat", **how}
-    height, width, channels = input_shape
+    height, width, channels = (*input_shape, 1)[:3]  # (H, W): grey, without a channel axis
     colours = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
     return {"image": f"{height}x{width} {colours}", "scale": scale, "layout": "[height, width, channels]", **how}
 
@@ -175,7 +175,9 @@ def your_model(
 
 def image_of(input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """One image's shape as pictures and arrays hold it, for an encoder's input shape: (28, 28) for the shipped
-    models' 784, (H, W) for (H, W, 1), (H, W, C) for colour."""
+    models' 784, (H, W) for (H, W, 1) or (H, W), (H, W, C) for colour."""
+    if len(input_shape) == 2:
+        return tuple(input_shape)
     if len(input_shape) == 3:
         return input_shape[:2] if input_shape[2] == 1 else input_shape
     side = int(round(input_shape[0] ** 0.5))

@@ -310,3 +310,22 @@ def test_a_flat_dense_model_takes_pictures_as_its_square_and_arrays_as_they_are(
     assert invoke("compress", tmp_path / "signals.npy", *signals, "-o", tmp_path / "s.aez").exit_code == 0
     refused = invoke("compress", tmp_path / "d.png", *signals, "-o", tmp_path / "x.aez")
     assert refused.exit_code == 1 and "d.png: the model takes 120 values, not a picture" in refused.stderr
+
+
+def test_a_model_taking_height_by_width_without_a_channel_axis(mnist, tmp_path):
+    """keras.Input((28, 28)) then Flatten, as many MNIST tutorials write it: a grey image without channels."""
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime import load
+
+    image = keras.Input((28, 28))
+    encoder = keras.Model(image, layers.Dense(16)(layers.Flatten()(image)))
+    code = keras.Input((16,))
+    decoder = keras.Model(code, layers.Reshape((28, 28))(layers.Dense(784, activation="sigmoid")(code)))
+    entry = export_keras_pair(
+        encoder, decoder, mnist["x_train"][:300], tmp_path / "models", "plain28", preprocessing="locate"
+    )
+    assert entry["input_shape"] == [28, 28] and entry["preprocessing"] == "locate"
+    photo, yours = REPO / "examples" / "seven-on-paper.jpg", ["--models", tmp_path / "models", "--model", "plain28"]
+    assert invoke("compress", photo, *yours, "-o", tmp_path / "seven.aez").exit_code == 0
+    decoded = load("plain28", tmp_path / "models", device="cpu").decompress((tmp_path / "seven.aez").read_bytes())
+    assert decoded.images.shape == (1, 28, 28)
