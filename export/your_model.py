@@ -58,6 +58,7 @@ def export_keras_pair(
     _check_name(name)
     encoder, decoder = _functional(_keras_model(encoder, "encoder")), _functional(_keras_model(decoder, "decoder"))
     encoder, kind = _code_outputs(encoder, mean_output, log_var_output)
+    encoder, decoder = _flat_codes(encoder, decoder)
     input_shape, latent_size = _shapes(encoder, decoder)
     _check_reading(preprocessing, input_shape)
     model_spec = spec.your_model(name, kind, latent_size, input_shape, preprocessing)
@@ -133,6 +134,27 @@ def _output_index(names: list[str], given: str | None, pattern: re.Pattern, what
     if len(matches) != 1:
         raise ModelError(f"which of the encoder's outputs ({', '.join(names)}) is the {what}? Say it with {option}")
     return matches[0]
+
+
+def _flat_codes(encoder, decoder):
+    """A code that is a feature map (the encoder gives (h, w, c), the decoder takes it) travels flat, as the
+    contract and the code files have it: the encoder's outputs are flattened and the decoder's input
+    reshaped back, exactly (layers of the exported graphs; the parity gate checks them all the same)."""
+    import keras
+
+    codes = [tuple(shape[1:]) for shape in _listed(encoder.output_shape)]
+    latent = tuple(decoder.input_shape[1:])
+    if all(len(code) == 1 for code in codes) or len(set(codes)) != 1 or codes[0] != latent:
+        return encoder, decoder  # flat already; or a mismatch, which _shapes names
+    if not all(isinstance(n, int) and n > 0 for n in latent):
+        return encoder, decoder
+    flat = [keras.layers.Flatten()(output) for output in encoder.outputs]
+    inputs = encoder.inputs[0] if len(encoder.inputs) == 1 else encoder.inputs
+    code = keras.Input((int(np.prod(latent)),))
+    unflat = decoder(keras.layers.Reshape(latent)(code))
+    return keras.Model(inputs, flat if len(flat) > 1 else flat[0], name=encoder.name), keras.Model(
+        code, unflat, name=decoder.name
+    )
 
 
 def _shapes(encoder, decoder) -> tuple[tuple[int, ...], int]:

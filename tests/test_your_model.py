@@ -329,3 +329,26 @@ def test_a_model_taking_height_by_width_without_a_channel_axis(mnist, tmp_path):
     assert invoke("compress", photo, *yours, "-o", tmp_path / "seven.aez").exit_code == 0
     decoded = load("plain28", tmp_path / "models", device="cpu").decompress((tmp_path / "seven.aez").read_bytes())
     assert decoded.images.shape == (1, 28, 28)
+
+
+def test_a_code_that_is_a_feature_map_travels_flat(mnist, tmp_path):
+    """keras-io's convolutional autoencoder keeps a (7, 7, 32) feature map as its code: it is flattened on
+    the way out and reshaped on the way in, exactly."""
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime import load
+
+    image = keras.Input((28, 28, 1))
+    h = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(image)
+    encoder = keras.Model(image, layers.Conv2D(4, 3, strides=2, padding="same")(h))  # (7, 7, 4)
+    code = keras.Input((7, 7, 4))
+    g = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(code)
+    decoder = keras.Model(code, layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(g))
+    digits = mnist["x_test"][:300]
+    entry = export_keras_pair(encoder, decoder, digits, tmp_path / "models", "maps")
+    assert entry["latent_size"] == 7 * 7 * 4
+    model = load("maps", tmp_path / "models", device="cpu")
+    x = digits[:5, :, :, None].astype(np.float32) / 255
+    np.testing.assert_allclose(model.encode(digits[:5]), np.asarray(encoder(x)).reshape(5, -1), atol=1e-5)
+    np.testing.assert_allclose(
+        model.decode(model.encode(digits[:5]), as_float=True), np.asarray(decoder(encoder(x)))[..., 0], atol=1e-5
+    )
