@@ -57,7 +57,16 @@ def export_keras_pair(
     out_dir = Path(out_dir)
     _check_name(name)
     encoder, decoder = _functional(_keras_model(encoder, "encoder")), _functional(_keras_model(decoder, "decoder"))
+    if _subclassed(encoder) and _subclassed(decoder):
+        raise ModelError(
+            "the encoder and the decoder are both subclassed Keras models, whose shapes Keras does not record: "
+            "give one as a functional or Sequential model, e.g. keras.Model(inputs, encoder(inputs))"
+        )
+    if _subclassed(encoder):  # it takes what the decoder gives
+        encoder = _called_on(encoder, tuple(decoder.output_shape[1:]))
     encoder, kind = _code_outputs(encoder, mean_output, log_var_output)
+    if _subclassed(decoder):  # it takes what the encoder gives
+        decoder = _called_on(decoder, tuple(_listed(encoder.output_shape)[0][1:]))
     encoder, decoder = _flat_codes(encoder, decoder)
     input_shape, latent_size = _shapes(encoder, decoder)
     _check_reading(preprocessing, input_shape)
@@ -107,6 +116,23 @@ def _functional(model):
     if isinstance(model, keras.Sequential):
         return keras.Model(model.inputs, model.outputs, name=model.name)
     return model
+
+
+def _subclassed(model) -> bool:
+    """A keras.Model subclass with its own call(): it keeps no record of its inputs and outputs."""
+    return not hasattr(model, "outputs")
+
+
+def _called_on(model, shape: tuple[int, ...]):
+    """A subclassed model as the functional model of one call on an input of `shape`."""
+    import keras
+
+    inputs = keras.Input(shape)
+    try:
+        return keras.Model(inputs, model(inputs), name=model.name)
+    except Exception as e:  # its call() may not take a symbolic input of that shape
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ModelError(f"{model.name}: cannot call it on an input of {shape} ({first})") from None
 
 
 def _code_outputs(encoder, mean_output: str | None, log_var_output: str | None):

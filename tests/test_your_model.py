@@ -352,3 +352,29 @@ def test_a_code_that_is_a_feature_map_travels_flat(mnist, tmp_path):
     np.testing.assert_allclose(
         model.decode(model.encode(digits[:5]), as_float=True), np.asarray(decoder(encoder(x)))[..., 0], atol=1e-5
     )
+
+
+class SubclassedEncoder(keras.Model):
+    """An encoder written as a keras.Model subclass: Keras keeps no record of its input or output shapes."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten, self.dense = layers.Flatten(), layers.Dense(8)
+
+    def call(self, x):
+        return self.dense(self.flatten(x))
+
+
+def test_a_subclassed_part_takes_the_shape_the_other_part_says(mnist, tmp_path):
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime.errors import ModelError
+
+    encoder = SubclassedEncoder()
+    encoder(np.zeros((1, 28, 28), np.float32))
+    decoder = keras.Sequential([keras.Input((8,)), layers.Dense(784, activation="sigmoid"), layers.Reshape((28, 28))])
+    entry = export_keras_pair(encoder, decoder, mnist["x_test"][:100], tmp_path / "models", "sub")
+    assert entry["input_shape"] == [28, 28] and entry["latent_size"] == 8
+    other = SubclassedEncoder()
+    other(np.zeros((1, 8), np.float32))
+    with pytest.raises(ModelError, match="both subclassed Keras models"):
+        export_keras_pair(encoder, other, mnist["x_test"][:100], tmp_path / "models", "both")
