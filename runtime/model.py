@@ -92,7 +92,10 @@ def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
         return spec.MODELS[name]
     listed = read_manifest(models_dir, missing_ok=True).get("models", {}) if models_dir is not None else {}
     if name in listed:
-        return spec.model_in_manifest(name, listed[name])
+        try:
+            return spec.model_in_manifest(name, listed[name])
+        except KeyError as e:
+            raise ModelError(f"{models_dir / spec.MANIFEST_FILE}: {e.args[0]}") from None
     if models_dir is None:
         known = ", ".join(spec.MODEL_NAMES)
         raise ModelError(f"unknown model {name!r}; choose one of: {known} (a model of your own: give its --models)")

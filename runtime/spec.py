@@ -189,8 +189,15 @@ def model_in_manifest(name: str, entry: dict) -> ModelSpec:
     kind, input shape and latent size."""
     if "kind" not in entry:
         return get_model(name)
-    reading = entry.get("preprocessing", "resize")
-    return your_model(name, entry["kind"], entry["latent_size"], tuple(entry["input_shape"]), reading)
+    kind, shape, latent, reading = (entry.get(k) for k in ("kind", "input_shape", "latent_size", "preprocessing"))
+    reading = reading or "resize"
+    if kind not in KINDS or reading not in PICTURE_READINGS or not isinstance(latent, int) or latent < 1:
+        raise KeyError(
+            f"model {name!r}: its manifest entry is not one aeonnx writes (kind, latent size, preprocessing)"
+        )
+    if not isinstance(shape, list) or not 1 <= len(shape) <= 3 or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise KeyError(f"model {name!r}: its manifest entry has no valid input_shape")
+    return your_model(name, kind, latent, tuple(shape), reading)
 
 
 def get_model(name: str) -> ModelSpec:

@@ -54,7 +54,10 @@ def model_files(manifest: dict, int8: bool = False) -> list[ModelFile]:
     """Every file to check: float32 parts and their edge copies, or with `int8` the int8 copies."""
     found = []
     for name, entry in manifest.get("models", {}).items():
-        model_spec = spec.model_in_manifest(name, entry)
+        try:
+            model_spec = spec.model_in_manifest(name, entry)
+        except KeyError as e:
+            raise ModelError(f"{spec.MANIFEST_FILE}: {e.args[0]}") from None
         files = entry.get("int8", {}).get("files", {}) if int8 else entry.get("files", {})
         for part in model_spec.parts:
             if part.name not in files:

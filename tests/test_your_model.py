@@ -378,3 +378,18 @@ def test_a_subclassed_part_takes_the_shape_the_other_part_says(mnist, tmp_path):
     other(np.zeros((1, 8), np.float32))
     with pytest.raises(ModelError, match="both subclassed Keras models"):
         export_keras_pair(encoder, other, mnist["x_test"][:100], tmp_path / "models", "both")
+
+
+def test_a_manifest_entry_aeonnx_did_not_write_is_refused_in_one_line(exported32, tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(exported32, models)
+    manifest = json.loads((models / spec.MANIFEST_FILE).read_text())
+    manifest["models"]["digits32"]["kind"] = "gan"
+    (models / spec.MANIFEST_FILE).write_text(json.dumps(manifest))
+    picture = tmp_path / "p.png"
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(picture)
+    compressed = invoke("compress", picture, "--models", models, "--model", "digits32", "-o", tmp_path / "p.aez")
+    one_line_error(compressed, "manifest.json: model 'digits32': its manifest entry is not one aeonnx writes")
+    one_line_error(invoke("verify", models), "its manifest entry is not one aeonnx writes")
