@@ -24,6 +24,7 @@ import numpy as np
 from aeonnx.provenance import fingerprint, library_versions
 from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import DataError, ModelError
+from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES  # the pictures compress reads, read here too
 
 from .exporter import check_outputs, export_parts
 
@@ -32,7 +33,6 @@ MEASURED_IMAGES = 20_000  # at most this many give the statistics, priors and qu
 CHOOSE_SHARE = 0.2  # the default bits are chosen on this share of them (a fixed draw)
 MEAN_NAMES = re.compile(r"(^|_)(z_?)?(mean|mu)($|_)")
 LOG_VAR_NAMES = re.compile(r"log_?var|logvar|log_?sigma")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def export_keras_pair(
