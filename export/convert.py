@@ -26,7 +26,7 @@ def keras_to_onnx(keras_model, part: spec.Part, opset: int = spec.DEFAULT_OPSET)
     try:
         proto, _ = tf2onnx.convert.from_keras(keras_model, input_signature=signature, opset=opset)
     except Exception as e:  # tf2onnx raises bare exceptions (ValueError, RuntimeError, KeyError) per op
-        raise ModelError(f"{part.name}: tf2onnx cannot convert it ({_first_line(e)})") from None
+        raise ModelError(f"{part.name}: tf2onnx cannot convert it ({first_line(e)})") from None
     finally:
         quiet.setLevel(level)
     unconverted = _unconverted_layers(proto)
@@ -73,5 +73,6 @@ def _unconverted_layers(proto: onnx.ModelProto) -> list[str]:
     return sorted(set(found))
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """An exception's first line, at most 200 characters: what a one-line refusal quotes of it."""
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

@@ -182,7 +182,7 @@ def _manifest_entry(
             "input_shape": list(model_spec.input_shape),
             "preprocessing": model_spec.preprocessing,
         }
-        if model_spec.name not in spec.MODELS
+        if model_spec.yours
         else {}
     )
     return {

@@ -32,7 +32,7 @@ def part_metadata(
 ) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
     extra = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
-    if model_spec.name not in spec.MODELS:  # a model of your own: what a reader needs to know of its shape
+    if model_spec.yours:  # what a reader needs to know of its shape
         extra[spec.META_KIND] = model_spec.kind
         extra[spec.META_IMAGE_SHAPE] = json.dumps(list(model_spec.input_shape))
     if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
@@ -71,7 +71,7 @@ def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> s
     def shape(name: str) -> str:
         return f"{name}: float32[batch, {sizes.get(name, latent_size)}]"
 
-    yours = model_spec.name not in spec.MODELS
+    yours = model_spec.yours
     pixels = spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing) if yours else spec.PREPROCESSING
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "

@@ -26,6 +26,7 @@ from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.errors import DataError, ModelError
 from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES  # the pictures compress reads, read here too
 
+from .convert import first_line
 from .exporter import check_outputs, export_parts
 
 PARITY_IMAGES = 256  # the images the parity gate and the int8 gate run on (batches 1, 7, 256)
@@ -104,8 +105,7 @@ def _keras_model(model, what: str):
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises ValueError, TypeError, OSError or zipfile errors for a bad file
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ModelError(f"{path}: cannot load the Keras {what} ({first})") from None
+        raise ModelError(f"{path}: cannot load the Keras {what} ({first_line(e)})") from None
 
 
 def _functional(model):
@@ -131,8 +131,7 @@ def _called_on(model, shape: tuple[int, ...]):
     try:
         return keras.Model(inputs, model(inputs), name=model.name)
     except Exception as e:  # its call() may not take a symbolic input of that shape
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ModelError(f"{model.name}: cannot call it on an input of {shape} ({first})") from None
+        raise ModelError(f"{model.name}: cannot call it on an input of {shape} ({first_line(e)})") from None
 
 
 def _code_outputs(encoder, mean_output: str | None, log_var_output: str | None):

@@ -173,7 +173,7 @@ class Autoencoder:
             np.asarray(stats["max"], np.float32),
             entropy.Priors.from_metadata(priors, self.latent_size) if priors else None,
             coding.get("default_bits"),
-            self.spec.input_shape if self.spec.name not in spec.MODELS else None,  # yours: files record it
+            self.spec.input_shape if self.spec.yours else None,  # a model of your own: code files record it
         )
 
     @property

@@ -90,6 +90,12 @@ class ModelSpec:
     preprocessing: str = "locate"  # how compress makes a picture its input: PICTURE_READINGS
 
     @property
+    def yours(self) -> bool:
+        """A model of your own (`aeonnx export --encoder --decoder`), not one aeonnx ships: its files say its
+        kind and image shape, and its code files record the shape."""
+        return self.name not in MODELS
+
+    @property
     def variational(self) -> bool:
         """A VAE: its encoder gives (z_mean, z_log_var), it trains on its own loss (reconstruction + KL),
         and its decoder is a generator that turns draws from N(0, I) into digits."""

@@ -85,7 +85,7 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
-        if name not in spec.MODELS:  # a model of your own: what it reads and writes, and how pictures become it
+        if model.spec.yours:  # what it reads and writes, and how pictures become it
             described["models"][name].update(
                 image_shape=list(model.image_shape), preprocessing=model.spec.preprocessing
             )

@@ -29,7 +29,7 @@ import numpy as np
 from ..aez import codefile
 from ..errors import AeonnxError, DataError
 from ..model import Assessment, Autoencoder, load
-from ..pictures import images, inputs
+from ..pictures import arrays, images, inputs
 from . import compress, engine
 
 IMAGES_PER_TASK = 1024  # image files per read task and per Encoder batch: one block of ~0.3 MB of bytes
@@ -84,7 +84,7 @@ class Encoder:
         errors = [str(e) for e in batch.get("error", [""] * rows)]
         if "digits" in batch:
             digits = np.asarray(batch["digits"], np.uint8)
-            sizes = [(digits.shape[2], digits.shape[1]) if digits.ndim > 2 else (digits.shape[1], 1)] * rows
+            sizes = [arrays.picture_size(digits.shape[1:])] * rows
             concerns_read = [None] * rows  # arrays of digits are taken as they are: nothing was located
         else:
             digits, sizes, concerns_read = self._read(batch["bytes"], batch.get("path", [""] * rows), errors)
@@ -112,7 +112,7 @@ class Encoder:
     def _read(self, contents, paths, errors: list[str]):
         """Each image's bytes preprocessed as `compress` reads a file: (digits, sizes, what the localiser
         found instead of a digit); a failure goes into `errors`."""
-        digits, sizes = np.zeros((len(contents), *(self.shape or (28, 28))), np.uint8), [(0, 0)] * len(contents)
+        digits, sizes = np.zeros((len(contents), *(self.shape or arrays.DIGIT)), np.uint8), [(0, 0)] * len(contents)
         concerns: list[str | None] = [None] * len(contents)
         for i, (data, path) in enumerate(zip(contents, paths)):
             if errors[i]:
@@ -233,7 +233,7 @@ def _array_blocks(how: compress.CompressJob, part: int, path: Path):
     done = 0
     for item in how.chunks(inputs.Plan(array_files=[path])):
         if isinstance(item, inputs.Failure):  # a row that says why, after the blocks already given
-            names, digits, errors = [path.name], np.zeros((1, *(how.shape or (28, 28))), np.uint8), [item.reason]
+            names, digits, errors = [path.name], np.zeros((1, *(how.shape or arrays.DIGIT)), np.uint8), [item.reason]
         else:
             names, digits, errors = item.names, item.digits, [""] * len(item.names)
         yield BlockAccessor.batch_to_block(

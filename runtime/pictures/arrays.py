@@ -48,6 +48,12 @@ def _open_idx(path: Path):
 DIGIT = (IMAGE_SIDE, IMAGE_SIDE)  # MNIST's layout; a model of your own reads arrays of its own image shape
 
 
+def picture_size(image: tuple[int, ...]) -> tuple[int, int]:
+    """(width, height) of an array's image of shape (H, W[, C]), the original size a code file keeps; a flat
+    input of N values is one row of N."""
+    return (image[1], image[0]) if len(image) > 1 else (image[0], 1)
+
+
 def check_images(images: np.ndarray, where: str, image: tuple[int, ...] = DIGIT) -> np.ndarray:
     """Accept only (N, 28, 28) uint8 arrays, the MNIST layout (or (N, *image))."""
     check_image_layout(images.shape, images.dtype, where, image)

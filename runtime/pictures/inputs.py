@@ -192,7 +192,7 @@ def _array_chunks(
     """An array file's digits as they are: arrays hold digits framed by their data set's own rules."""
     starts: dict[str, int] = {}
     image = shape or arrays.DIGIT
-    size = (image[1], image[0]) if len(image) > 1 else (image[0], 1)  # (width, height); a flat input is one row
+    size = arrays.picture_size(image)
     try:
         for key, block in arrays.iter_image_blocks(path, chunk, image):
             start = starts.get(key, 0)
