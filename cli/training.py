@@ -14,6 +14,7 @@ from .app import app, fail, friendly_errors, train_extra
 from .options import ModelName
 
 _YOURS = "A model of your own"
+_IMAGES = "Images of your own"
 _LEARNING_RATES = ", ".join(f"{name} {rate:g}" for name, rate in spec.LEARNING_RATES.items())
 
 
@@ -23,8 +24,46 @@ def train(
     model: Annotated[ModelName, typer.Argument(help="Which architecture to train.")],
     data: Annotated[
         Path | None,
-        typer.Option(help="A Keras-layout mnist.npz or a folder of IDX files; default: download MNIST with Keras."),
+        typer.Option(
+            help="A Keras-layout mnist.npz or a folder of IDX files; an .npz/.npy of images (N, H, W[, C]); or a "
+            "folder of pictures (subfolders: classes). Default: download MNIST with Keras."
+        ),
     ] = None,
+    arch: Annotated[
+        str | None,
+        typer.Option(help="dense (the seed's models) or conv. Default: dense for 28x28 grey digits, else conv."),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Train at HxW: each image's centre cropped to that aspect ratio, then resized (Lanczos). "
+            "Default: the images' own size.",
+            rich_help_panel=_IMAGES,
+        ),
+    ] = None,
+    channels: Annotated[
+        int | None,
+        typer.Option(
+            help="1 (grey) or 3 (colour), transparency over white. Default: the images' own (a folder: colour "
+            "if any picture is).",
+            rich_help_panel=_IMAGES,
+        ),
+    ] = None,
+    val_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of the images held out to measure the run, the same of each class, when the data has "
+            "no test split of its own (pictures, arrays). Default: 0.1.",
+            rich_help_panel=_IMAGES,
+        ),
+    ] = None,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            help="Move each training image by up to 1/16 of its size, and mirror colour pictures, afresh each epoch.",
+            rich_help_panel=_IMAGES,
+        ),
+    ] = False,
     epochs: Annotated[int | None, typer.Option(help=spec.default_help("epochs"))] = None,
     batch_size: Annotated[int | None, typer.Option(help=spec.default_help("batch_size"))] = None,
     optimizer: Annotated[str, typer.Option(help=", ".join(spec.LEARNING_RATES) + ".")] = "adam",
@@ -54,7 +93,7 @@ def train(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory; default runs/MODEL.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
 ) -> None:
-    """Train the dense AE or the VAE on MNIST and write a run directory."""
+    """Train an AE or a VAE (dense or convolutional) on MNIST or on images of your own; write a run directory."""
     fit = train_extra("train")
     config = fit.TrainConfig(
         model=model.value,
@@ -70,6 +109,11 @@ def train(
         schedule=schedule,
         validation_size=validation_size,
         warmup_epochs=warmup_epochs,
+        arch=arch,
+        size=size,
+        channels=channels,
+        val_fraction=val_fraction,
+        augment=augment,
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)
@@ -108,7 +152,10 @@ def export(
         typer.Option(help="Your images: a .npz/.npy/IDX array or a folder of images.", rich_help_panel=_YOURS),
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="The name your model is exported and loaded under.", rich_help_panel=_YOURS)
+        str | None,
+        typer.Option(
+            help="The name your model is exported and loaded under (a run: default MODEL).", rich_help_panel=_YOURS
+        ),
     ] = None,
     mean_output: Annotated[
         str | None, typer.Option(help="A VAE encoder's mean output, by name.", rich_help_panel=_YOURS)
@@ -117,18 +164,19 @@ def export(
         str | None, typer.Option(help="A VAE encoder's log-variance output, by name.", rich_help_panel=_YOURS)
     ] = None,
     preprocessing: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="How compress makes a picture its input: resize, crop (to its aspect ratio, then resize), or "
-            "locate (28x28 grey digits: found and framed as MNIST did).",
+            "locate (28x28 grey digits: found and framed as MNIST did). Default: a run's as it read its images; "
+            "your Keras pair's resize.",
             rich_help_panel=_YOURS,
         ),
-    ] = "resize",
+    ] = None,
 ) -> None:
     """Convert a training run, or a Keras encoder and decoder of your own, to ONNX; refuse it unless
     onnxruntime matches Keras (the parity gate)."""
     yours = {"--encoder": encoder, "--decoder": decoder, "--data": data, "--name": name}
-    if model is not None and any(value is not None for value in yours.values()):
+    if model is not None and any(value is not None for value in (encoder, decoder, data, mean_output, log_var_output)):
         raise fail("give MODEL (with --run) or --encoder, --decoder, --data and --name, not both")
     if model is None:
         missing = [option for option, value in yours.items() if value is None]
@@ -140,7 +188,7 @@ def export(
     if model is None:
         from aeonnx.export.your_model import export_keras_pair
 
-        settings = dict(mean_output=mean_output, log_var_output=log_var_output, preprocessing=preprocessing)
+        settings = dict(mean_output=mean_output, log_var_output=log_var_output, preprocessing=preprocessing or "resize")
         entry = export_keras_pair(
             encoder, decoder, data, out, name, opset=opset, force=force, quantize=quantize, edge=edge, **settings
         )
@@ -148,7 +196,8 @@ def export(
         from aeonnx.export.exporter import export_model
 
         run = run or Path("runs") / model.value
-        entry = export_model(model.value, run, out, opset=opset, force=force, quantize=quantize, edge=edge)
+        settings = dict(opset=opset, force=force, quantize=quantize, edge=edge)
+        entry = export_model(model.value, run, out, name=name, preprocessing=preprocessing, **settings)
     _print_export(entry, out)
 
 

@@ -8,6 +8,7 @@ its files are in place.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,11 @@ def load_keras_part(run_dir: Path, model_spec: spec.ModelSpec, part: spec.Part):
         raise ModelError(f"{path}: cannot load the Keras model ({str(e).splitlines()[0]})") from None
 
 
-def validation_inputs(run_dir: Path) -> np.ndarray:
+def validation_inputs(run_dir: Path, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) -> np.ndarray:
     path = run_dir / spec.RUN_VALIDATION_FILE
     try:
         with np.load(path) as archive:
-            return as_model_input(archive["x"])
+            return as_model_input(archive["x"], input_shape)
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{path}: cannot read the validation digits ({e})") from None
 
@@ -69,13 +70,52 @@ def export_model(
     force: bool = False,
     quantize: str | None = None,
     edge: bool = False,
+    name: str | None = None,
+    preprocessing: str | None = None,
 ) -> dict:
     """Convert, gate and write both parts of one trained model, each with its golden vectors and JSON
-    sidecar (and int8 copies, edge files if asked); returns its manifest entry."""
-    model_spec = spec.get_model(model_name)
-    run = _check_request(model_spec, run_dir, out_dir, force, quantize)
+    sidecar (and int8 copies, edge files if asked); returns its manifest entry. `name`: another name to
+    export it under (default: model_name); `preprocessing`: how compress reads a picture for it (default:
+    as the run read its training images)."""
+    run = read_run(run_dir, model_name)
+    model_spec = run_spec(model_name, run, name, preprocessing)
+    check_outputs(model_spec, out_dir, force, quantize)
     keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
-    return export_parts(model_spec, keras_parts, validation_inputs(run_dir), run, out_dir, opset, force, quantize, edge)
+    if model_spec.yours:  # its files say how a picture becomes its input
+        run = {**run, "preprocessing": spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing)}
+    x = validation_inputs(run_dir, model_spec.input_shape)
+    return export_parts(model_spec, keras_parts, x, run, out_dir, opset, force, quantize, edge)
+
+
+def run_spec(model_name: str, run: dict, name: str | None = None, preprocessing: str | None = None) -> spec.ModelSpec:
+    """The spec a run is exported under: the shipped model's, for the seed's dense models on MNIST's digits;
+    otherwise that kind's parts with the run's input shape, latent size and picture reading (a conv model,
+    images of another size or colour, another name or reading), which its files and manifest entry record."""
+    shipped = spec.get_model(model_name)
+    name = name or model_name
+    if name != model_name and name in spec.MODELS:
+        raise ModelError(f"--name {name!r} is the shipped {name}'s; a {model_name} run needs a name of its own")
+    check_name_pattern(name)
+    shape = tuple(run.get("input_shape", shipped.input_shape))
+    reading = preprocessing or run.get("picture_reading", shipped.preprocessing)
+    check_reading(reading, shape)
+    if (name, shape, reading) == (shipped.name, shipped.input_shape, shipped.preprocessing):
+        return shipped
+    return spec.your_model(name, shipped.kind, run["config"]["latent_size"], shape, reading)
+
+
+def check_name_pattern(name: str) -> None:
+    """A model's name fit for file names and code files (spec.MODEL_NAME_PATTERN)."""
+    if not re.fullmatch(spec.MODEL_NAME_PATTERN, name):
+        raise ModelError(f"--name {name!r}: use 1-32 lowercase letters, digits, '-' or '_', starting with a letter")
+
+
+def check_reading(preprocessing: str, input_shape: tuple[int, ...]) -> None:
+    """A picture reading of spec.PICTURE_READINGS that suits a model of this input shape."""
+    if preprocessing not in spec.PICTURE_READINGS:
+        raise ModelError(f"--preprocessing {preprocessing!r}: choose one of {', '.join(spec.PICTURE_READINGS)}")
+    if preprocessing == "locate" and spec.image_of(input_shape) != (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+        raise ModelError(f"--preprocessing locate frames 28x28 grey digits; this model takes {input_shape}")
 
 
 def export_parts(
@@ -108,13 +148,6 @@ def export_parts(
         atomic_write_bytes(out_dir / file_name, payload, force=force)
     update_manifest(out_dir, model_spec.name, entry)
     return entry
-
-
-def _check_request(model_spec: spec.ModelSpec, run_dir: Path, out_dir: Path, force: bool, quantize) -> dict:
-    """The run's record, once the request is sound and would overwrite nothing unasked."""
-    run = read_run(run_dir, model_spec.name)
-    check_outputs(model_spec, out_dir, force, quantize)
-    return run
 
 
 def check_outputs(model_spec: spec.ModelSpec, out_dir: Path, force: bool, quantize: str | None) -> None:

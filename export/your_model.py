@@ -27,7 +27,7 @@ from aeonnx.runtime.errors import DataError, ModelError
 from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES  # the pictures compress reads, read here too
 
 from .convert import first_line
-from .exporter import check_outputs, export_parts
+from .exporter import check_name_pattern, check_outputs, check_reading, export_parts
 
 PARITY_IMAGES = 256  # the images the parity gate and the int8 gate run on (batches 1, 7, 256)
 MEASURED_IMAGES = 20_000  # at most this many give the statistics, priors and quality profile
@@ -70,7 +70,7 @@ def export_keras_pair(
         decoder = _called_on(decoder, tuple(_listed(encoder.output_shape)[0][1:]))
     encoder, decoder = _flat_codes(encoder, decoder)
     input_shape, latent_size = _shapes(encoder, decoder)
-    _check_reading(preprocessing, input_shape)
+    check_reading(preprocessing, input_shape)
     model_spec = spec.your_model(name, kind, latent_size, input_shape, preprocessing)
     check_outputs(model_spec, out_dir, force, quantize)
     x = as_inputs(images, input_shape)
@@ -82,15 +82,7 @@ def export_keras_pair(
 def _check_name(name: str) -> None:
     if name in spec.MODELS:
         raise ModelError(f"--name {name!r} is a shipped model's; give yours a name of its own")
-    if not re.fullmatch(spec.MODEL_NAME_PATTERN, name):
-        raise ModelError(f"--name {name!r}: use 1-32 lowercase letters, digits, '-' or '_', starting with a letter")
-
-
-def _check_reading(preprocessing: str, input_shape: tuple[int, ...]) -> None:
-    if preprocessing not in spec.PICTURE_READINGS:
-        raise ModelError(f"--preprocessing {preprocessing!r}: choose one of {', '.join(spec.PICTURE_READINGS)}")
-    if preprocessing == "locate" and spec.image_of(input_shape) != (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
-        raise ModelError(f"--preprocessing locate frames 28x28 grey digits; this model takes {input_shape}")
+    check_name_pattern(name)
 
 
 def _keras_model(model, what: str):

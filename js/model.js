@@ -43,12 +43,15 @@ export async function load(ort, location, { model = 'ae', variant = 'float32', p
   return autoencoder;
 }
 
-/** A shipped model by its name; a model of your own by its entry in the folder's manifest. */
+/**
+ * A model by its entry in the folder's manifest (a conv `ae` says its kind and shape there); a shipped model by
+ * its name, as runtime/model.py's _model_spec.
+ */
 function specOf(name, manifest, where) {
   const listed = manifest?.models ?? {};
   try {
-    if (Object.hasOwn(spec.MODELS, name)) return spec.MODELS[name];
     if (Object.hasOwn(listed, name)) return spec.modelInManifest(name, listed[name]);
+    if (Object.hasOwn(spec.MODELS, name)) return spec.MODELS[name];
   } catch (error) {
     throw new ModelError(`${where}: ${error.message}`);
   }
@@ -80,7 +83,7 @@ export class Autoencoder {
 
   /** What ties code files to this model (codefile.binding): name, id, latent range, priors, default bits. */
   get binding() {
-    const yours = Object.hasOwn(spec.MODELS, this.name) ? null : this.inputShape; // a model of your own: files record it
+    const yours = spec.isYours(this.spec) ? this.inputShape : null; // a model of your own: code files record it
     this.bound ??= readBinding(this.name, this.metadata, this.latentSize, this.identityWhere, yours);
     return this.bound;
   }

@@ -60,6 +60,17 @@ export function modelInManifest(name, entry) {
 export const inputShapeOf = (modelSpec) => modelSpec.inputShape ?? [INPUT_SIZE];
 
 /**
+ * A model of your own, not the seed's shape and reading (runtime/spec.py ModelSpec.yours): your Keras pair, or a
+ * run of another name, architecture, size or colour. Its code files record its image shape.
+ */
+export function isYours(modelSpec) {
+  const shipped = MODELS[modelSpec.name];
+  if (shipped === undefined) return true;
+  const same = inputShapeOf(modelSpec).join() === inputShapeOf(shipped).join();
+  return !same || (modelSpec.preprocessing ?? 'locate') !== (shipped.preprocessing ?? 'locate');
+}
+
+/**
  * One image's shape as pictures hold it, as runtime/spec.py image_of: [28, 28] for the shipped models' 784,
  * [H, W] for [H, W, 1] or [H, W], [H, W, C] for colour.
  */

@@ -87,10 +87,11 @@ def load(
 
 
 def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
-    """A shipped model by its name; a model of your own by its entry in the folder's manifest."""
-    if name in spec.MODELS:
-        return spec.MODELS[name]
+    """A model by its entry in the folder's manifest (a conv `ae` says its kind and shape there); a shipped
+    model by its name."""
     listed = read_manifest(models_dir, missing_ok=True).get("models", {}) if models_dir is not None else {}
+    if name in spec.MODELS and "kind" not in listed.get(name, {}):
+        return spec.MODELS[name]
     if name in listed:
         try:
             return spec.model_in_manifest(name, listed[name])

@@ -91,9 +91,11 @@ class ModelSpec:
 
     @property
     def yours(self) -> bool:
-        """A model of your own (`aeonnx export --encoder --decoder`), not one aeonnx ships: its files say its
-        kind and image shape, and its code files record the shape."""
-        return self.name not in MODELS
+        """A model of your own, not the seed's shape and reading: your Keras pair (`aeonnx export --encoder
+        --decoder`) or a run of another name, architecture, image size or colour (`aeonnx train --arch conv`,
+        `--data FOLDER`). Its files and manifest entry say its kind and image shape; its code files the shape."""
+        shipped = MODELS.get(self.name)
+        return shipped is None or (self.input_shape, self.preprocessing) != (shipped.input_shape, shipped.preprocessing)
 
     @property
     def variational(self) -> bool:
@@ -158,6 +160,8 @@ MODEL_NAMES = tuple(MODELS)
 MODEL_PARTS = tuple((spec.name, part.name) for spec in MODELS.values() for part in spec.parts)
 
 SCHEDULES = ("constant", "cosine")
+FEWEST_STEPS_PER_EPOCH = 32  # a small data set's default batch shrinks to give an epoch this many steps
+SMALLEST_BATCH = 8  # ... down to this batch size
 # Digits carved from the training digits (a fixed draw) to choose the best epoch on, never the test digits:
 # its weights are the run's. 0 keeps the last epoch's (a data set too small to spare them).
 VALIDATION_DIGITS = 5000
@@ -191,8 +195,8 @@ def image_of(input_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def model_in_manifest(name: str, entry: dict) -> ModelSpec:
-    """The spec of a model a manifest lists: a shipped model by its name, a model of your own by its entry's
-    kind, input shape and latent size."""
+    """The spec of a model a manifest lists: a model of your own by its entry's kind, input shape and latent
+    size (whatever its name: a conv `ae` too); a shipped model's exports by their name."""
     if "kind" not in entry:
         return get_model(name)
     kind, shape, latent, reading = (entry.get(k) for k in ("kind", "input_shape", "latent_size", "preprocessing"))

@@ -81,13 +81,16 @@ def expect_data_error(path, *fragments):
     "change, fragment",
     [
         (lambda a: a.pop("y_test"), "missing arrays y_test"),
-        (lambda a: a.update(x_train=a["x_train"].reshape(50, 784)), "shape (N, 28, 28)"),
-        (lambda a: a.update(x_test=np.zeros((20, 32, 32), np.uint8)), "shape (N, 28, 28)"),
+        (lambda a: a.update(x_train=a["x_train"].reshape(50, 784)), "uint8 (N, H, W) or (N, H, W, 1 or 3)"),
+        (
+            lambda a: a.update(x_test=np.zeros((20, 32, 32), np.uint8)),
+            "x_train's images are (28, 28), x_test's (32, 32)",
+        ),
         (lambda a: a.update(x_train=a["x_train"].astype(np.float32)), "must be uint8"),
         (lambda a: a.update(y_train=a["y_train"][:10]), "labels must have shape (50,)"),
         (lambda a: a.update(x_test=a["x_test"][:0], y_test=a["y_test"][:0]), "holds no images"),
     ],
-    ids=["missing-key", "flat", "not-28x28", "float-dtype", "label-count", "empty"],
+    ids=["missing-key", "flat", "sizes-differ", "float-dtype", "label-count", "empty"],
 )
 def test_bad_npz(tmp_path, arrays, change, fragment):
     change(arrays)

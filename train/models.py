@@ -1,4 +1,5 @@
-"""The two architectures, built from the contract: a dense AE and a VAE.
+"""The models `aeonnx train` builds, from the contract: the seed's dense AE and VAE (here), and their
+convolutional counterparts (conv.py), for any image shape.
 
 Encoder and decoder/generator are separate Keras models; the full model is
 made of them, so all three share one set of trained weights.
@@ -12,43 +13,79 @@ from keras import ops
 
 from aeonnx.runtime import spec
 
+ARCHITECTURES = ("dense", "conv")
 
-def build_ae(latent_size: int = spec.AE.latent_size) -> tuple[keras.Model, keras.Model, keras.Model]:
-    """784 -> Dense(latent, relu) -> Dense(784, sigmoid). Returns (autoencoder, encoder, decoder)."""
-    x = keras.Input(shape=(spec.INPUT_SIZE,), name=spec.X)
-    z = keras.layers.Dense(latent_size, activation="relu", name=spec.Z)(x)
+
+def build_ae(
+    latent_size: int = spec.AE.latent_size, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """784 -> Dense(latent, relu) -> Dense(784, sigmoid) (images of another shape: flattened, and shaped back
+    at the end). Returns (autoencoder, encoder, decoder)."""
+    x = keras.Input(shape=input_shape, name=spec.X)
+    z = keras.layers.Dense(latent_size, activation="relu", name=spec.Z)(_flat(x))
     encoder = keras.Model(x, z, name=spec.AE.encoder.name)
 
     z_in = keras.Input(shape=(latent_size,), name=spec.Z)
-    x_hat = keras.layers.Dense(spec.INPUT_SIZE, activation="sigmoid", name=spec.X_HAT)(z_in)
+    x_hat = _dense_image(z_in, input_shape)
     decoder = keras.Model(z_in, x_hat, name=spec.AE.decoder.name)
 
-    autoencoder = keras.Model(x, decoder(encoder(x)), name=spec.AE.name)
-    return autoencoder, encoder, decoder
+    return autoencoder_of(encoder, decoder), encoder, decoder
 
 
-def build_vae_encoder(latent_size: int, hidden_size: int) -> keras.Model:
+def _flat(x):
+    return keras.layers.Flatten(name="flat")(x) if len(x.shape) > 2 else x
+
+
+def _dense_image(h, input_shape: tuple[int, ...]):
+    """The last Dense layer, sigmoid pixels, in the image's shape (the seed's 784 as they are)."""
+    if len(input_shape) == 1:
+        return keras.layers.Dense(input_shape[0], activation="sigmoid", name=spec.X_HAT)(h)
+    pixels = keras.layers.Dense(_pixels((None, *input_shape)), activation="sigmoid", name="pixels")(h)
+    return keras.layers.Reshape(input_shape, name=spec.X_HAT)(pixels)
+
+
+def autoencoder_of(encoder: keras.Model, decoder: keras.Model) -> keras.Model:
+    """The full AE: the two parts called in turn, so that it trains their weights."""
+    x = keras.Input(shape=encoder.input_shape[1:], name=spec.X)
+    return keras.Model(x, decoder(encoder(x)), name=spec.AE.name)
+
+
+def build_vae_encoder(
+    latent_size: int, hidden_size: int, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)
+) -> keras.Model:
     """784 -> Dense(hidden, relu) -> (z_mean, z_log_var). No sampling: noise stays outside the graph."""
-    x = keras.Input(shape=(spec.INPUT_SIZE,), name=spec.X)
-    h = keras.layers.Dense(hidden_size, activation="relu", name="hidden")(x)
+    x = keras.Input(shape=input_shape, name=spec.X)
+    h = keras.layers.Dense(hidden_size, activation="relu", name="hidden")(_flat(x))
     z_mean = keras.layers.Dense(latent_size, name=spec.Z_MEAN)(h)
     z_log_var = keras.layers.Dense(latent_size, name=spec.Z_LOG_VAR)(h)
     return keras.Model(x, [z_mean, z_log_var], name=spec.VAE.encoder.name)
 
 
-def build_vae_generator(latent_size: int, hidden_size: int) -> keras.Model:
+def build_vae_generator(
+    latent_size: int, hidden_size: int, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)
+) -> keras.Model:
     """z -> Dense(hidden, relu) -> Dense(784, sigmoid)."""
     z = keras.Input(shape=(latent_size,), name=spec.Z)
     h = keras.layers.Dense(hidden_size, activation="relu", name="hidden")(z)
-    x_hat = keras.layers.Dense(spec.INPUT_SIZE, activation="sigmoid", name=spec.X_HAT)(h)
+    x_hat = _dense_image(h, input_shape)
     return keras.Model(z, x_hat, name=spec.VAE.decoder.name)
 
 
 def vae_loss_terms(x, x_hat, z_mean, z_log_var):
-    """Per-example (reconstruction, KL): 784 * mean BCE, and -0.5 * sum(1 + log_var - mean^2 - exp(log_var))."""
-    reconstruction = spec.INPUT_SIZE * keras.losses.binary_crossentropy(x, x_hat)
+    """Per-example (reconstruction, KL): pixels * mean BCE (784 * for the seed's digits), and
+    -0.5 * sum(1 + log_var - mean^2 - exp(log_var)). Images of (H, W, C) are compared flat."""
+    if len(x.shape) > 2:
+        x, x_hat = ops.reshape(x, (-1, _pixels(x.shape))), ops.reshape(x_hat, (-1, _pixels(x_hat.shape)))
+    reconstruction = x.shape[-1] * keras.losses.binary_crossentropy(x, x_hat)
     kl = -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
     return reconstruction, kl
+
+
+def _pixels(shape) -> int:
+    count = 1
+    for side in shape[1:]:
+        count *= side
+    return count
 
 
 # Registered as "aeonnx>VAE", the name the class had when the shipped checkpoints were saved:
@@ -123,24 +160,57 @@ class VariationalAutoencoder(keras.Model):
         return cls(encoder, generator, **config)
 
 
-def build_vae(latent_size: int = spec.VAE.latent_size, hidden_size: int = spec.VAE.hidden_size, seed=None):
+def build_vae(
+    latent_size: int = spec.VAE.latent_size,
+    hidden_size: int = spec.VAE.hidden_size,
+    seed=None,
+    input_shape: tuple[int, ...] = (spec.INPUT_SIZE,),
+):
     """Returns (vae, encoder, generator)."""
-    encoder = build_vae_encoder(latent_size, hidden_size)
-    generator = build_vae_generator(latent_size, hidden_size)
+    encoder = build_vae_encoder(latent_size, hidden_size, input_shape)
+    generator = build_vae_generator(latent_size, hidden_size, input_shape)
+    return vae_of(encoder, generator, seed), encoder, generator
+
+
+def vae_of(encoder: keras.Model, generator: keras.Model, seed=None) -> VariationalAutoencoder:
     vae = VariationalAutoencoder(encoder, generator, seed=seed, name=spec.VAE.name)
-    vae.build((None, spec.INPUT_SIZE))
-    return vae, encoder, generator
+    vae.build((None, *encoder.input_shape[1:]))
+    return vae
 
 
-def build(model_name: str, latent_size: int | None = None, hidden_size: int | None = None, seed=None):
-    """(full model, encoder, decoder/generator) for a model named in the contract."""
+def build(
+    model_name: str,
+    latent_size: int | None = None,
+    hidden_size: int | None = None,
+    seed=None,
+    arch: str = "dense",
+    image_shape: tuple[int, ...] = (spec.IMAGE_SIDE, spec.IMAGE_SIDE),
+):
+    """(full model, encoder, decoder/generator) for a model named in the contract, of an architecture
+    (ARCHITECTURES) for images of `image_shape` ((H, W) grey or (H, W, C))."""
     model_spec = spec.get_model(model_name)
     latent_size = latent_size or model_spec.latent_size
+    shape = input_shape(arch, image_shape)
+    if arch == "conv":
+        from .conv import build_parts
+
+        encoder, decoder = build_parts(model_spec.variational, shape, latent_size)
+        if model_spec.variational:
+            return vae_of(encoder, decoder, seed), encoder, decoder
+        return autoencoder_of(encoder, decoder), encoder, decoder
     if model_spec.variational:
-        return build_vae(latent_size, hidden_size or model_spec.hidden_size, seed=seed)
+        return build_vae(latent_size, hidden_size or model_spec.hidden_size, seed=seed, input_shape=shape)
     if hidden_size:
         raise ValueError("the dense AE has no hidden layer; --hidden-size applies to the VAE")
-    return build_ae(latent_size)
+    return build_ae(latent_size, shape)
+
+
+def input_shape(arch: str, image_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """What the encoder takes: the seed's dense models MNIST's digits flat (784); any other image
+    (H, W, C), channels last, grey with C = 1 (a dense model flattens it inside)."""
+    if arch == "dense" and tuple(image_shape) == (spec.IMAGE_SIDE, spec.IMAGE_SIDE):
+        return (spec.INPUT_SIZE,)
+    return tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)
 
 
 def predict_codes(encoder: keras.Model, x, batch_size: int = 1024):

@@ -21,28 +21,52 @@ MANIFOLD_SIZE, MANIFOLD_EXTENT = 12, 4.0
 
 
 def save_run_pictures(folder: Path, model_spec: spec.ModelSpec, full, encoder, decoder, dataset, history) -> None:
-    x_test = dataset.test_inputs()
-    save_reconstructions(folder / RECONSTRUCTIONS_FILE, x_test[:10], full.predict(x_test[:10], verbose=0))
+    """Reconstructions and loss curves; for a VAE with a 2-D code, its plane and what it generates over it.
+    Any image size, grey or colour (dataset.image_shape)."""
+    shape = tuple(encoder.input_shape[1:])
+    x_test = dataset.test_inputs(shape)
+    shown = _spread(len(x_test), dataset.y_test, dataset.classes)
+    originals = pictures(x_test[shown], dataset.image_shape)
+    rebuilt = pictures(full.predict(x_test[shown], verbose=0), dataset.image_shape)
+    save_reconstructions(folder / RECONSTRUCTIONS_FILE, originals, rebuilt)
     save_loss_curves(folder / LOSS_FILE, history)
     if model_spec.variational and encoder.output[0].shape[-1] == 2:  # a plane to draw, and a prior to sample
         z_mean, _ = encoder.predict(x_test, batch_size=1024, verbose=0)
-        save_latent_scatter(folder / LATENT_FILE, z_mean, dataset.y_test)
+        save_latent_scatter(folder / LATENT_FILE, z_mean, dataset.y_test, dataset.classes)
         grid = decoder.predict(manifold_latents(MANIFOLD_SIZE, MANIFOLD_EXTENT), verbose=0)
-        save_manifold(folder / MANIFOLD_FILE, grid, MANIFOLD_SIZE, MANIFOLD_EXTENT)
+        save_manifold(folder / MANIFOLD_FILE, pictures(grid, dataset.image_shape), MANIFOLD_SIZE, MANIFOLD_EXTENT)
 
 
-def _digits(flat: np.ndarray) -> np.ndarray:
-    return flat.reshape(-1, spec.IMAGE_SIDE, spec.IMAGE_SIDE)
+def _spread(count: int, labels: np.ndarray, classes: tuple[str, ...], shown: int = 10) -> np.ndarray:
+    """The first ten held-out images, as the seed showed MNIST's; for a folder with class subfolders, the
+    first of each class in turn, so that every class is seen."""
+    if len(classes) < 2:
+        return np.arange(min(shown, count))
+    members = [np.flatnonzero(labels == label) for label in range(len(classes))]
+    order = [group[i] for i in range(max(map(len, members))) for group in members if i < len(group)]
+    return np.array(order[:shown])
+
+
+def pictures(images: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
+    """Model inputs or outputs (flat or (H, W, C)) as pictures to draw: (N, H, W) grey or (N, H, W, 3)."""
+    return images.reshape(-1, *image_shape)
+
+
+def _draw(axis, picture: np.ndarray) -> None:
+    if picture.ndim == 3:  # colour
+        axis.imshow(np.clip(picture, 0, 1))
+    else:
+        axis.imshow(picture, cmap="gray", vmin=0, vmax=1)
 
 
 def save_reconstructions(path: Path, originals: np.ndarray, reconstructions: np.ndarray) -> None:
     """Originals on the top row, their reconstructions below (the seed's see_images)."""
     count = len(originals)
-    figure, axes = plt.subplots(2, count, figsize=(count * 1.2, 2.6))
+    figure, axes = plt.subplots(2, count, figsize=(count * 1.2, 2.6), squeeze=False)
     for column in range(count):
         for row, images in enumerate((originals, reconstructions)):
             axis = axes[row, column]
-            axis.imshow(_digits(images)[column], cmap="gray", vmin=0, vmax=1)
+            _draw(axis, images[column])
             axis.set_axis_off()
     axes[0, 0].set_title("original", loc="left", fontsize=9)
     axes[1, 0].set_title("reconstruction", loc="left", fontsize=9)
@@ -68,29 +92,39 @@ def save_loss_curves(path: Path, history: dict[str, list[float]]) -> None:
     plt.close(figure)
 
 
-def save_latent_scatter(path: Path, z_mean: np.ndarray, labels: np.ndarray) -> None:
+def save_latent_scatter(path: Path, z_mean: np.ndarray, labels: np.ndarray, classes: tuple[str, ...] = ()) -> None:
+    """The held-out images' codes, coloured by label: MNIST's digits, or a folder's class subfolders."""
     figure, axis = plt.subplots(figsize=(7, 6))
-    points = axis.scatter(z_mean[:, 0], z_mean[:, 1], c=labels, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
-    figure.colorbar(points, ax=axis, ticks=range(10), label="digit")
+    count = max(int(labels.max(initial=0)) + 1, len(classes), 10)
+    colours = "tab10" if count <= 10 else "tab20"
+    points = axis.scatter(z_mean[:, 0], z_mean[:, 1], c=labels, cmap=colours, s=6, vmin=-0.5, vmax=count - 0.5)
+    bar = figure.colorbar(points, ax=axis, ticks=range(count if classes else 10), label="class" if classes else "digit")
+    if classes:
+        bar.set_ticklabels(list(classes) + [""] * (count - len(classes)))
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
-    axis.set_title("test digits in latent space (z_mean)")
+    axis.set_title(f"{'held-out images' if classes else 'test digits'} in latent space (z_mean)")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
 def save_manifold(path: Path, generated: np.ndarray, n: int, extent: float) -> None:
-    side = spec.IMAGE_SIDE
-    figure, axis = plt.subplots(figsize=(8, 8))
-    axis.imshow(tile(_digits(generated), columns=n), cmap="Greys_r", vmin=0, vmax=1)
-    centres = side // 2 + side * np.arange(n)
+    """What the generator makes over an n x n grid of the plane (generated: (n*n, H, W[, 3]) pictures)."""
+    height, width = generated.shape[1:3]
+    figure, axis = plt.subplots(figsize=(8, 8 * height / width))
+    grid = tile(generated, columns=n)
+    if grid.ndim == 3:
+        axis.imshow(np.clip(grid, 0, 1))
+    else:
+        axis.imshow(grid, cmap="Greys_r", vmin=0, vmax=1)
     labels = [f"{v:.1f}" for v in manifold_axis(n, extent)]
-    axis.set_xticks(centres, labels, rotation=90)
-    axis.set_yticks(centres, labels[::-1])
+    axis.set_xticks(width // 2 + width * np.arange(n), labels, rotation=90)
+    axis.set_yticks(height // 2 + height * np.arange(n), labels[::-1])
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
-    axis.set_title(f"generated digits over [-{extent:g}, {extent:g}]^2")
+    what = "digits" if generated.shape[1:] == (spec.IMAGE_SIDE, spec.IMAGE_SIDE) else "images"
+    axis.set_title(f"generated {what} over [-{extent:g}, {extent:g}]^2")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -263,7 +263,24 @@ def yours(folder: Path) -> None:
         (folder / f"{name}.aez").write_bytes(data)
         (folder / f"{name}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
         index[name] = {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
+    index["trained"] = trained_conv_ae(folder, x)
     (folder / "index.json").write_text(json.dumps(index))
+
+
+def trained_conv_ae(folder: Path, x: np.ndarray) -> dict:
+    """`aeonnx train ae --arch conv --size 20x24` on colour images, exported under the shipped AE's name into
+    DIR/trained: a reader must take its shape from the manifest, not from the name."""
+    from aeonnx.export.exporter import export_model
+    from aeonnx.train.fit import TrainConfig, train
+
+    np.savez(folder / "colour.npz", x=x)
+    config = TrainConfig("ae", str(folder / "run"), str(folder / "colour.npz"), epochs=1, arch="conv", size="20x24")
+    export_model("ae", train(config, verbose=0), folder / "trained")
+    loaded = model.load("ae", folder / "trained", device="cpu")
+    data = loaded.compress(np.load(folder / "run" / "validation.npz")["x"][:40])
+    (folder / "trained.aez").write_bytes(data)
+    (folder / "trained.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+    return {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // A model of your own (issue 19): Keras conv autoencoders a user wrote (32x32, grey and colour), exported by
 // aeonnx's Python (`export_keras_pair`, as `aeonnx export --encoder --decoder` does), and the code files
 // Python made with them: JavaScript finds each model by the name it was exported under, reads its image
-// shape from the manifest, and decodes the files to Python's pixels.
+// shape from the manifest, and decodes the files to Python's pixels. Issue 20: a conv AE that `aeonnx train`
+// made from colour images of another size, exported as `ae`.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -35,6 +36,16 @@ describe('a model of your own', () => {
       assert.ok(maxDiff <= 1 && exact >= 0.999, `${name}: ${exact} of pixels equal, max diff ${maxDiff}`);
     });
   }
+
+  test("a conv AE trained by aeonnx under the shipped AE's name: its shape comes from the manifest", async () => {
+    const model = await load(ort, path.join(folder, 'trained'), { part: 'decoder' }); // the default name, ae
+    const expected = index.trained;
+    assert.deepEqual(model.imageShape, expected.image_shape); // [20, 24, 3], not the shipped AE's [28, 28]
+    assert.equal(model.modelId, expected.model_id);
+    const { images } = await model.decompress(readFileSync(path.join(folder, 'trained.aez')));
+    const { exact, maxDiff } = comparePixels(images, readFileSync(path.join(folder, 'trained.pixels.u8')));
+    assert.ok(maxDiff <= 1 && exact >= 0.999, `${exact} of pixels equal, max diff ${maxDiff}`);
+  });
 
   test('a name the folder does not list is refused, naming the ones it does', async () => {
     await assert.rejects(load(ort, path.join(folder, 'models'), { model: 'faces' }),

@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import DataError
 from ..spec import IMAGE_SIDE
 from .framed import MNIST_BOX, mnist_framed
-from .pixels import centred_by_mass, to_gray, upright
+from .pixels import centred_by_mass, on_paper, to_gray, upright
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
@@ -63,13 +63,14 @@ def read_image(
 
 
 def resized_to(image: Image.Image, shape: tuple[int, ...], crop: bool = False) -> np.ndarray:
-    """A picture as a model of your own takes it: upright, grey (H, W) or RGB (H, W, 3), resized to fit
-    exactly (Lanczos), uint8; with `crop`, its centre cut to the shape's aspect ratio first (nothing stretched)."""
+    """A picture as a model of your own takes it: upright, grey (H, W) or RGB (H, W, 3) with transparency over
+    white, resized to fit exactly (Lanczos), uint8; with `crop`, its centre cut to the shape's aspect ratio
+    first (nothing stretched). Training reads a folder of pictures the same way (train/data.py)."""
     height, width = shape[:2]
     channels = shape[2] if len(shape) == 3 else 1
     if channels not in (1, 3):
         raise DataError(f"pictures are grey or RGB; this model takes {channels} channels: give it arrays")
-    picture = upright(image).convert("L" if channels == 1 else "RGB")
+    picture = on_paper(upright(image), "L" if channels == 1 else "RGB")
     if crop:
         picture = picture.crop(_centre_box(picture.size, width / height))
     if picture.size != (width, height):

@@ -29,11 +29,17 @@ def to_gray(image: Image.Image) -> np.ndarray:
         values = np.asarray(image, dtype=np.float32)
         top = 1.0 if values.max(initial=0) <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
         return np.clip(values / top, 0, 1)
+    return np.asarray(on_paper(image, "L"), dtype=np.float32) / 255.0
+
+
+def on_paper(image: Image.Image, mode: str) -> Image.Image:
+    """The image in `mode` (L or RGB), its transparent parts white paper (Pillow's convert alone would drop
+    the alpha and show whatever colour the transparent pixels hold, often black)."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, rgba)
-    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    return image.convert(mode)
 
 
 def centred_by_mass(box: np.ndarray) -> np.ndarray:
