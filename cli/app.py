@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -69,6 +70,26 @@ def report_failure(failure) -> None:
 
 def warn_unusual(label: str, why: str) -> None:
     typer.echo(printable(f"aeonnx: {label}: unlike the digits this model knows ({why})"), err=True)
+
+
+class WarningLines:
+    """A batch's warnings: the first SHOWN as lines, then one line saying how many more and where they are."""
+
+    SHOWN = 10
+
+    def __init__(self, report: Path | None = None):
+        self.report, self.count = report, 0
+
+    def __call__(self, label: str, why: str) -> None:
+        self.count += 1
+        if self.count <= self.SHOWN:
+            warn_unusual(label, why)
+
+    def close(self) -> None:
+        more = self.count - self.SHOWN
+        if more > 0:
+            where = f"every input's figures are in {self.report}" if self.report else "--report FILE lists them all"
+            typer.echo(printable(f"aeonnx: {more} more input(s) unlike the digits this model knows; {where}"), err=True)
 
 
 def _version_callback(value: bool) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from aeonnx.runtime.errors import printable
 
-from .app import app, fail, friendly_errors, report_failure, warn_unusual
+from .app import WarningLines, app, fail, friendly_errors, report_failure, warn_unusual
 from .options import (
     EncoderOption,
     ForceOption,
@@ -27,6 +27,15 @@ from .options import (
 )
 
 PROGRESS_THRESHOLD = 300  # images; below this a progress bar is only noise
+ReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--report",
+        help="Also write every input's name, round-trip PSNR, ink and warning (or null) to FILE, as JSON lines; "
+        "a batch prints only its first 10 warnings.",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -56,6 +65,7 @@ def compress(
         ),
     ] = None,
     shard_size: ShardSizeOption = None,
+    report: ReportOption = None,
     force: ForceOption = False,
     *,
     reading: Reading,
@@ -65,6 +75,7 @@ def compress(
     """Compress digit images to latent codes: img.png -> img.aez; several inputs -> one container (-o)."""
     from aeonnx.runtime import jobs
 
+    report_file = jobs.InputReport(report, force, tuple(inputs)) if report else None
     engine = scale.make()
     loaded = run.load(reading.model)
     job = jobs.CompressJob.of(
@@ -78,22 +89,31 @@ def compress(
         force=force,
         strict=reading.strict,
     )
-    result = _with_progress(job, lambda events: jobs.compress_files(job, loaded, events, engine))
+    result = _with_progress(job, lambda events: jobs.compress_files(job, loaded, events, engine), report_file)
+    if report_file:
+        report_file.write()
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
     typer.echo(printable(summary) + (f"; {result.unusual} unlike the digits the model knows" if result.unusual else ""))
     if result.failures:
         raise fail(f"{len(result.failures)} input(s) failed; the others were done")
 
 
-def _with_progress(job, work):
-    """Run `work(events)` with a progress bar over the job's inputs (hidden for a few)."""
+def _with_progress(job, work, report_file=None):
+    """Run `work(events)` with a progress bar over the job's inputs (hidden for a few); at most 10 warnings
+    printed, every input's figures into `report_file` (a jobs.InputReport) if given."""
     from aeonnx.runtime import jobs
 
     total = job.count()
+    lines = WarningLines(report_file.path if report_file else None)
+    assessed = report_file.add if report_file else (lambda labels, assessment: None)
     with typer.progressbar(
         length=total, label="compressing", file=sys.stderr, hidden=total < PROGRESS_THRESHOLD
     ) as bar:
-        return work(jobs.Events(on_failure=report_failure, on_warning=warn_unusual, progress=bar.update))
+        events = jobs.Events(on_failure=report_failure, on_warning=lines, progress=bar.update, on_assessed=assessed)
+        try:
+            return work(events)
+        finally:
+            lines.close()
 
 
 @app.command()
@@ -131,26 +151,40 @@ def decompress(
 @app.command()
 @friendly_errors
 @with_groups(reading=Reading, run=ModelRun)
-def encode(inputs: InputsArgument, *, reading: Reading, run: ModelRun) -> None:
+def encode(
+    inputs: InputsArgument,
+    report: ReportOption = None,
+    force: ForceOption = False,
+    *,
+    reading: Reading,
+    run: ModelRun,
+) -> None:
     """Latent vectors as JSON lines on stdout (with each round trip's PSNR), for scripts and other programs."""
     from aeonnx.runtime import jobs
 
-    failures, unusual = [], []
+    report_file = jobs.InputReport(report, force, tuple(inputs)) if report else None
+    failures, lines = [], WarningLines(report)
     events = jobs.Events(
         on_failure=lambda f: (failures.append(f), report_failure(f)),
-        on_warning=lambda label, why: (unusual.append(label), warn_unusual(label, why)),
+        on_warning=lines,
+        on_assessed=report_file.add if report_file else (lambda labels, assessment: None),
     )
     encoded = 0
     loaded = run.load(reading.model)
-    for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
-        typer.echo(line)
-        encoded += 1
+    try:
+        for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
+            typer.echo(line)
+            encoded += 1
+    finally:
+        lines.close()
+    if report_file:
+        report_file.write()
     if failures and not encoded:
         raise fail(f"no input could be encoded ({len(failures)} failed)")
     if failures:
         raise fail(f"{len(failures)} input(s) failed; the others were encoded")
-    if reading.strict and unusual:
-        raise fail(f"{len(unusual)} input(s) unlike the digits this model knows (--strict)")
+    if reading.strict and lines.count:
+        raise fail(f"{lines.count} input(s) unlike the digits this model knows (--strict)")
 
 
 @app.command()

@@ -125,3 +125,6 @@ export const META_LATENT_CODING = META_PREFIX + 'latent_coding'; // { default_bi
 // whose round-trip PSNR or ink falls below this percentile of the training digits' (quality.js).
 export const QUALITY_PERCENTILES = Object.freeze([0.1, 0.5, 1.0, 5.0, 50.0]);
 export const QUALITY_PERCENTILE = 0.1;
+export const QUALITY_TAIL_PERCENTILE = 0.5; // the warning fires a tail step (p0.5 - p0.1) below p0.1 (spec.py)
+export const QUALITY_TAIL_STEPS = 1.0;
+export const QUALITY_INK_SHARE = 0.5; // ... and on ink under half of training's p0.1

@@ -32,12 +32,13 @@ ASSESS_CHUNK = 1024  # images per round-trip check: its float copies stay near 1
 class Assessment(NamedTuple):
     psnr: np.ndarray  # float64 [N]: each image's round-trip PSNR in dB
     warnings: list[str | None]  # why each image is unlike the digits the model knows, or None
+    ink: np.ndarray | None = None  # float64 [N]: each image's mean pixel value in [0, 1]
 
     def noting(self, concerns: list[str | None] | None) -> Assessment:
         """With what reading found instead of a digit (only rulings, a block) as the warning, where it did."""
         if not concerns:
             return self
-        return Assessment(self.psnr, [concern or said for concern, said in zip(concerns, self.warnings)])
+        return self._replace(warnings=[concern or said for concern, said in zip(concerns, self.warnings)])
 
 
 class Decompressed(NamedTuple):
@@ -339,7 +340,7 @@ class Autoencoder:
             shape += shapes.concerns(x) if self.locates_digits else [None] * len(x)  # bars, boxes: digits only
         profile = self.quality_profile
         judged = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
-        return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)])
+        return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)], ink)
 
     def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
         """n new digits from z ~ N(0, I); the same seed gives the same images."""

@@ -2,9 +2,9 @@
 
 Training records, over its training digits, percentiles of each digit's round-trip PSNR and of its
 ink (mean pixel value); export writes them into the model's metadata (spec.META_QUALITY). An input
-whose PSNR or ink falls below the spec.QUALITY_PERCENTILE-th percentile of training's is unusual:
-a photo the tool could not read well, a blank page, a picture that is not a digit. It is a warning,
-not an error: the code is still made.
+whose PSNR falls a tail step below the spec.QUALITY_PERCENTILE-th percentile of training's, or whose ink
+is under half of it, is unusual: a photo the tool could not read well, a blank page, a picture that is
+not a digit. It is a warning, not an error: the code is still made.
 """
 
 from __future__ import annotations
@@ -19,22 +19,23 @@ from . import metrics, spec
 
 @dataclass(frozen=True)
 class QualityProfile:
-    """What nearly all training digits reach: the PSNR floor and the ink range."""
+    """What nearly all training digits reach, and where the warning starts (spec.QUALITY_*)."""
 
-    psnr_floor: float  # dB
-    ink_low: float  # mean pixel value; a page with less holds no digit the model could know
+    psnr_typical_low: float  # dB: spec.QUALITY_PERCENTILE of training digits fall below it (the warning says it)
+    psnr_floor: float  # dB: below it, a warning; a tail step under psnr_typical_low
+    ink_low: float  # mean pixel value; a frame with less holds no digit the model could know
 
     @property
     def share_above(self) -> str:
-        """'99.9%': the share of training digits at or above the floor, as the warning says it."""
+        """'99.9%': the share of training digits at or above psnr_typical_low, as the warning says it."""
         return f"{100 - spec.QUALITY_PERCENTILE:g}%"
 
     def judge(self, psnr: float, ink: float) -> str | None:
         """None for a usual digit; otherwise why it is not, in words for the warning."""
         if ink < self.ink_low:
-            return "no digit found" if ink < self.ink_low / 4 else f"very little ink ({ink:.1%} of the frame)"
+            return "no digit found" if ink < self.ink_low / 2 else f"very little ink ({ink:.1%} of the frame)"
         if psnr < self.psnr_floor:
-            return f"{psnr:.1f} dB; {self.share_above} of its training digits give >= {self.psnr_floor:.1f} dB"
+            return f"{psnr:.1f} dB; {self.share_above} of its training digits give >= {self.psnr_typical_low:.1f} dB"
         return None
 
 
@@ -44,9 +45,15 @@ def profile_from_metadata(metadata: dict[str, str]) -> QualityProfile | None:
     if raw is None:
         return None
     quality = json.loads(raw)
-    return QualityProfile(
-        quality["psnr_db"][_key(spec.QUALITY_PERCENTILE)], quality["ink"][_key(spec.QUALITY_PERCENTILE)]
-    )
+    return profile_of(quality["psnr_db"], quality["ink"])
+
+
+def profile_of(psnr_db: dict[str, float], ink: dict[str, float]) -> QualityProfile:
+    """The warning's thresholds from training's percentiles: the PSNR floor a tail step (p0.5 - p0.1) under
+    the 0.1th percentile, the ink floor half its 0.1th percentile (spec.QUALITY_*)."""
+    low, tail = psnr_db[_key(spec.QUALITY_PERCENTILE)], psnr_db[_key(spec.QUALITY_TAIL_PERCENTILE)]
+    floor = low - spec.QUALITY_TAIL_STEPS * max(tail - low, 0.0)
+    return QualityProfile(low, floor, spec.QUALITY_INK_SHARE * ink[_key(spec.QUALITY_PERCENTILE)])
 
 
 def measure(x: np.ndarray, x_hat: np.ndarray) -> dict:

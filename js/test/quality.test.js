@@ -78,12 +78,13 @@ describe('quality: JavaScript against Python', () => {
 
 describe('quality profile', () => {
   test('comes from the sidecar\'s metadata; none without it; a clear error when it is malformed', () => {
-    const profile = profileFromMetadata({ [META_QUALITY]: JSON.stringify({ psnr_db: { 'p0.1': 14.5 }, ink: { 'p0.1': 0.04 } }) });
-    assert.deepEqual({ ...profile }, { psnrFloor: 14.5, inkLow: 0.04 });
+    const recorded = { psnr_db: { 'p0.1': 14.5, 'p0.5': 15.25 }, ink: { 'p0.1': 0.04 } };
+    const profile = profileFromMetadata({ [META_QUALITY]: JSON.stringify(recorded) });
+    assert.deepEqual({ ...profile }, { psnrTypicalLow: 14.5, psnrFloor: 13.75, inkLow: 0.02 });
     assert.equal(profile.shareAbove, '99.9%');
     assert.equal(profileFromMetadata({}), null);
     assert.throws(() => profileFromMetadata({ [META_QUALITY]: '{"psnr_db": {}}' }, 'ae_encoder.json'),
-      (error) => error instanceof ModelError && error.message === 'ae_encoder.json: metadata aeonnx.quality has no p0.1 of psnr_db and ink');
+      (error) => error instanceof ModelError && error.message === 'ae_encoder.json: metadata aeonnx.quality has no p0.1 and p0.5 of psnr_db and p0.1 of ink');
   });
 
   test('a usual digit has no warning; assess refuses codes that do not fit the images', async (t) => {

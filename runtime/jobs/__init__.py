@@ -1,6 +1,7 @@
 """The work behind the commands, one module per command family, files in and files out, nothing lost:
-compress (and encode), decompress, generate (sample, manifold), inspect, describe (info); the engine
-protocol they run on (engine), with the local multi-core engine (parallel) and the Ray engine (ray_engine).
+compress (and encode, and their --report), decompress, generate (sample, manifold), inspect, describe
+(info); the engine protocol they run on (engine), with the local multi-core engine (parallel) and the Ray
+engine (ray_engine).
 
 Each job takes paths and options, writes its outputs atomically (never over an existing file unless
 forced), reports bad inputs through its events and goes on with the rest. The CLI only parses and prints.
@@ -22,6 +23,7 @@ from .engine import (
 from .events import BatchResult, Events, Written
 from .generate import manifold, sample
 from .inspect import Inspection, inspect_image
+from .report import InputReport
 
 __all__ = [
     "CODE_SUFFIX",
@@ -34,6 +36,7 @@ __all__ = [
     "Encoded",
     "Engine",
     "Events",
+    "InputReport",
     "Inspection",
     "Written",
     "compress_files",

@@ -145,7 +145,7 @@ def _encode_into(
         chunk = item.chunk
         if chunk.source is None or chunk.source != source:
             source, mark = chunk.source, sink.mark()
-        result.unusual += warn_unusual(chunk, item.assessment, events.on_warning)
+        result.unusual += warn_unusual(chunk, item.assessment, events)
         sink.add(item.codes, chunk.names, chunk.sizes)
         events.progress(len(chunk.names))
 
@@ -179,7 +179,7 @@ def encode_lines(
             continue
         outputs = model.encode_outputs(item.digits)
         assessment = model.assess(item.digits, outputs[model.spec.encoder.outputs[0]]).noting(item.concerns)
-        warn_unusual(item, assessment, events.on_warning)
+        warn_unusual(item, assessment, events)
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}
             record.update({key: [round(float(v), 7) for v in values[index]] for key, values in outputs.items()})

@@ -11,6 +11,7 @@ from ..pictures import inputs
 Report = Callable[[inputs.Failure], None]
 
 Warn = Callable[[str, str], None]  # (input, why it is unlike the digits the model knows)
+Assessed = Callable[[list[str], object], None]  # (inputs, their model.Assessment): every input's figures
 
 
 class Written(list):
@@ -41,12 +42,14 @@ class Events:
     on_failure: Report = _ignore  # an input that could not be used (the rest go on)
     on_warning: Warn = _ignore  # an input unlike the digits the model knows
     progress: Callable[[int], None] = _ignore  # so many more inputs done
+    on_assessed: Assessed = _ignore  # every input's round trip and ink (compress and encode --report)
 
 
-def warn_unusual(item: inputs.Chunk, assessment, on_warning: Warn) -> int:
-    """Report each digit of `item` that the assessment found unusual; how many there were."""
+def warn_unusual(item: inputs.Chunk, assessment, events: Events) -> int:
+    """Report each digit of `item`'s figures, and each the assessment found unusual; how many there were."""
     labels = item.labels or item.names
+    events.on_assessed(list(labels), assessment)
     unusual = [(label, why) for label, why in zip(labels, assessment.warnings) if why]
     for label, why in unusual:
-        on_warning(label, why)
+        events.on_warning(label, why)
     return len(unusual)

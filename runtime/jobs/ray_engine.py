@@ -61,7 +61,8 @@ class Encoder:
     gives them, with their "path") or "digits" (uint8 [n, 28, 28], MNIST layout, e.g. from an .npz).
     Other columns ride along; a non-empty "error" marks a row already failed upstream. Out: those columns
     without the pixels, plus "code" (the quantised latents, as stored in an .aez file at `precision`),
-    "width" and "height" (original size), "psnr" (the round trip of the stored code), "warning" ("" or why
+    "width" and "height" (original size), "psnr" (the round trip of the stored code), "ink" (its mean
+    pixel value), "warning" ("" or why
     the digit is unlike the training digits) and "error" ("" or why the image could not be read)."""
 
     def __init__(
@@ -93,8 +94,9 @@ class Encoder:
         dtype = codefile.quantize(
             np.zeros((1, self.model.latent_size), np.float32), self.precision, self.model.binding
         ).dtype
-        out["code"], out["psnr"], warnings = (
+        out["code"], out["psnr"], out["ink"], warnings = (
             np.zeros((rows, self.model.latent_size), dtype),
+            np.full(rows, np.nan),
             np.full(rows, np.nan),
             [""] * rows,
         )
@@ -103,6 +105,7 @@ class Encoder:
             chunk = inputs.Chunk([""] * len(good), digits[good], [sizes[i] for i in good], concerns=concerns)
             encoded = engine.encode_chunk(chunk, self.model, self.precision)
             out["code"][good], out["psnr"][good] = encoded.codes, encoded.assessment.psnr
+            out["ink"][good] = encoded.assessment.ink
             for i, why in zip(good, encoded.assessment.warnings):
                 warnings[i] = why or ""
         out["width"], out["height"] = (np.array([size[k] for size in sizes], np.int64) for k in (0, 1))
@@ -355,7 +358,8 @@ def _encoded_rows(batch: dict, rows: slice) -> engine.Encoded:
     labels = [str(path) for path in batch["path"][rows]] if "path" in batch else None
     warnings = [str(why) or None for why in batch["warning"][rows]]
     chunk = inputs.Chunk(names, np.empty((0, 28, 28), np.uint8), sizes, source=source, labels=labels)
-    return engine.Encoded(chunk, np.asarray(batch["code"][rows]), Assessment(np.asarray(batch["psnr"][rows]), warnings))
+    assessment = Assessment(np.asarray(batch["psnr"][rows]), warnings, np.asarray(batch["ink"][rows]))
+    return engine.Encoded(chunk, np.asarray(batch["code"][rows]), assessment)
 
 
 def _in_order(batches: Iterator[dict]) -> Iterator[dict]:
