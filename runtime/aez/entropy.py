@@ -188,9 +188,12 @@ def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np
     flat = frequencies.ravel()
     symbol = np.repeat(np.tile(np.arange(frequencies.shape[1]), rows), flat)
     within = np.tile(np.arange(size), rows) - np.repeat((np.cumsum(frequencies, axis=1) - frequencies).ravel(), flat)
+    fraction = (2 * within + 1) / np.repeat(flat, flat)  # exact order in float64: see _one_key_is_exact
     row = np.repeat(np.arange(rows), size)
-    # Exact in float64: distinct fractions (2k+1)/f with 2k+1, f <= 2**17 differ by more than rounding.
-    order = np.lexsort((symbol, (2 * within + 1) / np.repeat(flat, flat), row)).reshape(rows, size)
+    if _one_key_is_exact(rows, precision):  # a third of the three-key lexsort's time, on every first code
+        order = np.argsort(fraction + 4.0 * row, kind="stable").reshape(rows, size)
+    else:
+        order = np.lexsort((symbol, fraction, row)).reshape(rows, size)
     local = order - (np.arange(rows) * size)[:, None]
     slot_of = np.empty((rows, size), np.uint16)
     np.put_along_axis(slot_of, local, np.arange(size)[None].repeat(rows, 0), axis=1)
@@ -199,6 +202,14 @@ def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np
         symbol.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint8),
         within.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint16),
     )
+
+
+def _one_key_is_exact(rows: int, precision: int) -> bool:
+    """Whether row * 4 + (2k+1)/f sorts as (row, fraction, symbol) does. The fraction lies in (0, 2], so rows
+    never mix; two distinct fractions with f <= 2**precision differ by at least 2**(-2 * precision), which
+    the key keeps while its rounding (half an ulp of 4 * rows) is smaller; equal fractions keep symbol
+    order in a stable sort, the order in which the pairs are laid out."""
+    return rows < 2 ** (50 - 2 * precision)
 
 
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------
