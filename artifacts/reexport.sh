@@ -16,5 +16,6 @@ for model in ae vae; do
   "$python" -m aeonnx.train.complete_run "artifacts/training/$model" --data "$data"
   "$python" -m aeonnx.cli export "$model" --run "artifacts/training/$model" --out "$work/models" --quantize int8 --edge
 done
+"$python" -m aeonnx.cli export ae --run artifacts/training/conv --name conv --out "$work/models" --edge  # no int8
 cp -r "$work"/models/. artifacts/  # ONNX, .ort and edge files, sidecars, golden vectors, manifest
 echo "artifacts/ re-exported from artifacts/training/"

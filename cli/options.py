@@ -77,7 +77,7 @@ ModelsFolderArgument = Annotated[
     Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
 ]
 EncoderOption = Annotated[
-    str, typer.Option("--model", help="Which model encodes: ae, vae, or a model of your own in --models.")
+    str, typer.Option("--model", help="Which model encodes: ae, conv, vae, or a model of your own in --models.")
 ]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")

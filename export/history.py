@@ -48,7 +48,7 @@ def keep(models_dir: Path, replaced_by: Path | None = None) -> list[Path]:
 
 def _decoding_part(name: str, entry: dict) -> dict:
     """The manifest entry of a model less its encoder and edge copies."""
-    decoder = spec.get_model(name).decoder.name
+    decoder = spec.model_in_manifest(name, entry).decoder.name
     kept = {key: value for key, value in entry.items() if key not in ("files", "int8", "edge")}
     kept["files"] = {decoder: entry["files"][decoder]}
     if decoder in entry.get("int8", {}).get("files", {}):

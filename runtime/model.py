@@ -89,17 +89,20 @@ def load(
 
 def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
     """A model by its entry in the folder's manifest (a conv `ae` says its kind and shape there); a shipped
-    model by its name."""
-    listed = read_manifest(models_dir, missing_ok=True).get("models", {}) if models_dir is not None else {}
+    model by its name: the seed's ae and vae without reading the manifest, the others (conv) by theirs."""
+    if models_dir is None and name in spec.MODELS:
+        return spec.MODELS[name]
+    folder = shipped_models_dir() if models_dir is None else models_dir
+    listed = read_manifest(folder, missing_ok=True).get("models", {})
     if name in spec.MODELS and "kind" not in listed.get(name, {}):
         return spec.MODELS[name]
     if name in listed:
         try:
             return spec.model_in_manifest(name, listed[name])
         except KeyError as e:
-            raise ModelError(f"{models_dir / spec.MANIFEST_FILE}: {e.args[0]}") from None
+            raise ModelError(f"{folder / spec.MANIFEST_FILE}: {e.args[0]}") from None
     if models_dir is None:
-        known = ", ".join(spec.MODEL_NAMES)
+        known = ", ".join(sorted(listed))
         raise ModelError(f"unknown model {name!r}; choose one of: {known} (a model of your own: give its --models)")
     raise ModelError(f"unknown model {name!r} in {models_dir}; choose one of: {', '.join(sorted(listed))}")
 

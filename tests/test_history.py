@@ -96,7 +96,7 @@ def test_verify_and_info_cover_the_history(retrained, tmp_path):
     assert f"{spec.HISTORY_DIR}/" in result.output
     info = invoke("info", "--models", retrained, "--json")
     releases = json.loads(info.output)["history"]
-    assert {release["model"] for release in releases} == {"ae", "vae"}
+    assert {release["model"] for release in releases} == {"ae", "conv", "vae"}  # every shipped model
     broken = tmp_path / "broken"
     shutil.copytree(retrained, broken)
     release = next((broken / spec.HISTORY_DIR).iterdir())

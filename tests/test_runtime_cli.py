@@ -175,7 +175,9 @@ def test_encode_json_lines(digit_files):
 
 def test_info(digit_files):
     overview = json.loads(invoke("info", "--json").stdout)
-    assert set(overview["models"]) == {"ae", "vae"} and "CPUExecutionProvider" in overview["providers_available"]
+    assert (
+        set(overview["models"]) == {"ae", "conv", "vae"} and "CPUExecutionProvider" in overview["providers_available"]
+    )
     assert overview["models"]["ae"]["provider"] == "CPUExecutionProvider"
     assert invoke("compress", digit_files / "two.png").exit_code == 0
     described = json.loads(invoke("info", digit_files / "two.aez", "--json").stdout)

@@ -32,7 +32,7 @@ describe('Python <-> JavaScript', () => {
     runPython('write', pyFolder);
     index = JSON.parse(readFileSync(path.join(pyFolder, 'index.json'), 'utf8'));
     digits = bytesOf(pyFolder, 'digits.u8');
-    for (const name of ['ae', 'vae']) models[name] = await load(ort, ARTIFACTS, { model: name });
+    for (const name of ['ae', 'vae', 'conv']) models[name] = await load(ort, ARTIFACTS, { model: name }); // every shipped model
   });
   after(async () => {
     for (const model of Object.values(models)) await model.release();

@@ -45,7 +45,7 @@ async function refused(promise, ErrorType, fragment) {
 
 describe('loading', () => {
   test('the shipped models, float32 and int8, from the sidecars', async () => {
-    for (const [model, variant] of [['ae', 'float32'], ['vae', 'float32'], ['ae', 'int8'], ['vae', 'int8']]) {
+    for (const [model, variant] of [['ae', 'float32'], ['vae', 'float32'], ['conv', 'float32'], ['ae', 'int8'], ['vae', 'int8']]) {
       const loaded = await load(ort, ARTIFACTS, { model, variant });
       const manifest = JSON.parse(readFileSync(path.join(ARTIFACTS, 'manifest.json'), 'utf8'));
       assert.equal(loaded.modelId, manifest.models[model].model_id);
@@ -57,7 +57,7 @@ describe('loading', () => {
   });
 
   test('bad arguments: model, variant, part, ort, folder', async () => {
-    await refused(load(ort, ARTIFACTS, { model: 'gan' }), ModelError, `unknown model 'gan' in ${ARTIFACTS}; choose one of: ae, vae`);
+    await refused(load(ort, ARTIFACTS, { model: 'gan' }), ModelError, `unknown model 'gan' in ${ARTIFACTS}; choose one of: ae, conv, vae`);
     await refused(load(ort, ARTIFACTS, { variant: 'int4' }), ModelError, "unknown model variant 'int4'");
     await refused(load(ort, ARTIFACTS, { model: 'ae', part: 'generator' }), ModelError,
       "unknown part 'generator'; choose encoder or decoder");

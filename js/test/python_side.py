@@ -44,7 +44,7 @@ def write(folder: Path) -> None:
     index = {"count": len(x), "files": []}
     names = [f"test/{i:05d}" for i in range(len(x))]
     sizes = tuple((28 + i % 5, 2**32 - 1 - i) for i in range(len(x)))  # up to the top of 32 bits
-    for name in ("ae", "vae"):
+    for name in ("ae", "vae", "conv"):  # every shipped model
         loaded = model.load(name, MODELS)
         (folder / f"{name}.z.f32").write_bytes(loaded.encode(x).astype("<f4").tobytes())
         for precision in (*PRECISIONS, "auto"):

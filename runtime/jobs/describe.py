@@ -68,8 +68,9 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
     from .. import providers
 
     described = {"models": {}, "providers_available": providers.available()}
-    listed = [] if models_dir is None else list(read_manifest(Path(models_dir), missing_ok=True).get("models", {}))
-    for name in sorted(listed) or spec.MODEL_NAMES:  # a folder's own models; the shipped names say what is missing
+    folder = shipped_models_dir() if models_dir is None else Path(models_dir)
+    listed = list(read_manifest(folder, missing_ok=True).get("models", {}))
+    for name in sorted(listed) or spec.MODEL_NAMES:  # the folder's models; the seed's names say what is missing
         try:
             model = load(name, models_dir, device)
         except AeonnxError as e:
@@ -82,6 +83,7 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "files": [model.spec.onnx_file(p.name) for p in model.spec.parts],
             "int8_files": [f for f in int8_files if (model.models_dir / f).is_file()],
             "metrics": model.metrics,
+            "metrics_on": _metrics_on(model),
             "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
@@ -92,6 +94,13 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
     described["history"] = _history(Path(models_dir) if models_dir else shipped_models_dir())
     return described
+
+
+def _metrics_on(model) -> str:
+    """Where a model's figures were measured: a training run's held-out test images, or, for a Keras pair of
+    your own (its config says who made it), the images it was exported with."""
+    config = json.loads(model.metadata.get(spec.META_TRAIN_CONFIG, "{}"))
+    return "on your images, at export" if "made_by" in config else "test set"
 
 
 def _history(models_dir) -> list[dict]:
@@ -134,8 +143,7 @@ def _models_summary(described: dict) -> str:
             f"codes at {_precision(model['default_precision'])} by default, on {model['provider']}"
         )
         lines.append(f"      files: {', '.join(model['files'])}{int8}")
-        measured = "on your images, at export" if "image_shape" in model else "test set"
-        lines.append(f"      {measured}: {_figures(model['metrics'])}")
+        lines.append(f"      {model['metrics_on']}: {_figures(model['metrics'])}")
         if "image_shape" in model:
             lines.append(
                 f"      images of {' x '.join(map(str, model['image_shape']))}, pictures: {model['preprocessing']}"
