@@ -29,8 +29,10 @@ model.predict(x, verbose=0)
 
 
 def cold_start(rounds: int, workdir: Path) -> dict:
-    """`aeonnx compress one.png` against the import floor and an equivalent Keras script."""
+    """`aeonnx compress one.png` and `aeonnx decompress one.aez` against the import floor and an equivalent
+    Keras script."""
     image = REPO / "examples" / "digit-2.png"
+    subprocess.run([*aeonnx_command(), "compress", str(image), "-o", str(workdir / "one.aez"), "--force"], check=True)
     contenders = {
         "floor: import numpy, onnxruntime, PIL.Image": [sys.executable, "-c", "import numpy, onnxruntime, PIL.Image"],
         "aeonnx compress one.png": [
@@ -39,6 +41,14 @@ def cold_start(rounds: int, workdir: Path) -> dict:
             str(image),
             "-o",
             str(workdir / "one.aez"),
+            "--force",
+        ],
+        "aeonnx decompress one.aez": [
+            *aeonnx_command(),
+            "decompress",
+            str(workdir / "one.aez"),
+            "-o",
+            str(workdir / "one-decoded.png"),
             "--force",
         ],
         "keras: load encoder, predict one image": [

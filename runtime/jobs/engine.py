@@ -13,7 +13,8 @@ import numpy as np
 from .. import spec
 from ..aez import codefile
 from ..model import Assessment, Autoencoder
-from ..pictures import images, inputs
+from ..pictures import inputs
+from ..pictures.png import png_files
 
 DECODE_CHUNK = 1024  # codes decoded at once while writing PNGs: writing dominates, so small costs nothing
 
@@ -57,7 +58,7 @@ def encode_serially(job: Job, model: Autoencoder) -> Iterator[inputs.Failure | E
 def render_serially(model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
     """Each code's PNG file bytes, in order, decoded a chunk at a time: memory does not grow with N."""
     for start in range(0, len(z), DECODE_CHUNK):
-        yield from map(images.png_bytes, model.decode(z[start : start + DECODE_CHUNK]))
+        yield from png_files(model.decode(z[start : start + DECODE_CHUNK]))  # filtered a chunk at a time
 
 
 class Engine:

@@ -209,14 +209,22 @@ def _resize(gray: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    """A uint8 2-D array as PNG file bytes."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    """A uint8 2-D array (or (H, W, 3)) as PNG file bytes: Pillow's with optimize=True, byte for byte
+    (pictures/png.py, which skips Pillow's per-picture set-up and its plugins' import)."""
+    from .png import png_files
+
+    return png_files(np.asarray(image)[None])[0]
 
 
 # Digits are small and sharp: JPEG at its default quality 75 smears them, lossy WebP too.
 _SAVE_OPTIONS = {"PNG": {"optimize": True}, "JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
+
+
+# The extensions people write, without asking Pillow: its registry imports every plugin first (44 ms).
+COMMON_FORMATS = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP",
+    ".tif": "TIFF", ".tiff": "TIFF",
+}  # fmt: skip
 
 
 def output_format(path: Path) -> str:
@@ -225,7 +233,9 @@ def output_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if not suffix:
         return "PNG"
-    found = Image.registered_extensions().get(suffix)  # loads Pillow's plugins: only when a picture is written
+    if suffix in COMMON_FORMATS:
+        return COMMON_FORMATS[suffix]
+    found = Image.registered_extensions().get(suffix)  # loads Pillow's plugins: only for a rarer extension
     if found is None or found not in Image.SAVE:
         raise DataError(f"{path}: unknown picture extension {path.suffix!r}; use .png, .jpg, .bmp, .webp or .tif")
     return found
