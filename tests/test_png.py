@@ -49,3 +49,13 @@ def test_what_it_writes_reads_back(mnist):
     assert all(
         np.array_equal(np.asarray(Image.open(io.BytesIO(data))), d) for data, d in zip(png_files(digits), digits)
     )
+
+
+def test_the_common_extensions_are_what_pillow_would_say():
+    """images.output_format answers these without Pillow's registry (which imports every plugin): the same
+    formats, each one Pillow can write."""
+    from aeonnx.runtime.pictures.images import COMMON_FORMATS
+
+    registered = Image.registered_extensions()
+    assert {suffix: registered[suffix] for suffix in COMMON_FORMATS} == COMMON_FORMATS
+    assert all(name in Image.SAVE for name in COMMON_FORMATS.values())
