@@ -125,20 +125,20 @@ def test_a_folder_in_place_of_an_output_file_is_refused(work, tmp_path):
 
 
 def test_an_error_midway_leaves_no_temporary_and_no_new_file(work, tmp_path, monkeypatch):
-    from aeonnx.runtime.pictures import images
+    from aeonnx.runtime.jobs import engine
 
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    real, calls = images.png_bytes, []
+    real = engine.png_files
 
-    def fail_on_the_third(image):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(image)
+    def fail_on_the_third(pictures):  # Ctrl-C after two files were staged
+        for index, data in enumerate(real(pictures)):
+            if index == 2:
+                raise KeyboardInterrupt
+            yield data
 
-    monkeypatch.setattr(images, "png_bytes", fail_on_the_third)
+    monkeypatch.setattr(engine, "png_files", fail_on_the_third)
     with pytest.raises(KeyboardInterrupt):
         jobs.decompress_file(jobs.DecompressJob(work / "batch.aez", out, device="cpu"))
     assert snapshot(out) == {"keep.txt": b"mine"}
