@@ -4,7 +4,7 @@ colour, and split into the images trained on and those held out to measure the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,6 @@ class Dataset:
     held_out: str = "the data set's test split"  # where x_test came from, as run.json says it
     skipped: int = 0  # unreadable files left out
     converted: str = ""  # what --size / --channels did, as run.json says it
-    notes: list[str] = field(default_factory=list, compare=False)
 
     @property
     def image_shape(self) -> tuple[int, ...]:
