@@ -255,3 +255,12 @@ def test_augmented_batches_move_the_images_and_keep_their_pixels(tmp_path):
     centres = [np.argwhere(image[..., 0] > 0.5).mean(axis=0) for image in moved]
     offsets = np.abs(np.array(centres) - 15.5).max(axis=1)
     assert offsets.max() <= 2.5 and (offsets > 0.4).mean() > 0.5  # most moved, none by more than 2 pixels
+
+
+def test_large_arrays_need_a_size_even_when_converted_to_grey(tmp_path):
+    from aeonnx.train.data import Conversion, load_dataset
+
+    np.save(tmp_path / "big.npy", np.zeros((20, 300, 260, 3), np.uint8))
+    with pytest.raises(DataError, match="--size"):
+        load_dataset(tmp_path / "big.npy", Conversion(channels=1))
+    assert load_dataset(tmp_path / "big.npy", Conversion(size=(30, 26), channels=1)).image_shape == (30, 26)

@@ -112,18 +112,18 @@ def load_dataset(path: str | Path | None, conversion: Conversion = Conversion())
             dataset = _load_array_file(path, conversion)
         else:
             raise DataError(f"{path}: no such file or folder")
-    _check(dataset)
+    _check(dataset, conversion)
     return dataset
 
 
-def _check(dataset: Dataset) -> None:
+def _check(dataset: Dataset, conversion: Conversion) -> None:
     for split in ("train", "test"):
         images = getattr(dataset, f"x_{split}")
         check_images(images, f"{dataset.source} x_{split}", images.shape[1:])
         check_labels(getattr(dataset, f"y_{split}"), len(images), f"{dataset.source} y_{split}")
         if len(images) == 0:
             raise DataError(f"{dataset.source}: x_{split} holds no images")
-    if max(dataset.image_shape[:2]) > LARGEST_SIDE_UNASKED and not dataset.converted:
+    if max(dataset.image_shape[:2]) > LARGEST_SIDE_UNASKED and conversion.size is None:
         raise DataError(
             f"{dataset.source}: images of {dataset.image_shape[1]}x{dataset.image_shape[0]} pixels; "
             "give --size HxW (e.g. --size 64x64) to train on them at a model's size"
