@@ -3,7 +3,10 @@
 # defaults (seed 0) and the conv AE on the shared MNIST digits, export them through the parity
 # gate (int8 copies through their quality gate), and replace artifacts/ with the result. Deterministic: the same data and
 # library versions give byte-identical files (compare manifest.json; export/edge.py keeps .ort files, which
-# onnxruntime may lay out in more than one byte order, in one chosen order).
+# onnxruntime may lay out in more than one byte order, in one chosen order). Not quite for the conv AE: tf2onnx
+# names some of its graph's internal nodes, and picks which of two equal constants a Slice reads, differently
+# from one export to the next (measured: two exports of the same run differ there, and only there); its
+# weights, outputs and model id are the same, so its code files decode alike.
 # The models replaced keep their decoding parts in artifacts/history/<model id>/, so that every code
 # file a released model made keeps decoding (export/history.py); a rebuild of the same models keeps nothing.
 # The shipped models' recipe is `aeonnx train`'s defaults (runtime/spec.py) on MNIST's 60,000 training

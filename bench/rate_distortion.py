@@ -34,13 +34,15 @@ def _quality(x: np.ndarray, x_hat: np.ndarray) -> dict:
 
 
 def pillow_codec(digits: np.ndarray, fmt: str, **options) -> dict:
+    """One file per image (grey (N, H, W) or colour (N, H, W, 3)): mean bytes, and the decoded images' quality."""
+    mode = "RGB" if digits.ndim == 4 else "L"
     sizes, decoded = [], []
     for digit in digits:
         buffer = io.BytesIO()
         Image.fromarray(digit).save(buffer, format=fmt, **options)
         sizes.append(buffer.tell())
         buffer.seek(0)
-        decoded.append(np.asarray(Image.open(buffer).convert("L")))
+        decoded.append(np.asarray(Image.open(buffer).convert(mode)))
     x = digits.astype(np.float32) / 255
     return {"bytes_per_image": float(np.mean(sizes)), **_quality(x, np.stack(decoded).astype(np.float32) / 255)}
 

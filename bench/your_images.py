@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
 import json
 import os
 import subprocess
@@ -82,24 +81,10 @@ def aeonnx_points(models: Path | None, images: np.ndarray, label: str) -> list[d
 
 
 def codec_curve(images: np.ndarray, fmt: str, qualities: tuple[int, ...]) -> list[dict]:
-    from PIL import Image
+    """One file per image at each quality (bench.rate_distortion's codec run): bytes per image and PSNR."""
+    from .rate_distortion import pillow_codec
 
-    from aeonnx.runtime import metrics
-
-    mode = "RGB" if images.ndim == 4 else "L"
-    x = images.astype(np.float32) / 255
-    curve = []
-    for quality in qualities:
-        sizes, decoded = [], []
-        for image in images:
-            buffer = io.BytesIO()
-            Image.fromarray(image, mode).save(buffer, format=fmt, quality=quality)
-            sizes.append(buffer.tell())
-            buffer.seek(0)
-            decoded.append(np.asarray(Image.open(buffer).convert(mode)))
-        psnr = metrics.psnr(x, np.stack(decoded).astype(np.float32) / 255)
-        curve.append({"quality": quality, "bytes_per_image": float(np.mean(sizes)), "psnr": psnr})
-    return curve
+    return [{"quality": quality, **pillow_codec(images, fmt, quality=quality)} for quality in qualities]
 
 
 def at_bytes(curve: list[dict], target: float) -> float | None:

@@ -81,8 +81,6 @@ def export_model(
     model_spec = run_spec(model_name, run, name, preprocessing)
     check_outputs(model_spec, out_dir, force, quantize)
     keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
-    if model_spec.yours:  # its files say how a picture becomes its input
-        run = {**run, "preprocessing": spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing)}
     x = validation_inputs(run_dir, model_spec.input_shape)
     return export_parts(model_spec, keras_parts, x, run, out_dir, opset, force, quantize, edge)
 

@@ -45,7 +45,7 @@ def part_metadata(
         spec.META_MODEL_ID: identity,
         spec.META_INPUT_SHAPE: json.dumps([None, *input_shape]),
         spec.META_LATENT_SIZE: str(latent_size),
-        spec.META_PREPROCESSING: json.dumps(run.get("preprocessing", spec.PREPROCESSING)),
+        spec.META_PREPROCESSING: json.dumps(preprocessing(model_spec)),
         spec.META_LATENT_STATS: json.dumps(run["latent_stats"]),
         spec.META_DATA_SHA256: run["data"]["sha256"],
         spec.META_TRAIN_CONFIG: json.dumps(train_config(run)),
@@ -55,6 +55,13 @@ def part_metadata(
         spec.META_VARIANT: "float32",
         **extra,
     }
+
+
+def preprocessing(model_spec: spec.ModelSpec) -> dict[str, str]:
+    """How pixels become the model's input, in words: the seed's contract, or your model's shape and reading."""
+    if model_spec.yours:
+        return spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing)
+    return spec.PREPROCESSING
 
 
 # Settings `aeonnx train` records since issue 20 (train/fit.py TrainConfig), left out where they hold what every

@@ -287,6 +287,5 @@ def measure(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray) -> dict
         "metrics": metrics.reconstruction_metrics(sample, x_hat),
         "latent_stats": stats,
         "quality": quality.measure(sample, x_hat),
-        "preprocessing": spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing),
         **latent_coding(encoder, decoder, sample, sample[choose], stats),
     }

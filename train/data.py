@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from aeonnx.provenance import fingerprint
+from aeonnx.runtime import spec
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.model import as_model_input
 from aeonnx.runtime.pictures.arrays import check_images, iter_idx_blocks
@@ -26,7 +27,6 @@ IDX_FILES = {
 IDX_BLOCK = 65_536  # entries per read: the blocks are joined at once, so this only sizes each read
 ARRAY_KEYS = ("x", "images", "x_train")  # where an .npz without a test split keeps its images
 DEFAULT_HELD_OUT = 0.1  # the share of a data set without a test split held out to measure the run on
-SPLIT_SEED = 0  # the held-out draw is fixed, the same for every seed, so that runs compare
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Dataset:
     # MNIST's layout locates the digit; pictures and arrays of your own are cropped to the aspect, then resized.
     reading: str = "locate"
     classes: tuple[str, ...] = ()  # a folder's class subfolders, by label
-    held_out: str = "the data set's test split"  # where x_test came from, as run.json says it
+    test_split: str = "the data set's test split"  # where x_test came from, as run.json says it
     skipped: int = 0  # unreadable files left out
     converted: str = ""  # what --size / --channels did, as run.json says it
 
@@ -188,7 +188,7 @@ def _held_out_split(
         source,
         reading="crop",
         classes=classes,
-        held_out=f"{share:g} of the images, the same share of each class (--val-fraction)",
+        test_split=f"{share:g} of the images, the same share of each class (--val-fraction)",
         skipped=skipped,
         converted=conversion.describe(),
     )
@@ -196,7 +196,7 @@ def _held_out_split(
 
 def held_out_indices(labels: np.ndarray, share: float) -> np.ndarray:
     """Sorted indices of `share` of each label's images (at least one of a class of two or more)."""
-    rng = np.random.default_rng(SPLIT_SEED)
+    rng = np.random.default_rng(spec.VALIDATION_SPLIT_SEED)  # a fixed draw, the same for every seed
     chosen = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)

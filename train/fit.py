@@ -246,7 +246,7 @@ def _data_record(dataset) -> dict:
     records (and the exported files' metadata) stay as they were."""
     if dataset.image_shape == (spec.IMAGE_SIDE, spec.IMAGE_SIDE) and dataset.reading == "locate":
         return {}
-    record = {"image_shape": list(dataset.image_shape), "test_split": dataset.held_out}
+    record = {"image_shape": list(dataset.image_shape), "test_split": dataset.test_split}
     if dataset.converted:
         record["converted"] = dataset.converted
     if dataset.classes:

@@ -7,6 +7,8 @@ made of them, so all three share one set of trained weights.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -40,7 +42,7 @@ def _dense_image(h, input_shape: tuple[int, ...]):
     """The last Dense layer, sigmoid pixels, in the image's shape (the seed's 784 as they are)."""
     if len(input_shape) == 1:
         return keras.layers.Dense(input_shape[0], activation="sigmoid", name=spec.X_HAT)(h)
-    pixels = keras.layers.Dense(_pixels((None, *input_shape)), activation="sigmoid", name="pixels")(h)
+    pixels = keras.layers.Dense(math.prod(input_shape), activation="sigmoid", name="pixels")(h)
     return keras.layers.Reshape(input_shape, name=spec.X_HAT)(pixels)
 
 
@@ -75,17 +77,11 @@ def vae_loss_terms(x, x_hat, z_mean, z_log_var):
     """Per-example (reconstruction, KL): pixels * mean BCE (784 * for the seed's digits), and
     -0.5 * sum(1 + log_var - mean^2 - exp(log_var)). Images of (H, W, C) are compared flat."""
     if len(x.shape) > 2:
-        x, x_hat = ops.reshape(x, (-1, _pixels(x.shape))), ops.reshape(x_hat, (-1, _pixels(x_hat.shape)))
+        pixels = math.prod(x.shape[1:])
+        x, x_hat = ops.reshape(x, (-1, pixels)), ops.reshape(x_hat, (-1, pixels))
     reconstruction = x.shape[-1] * keras.losses.binary_crossentropy(x, x_hat)
     kl = -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
     return reconstruction, kl
-
-
-def _pixels(shape) -> int:
-    count = 1
-    for side in shape[1:]:
-        count *= side
-    return count
 
 
 # Registered as "aeonnx>VAE", the name the class had when the shipped checkpoints were saved:
