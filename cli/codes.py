@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -106,14 +107,22 @@ def _with_progress(job, work, report_file=None):
     total = job.count()
     lines = WarningLines(report_file.path if report_file else None)
     assessed = report_file.add if report_file else (lambda labels, assessment: None)
-    with typer.progressbar(
-        length=total, label="compressing", file=sys.stderr, hidden=total < PROGRESS_THRESHOLD
-    ) as bar:
-        events = jobs.Events(on_failure=report_failure, on_warning=lines, progress=bar.update, on_assessed=assessed)
+    with _progress_bar(total) as progress:
+        events = jobs.Events(on_failure=report_failure, on_warning=lines, progress=progress, on_assessed=assessed)
         try:
             return work(events)
         finally:
             lines.close()
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int):
+    """A progress bar's update function; for a few inputs none is drawn (nor Click's terminal code imported)."""
+    if total < PROGRESS_THRESHOLD:
+        yield lambda done: None
+        return
+    with typer.progressbar(length=total, label="compressing", file=sys.stderr) as bar:
+        yield bar.update
 
 
 @app.command()

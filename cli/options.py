@@ -168,6 +168,18 @@ def say_provider(loaded) -> None:
     typer.echo(f"aeonnx: {loaded.name} {loaded.variant} {loaded.model_id} on {loaded.provider}", err=True)
 
 
+@functools.cache
+def _parameters_of(group: type) -> tuple[inspect.Parameter, ...]:
+    """A group's fields as keyword-only parameters (once per group: evaluating annotations is slow)."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    return tuple(
+        inspect.Parameter(
+            field.name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=hints[field.name]
+        )
+        for field in dataclasses.fields(group)
+    )
+
+
 def with_groups(**groups: type):
     """Give a command the options of each group (`run=ModelRun`): Typer sees them as the command's own
     parameters; the command receives one group object per keyword instead."""
@@ -175,16 +187,7 @@ def with_groups(**groups: type):
     def decorate(command):
         signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.name not in groups]
-        added = [
-            inspect.Parameter(
-                field.name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=field.default,
-                annotation=typing.get_type_hints(group, include_extras=True)[field.name],
-            )
-            for group in groups.values()
-            for field in dataclasses.fields(group)
-        ]
+        added = [parameter for group in groups.values() for parameter in _parameters_of(group)]
 
         @functools.wraps(command)
         def wrapper(*args, **kwargs):

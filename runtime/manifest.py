@@ -3,7 +3,6 @@ Export writes it and `aeonnx verify` reads it; both through this one reader."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from .errors import ModelError
 
 def file_entry(file_name: str, payload: bytes) -> dict:
     """A file as the manifest lists it."""
+    import hashlib  # here, not on every start: loading OpenSSL costs 2-3 ms
+
     return {"file": file_name, "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -51,9 +50,11 @@ def _is_model_id(text: str) -> bool:
     return len(text) == spec.MODEL_ID_LENGTH and all(c in "0123456789abcdef" for c in text)
 
 
-def shipped_models_dir():
-    """The exported models installed with the package."""
-    return resources.files("aeonnx.artifacts")
+def shipped_models_dir() -> Path:
+    """The exported models installed with the package (a folder: the package is never run from a zip)."""
+    from aeonnx import artifacts  # not importlib.resources: its import costs 2-3 ms of every start
+
+    return Path(artifacts.__file__).parent
 
 
 def load(

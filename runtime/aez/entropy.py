@@ -181,35 +181,31 @@ def spread_slots(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, n
 
 
 def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """spread_slots for every row of `frequencies` [L, S] at once ([L, 2**precision] each): one sort for
-    all dimensions, not a loop (a model's table is built on the first code of every command)."""
+    """spread_slots for every row of `frequencies` [L, S] at once ([L, 2**precision] each), with no Python
+    loop: a model's table is built on the first code of every command, so this is part of start-up.
+
+    The pairs are laid out by symbol, then k, so equal fractions are already in symbol order and stable
+    sorts keep it. Each fraction becomes an exact integer key, (2k + 1) * 2**(2 * precision + 1) // f: two
+    distinct fractions with f <= 2**precision differ by at least 2**(-2 * precision), so their keys differ
+    and keep their order. One stable radix sort by the key's top 16 bits (numpy sorts 16-bit integers in
+    linear time) leaves the pairs all but sorted, and a stable sort by (row, key) finishes in one pass."""
     frequencies = np.asarray(frequencies, np.int64)
     rows, size = len(frequencies), 1 << precision
     flat = frequencies.ravel()
-    symbol = np.repeat(np.tile(np.arange(frequencies.shape[1]), rows), flat)
+    symbol = np.repeat(np.tile(np.arange(frequencies.shape[1], dtype=np.uint8), rows), flat)
     within = np.tile(np.arange(size), rows) - np.repeat((np.cumsum(frequencies, axis=1) - frequencies).ravel(), flat)
-    fraction = (2 * within + 1) / np.repeat(flat, flat)  # exact order in float64: see _one_key_is_exact
-    row = np.repeat(np.arange(rows), size)
-    if _one_key_is_exact(rows, precision):  # a third of the three-key lexsort's time, on every first code
-        order = np.argsort(fraction + 4.0 * row, kind="stable").reshape(rows, size)
-    else:
-        order = np.lexsort((symbol, fraction, row)).reshape(rows, size)
-    local = order - (np.arange(rows) * size)[:, None]
-    slot_of = np.empty((rows, size), np.uint16)
-    np.put_along_axis(slot_of, local, np.arange(size)[None].repeat(rows, 0), axis=1)
+    key_bits = 2 * precision + 2  # the key is below 2 * 2**(2 * precision + 1)
+    key = ((2 * within + 1) << (key_bits - 1)) // np.repeat(flat, flat)
+    top = (key >> (key_bits - 16)).astype(np.uint16).reshape(rows, size)
+    nearly = (np.argsort(top, axis=1, kind="stable") + (np.arange(rows) * size)[:, None]).ravel()
+    order = nearly[np.argsort(key[nearly] + (np.repeat(np.arange(rows), size) << key_bits), kind="stable")]
+    slot_of = np.empty(rows * size, np.uint16)
+    slot_of[order] = np.tile(np.arange(size, dtype=np.uint16), rows)
     return (
-        slot_of,
-        symbol.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint8),
-        within.reshape(rows, size)[np.arange(rows)[:, None], local].astype(np.uint16),
+        slot_of.reshape(rows, size),
+        symbol[order].reshape(rows, size),
+        within[order].astype(np.uint16).reshape(rows, size),
     )
-
-
-def _one_key_is_exact(rows: int, precision: int) -> bool:
-    """Whether row * 4 + (2k+1)/f sorts as (row, fraction, symbol) does. The fraction lies in (0, 2], so rows
-    never mix; two distinct fractions with f <= 2**precision differ by at least 2**(-2 * precision), which
-    the key keeps while its rounding (half an ulp of 4 * rows) is smaller; equal fractions keep symbol
-    order in a stable sort, the order in which the pairs are laid out."""
-    return rows < 2 ** (50 - 2 * precision)
 
 
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------

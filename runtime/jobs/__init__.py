@@ -5,56 +5,49 @@ engine (ray_engine).
 
 Each job takes paths and options, writes its outputs atomically (never over an existing file unless
 forced), reports bad inputs through its events and goes on with the rest. The CLI only parses and prints.
+
+Names resolve on first use, so a command imports only the job modules it runs.
 """
 
-from .compress import CODE_SUFFIX, CompressJob, compress_files, count_inputs, default_code_path, encode_lines
-from .decompress import DECODED_SUFFIX, DecompressJob, decompress_file, read_code_file, read_codes, select_names
-from .describe import describe_file, describe_models, summary
-from .engine import (
-    DECODE_CHUNK,
-    SERIAL,
-    Encoded,
-    Engine,
-    encode_chunk,
-    encode_serially,
-    render_serially,
-    without_pixels,
-)
-from .events import BatchResult, Events, Written
-from .generate import manifold, sample
-from .inspect import Inspection, inspect_image
-from .report import InputReport
+from importlib import import_module
 
-__all__ = [
-    "CODE_SUFFIX",
-    "DECODED_SUFFIX",
-    "DECODE_CHUNK",
-    "SERIAL",
-    "BatchResult",
-    "CompressJob",
-    "DecompressJob",
-    "Encoded",
-    "Engine",
-    "Events",
-    "InputReport",
-    "Inspection",
-    "Written",
-    "compress_files",
-    "count_inputs",
-    "decompress_file",
-    "default_code_path",
-    "describe_file",
-    "describe_models",
-    "encode_chunk",
-    "encode_lines",
-    "encode_serially",
-    "inspect_image",
-    "manifold",
-    "read_code_file",
-    "read_codes",
-    "render_serially",
-    "sample",
-    "select_names",
-    "summary",
-    "without_pixels",
-]
+_EXPORTS = {
+    "BatchResult": "events",
+    "CODE_SUFFIX": "compress",
+    "CompressJob": "compress",
+    "DECODED_SUFFIX": "decompress",
+    "DECODE_CHUNK": "engine",
+    "DecompressJob": "decompress",
+    "Encoded": "engine",
+    "Engine": "engine",
+    "Events": "events",
+    "InputReport": "report",
+    "Inspection": "inspect",
+    "SERIAL": "engine",
+    "Written": "events",
+    "compress_files": "compress",
+    "count_inputs": "compress",
+    "decompress_file": "decompress",
+    "default_code_path": "compress",
+    "describe_file": "describe",
+    "describe_models": "describe",
+    "encode_chunk": "engine",
+    "encode_lines": "compress",
+    "encode_serially": "engine",
+    "inspect_image": "inspect",
+    "manifold": "generate",
+    "read_code_file": "decompress",
+    "read_codes": "decompress",
+    "render_serially": "engine",
+    "sample": "generate",
+    "select_names": "decompress",
+    "summary": "describe",
+    "without_pixels": "engine",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,9 +13,9 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from ..errors import AeonnxError
 from ..model import Autoencoder, load
 from ..pictures import inputs
 from . import compress, engine
+
+if TYPE_CHECKING:  # concurrent.futures (and logging with it) loads only when workers start
+    from concurrent.futures import Future
 
 IMAGES_PER_TASK = 512  # image files a worker reads per task: ~50 ms of work, small enough to balance
 CODES_PER_TASK = engine.DECODE_CHUNK  # codes a worker draws as PNGs per task
@@ -133,7 +136,9 @@ def _result(future: Future) -> list:
 
 
 def _done(value) -> Future:
-    future: Future = Future()
+    from concurrent.futures import Future
+
+    future = Future()
     future.set_result([value])
     return future
 

@@ -19,7 +19,6 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_TYPES = {1: 0, 3: 2}  # channels -> PNG colour type: greyscale, truecolour
 # Filter types in the order Pillow tries them: on a tie the earlier one stays.
 FILTER_ORDER = np.array([0, 2, 1, 3, 4], np.uint8)  # None, Up, Sub, Average, Paeth
-_DISTANCE = np.minimum(np.arange(256), 256 - np.arange(256)).astype(np.int32)
 
 
 def png_files(images: np.ndarray) -> list[bytes]:
@@ -29,8 +28,9 @@ def png_files(images: np.ndarray) -> list[bytes]:
     count, height, width = images.shape[:3]
     header = SIGNATURE + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0))
     end = _chunk(b"IEND", b"")
-    rows = filtered_rows(images.reshape(count, height, width * channels), channels)
-    return [header + _chunk(b"IDAT", _deflate(picture.tobytes())) + end for picture in rows]
+    rows = filtered_rows(images.reshape(count, height, width * channels), channels).tobytes()
+    size = len(rows) // count if count else 0  # one copy out of numpy, then a slice per picture
+    return [header + _chunk(b"IDAT", _deflate(rows[i : i + size])) + end for i in range(0, len(rows), size or 1)]
 
 
 def filtered_rows(rows: np.ndarray, step: int) -> np.ndarray:
@@ -40,19 +40,26 @@ def filtered_rows(rows: np.ndarray, step: int) -> np.ndarray:
     above[:, 1:] = rows[:, :-1]
     left, upper_left = np.zeros_like(rows), np.zeros_like(rows)
     left[..., step:], upper_left[..., step:] = rows[..., :-step], above[..., :-step]
-    average = ((left.astype(np.uint16) + above) >> 1).astype(np.uint8)
-    candidates = np.stack([rows, rows - above, rows - left, rows - average, rows - _paeth(left, above, upper_left)])
-    distance = _DISTANCE[candidates].sum(axis=-1)  # [5, N, H]
+    candidates = np.empty((len(FILTER_ORDER), *rows.shape), np.uint8)  # in FILTER_ORDER
+    candidates[0] = rows
+    np.subtract(rows, above, out=candidates[1])
+    np.subtract(rows, left, out=candidates[2])
+    np.subtract(rows, ((left.astype(np.uint16) + above) >> 1).astype(np.uint8), out=candidates[3])
+    np.subtract(rows, _paeth(left, above, upper_left), out=candidates[4])
+    # Pillow's distance of a byte v from zero, min(v, 256 - v), is |v| read as a signed byte (128 for -128).
+    distance = np.abs(candidates.view(np.int8)).view(np.uint8).sum(axis=-1, dtype=np.int32)  # [5, N, H]
     chosen = np.argmin(distance, axis=0)  # the first of the least: Pillow's strict "<" in its order
-    filtered = np.take_along_axis(candidates, chosen[None, ..., None], axis=0)[0]
-    return np.concatenate([FILTER_ORDER[chosen][..., None], filtered], axis=-1)
+    filtered = np.empty((*rows.shape[:-1], rows.shape[-1] + 1), np.uint8)
+    filtered[..., 0] = FILTER_ORDER[chosen]
+    filtered[..., 1:] = np.take_along_axis(candidates, chosen[None, ..., None], axis=0)[0]
+    return filtered
 
 
 def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The Paeth predictor of each byte from its left (a), upper (b) and upper-left (c) neighbours."""
-    a, b, c = (v.astype(np.int16) for v in (a, b, c))
-    pa, pb, pc = np.abs(b - c), np.abs(a - c), np.abs(a + b - 2 * c)
-    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c)).astype(np.uint8)
+    a16, b16, c16 = (v.astype(np.int16) for v in (a, b, c))
+    pa, pb, pc = np.abs(b16 - c16), np.abs(a16 - c16), np.abs(a16 + b16 - 2 * c16)
+    return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
 
 
 def _deflate(data: bytes) -> bytes:
