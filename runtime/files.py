@@ -17,14 +17,14 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise AeonnxError(f"{path} already exists; pass --force to replace it")
 
 
-def check_targets(targets: Iterable[Path], force: bool, inputs: Iterable[Path] = ()) -> None:
+def check_targets(targets: Iterable[Path | str], force: bool, inputs: Iterable[Path] = ()) -> None:
     """Before any work, refuse in one line (nothing written): a target that is a folder, one that is
     one of `inputs` (even with --force), and one that exists (without --force)."""
     existing = []
     for target in targets:
         if not os.path.lexists(target):
             continue
-        if target.is_dir():
+        if os.path.isdir(target):
             raise AeonnxError(f"{target} is a folder; it cannot be replaced by a file")
         existing.append(target)
     refuse_inputs(existing, inputs)
@@ -70,19 +70,27 @@ def staged_files(force: bool = False) -> Iterator[Callable[[Path, bytes], None]]
     token = f"{os.getpid()}.{os.urandom(4).hex()}"
     staged: list[str] = []
     made: list[str] = []
+    folders_there: set[str] = set()  # checked or made: a folder of 100,000 outputs is looked at once
 
     def temporary_of(target: str) -> str:
         head, name = os.path.split(target)
         return os.path.join(head, f".{name}.{token}.partial")
 
-    def stage(target: Path, payload: bytes) -> None:
-        _make_folders(target.parent, made)
-        staged.append(os.fspath(target))
+    def stage(target: Path | str, payload: bytes) -> None:
+        target = os.fspath(target)
+        folder = os.path.dirname(target)
+        if folder not in folders_there:
+            _make_folders(Path(folder), made)
+            folders_there.add(folder)
+        staged.append(target)
         try:
-            with open(temporary_of(staged[-1]), "xb") as handle:
-                handle.write(payload)
+            handle = os.open(temporary_of(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
         except OSError as e:
             raise AeonnxError(f"{target}: cannot write ({e.strerror or e})") from None
+        try:
+            _write_all(handle, payload, target)
+        finally:
+            os.close(handle)
 
     try:
         yield stage
@@ -162,6 +170,19 @@ def staged_streams(force: bool = False) -> Iterator[StagedStreams]:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only if still empty
         raise
+
+
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows would translate newlines without it
+
+
+def _write_all(handle: int, payload: bytes, target: str) -> None:
+    """os.write may write less than asked (a full disk, a signal): go on until all is written."""
+    view = memoryview(payload)
+    try:
+        while view:
+            view = view[os.write(handle, view) :]
+    except OSError as e:
+        raise AeonnxError(f"{target}: cannot write ({e.strerror or e})") from None
 
 
 def _make_folders(folder: Path, made: list[str]) -> None:

@@ -3,9 +3,10 @@ folder, one picture, or one grid; the model the file names decodes it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def decompress_file(
         picture_format = images.output_format(output)
     else:
         output = output or default
-        relative = _folder_targets([name for _, cf in found for name in cf.names], output, force, sources)
+        targets = _folder_targets([name for _, cf in found for name in cf.names], output, force, sources)
     if not found:
         return Written([], output)
     model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")  # not the encoder
@@ -103,10 +104,10 @@ def decompress_file(
     with staged_files(force) as stage:
         done = 0
         for z in batches:  # each file's codes, rendered by the engine a chunk at a time
-            for rel, png in zip(relative[done:], (engine or SERIAL).render(model, z)):
-                stage(output / rel, png)
+            for target, png in zip(targets[done:], (engine or SERIAL).render(model, z)):
+                stage(target, png)
             done += len(z)
-    return Written([output / rel for rel in relative], output)
+    return Written(map(Path, targets), output)
 
 
 def _latents(path: Path, code_file: codefile.CodeFile, model: Autoencoder) -> np.ndarray:
@@ -123,20 +124,22 @@ def _picture_path(output: Path | None, default: Path) -> Path:
     return output / f"{default.name}.png" if output.is_dir() else output
 
 
-def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> list[Path]:
-    """The code names as PNG paths under `output`, checked before any work (see files.check_targets)."""
+def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> list[str]:
+    """The code names as PNG paths under `output` (strings: a Path per file costs more than its PNG's
+    filters), checked before any work (see files.check_targets)."""
     if output.exists() and not output.is_dir():
         raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
     if len(set(names)) != len(names):  # each file's are unique; a folder's shards might repeat one
         raise codefile.CodeFileError(f"{sources[0].parent}: the same name is in two shards")
-    relative = [safe_relative_path(name) for name in names]
-    check_targets((output / rel for rel in relative), force, inputs=sources)
-    return relative
+    folder = os.fspath(output)
+    targets = [os.path.join(folder, *safe_relative_parts(name)) + ".png" for name in names]
+    check_targets(targets, force, inputs=sources)
+    return targets
 
 
-def safe_relative_path(name: str) -> Path:
-    """A code's name as a relative .png path that cannot leave the output folder."""
-    parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("..", ".", "") for p in parts):
+def safe_relative_parts(name: str) -> list[str]:
+    """A code's name as the parts of a relative path that cannot leave the output folder."""
+    parts = [part for part in name.split("/") if part not in ("", ".")]  # as a POSIX path reads it
+    if not parts or name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts:
         raise codefile.CodeFileError(f"refusing unsafe name {name!r} in the code file")
-    return Path(*parts).with_name(parts[-1] + ".png")
+    return parts
