@@ -117,8 +117,9 @@ def main() -> None:
 
 def _app_for(args: list[str]) -> typer.Typer:
     """The app with only the command being run: Typer reads the signature of every command it builds (10 ms
-    for all of them, 1.5 ms for one, measured). Help, a mistyped command and no command get them all."""
-    invoked = next((arg for arg in args if not arg.startswith("-")), None)
+    for all of them, 1.5 ms for one, measured). Root options (--help before the command), a mistyped command
+    and no command get them all."""
+    invoked = args[0] if args else None
     chosen = [info for info in app.registered_commands if _name_of(info) == invoked]
     if not chosen:
         return app

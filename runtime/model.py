@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -376,14 +377,8 @@ def as_model_input(images, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) ->
     """uint8 or float [0, 1] images -> float32 [N, *input_shape]. For the shipped models: (N, 28, 28),
     (N, 784) or one (28, 28) -> [N, 784]; for (H, W, 1): (N, H, W) too; one image without N too."""
     x = np.asarray(images)
-    image = spec.image_of(input_shape)
-    if x.shape == image or (len(input_shape) > 1 and x.shape == input_shape):  # one image
-        x = x[None]
-    if x.ndim >= 2 and x.shape[1:] in (image, input_shape, (int(np.prod(input_shape)),)):
-        x = x.reshape(len(x), *input_shape)
-    if x.ndim < 2 or x.shape[1:] != input_shape:
-        flat = f" or (N, {int(np.prod(input_shape))})" if image != (int(np.prod(input_shape)),) else ""
-        raise DataError(f"images must have shape (N, {', '.join(map(str, image))}){flat}, got {x.shape}")
+    if x.ndim < 2 or x.shape[1:] != input_shape:  # checked first: a batch-1 call is a few microseconds
+        x = _batch_of(x, input_shape)
     if x.dtype == np.uint8:
         return x.astype(np.float32) / np.float32(255.0)  # exactly as training scaled its pixels
     if x.dtype.kind != "f":
@@ -392,6 +387,19 @@ def as_model_input(images, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) ->
     # NaN fails both comparisons and inf the second, so two reductions also rule out non-finite values.
     if x.size and not (x.min() >= 0 and x.max() <= 1):
         raise DataError("float images must lie in [0, 1]")
+    return x
+
+
+def _batch_of(x: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Images of another layout the model reads (one image, the image's own shape, flat) as [N, *input_shape]."""
+    image, size = spec.image_of(input_shape), math.prod(input_shape)
+    if x.shape == image or (len(input_shape) > 1 and x.shape == input_shape):  # one image
+        x = x[None]
+    if x.ndim >= 2 and x.shape[1:] in (image, input_shape, (size,)):
+        x = x.reshape(len(x), *input_shape)
+    if x.ndim < 2 or x.shape[1:] != input_shape:
+        flat = f" or (N, {size})" if image != (size,) else ""
+        raise DataError(f"images must have shape (N, {', '.join(map(str, image))}){flat}, got {x.shape}")
     return x
 
 

@@ -23,6 +23,26 @@ def test_help_lists_commands():
     assert result.exit_code == 0 and "train" in result.output
 
 
+def test_a_run_builds_only_its_command_and_anything_else_sees_them_all():
+    """main() hands Typer only the command named first (start-up time); root options, a typo or no
+    command keep the whole app, so help and "No such command" stay as they were."""
+    from typer.main import get_command_name
+
+    from aeonnx.cli.app import _app_for, app
+
+    everything = {get_command_name(info.callback.__name__) for info in app.registered_commands}
+    assert {"compress", "decompress", "train", "export", "verify"} <= everything
+    for name in everything:
+        lean = _app_for([name, "--help"])
+        assert [get_command_name(info.callback.__name__) for info in lean.registered_commands] == [name]
+    for args in (["--help", "compress"], ["--version"], ["compres", "x"], []):
+        assert _app_for(args) is app
+    listed = subprocess.run(
+        [sys.executable, "-m", "aeonnx.cli", "--help", "compress"], capture_output=True, text=True, check=True
+    ).stdout
+    assert all(name in listed for name in everything)
+
+
 def test_train_unknown_model_is_a_usage_error():
     result = invoke("train", "gan")
     assert result.exit_code == 2
