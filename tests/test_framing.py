@@ -28,6 +28,20 @@ def test_every_mnist_digit_is_taken_as_it_is(mnist):
         assert np.array_equal(preprocess(Image.fromarray(255 - digit)), digit)  # dark on light: only inverted
 
 
+def test_one_digit_is_judged_as_a_batch_judges_it(mnist, other_rules):
+    """mnist_framed has a path of its own for one digit (compress reads files one at a time): the same answer
+    on MNIST digits, on them shifted, on crops framed by other rules, on noise, sparse dots and black."""
+    rng = np.random.default_rng(3)
+    digits = mnist["x_test"][:500]
+    shifted = np.stack([np.roll(digit, tuple(rng.integers(-2, 3, 2)), (0, 1)) for digit in digits])
+    noise = rng.integers(0, 256, (100, 28, 28), dtype=np.uint8)
+    dots = (rng.random((100, 28, 28)) < 0.01).astype(np.uint8) * 255
+    cases = np.concatenate([digits, shifted, other_rules, noise, dots, np.zeros((1, 28, 28), np.uint8)])
+    judged = mnist_framed(cases)
+    assert 0 < judged.sum() < len(cases)
+    assert [bool(mnist_framed(case)[0]) for case in cases] == judged.tolist()
+
+
 def test_crops_by_other_rules_are_framed_again_and_keep_their_class(other_rules, mnist, ae, digit_classifier):
     assert not mnist_framed(other_rules).any()
     located = np.stack([preprocess(Image.fromarray(crop)) for crop in other_rules])

@@ -25,12 +25,33 @@ def mnist_framed(digits: np.ndarray) -> np.ndarray:
     """uint8 (N, 28, 28) white-on-black digits -> bool (N,): framed as MNIST frames its digits.
     Works on row and column profiles only (maxima and sums): a few microseconds per digit."""
     digits = digits.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    if len(digits) == 1:  # compress reads picture files one at a time: a third of the numpy calls
+        return np.array([_one_framed(digits[0])])
     row_max, column_max = digits.max(axis=2), digits.max(axis=1)
     brightest = row_max.max(axis=1, keepdims=True).astype(np.float32)
     threshold = INK * brightest
     boxed = (_extent(row_max > threshold) <= MNIST_BOX) & (_extent(column_max > threshold) <= MNIST_BOX)
     rows, columns = np.einsum("nij->ni", digits, dtype=np.int32), np.einsum("nij->nj", digits, dtype=np.int32)
     return (brightest[:, 0] > 0) & boxed & _centred(rows) & _centred(columns)
+
+
+def _one_framed(digit: np.ndarray) -> bool:
+    """mnist_framed of one digit, with the same arithmetic (float32 threshold, int32 profiles)."""
+    row_max, column_max = digit.max(axis=1), digit.max(axis=0)
+    brightest = np.float32(row_max.max())
+    if brightest == 0:
+        return False
+    threshold = np.float32(INK) * brightest
+    for ink in (np.flatnonzero(row_max > threshold), np.flatnonzero(column_max > threshold)):
+        if ink[-1] - ink[0] + 1 > MNIST_BOX:
+            return False
+    for profile in (digit.sum(axis=1, dtype=np.int32), digit.sum(axis=0, dtype=np.int32)):
+        if abs((profile @ _INDEX) / max(int(profile.sum()), 1) - CENTRE) > CENTRE_SLACK:
+            return False
+    return True
+
+
+_INDEX = np.arange(IMAGE_SIDE)
 
 
 def _extent(lines: np.ndarray) -> np.ndarray:
