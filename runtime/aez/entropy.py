@@ -193,9 +193,10 @@ def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np
     rows, size = len(frequencies), 1 << precision
     flat = frequencies.ravel()
     symbol = np.repeat(np.tile(np.arange(frequencies.shape[1], dtype=np.uint8), rows), flat)
-    within = np.tile(np.arange(size), rows) - np.repeat((np.cumsum(frequencies, axis=1) - frequencies).ravel(), flat)
-    key_bits = 2 * precision + 2  # the key is below 2 * 2**(2 * precision + 1)
-    key = ((2 * within + 1) << (key_bits - 1)) // np.repeat(flat, flat)
+    starts = (np.cumsum(frequencies, axis=1) - frequencies).ravel().astype(np.int32)  # 32 bits where they do:
+    within = np.tile(np.arange(size, dtype=np.int32), rows) - np.repeat(starts, flat)  # half the pages to touch
+    key_bits = 2 * precision + 2  # the key is below 2 * 2**(2 * precision + 1); its numerator needs 64 bits
+    key = ((2 * within.astype(np.int64) + 1) << (key_bits - 1)) // np.repeat(flat, flat)
     top = (key >> (key_bits - 16)).astype(np.uint16).reshape(rows, size)
     nearly = (np.argsort(top, axis=1, kind="stable") + (np.arange(rows) * size)[:, None]).ravel()
     order = nearly[np.argsort(key[nearly] + (np.repeat(np.arange(rows), size) << key_bits), kind="stable")]
