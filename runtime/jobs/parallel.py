@@ -30,11 +30,13 @@ if TYPE_CHECKING:  # concurrent.futures (and logging with it) loads only when wo
 IMAGES_PER_TASK = 512  # image files a worker reads per task: ~50 ms of work, small enough to balance
 CODES_PER_TASK = engine.DECODE_CHUNK  # codes a worker draws as PNGs per task
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: one running, one waiting; bounds memory
-# Without --jobs, a worker is started only for this much work: each costs about a second to start
-# (Python, numpy, onnxruntime, the model). bench/scale.py on 2 busy cores: a second worker loses on
-# 10,000 PNG files (0.76x) and wins on 100,000 (1.50x); on 100,000 .npz digits, read fast and encoded at
-# 30,000-40,000/s in one process, two runs disagreed (0.64x, 1.33x): the break-even is about there.
-AUTO_WORK_PER_WORKER = {"image files": 20_000, "array digits": 100_000, "codes": 3_000}
+# Without --jobs, as many workers as the work holds multiples of these, so two start at twice the amount:
+# each is a batch size at which N workers already beat or match one process, the pool's start-up against
+# the price per item it saves. `python -m bench.workers` (2 cores, tmpfs, docs/benchmarks.md): decompress
+# to PNGs, --jobs 2 lost at 3,000 codes and matched at 10,000 (0.93x), 0.77x at 20,000; compress of a PNG
+# folder, it lost at 1,000 files and won at 10,000 (0.80x) and 30,000 (0.67x). Of 100,000 .npz digits, read
+# fast and encoded at 30,000-40,000/s in one process, two runs disagreed (0.64x, 1.33x): about there.
+AUTO_WORK_PER_WORKER = {"image files": 10_000, "array digits": 100_000, "codes": 10_000}
 
 
 def available_cores() -> int:
