@@ -36,22 +36,23 @@ def mnist_framed(digits: np.ndarray) -> np.ndarray:
 
 
 def _one_framed(digit: np.ndarray) -> bool:
-    """mnist_framed of one digit, with the same arithmetic (float32 threshold, int32 profiles)."""
-    row_max, column_max = digit.max(axis=1), digit.max(axis=0)
-    brightest = np.float32(row_max.max())
+    """mnist_framed of one digit with the same arithmetic (a float32 threshold, exact integer profiles), on
+    28-value profiles in plain Python: fewer numpy calls, each of which costs more than the work."""
+    row_max, column_max = digit.max(axis=1).tolist(), digit.max(axis=0).tolist()
+    brightest = max(row_max)
     if brightest == 0:
         return False
-    threshold = np.float32(INK) * brightest
-    for ink in (np.flatnonzero(row_max > threshold), np.flatnonzero(column_max > threshold)):
+    threshold = float(np.float32(INK) * np.float32(brightest))
+    for line in (row_max, column_max):
+        ink = [index for index, value in enumerate(line) if value > threshold]
         if ink[-1] - ink[0] + 1 > MNIST_BOX:
             return False
-    for profile in (digit.sum(axis=1, dtype=np.int32), digit.sum(axis=0, dtype=np.int32)):
-        if abs((profile @ _INDEX) / max(int(profile.sum()), 1) - CENTRE) > CENTRE_SLACK:
-            return False
-    return True
+    profiles = (digit.sum(axis=1, dtype=np.int32).tolist(), digit.sum(axis=0, dtype=np.int32).tolist())
+    return all(abs(_centre_of(profile) - CENTRE) <= CENTRE_SLACK for profile in profiles)
 
 
-_INDEX = np.arange(IMAGE_SIDE)
+def _centre_of(profile: list[int]) -> float:
+    return sum(index * value for index, value in enumerate(profile)) / max(sum(profile), 1)
 
 
 def _extent(lines: np.ndarray) -> np.ndarray:
