@@ -21,7 +21,10 @@ def seconds(value: float) -> str:
 
 def speed_tables(speed: dict) -> list[str]:
     cold = speed["cold_start"]
-    out = [f"**Cold start**, median (min–max) of {cold['rounds']} interleaved runs:\n"]
+    out = [
+        f"**Cold start**, median (min–max) of {cold['rounds']} interleaved runs (Keras: "
+        f"{cold.get('keras_rounds', cold['rounds'])}); against the floor, the median of each round's own ratio:\n"
+    ]
     out.append(
         table(
             [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ model.predict(x, verbose=0)
 
 
 FLOOR = "import numpy, onnxruntime, PIL.Image"
+KERAS_ROUNDS = 3
 FLOOR_NAME = f"floor: {FLOOR}"
 # What any command line built on Typer that opens a PNG adds to the floor, then our modules on top: the
 # differences between these contenders say where a cold start's time goes.
@@ -43,46 +45,35 @@ START_UP_LAYERS = {
 
 def cold_start(rounds: int, workdir: Path) -> dict:
     """`aeonnx compress one.png` and `aeonnx decompress one.aez` against the import floor, the layers of
-    imports between (START_UP_LAYERS) and an equivalent Keras script. The package is byte-compiled first, as
+    imports between (START_UP_LAYERS), `rounds` times in turn, and an equivalent Keras script (a few times:
+    5 s a run). Each one's ratio to the floor is paired, the median of its run over the floor's run of the
+    same round, which a machine's slow drifts leave alone. The package is byte-compiled first, as
     `pip install` leaves it: where PYTHONDONTWRITEBYTECODE is set, every start would compile our sources."""
     import compileall
     import importlib
 
     for package in ("aeonnx.cli", "aeonnx.runtime", "aeonnx.artifacts"):
         compileall.compile_dir(Path(importlib.import_module(package).__file__).parent, quiet=1)
-    image = REPO / "examples" / "digit-2.png"
-    subprocess.run([*aeonnx_command(), "compress", str(image), "-o", str(workdir / "one.aez"), "--force"], check=True)
-    contenders = {name: [sys.executable, "-c", code] for name, code in START_UP_LAYERS.items()}
-    contenders |= {
-        "aeonnx compress one.png": [
-            *aeonnx_command(),
-            "compress",
-            str(image),
-            "-o",
-            str(workdir / "one.aez"),
-            "--force",
-        ],
-        "aeonnx decompress one.aez": [
-            *aeonnx_command(),
-            "decompress",
-            str(workdir / "one.aez"),
-            "-o",
-            str(workdir / "one-decoded.png"),
-            "--force",
-        ],
-        "keras: load encoder, predict one image": [
-            sys.executable,
-            "-c",
-            KERAS_ONE_IMAGE,
-            str(KERAS_RECORD / "ae" / "encoder.keras"),
-            str(image),
-        ],
-    }
-    results = interleaved({k: (lambda c=c: timed_process(c)[0]) for k, c in contenders.items()}, rounds)
-    floor = results[FLOOR_NAME]["median"]
-    for stats in results.values():
-        stats["vs_floor"] = stats["median"] / floor
-    return {"rounds": rounds, "results": results}
+    image, one, decoded = REPO / "examples" / "digit-2.png", workdir / "one.aez", workdir / "one-decoded.png"
+    compress = [*aeonnx_command(), "compress", str(image), "-o", str(one), "--force"]
+    subprocess.run(compress, check=True)
+    contenders = {name: [sys.executable, "-c", imports] for name, imports in START_UP_LAYERS.items()}
+    contenders["aeonnx compress one.png"] = compress
+    contenders["aeonnx decompress one.aez"] = [*aeonnx_command(), "decompress", str(one), "-o", str(decoded), "--force"]
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, command in contenders.items():
+            samples[name].append(timed_process(command)[0])
+    results = {name: summary(values) for name, values in samples.items()}
+    for name, stats in results.items():
+        stats["vs_floor"] = statistics.median(t / floor for t, floor in zip(samples[name], samples[FLOOR_NAME]))
+    keras = [sys.executable, "-c", KERAS_ONE_IMAGE, str(KERAS_RECORD / "ae" / "encoder.keras"), str(image)]
+    keras_runs = [timed_process(keras)[0] for _ in range(KERAS_ROUNDS)]
+    results["keras: load encoder, predict one image"] = summary(keras_runs)
+    results["keras: load encoder, predict one image"]["vs_floor"] = statistics.median(keras_runs) / statistics.median(
+        samples[FLOOR_NAME]
+    )
+    return {"rounds": rounds, "keras_rounds": KERAS_ROUNDS, "results": results}
 
 
 def numpy_part(model_name: str, part_name: str):
@@ -338,7 +329,7 @@ def run_speed(data: Path, quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         return {
-            "cold_start": cold_start(rounds=3 if quick else 9, workdir=workdir),
+            "cold_start": cold_start(rounds=5 if quick else 25, workdir=workdir),
             "in_process": in_process(
                 x_test, calls=200 if quick else 2000, keras_calls=20 if quick else 100, big=10_000
             ),

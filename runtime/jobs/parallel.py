@@ -76,17 +76,24 @@ class LocalProcesses(engine.Engine):
 
     def encode(self, job: compress.CompressJob, model: Autoencoder) -> Iterator[inputs.Failure | engine.Encoded]:
         files = len(job.plan.image_files)
-        digits = max(0, job.count() - files)
-        tasks = -(-files // IMAGES_PER_TASK) + -(-digits // inputs.CHUNK)
-        workers = self._workers(
-            tasks, files / AUTO_WORK_PER_WORKER["image files"] + digits / AUTO_WORK_PER_WORKER["array digits"]
-        )
+        workers = self.encode_workers(files, max(0, job.count() - files))
         if workers == 1:
             return engine.encode_serially(job, model)
         return _ordered(workers, ModelRef.of(model, "encoder"), _encode_tasks(job))
 
+    def encode_workers(self, files: int, digits: int) -> int:
+        """The processes that encode `files` image files and `digits` array digits (bench.workers asks too)."""
+        tasks = -(-files // IMAGES_PER_TASK) + -(-digits // inputs.CHUNK)
+        return self._workers(
+            tasks, files / AUTO_WORK_PER_WORKER["image files"] + digits / AUTO_WORK_PER_WORKER["array digits"]
+        )
+
+    def render_workers(self, codes: int) -> int:
+        """The processes that draw `codes` codes as PNGs."""
+        return self._workers(-(-codes // CODES_PER_TASK), codes / AUTO_WORK_PER_WORKER["codes"])
+
     def render(self, model: Autoencoder, z: np.ndarray) -> Iterator[bytes]:
-        workers = self._workers(-(-len(z) // CODES_PER_TASK), len(z) / AUTO_WORK_PER_WORKER["codes"])
+        workers = self.render_workers(len(z))
         if workers == 1:
             return engine.render_serially(model, z)
         tasks = ((_render, z[start : start + CODES_PER_TASK]) for start in range(0, len(z), CODES_PER_TASK))
