@@ -33,8 +33,8 @@ IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: one running, one waiting; b
 # Without --jobs, as many workers as the work holds multiples of these, so two start at twice the amount:
 # each is a batch size at which N workers already beat or match one process, the pool's start-up against
 # the price per item it saves. `python -m bench.workers` (2 cores, tmpfs, docs/benchmarks.md): decompress
-# to PNGs, --jobs 2 lost at 3,000 codes and matched at 10,000 (0.93x), 0.77x at 20,000; compress of a PNG
-# folder, it lost at 1,000 files and won at 10,000 (0.80x) and 30,000 (0.67x). Of 100,000 .npz digits, read
+# to PNGs, --jobs 2 took 1.33x the time of --jobs 1 at 3,000 codes, 0.91x at 10,000, 0.79x at 20,000;
+# compress of a PNG folder, 1.71x at 1,000 files, 0.89x at 10,000, 0.75x at 20,000. Of 100,000 .npz digits, read
 # fast and encoded at 30,000-40,000/s in one process, two runs disagreed (0.64x, 1.33x): about there.
 AUTO_WORK_PER_WORKER = {"image files": 10_000, "array digits": 100_000, "codes": 10_000}
 
