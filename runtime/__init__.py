@@ -12,7 +12,7 @@
 Names resolve on first use, so importing this package (as the CLI does) stays cheap.
 """
 
-from importlib import import_module
+from .lazy import lazy_names
 
 _EXPORTS = {
     "load": "model",
@@ -24,9 +24,4 @@ _EXPORTS = {
     "CodeFileError": "aez.codefile",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _EXPORTS)

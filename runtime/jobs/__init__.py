@@ -9,7 +9,7 @@ forced), reports bad inputs through its events and goes on with the rest. The CL
 Names resolve on first use, so a command imports only the job modules it runs.
 """
 
-from importlib import import_module
+from ..lazy import lazy_names
 
 _EXPORTS = {
     "BatchResult": "events",
@@ -45,9 +45,4 @@ _EXPORTS = {
     "without_pixels": "engine",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _EXPORTS)
