@@ -79,7 +79,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 def png_stages(digits: np.ndarray, workdir: Path, count: int = 5_000) -> dict:
     """Microseconds per 28x28 digit of each stage of writing it as a PNG file, in this process."""
     from aeonnx.runtime.jobs.engine import DECODE_CHUNK
-    from aeonnx.runtime.pictures.png import _deflate, filtered_rows
+    from aeonnx.runtime.pictures.png import deflate, filtered_rows
 
     pictures = np.resize(digits, (count, 28, 28))
     filtered_rows(pictures[:10], 1)  # numpy's first calls
@@ -88,7 +88,7 @@ def png_stages(digits: np.ndarray, workdir: Path, count: int = 5_000) -> dict:
     filtering = time.perf_counter() - started
     payloads = [row.tobytes() for rows in chunks for row in rows]
     started = time.perf_counter()
-    deflated = [_deflate(payload) for payload in payloads]
+    deflated = [deflate(payload) for payload in payloads]
     deflating = time.perf_counter() - started
     folder = workdir / "files"
     folder.mkdir()

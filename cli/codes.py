@@ -102,17 +102,23 @@ def compress(
 def _with_progress(job, work, report_file=None):
     """Run `work(events)` with a progress bar over the job's inputs (hidden for a few); at most 10 warnings
     printed, every input's figures into `report_file` (a jobs.InputReport) if given."""
-    from aeonnx.runtime import jobs
-
     total = job.count()
     lines = WarningLines(report_file.path if report_file else None)
-    assessed = report_file.add if report_file else (lambda labels, assessment: None)
     with _progress_bar(total) as progress:
-        events = jobs.Events(on_failure=report_failure, on_warning=lines, progress=progress, on_assessed=assessed)
+        events = _events(lines, report_file, on_failure=report_failure, progress=progress)
         try:
             return work(events)
         finally:
             lines.close()
+
+
+def _events(lines: WarningLines, report_file, **more):
+    """compress's and encode's events: warnings through `lines`, and every input's figures into `report_file`
+    (a jobs.InputReport) when there is one."""
+    from aeonnx.runtime import jobs
+
+    assessed = {"on_assessed": report_file.add} if report_file else {}
+    return jobs.Events(on_warning=lines, **assessed, **more)
 
 
 @contextlib.contextmanager
@@ -173,11 +179,7 @@ def encode(
 
     report_file = jobs.InputReport(report, force, tuple(inputs)) if report else None
     failures, lines = [], WarningLines(report)
-    events = jobs.Events(
-        on_failure=lambda f: (failures.append(f), report_failure(f)),
-        on_warning=lines,
-        on_assessed=report_file.add if report_file else (lambda labels, assessment: None),
-    )
+    events = _events(lines, report_file, on_failure=lambda f: (failures.append(f), report_failure(f)))
     encoded = 0
     loaded = run.load(reading.model)
     try:
