@@ -5,7 +5,7 @@ runtime's commands import only the runtime; `train`, `export` and `verify --run`
 TensorFlow inside themselves and name the extra to install when it is missing.
 """
 
-from . import codes, models, training  # noqa: F401  each module registers its commands on `app`
+from . import codes, models, score, training  # noqa: F401  each module registers its commands on `app`
 from .app import app, main
 
 __all__ = ["app", "main"]

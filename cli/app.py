@@ -49,12 +49,13 @@ def friendly_errors(command):
     return wrapper
 
 
-def train_extra(command_name: str):
-    """Import the training package, or say which extra installs it."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; Python errors still raise
+def train_extra(command_name: str, verbose: bool = False):
+    """(the training package, a note on the Keras backend or None), or an error saying which extra installs
+    it. Keras runs on TensorFlow, without TensorFlow's start-up chatter unless `verbose` (train/backend.py)."""
     try:
+        from aeonnx.train import backend
+
+        note = backend.use_tensorflow(verbose)
         from aeonnx.train import fit
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] in _TRAIN_EXTRA_MODULES:
@@ -63,15 +64,16 @@ def train_extra(command_name: str):
                 "pip install 'aeonnx[train]'"
             ) from None
         raise
-    return fit
+    return fit, note
 
 
 def report_failure(failure) -> None:
     typer.echo(f"aeonnx: skipped {printable(failure.reason)}", err=True)
 
 
-def warn_unusual(label: str, why: str) -> None:
-    typer.echo(printable(f"aeonnx: {label}: unlike the digits this model knows ({why})"), err=True)
+def warn_unusual(label: str, why: str, known: str = "digits") -> None:
+    """`known`: what the model was trained on, in words (model.Autoencoder.known_inputs)."""
+    typer.echo(printable(f"aeonnx: {label}: unlike the {known} this model knows ({why})"), err=True)
 
 
 class WarningLines:
@@ -79,19 +81,20 @@ class WarningLines:
 
     SHOWN = 10
 
-    def __init__(self, report: Path | None = None):
-        self.report, self.count = report, 0
+    def __init__(self, report: Path | None = None, known: str = "digits"):
+        self.report, self.count, self.known = report, 0, known
 
     def __call__(self, label: str, why: str) -> None:
         self.count += 1
         if self.count <= self.SHOWN:
-            warn_unusual(label, why)
+            warn_unusual(label, why, self.known)
 
     def close(self) -> None:
         more = self.count - self.SHOWN
         if more > 0:
             where = f"every input's figures are in {self.report}" if self.report else "--report FILE lists them all"
-            typer.echo(printable(f"aeonnx: {more} more input(s) unlike the digits this model knows; {where}"), err=True)
+            more_lines = f"aeonnx: {more} more input(s) unlike the {self.known} this model knows; {where}"
+            typer.echo(printable(more_lines), err=True)
 
 
 def _version_callback(value: bool) -> None:

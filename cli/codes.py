@@ -90,20 +90,25 @@ def compress(
         force=force,
         strict=reading.strict,
     )
-    result = _with_progress(job, lambda events: jobs.compress_files(job, loaded, events, engine), report_file)
+
+    def work(events):
+        return jobs.compress_files(job, loaded, events, engine)
+
+    result = _with_progress(job, work, report_file, loaded.known_inputs)
     if report_file:
         report_file.write()
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
-    typer.echo(printable(summary) + (f"; {result.unusual} unlike the digits the model knows" if result.unusual else ""))
+    unusual = f"; {result.unusual} unlike the {loaded.known_inputs} the model knows" if result.unusual else ""
+    typer.echo(printable(summary + unusual))
     if result.failures:
         raise fail(f"{len(result.failures)} input(s) failed; the others were done")
 
 
-def _with_progress(job, work, report_file=None):
+def _with_progress(job, work, report_file=None, known: str = "digits"):
     """Run `work(events)` with a progress bar over the job's inputs (hidden for a few); at most 10 warnings
     printed, every input's figures into `report_file` (a jobs.InputReport) if given."""
     total = job.count()
-    lines = WarningLines(report_file.path if report_file else None)
+    lines = WarningLines(report_file.path if report_file else None, known)
     with _progress_bar(total) as progress:
         events = _events(lines, report_file, on_failure=report_failure, progress=progress)
         try:
@@ -178,10 +183,10 @@ def encode(
     from aeonnx.runtime import jobs
 
     report_file = jobs.InputReport(report, force, tuple(inputs)) if report else None
-    failures, lines = [], WarningLines(report)
+    loaded = run.load(reading.model)
+    failures, lines = [], WarningLines(report, loaded.known_inputs)
     events = _events(lines, report_file, on_failure=lambda f: (failures.append(f), report_failure(f)))
     encoded = 0
-    loaded = run.load(reading.model)
     try:
         for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
             typer.echo(line)
@@ -195,7 +200,7 @@ def encode(
     if failures:
         raise fail(f"{len(failures)} input(s) failed; the others were encoded")
     if reading.strict and lines.count:
-        raise fail(f"{lines.count} input(s) unlike the digits this model knows (--strict)")
+        raise fail(f"{lines.count} input(s) unlike the {loaded.known_inputs} this model knows (--strict)")
 
 
 @app.command()
@@ -215,7 +220,8 @@ def inspect(
     """Draw what compress does to an image: the input, the located digit, the 28x28 digit, its reconstruction."""
     from aeonnx.runtime import jobs
 
-    seen = jobs.inspect_image(image, run.load(model), output, invert, force=force)
+    loaded = run.load(model)
+    seen = jobs.inspect_image(image, loaded, output, invert, force=force)
     typer.echo(printable(f"{seen.output}: round trip {seen.psnr:.1f} dB"))
     if seen.warning:
-        warn_unusual(str(image), seen.warning)
+        warn_unusual(str(image), seen.warning, loaded.known_inputs)

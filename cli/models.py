@@ -121,7 +121,9 @@ def verify(
 
 def _keras_parity_cases(run: Path, models_dir: Path) -> list:
     """`verify --run`: the export's parity gate, re-run against the training run's Keras models."""
-    train_extra("verify --run")
+    _, note = train_extra("verify --run")
+    if note:
+        typer.echo(f"aeonnx: {note}", err=True)
     from aeonnx.export.exporter import recheck_parity
     from aeonnx.runtime.verify import Case
 

@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from aeonnx.runtime import spec
+from aeonnx.runtime.errors import printable
 
 from .app import app, fail, friendly_errors, train_extra
-from .options import ModelName
+from .options import ModelName, with_groups
+from .your_model import YourModel
 
-_YOURS = "A model of your own"
 _IMAGES = "Images of your own"
 _LEARNING_RATES = ", ".join(f"{name} {rate:g}" for name, rate in spec.LEARNING_RATES.items())
 
@@ -94,7 +95,9 @@ def train(
     force: Annotated[bool, typer.Option(help="Replace an existing run directory.")] = False,
 ) -> None:
     """Train an AE or a VAE (dense or convolutional) on MNIST or on images of your own; write a run directory."""
-    fit = train_extra("train")
+    fit, note = train_extra("train")
+    if note:
+        typer.echo(f"aeonnx: {note}", err=True)
     config = fit.TrainConfig(
         model=model.value,
         out=str(out or Path("runs") / model.value),
@@ -121,9 +124,11 @@ def train(
 
 @app.command()
 @friendly_errors
+@with_groups(yours=YourModel)
 def export(
     model: Annotated[
-        ModelName | None, typer.Argument(help="Which model the run holds (or give --encoder and --decoder).")
+        ModelName | None,
+        typer.Argument(help="Which model the run holds (or give your own: --encoder and --decoder, or --autoencoder)."),
     ] = None,
     run: Annotated[Path | None, typer.Option(help="Training run directory; default runs/MODEL.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Models folder to write into.")] = Path("models"),
@@ -141,64 +146,49 @@ def export(
             "the operator list of a reduced onnxruntime build (ORT Mobile).",
         ),
     ] = False,
-    encoder: Annotated[
-        Path | None, typer.Option(help="Your own Keras encoder (.keras), instead of a run.", rich_help_panel=_YOURS)
-    ] = None,
-    decoder: Annotated[
-        Path | None, typer.Option(help="Your own Keras decoder or generator (.keras).", rich_help_panel=_YOURS)
-    ] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option(help="Your images: a .npz/.npy/IDX array or a folder of images.", rich_help_panel=_YOURS),
-    ] = None,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            help="The name your model is exported and loaded under (a run: default MODEL).", rich_help_panel=_YOURS
-        ),
-    ] = None,
-    mean_output: Annotated[
-        str | None, typer.Option(help="A VAE encoder's mean output, by name.", rich_help_panel=_YOURS)
-    ] = None,
-    log_var_output: Annotated[
-        str | None, typer.Option(help="A VAE encoder's log-variance output, by name.", rich_help_panel=_YOURS)
-    ] = None,
-    preprocessing: Annotated[
-        str | None,
-        typer.Option(
-            help="How compress makes a picture its input: resize, crop (to its aspect ratio, then resize), or "
-            "locate (28x28 grey digits: found and framed as MNIST did). Default: a run's as it read its images; "
-            "your Keras pair's resize.",
-            rich_help_panel=_YOURS,
-        ),
-    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show what TensorFlow, tf2onnx and Keras print.")
+    ] = False,
+    *,
+    yours: YourModel,
 ) -> None:
-    """Convert a training run, or a Keras encoder and decoder of your own, to ONNX; refuse it unless
-    onnxruntime matches Keras (the parity gate)."""
-    yours = {"--encoder": encoder, "--decoder": decoder, "--data": data, "--name": name}
-    if model is not None and any(value is not None for value in (encoder, decoder, data, mean_output, log_var_output)):
-        raise fail("give MODEL (with --run) or --encoder, --decoder, --data and --name, not both")
-    if model is None:
-        missing = [option for option, value in yours.items() if value is None]
-        if missing == list(yours):
-            raise fail("give MODEL (ae or vae, with --run), or --encoder, --decoder, --data and --name")
-        if missing:
-            raise fail(f"a model of your own also needs {', '.join(missing)}")
-    train_extra("export")
-    if model is None:
-        from aeonnx.export.your_model import export_keras_pair
-
-        settings = dict(mean_output=mean_output, log_var_output=log_var_output, preprocessing=preprocessing or "resize")
-        entry = export_keras_pair(
-            encoder, decoder, data, out, name, opset=opset, force=force, quantize=quantize, edge=edge, **settings
+    """Convert a training run, or a Keras autoencoder of your own, to ONNX; refuse it unless onnxruntime
+    matches Keras (the parity gate)."""
+    if model is not None and yours.given:
+        raise fail(
+            "give MODEL (with --run) or a model of your own (--encoder and --decoder, or --autoencoder), not both"
         )
+    if model is None and not yours.given:
+        raise fail(
+            "give MODEL (ae or vae, with --run), or --encoder and --decoder (or --autoencoder), --data and --name"
+        )
+    if model is None:
+        yours.check()
+    from aeonnx.export.progress import Stages
+
+    with Stages(_say)("start") as stage:
+        _, note = train_extra("export", verbose)
+        stage.detail = note or "TensorFlow, Keras, tf2onnx"
+    settings = dict(opset=opset, force=force, quantize=quantize, edge=edge)
+    if model is None:
+        entry = yours.export(out, _say, _warn, **settings)
     else:
         from aeonnx.export.exporter import export_model
 
         run = run or Path("runs") / model.value
-        settings = dict(opset=opset, force=force, quantize=quantize, edge=edge)
-        entry = export_model(model.value, run, out, name=name, preprocessing=preprocessing, **settings)
+        entry = export_model(
+            model.value, run, out, name=yours.name, preprocessing=yours.preprocessing, say=_say, **settings
+        )
     _print_export(entry, out)
+
+
+def _say(line: str) -> None:
+    """A stage of the export: on stdout, so that a refusal stays the one line on stderr."""
+    typer.echo(printable(f"aeonnx: {line}"))
+
+
+def _warn(line: str) -> None:
+    typer.echo(printable(f"aeonnx: warning: {line}"), err=True)
 
 
 def _print_export(entry: dict, out: Path) -> None:

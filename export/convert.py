@@ -8,7 +8,7 @@ import re
 import onnx
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.errors import ModelError
+from aeonnx.runtime.errors import ModelError, first_line
 
 
 def keras_to_onnx(keras_model, part: spec.Part, opset: int = spec.DEFAULT_OPSET) -> onnx.ModelProto:
@@ -71,8 +71,3 @@ def _unconverted_layers(proto: onnx.ModelProto) -> list[str]:
             layer = re.sub(r"_\d+$", "", path[1] if len(path) > 2 else path[0])
             found.append(f"layer {layer!r} (TensorFlow op {node.op_type})")
     return sorted(set(found))
-
-
-def first_line(error: Exception) -> str:
-    """An exception's first line, at most 200 characters: what a one-line refusal quotes of it."""
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]

@@ -15,12 +15,13 @@ import numpy as np
 
 from aeonnx.provenance import library_versions
 from aeonnx.runtime import spec
+from aeonnx.runtime.conventions import as_model_input
 from aeonnx.runtime.errors import ModelError
 from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
 from aeonnx.runtime.manifest import file_entry, read_manifest
-from aeonnx.runtime.model import as_model_input
 
 from . import convert, metadata, parity
+from .progress import Stages
 
 PARITY_BATCH_SIZES = (1, 7, 256)
 
@@ -42,15 +43,11 @@ def read_run(run_dir: Path, model_name: str | None = None) -> dict:
 
 
 def load_keras_part(run_dir: Path, model_spec: spec.ModelSpec, part: spec.Part):
-    import keras
-
     from aeonnx.train import models  # noqa: F401  registers the VAE class for loading
 
-    path = run_dir / model_spec.keras_file(part.name)
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as e:  # Keras raises ValueError, OSError or zipfile errors for a bad file
-        raise ModelError(f"{path}: cannot load the Keras model ({str(e).splitlines()[0]})") from None
+    from .keras_files import load
+
+    return load(run_dir / model_spec.keras_file(part.name), part.name)
 
 
 def validation_inputs(run_dir: Path, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) -> np.ndarray:
@@ -72,17 +69,21 @@ def export_model(
     edge: bool = False,
     name: str | None = None,
     preprocessing: str | None = None,
+    say=None,
 ) -> dict:
     """Convert, gate and write both parts of one trained model, each with its golden vectors and JSON
     sidecar (and int8 copies, edge files if asked); returns its manifest entry. `name`: another name to
     export it under (default: model_name); `preprocessing`: how compress reads a picture for it (default:
-    as the run read its training images)."""
+    as the run read its training images); `say`: told each stage as it ends."""
+    stages = Stages(say)
     run = read_run(run_dir, model_name)
     model_spec = run_spec(model_name, run, name, preprocessing)
     check_outputs(model_spec, out_dir, force, quantize)
-    keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
-    x = validation_inputs(run_dir, model_spec.input_shape)
-    return export_parts(model_spec, keras_parts, x, run, out_dir, opset, force, quantize, edge)
+    with stages("load") as stage:
+        keras_parts = {part.name: load_keras_part(run_dir, model_spec, part) for part in model_spec.parts}
+        x = validation_inputs(run_dir, model_spec.input_shape)
+        stage.detail = f"{run_dir}: {', '.join(keras_parts)}, {len(x)} validation inputs"
+    return export_parts(model_spec, keras_parts, x, run, out_dir, opset, force, quantize, edge, stages)
 
 
 def run_spec(model_name: str, run: dict, name: str | None = None, preprocessing: str | None = None) -> spec.ModelSpec:
@@ -126,25 +127,37 @@ def export_parts(
     force: bool = False,
     quantize: str | None = None,
     edge: bool = False,
+    stages: Stages | None = None,
 ) -> dict:
     """The export itself, of a trained run or of a Keras pair of your own (export/your_model.py): `x`, real
-    inputs to check the parts on; `run`, the record (run.json's keys) its metadata and manifest entry carry."""
+    inputs to check the parts on; `run`, the record (run.json's keys) its metadata and manifest entry carry;
+    `stages`, told each stage as it ends."""
+    stages = stages or Stages()
     part_inputs = _part_inputs(model_spec, keras_parts, x)
-    protos, reports = gated_onnx(model_spec, keras_parts, part_inputs, opset)
+    protos, reports = gated_onnx(model_spec, keras_parts, part_inputs, opset, stages)
     identity = metadata.model_id(model_spec.name, keras_parts.values())
     payloads = _self_describing(model_spec, protos, reports, part_inputs, identity, run)
     entry = _manifest_entry(model_spec, run, identity, opset, protos, payloads, reports)
     files = {model_spec.onnx_file(name): payload for name, payload in payloads.items()}
     if quantize:
-        int8_files, entry["int8"] = _int8_copies(model_spec, payloads, x)
+        with stages("int8") as stage:
+            int8_files, entry["int8"] = _int8_copies(model_spec, payloads, x)
+            stage.detail = f"PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB"
         files.update(int8_files)
     if edge:
-        edge_files, entry["edge"] = _edge_copies(model_spec, payloads)
+        with stages("edge"):
+            edge_files, entry["edge"] = _edge_copies(model_spec, payloads)
         files.update(edge_files)
-    files.update(_proofs(model_spec, files, payloads[model_spec.encoder.name], x))
-    for file_name, payload in files.items():  # nothing is written before every gate has passed
-        atomic_write_bytes(out_dir / file_name, payload, force=force)
-    update_manifest(out_dir, model_spec.name, entry)
+    with stages("vectors") as stage:
+        proofs = _proofs(model_spec, files, payloads[model_spec.encoder.name], x)
+        stage.detail = f"golden vectors and sidecars of {len(files)} model files"
+    files.update(proofs)
+    with stages("files") as stage:
+        for file_name, payload in files.items():  # nothing is written before every gate has passed
+            atomic_write_bytes(out_dir / file_name, payload, force=force)
+        update_manifest(out_dir, model_spec.name, entry)
+        stage.detail = f"{len(files) + 1} files in {out_dir}"
+    stages.finish()
     return entry
 
 
@@ -165,22 +178,40 @@ def _part_inputs(model_spec: spec.ModelSpec, keras_parts: dict, x: np.ndarray) -
     return {model_spec.encoder.name: x, model_spec.decoder.name: codes}
 
 
-def gated_onnx(model_spec: spec.ModelSpec, keras_parts: dict, part_inputs: dict, opset: int) -> tuple[dict, list]:
+def gated_onnx(
+    model_spec: spec.ModelSpec, keras_parts: dict, part_inputs: dict, opset: int, stages: Stages | None = None
+) -> tuple[dict, list]:
     """Each part as ONNX, with its parity report; one ParityError lists every mismatch of every part."""
-    protos, reports = {}, []
-    for part in model_spec.parts:
-        protos[part.name] = convert.keras_to_onnx(keras_parts[part.name], part, opset)
-        reports.append(
+    stages = stages or Stages()
+    with stages("convert") as stage:
+        protos = {part.name: convert.keras_to_onnx(keras_parts[part.name], part, opset) for part in model_spec.parts}
+        stage.detail = ", ".join(f"{name} {len(proto.graph.node)} nodes" for name, proto in protos.items())
+    with stages("gate") as stage:
+        reports = [
             parity.compare(
                 protos[part.name].SerializeToString(),
                 keras_parts[part.name],
                 part,
                 part_inputs[part.name],
                 PARITY_BATCH_SIZES,
+                _output_scale(model_spec, part),
             )
-        )
-    parity.require_parity(reports)
+            for part in model_spec.parts
+        ]
+        parity.require_parity(reports)
+        worst = max(report.max_abs_diff for report in reports)
+        batches = ", ".join(map(str, PARITY_BATCH_SIZES))
+        stage.detail = f"ONNX matches Keras at batches {batches} (max abs diff {worst:.2g})"
     return protos, reports
+
+
+def _output_scale(model_spec: spec.ModelSpec, part: spec.Part) -> float:
+    """The width of a part's output values, which the parity gate's absolute tolerance follows: a decoder's
+    pixel range (255 for a model giving 0..255), 1 for codes and for pixels in [0, 1]."""
+    if part is model_spec.decoder and model_spec.values == "pixels":
+        low, high = model_spec.pixel_ranges[1]
+        return high - low
+    return 1.0
 
 
 def _self_describing(
@@ -212,6 +243,7 @@ def _manifest_entry(
             "kind": model_spec.kind,
             "input_shape": list(model_spec.input_shape),
             "preprocessing": model_spec.preprocessing,
+            **model_spec.conventions,
         }
         if model_spec.yours
         else {}

@@ -32,9 +32,13 @@ def part_metadata(
 ) -> dict[str, str]:
     latent_size = run["config"]["latent_size"]
     extra = {spec.META_QUALITY: json.dumps(run["quality"])} if "quality" in run else {}
-    if model_spec.yours:  # what a reader needs to know of its shape
+    if model_spec.yours:  # what a reader needs to know of its shape and values
         extra[spec.META_KIND] = model_spec.kind
         extra[spec.META_IMAGE_SHAPE] = json.dumps(list(model_spec.input_shape))
+        if model_spec.conventions:
+            extra[spec.META_VALUES] = json.dumps(model_spec.conventions)
+    if "anomaly" in run:  # `aeonnx score`'s threshold, learnt from the data (runtime/scores.py)
+        extra[spec.META_ANOMALY] = json.dumps(run["anomaly"])
     if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
         extra[spec.META_LATENT_PRIORS] = run["latent_priors"]
         extra[spec.META_LATENT_CODING] = json.dumps(run["latent_coding"])
@@ -60,7 +64,9 @@ def part_metadata(
 def preprocessing(model_spec: spec.ModelSpec) -> dict[str, str]:
     """How pixels become the model's input, in words: the seed's contract, or your model's shape and reading."""
     if model_spec.yours:
-        return spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing)
+        return spec.your_preprocessing(
+            model_spec.input_shape, model_spec.preprocessing, model_spec.values, model_spec.value_range
+        )
     return spec.PREPROCESSING
 
 
@@ -87,11 +93,10 @@ def describe(model_spec: spec.ModelSpec, part: spec.Part, latent_size: int) -> s
     def shape(name: str) -> str:
         return f"{name}: float32[batch, {sizes.get(name, latent_size)}]"
 
-    yours = model_spec.yours
-    pixels = spec.your_preprocessing(model_spec.input_shape, model_spec.preprocessing) if yours else spec.PREPROCESSING
+    values = "Values" if model_spec.values == "floats" else "Pixels"
     return (
         f"aeonnx {model_spec.name} {part.name}. Inputs: {', '.join(map(shape, part.inputs))}. "
-        f"Outputs: {', '.join(map(shape, part.outputs))}. Pixels: {', '.join(pixels.values())}."
+        f"Outputs: {', '.join(map(shape, part.outputs))}. {values}: {', '.join(preprocessing(model_spec).values())}."
     )
 
 

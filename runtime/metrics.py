@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import scores
+
 # Keras clips predictions to [eps, 1 - eps] in binary cross-entropy; so do we.
 EPSILON = 1e-7
 
@@ -26,8 +28,7 @@ def psnr(x: np.ndarray, x_hat: np.ndarray) -> float:
 
 def psnr_per_image(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
     """Each image's PSNR in dB (float64 [N]), for pixels in [0, 1]; a perfect copy counts as 120 dB."""
-    difference = x.reshape(len(x), -1).astype(np.float64) - x_hat.reshape(len(x_hat), -1)
-    per_image_mse = np.maximum(np.mean(np.square(difference, out=difference), axis=1), 1e-12)
+    per_image_mse = np.maximum(scores.reconstruction_errors(x, x_hat, "mse"), 1e-12)
     return 10.0 * np.log10(1.0 / per_image_mse)
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import threading
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from . import metrics, providers, quality, spec
+from . import conventions, metrics, providers, quality, scores, spec
 from .aez import codefile, entropy
+from .conventions import as_float_input, as_model_input
 from .errors import DataError, ModelError
 from .files import read_bytes
 from .manifest import read_manifest
@@ -78,15 +78,25 @@ def load(
         raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(spec.DEVICES)}")
     if variant not in spec.VARIANTS:
         raise ModelError(f"unknown model variant {variant!r}; choose one of: {', '.join(spec.VARIANTS)}")
-    if models_dir is not None:
-        models_dir = Path(models_dir)
-        if not models_dir.is_dir():
-            raise ModelError(f"{models_dir}: no such models folder")
+    models_dir = _folder(models_dir)
     model_spec = _model_spec(model, models_dir)
     if part not in (None, "encoder", "decoder", model_spec.decoder.name):
         raise ModelError(f"unknown part {part!r}; choose encoder or {model_spec.decoder.name}")
     first = model_spec.encoder if part in (None, "encoder") else model_spec.decoder
     return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant, first)
+
+
+def model_spec_of(name: str, models_dir: Path | str | None) -> spec.ModelSpec:
+    """A model's spec, from the folder's manifest alone (no model file is opened): what it reads and writes."""
+    return _model_spec(name, _folder(models_dir))
+
+
+def _folder(models_dir: Path | str | None) -> Path | None:
+    if models_dir is None:
+        return None
+    if not Path(models_dir).is_dir():
+        raise ModelError(f"{models_dir}: no such models folder")
+    return Path(models_dir)
 
 
 def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
@@ -147,7 +157,10 @@ class Autoencoder:
 
     @property
     def picture_shape(self) -> tuple[int, ...] | None:
-        """What compress resizes each picture to for this model: its image shape; None where it locates digits."""
+        """What compress resizes each picture to for this model: its image shape; None where it locates digits; a
+        model of float values: the shape of each of its arrays."""
+        if not self.gives_pictures:
+            return self.spec.input_shape
         return None if self.locates_digits else self.image_shape
 
     @property
@@ -261,7 +274,7 @@ class Autoencoder:
     # --- the operations ------------------------------------------------------------------------
     def encode_outputs(self, images) -> dict[str, np.ndarray]:
         """Every encoder output by its contract name: {'z'} for the AE, {'z_mean', 'z_log_var'} for the VAE."""
-        x = as_model_input(images, self.spec.input_shape)
+        x = self.model_input(images)
         session = self._session(self.spec.encoder)
         names = list(self.spec.encoder.outputs)
         if 0 < len(x) <= CHUNK:  # one call: no list to build, no copy to concatenate
@@ -273,15 +286,35 @@ class Autoencoder:
 
     def encode(self, images) -> np.ndarray:
         """Latent codes, float32 [N, latent]: z (AE) or z_mean (VAE)."""
-        x = as_model_input(images, self.spec.input_shape)
+        x = self.model_input(images)
         session = self._sessions.get(self.spec.encoder.name) or self._session(self.spec.encoder)
         code = self.spec.encoder.outputs[:1]  # only z / z_mean is asked for: the fast path of compress
         if 0 < len(x) <= CHUNK:
             return session.run(code, {spec.X: x})[0]
         return self.encode_outputs(x)[code[0]]
 
+    def model_input(self, values) -> np.ndarray:
+        """What the encoder takes, float32 [N, *input_shape]: pictures' uint8 pixels read into the model's values
+        (runtime/conventions.py), floats as given, in its own values; a model of float values: numbers as given."""
+        if self.spec.values == "floats":
+            return as_float_input(values, self.spec.input_shape)
+        return as_model_input(values, self.spec.input_shape, self.spec.value_range)
+
+    @property
+    def known_inputs(self) -> str:
+        """What it was trained on, in the words of its warnings: digits (it locates them), images, or inputs."""
+        if not self.gives_pictures:
+            return "inputs"
+        return "digits" if self.locates_digits else "images"
+
+    @property
+    def gives_pictures(self) -> bool:
+        """Does it read and write pictures (pixels), or float arrays as they are (--floats)?"""
+        return self.spec.values == "pixels"
+
     def decode(self, latents, as_float: bool = False) -> np.ndarray:
-        """Images from codes: uint8 [N, 28, 28], or float32 in [0, 1] with as_float=True."""
+        """Images from codes: uint8 [N, 28, 28], or float32 in the model's own values ([0, 1] unless exported
+        with --value-range) with as_float=True; a model of float values: float32 [N, *input_shape] always."""
         z = np.asarray(latents, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_size:
             raise DataError(f"latents must have shape (N, {self.latent_size}), got {z.shape}")
@@ -291,8 +324,10 @@ class Autoencoder:
         else:
             outputs = [session.run([spec.X_HAT], {spec.Z: z[i : i + CHUNK]})[0] for i in range(0, len(z), CHUNK)]
             x_hat = np.concatenate(outputs) if outputs else np.zeros((0, *self.spec.input_shape), np.float32)
+        if not self.gives_pictures:
+            return x_hat.reshape(-1, *self.spec.input_shape)
         images = x_hat.reshape(-1, *self.image_shape)
-        return images if as_float else to_uint8(images)
+        return images if as_float else conventions.to_pixels(images, self.spec.pixel_ranges[1])
 
     def compress(self, images, precision: str | int | None = None, names=None, original_sizes=None) -> bytes:
         """Images -> the bytes of one .aez file (docs/FORMAT.md). precision: "float32", "float16", or bits
@@ -332,20 +367,61 @@ class Autoencoder:
         return release
 
     def assess(self, images, z: np.ndarray | None = None) -> Assessment:
-        """Each image's round-trip PSNR through latents `z` (as stored in a file; None: encoded here, in
-        float32) and, against the model's quality profile, a warning for those unlike its training digits."""
+        """Each input's round trip through latents `z` (as stored in a file; None: encoded here, in float32):
+        a picture's PSNR and ink, judged against the model's quality profile; a float array's reconstruction
+        error, judged against the model's anomaly threshold (runtime/scores.py). Warnings for those unlike
+        what the model was trained on."""
         images = np.asarray(images)
         z = self.encode(images) if z is None else z
+        if not self.gives_pictures:
+            return self._assess_floats(images, z)
         psnr, ink, shape = np.empty(len(z)), np.empty(len(z)), []
+        value_range, output_range = self.spec.pixel_ranges
         for start in range(0, len(z), ASSESS_CHUNK):
             window = slice(start, start + ASSESS_CHUNK)
-            x = as_model_input(images[window], self.spec.input_shape)
-            psnr[window] = metrics.psnr_per_image(x, self.decode(z[window], as_float=True))
+            x = conventions.to_unit(self.model_input(images[window]), value_range)
+            x_hat = conventions.to_unit(self.decode(z[window], as_float=True), output_range)
+            psnr[window] = metrics.psnr_per_image(x, x_hat)
             ink[window] = metrics.ink(x)
             shape += shapes.concerns(x) if self.locates_digits else [None] * len(x)  # bars, boxes: digits only
         profile = self.quality_profile
         judged = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
         return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)], ink)
+
+    def _assess_floats(self, values: np.ndarray, z: np.ndarray) -> Assessment:
+        """A model of float values: no PSNR or ink; a warning above its anomaly threshold (mse)."""
+        errors = self._errors(self.model_input(values), "mse", z)
+        threshold, where = scores.recorded_threshold(self.metadata, "mse")
+        warnings = [
+            f"reconstruction error {error:.4g} (mse), above {where} ({threshold:.4g})"
+            if threshold is not None and error > threshold
+            else None
+            for error in errors.tolist()
+        ]
+        return Assessment(np.full(len(z), np.nan), warnings, None)
+
+    def score(self, inputs, metric: str = "mse", threshold: float | None = None) -> scores.Scores:
+        """Each input's reconstruction error (float codes, in the model's own values: what Keras'
+        `np.mean((x_hat - x) ** 2)` gives; `metric` mse or mae), and which lie above `threshold` (default:
+        the one export learnt from its data, spec.ANOMALY_PERCENTILE)."""
+        if metric not in scores.METRICS:
+            raise DataError(f"unknown metric {metric!r}; choose one of: {', '.join(scores.METRICS)}")
+        errors = self._errors(self.model_input(inputs), metric)
+        if threshold is not None:
+            return scores.Scores(errors, metric, float(threshold), "given")
+        return scores.Scores(errors, metric, *scores.recorded_threshold(self.metadata, metric))
+
+    def _errors(self, x: np.ndarray, metric: str, z: np.ndarray | None = None) -> np.ndarray:
+        """Each input's reconstruction error through codes `z` (None: float codes encoded here), in the
+        decoder's values: the input as the decoder gives it (the same, unless --output-range differs)."""
+        errors = np.empty(len(x))
+        for start in range(0, len(x), ASSESS_CHUNK):
+            window = slice(start, start + ASSESS_CHUNK)
+            codes = self.encode(x[window]) if z is None else z[window]
+            x_hat = self.decode(codes, as_float=True).reshape(len(codes), *x.shape[1:])
+            target = conventions.rescaled(x[window], *self.spec.pixel_ranges) if self.gives_pictures else x[window]
+            errors[window] = scores.reconstruction_errors(target, x_hat, metric)
+        return errors
 
     def sample(self, n: int = 16, seed: int | None = None, as_float: bool = False) -> np.ndarray:
         """n new digits from z ~ N(0, I); the same seed gives the same images."""
@@ -371,41 +447,3 @@ class Autoencoder:
     def _require_generator(self, what: str) -> None:
         if self.spec.decoder.name != "generator":
             raise DataError(f"{what} needs a generative model: use --model vae")
-
-
-def as_model_input(images, input_shape: tuple[int, ...] = (spec.INPUT_SIZE,)) -> np.ndarray:
-    """uint8 or float [0, 1] images -> float32 [N, *input_shape]. For the shipped models: (N, 28, 28),
-    (N, 784) or one (28, 28) -> [N, 784]; for (H, W, 1): (N, H, W) too; one image without N too."""
-    x = np.asarray(images)
-    if x.ndim < 2 or x.shape[1:] != input_shape:  # checked first: a batch-1 call is a few microseconds
-        x = _batch_of(x, input_shape)
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / np.float32(255.0)  # exactly as training scaled its pixels
-    if x.dtype.kind != "f":
-        raise DataError(f"images must be uint8 (0-255) or floats in [0, 1], got {x.dtype}")
-    x = x.astype(np.float32, copy=False)
-    # NaN fails both comparisons and inf the second, so two reductions also rule out non-finite values.
-    if x.size and not (x.min() >= 0 and x.max() <= 1):
-        raise DataError("float images must lie in [0, 1]")
-    return x
-
-
-def _batch_of(x: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
-    """Images of another layout the model reads (one image, the image's own shape, flat) as [N, *input_shape]."""
-    image, size = spec.image_of(input_shape), math.prod(input_shape)
-    if x.shape == image or (len(input_shape) > 1 and x.shape == input_shape):  # one image
-        x = x[None]
-    if x.ndim >= 2 and x.shape[1:] in (image, input_shape, (size,)):
-        x = x.reshape(len(x), *input_shape)
-    if x.ndim < 2 or x.shape[1:] != input_shape:
-        flat = f" or (N, {size})" if image != (size,) else ""
-        raise DataError(f"images must have shape (N, {', '.join(map(str, image))}){flat}, got {x.shape}")
-    return x
-
-
-def to_uint8(images: np.ndarray) -> np.ndarray:
-    """float [0, 1] -> uint8, in place on a scratch copy: one float buffer, not four, for a large batch."""
-    scaled = np.multiply(images, np.float32(255.0), dtype=np.float32)
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, 0, 255, out=scaled)
-    return scaled.astype(np.uint8)

@@ -30,14 +30,36 @@ PREPROCESSING = {
 }
 
 
-def your_preprocessing(input_shape: tuple[int, ...], reading: str = "resize") -> dict[str, str]:
-    """What a model of your own takes: pixel / 255, channels last, and how a picture becomes it (PICTURE_READINGS)."""
-    scale, how = "pixel / 255 (float32 in [0, 1])", {"pictures": f"{reading}: {PICTURE_READINGS[reading]}"}
+# What a model's input values are. "pixels": pictures, whose 0..255 are read into the model's value range
+# (0 -> LO, 255 -> HI; [0, 1] unless export was told --value-range) and its outputs written back from its output
+# range. "floats": arrays of any values, taken and given as they are (signals, tables, z-scored data).
+VALUE_KINDS = ("pixels", "floats")
+UNIT_RANGE = (0.0, 1.0)
+
+
+def your_preprocessing(
+    input_shape: tuple[int, ...],
+    reading: str = "resize",
+    values: str = "pixels",
+    value_range: tuple[float, float] = UNIT_RANGE,
+) -> dict[str, str]:
+    """What a model of your own takes: its values (pixel / 255, or mapped to its range, or floats as they are),
+    its layout, and how a picture becomes it (PICTURE_READINGS)."""
+    if values == "floats":
+        return {"values": f"float32 arrays of {list(input_shape)}, as the model was trained on them (no scaling)"}
+    scale, how = _pixel_scale(value_range), {"pictures": f"{reading}: {PICTURE_READINGS[reading]}"}
     if len(input_shape) == 1:
         return {"image": f"{input_shape[0]} values", "scale": scale, "layout": "flat", **how}
     height, width, channels = (*input_shape, 1)[:3]  # (H, W): grey, without a channel axis
     colours = {1: "grayscale", 3: "RGB"}.get(channels, f"{channels} channels")
     return {"image": f"{height}x{width} {colours}", "scale": scale, "layout": "[height, width, channels]", **how}
+
+
+def _pixel_scale(value_range: tuple[float, float]) -> str:
+    low, high = value_range
+    if (low, high) == UNIT_RANGE:
+        return "pixel / 255 (float32 in [0, 1])"
+    return f"{low:g} + pixel * {high - low:g} / 255 (float32 in [{low:g}, {high:g}])"
 
 
 # Model variants: the exported float32 graph, and its dynamically quantised int8 copy. An int8
@@ -88,6 +110,24 @@ class ModelSpec:
     input_shape: tuple[int, ...] = (INPUT_SIZE,)  # one image as the encoder takes it: flat, or (H, W, C)
     kind: str = ""  # the contract it follows: "ae" or "vae" (a model of your own: the shipped one's parts)
     preprocessing: str = "locate"  # how compress makes a picture its input: PICTURE_READINGS
+    values: str = "pixels"  # VALUE_KINDS: pictures, or float arrays taken as they are
+    value_range: tuple[float, float] = UNIT_RANGE  # pixels: what 0 and 255 are to the encoder
+    output_range: tuple[float, float] | None = None  # pixels: what 0 and 255 are to the decoder, if not value_range
+
+    @property
+    def pixel_ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(the encoder's, the decoder's) values of pixels 0 and 255."""
+        return self.value_range, self.output_range or self.value_range
+
+    @property
+    def conventions(self) -> dict:
+        """How its values differ from pixel / 255, as its manifest entry records it: {} for pixels in [0, 1]."""
+        if self.values == "floats":
+            return {"values": "floats"}
+        found = {"value_range": list(self.value_range)} if self.value_range != UNIT_RANGE else {}
+        if self.output_range not in (None, self.value_range):
+            found["output_range"] = list(self.output_range)
+        return found
 
     @property
     def yours(self) -> bool:
@@ -95,7 +135,8 @@ class ModelSpec:
         --decoder`) or a run of another name, architecture, image size or colour (`aeonnx train --arch conv`,
         `--data FOLDER`). Its files and manifest entry say its kind and image shape; its code files the shape."""
         shipped = MODELS.get(self.name)
-        return shipped is None or (self.input_shape, self.preprocessing) != (shipped.input_shape, shipped.preprocessing)
+        mine = (self.input_shape, self.preprocessing, self.conventions)
+        return shipped is None or mine != (shipped.input_shape, shipped.preprocessing, {})
 
     @property
     def variational(self) -> bool:
@@ -175,12 +216,27 @@ LEARNING_RATES = {"adam": 1e-3, "adadelta": 1.0, "rmsprop": 1e-3, "sgd": 0.1, "n
 
 
 def your_model(
-    name: str, kind: str, latent_size: int, input_shape: tuple[int, ...], preprocessing: str = "resize"
+    name: str,
+    kind: str,
+    latent_size: int,
+    input_shape: tuple[int, ...],
+    preprocessing: str = "resize",
+    conventions: dict | None = None,
 ) -> ModelSpec:
     """The spec of a model of your own (`aeonnx export --encoder --decoder`): the parts and tensor names of
-    the shipped model of its kind, under its own name, with its own input shape, latent size and reading."""
-    shape = tuple(input_shape)
-    return replace(MODELS[kind], name=name, latent_size=latent_size, input_shape=shape, preprocessing=preprocessing)
+    the shipped model of its kind, under its own name, with its own input shape, latent size, reading and
+    value conventions (ModelSpec.conventions: values, value_range, output_range)."""
+    conventions = conventions or {}
+    ranges = {key: tuple(conventions[key]) for key in ("value_range", "output_range") if key in conventions}
+    return replace(
+        MODELS[kind],
+        name=name,
+        latent_size=latent_size,
+        input_shape=tuple(input_shape),
+        preprocessing=preprocessing,
+        values=conventions.get("values", "pixels"),
+        **ranges,
+    )
 
 
 def image_of(input_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -207,7 +263,27 @@ def model_in_manifest(name: str, entry: dict) -> ModelSpec:
         )
     if not isinstance(shape, list) or not 1 <= len(shape) <= 3 or not all(isinstance(n, int) and n > 0 for n in shape):
         raise KeyError(f"model {name!r}: its manifest entry has no valid input_shape")
-    return your_model(name, kind, latent, tuple(shape), reading)
+    return your_model(name, kind, latent, tuple(shape), reading, _conventions_of(name, entry))
+
+
+def _conventions_of(name: str, entry: dict) -> dict:
+    """An entry's values and ranges (ModelSpec.conventions), checked: finite, low below high."""
+    conventions = {key: entry[key] for key in ("values", "value_range", "output_range") if key in entry}
+    if conventions.get("values", "pixels") not in VALUE_KINDS:
+        raise KeyError(f"model {name!r}: its manifest entry's values are not one of {', '.join(VALUE_KINDS)}")
+    for key in ("value_range", "output_range"):
+        if key in conventions and not is_value_range(conventions[key]):
+            raise KeyError(f"model {name!r}: its manifest entry's {key} is not [low, high]")
+    return conventions
+
+
+def is_value_range(value) -> bool:
+    """[low, high]: two finite numbers, low below high."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return False
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < float("inf") for v in value):
+        return False
+    return value[0] < value[1]
 
 
 def get_model(name: str) -> ModelSpec:
@@ -272,6 +348,7 @@ META_LATENT_SIZE = META_PREFIX + "latent_size"
 META_PREPROCESSING = META_PREFIX + "preprocessing"  # JSON, PREPROCESSING (a model of your own: your_preprocessing)
 META_KIND = META_PREFIX + "kind"  # a model of your own: "ae" | "vae", the contract its parts follow
 META_IMAGE_SHAPE = META_PREFIX + "image_shape"  # a model of your own: JSON, one image as its encoder takes it
+META_VALUES = META_PREFIX + "values"  # a model of your own, where not pixel / 255: JSON, ModelSpec.conventions
 META_LATENT_STATS = META_PREFIX + "latent_stats"  # JSON: per-dimension min/max/mean/std over training set
 META_DATA_SHA256 = META_PREFIX + "data_sha256"
 META_TRAIN_CONFIG = META_PREFIX + "train_config"  # JSON
@@ -283,6 +360,11 @@ META_QUANTIZATION = META_PREFIX + "quantization"  # JSON, int8 only: method, PSN
 META_QUALITY = META_PREFIX + "quality"  # JSON: how well the training digits survive the round trip (QUALITY_*)
 META_LATENT_PRIORS = META_PREFIX + "latent_priors"  # JSON: entropy.Priors.to_metadata(), format v2 codes
 META_LATENT_CODING = META_PREFIX + "latent_coding"  # JSON: default_bits, psnr_by_bits, psnr_float32
+META_ANOMALY = META_PREFIX + "anomaly"  # JSON: scores.threshold_record() of the export data
+
+# `aeonnx score`: an input is an anomaly above this percentile of the export data's reconstruction errors. The
+# data is normal data, so about 0.5% of it lies above by construction, a little more of new normal data.
+ANOMALY_PERCENTILE = 99.5
 
 # What "a digit this model knows" means. Training measures, over its training digits, each digit's
 # round-trip PSNR and its ink (mean pixel value) and records these percentiles; the runtime warns

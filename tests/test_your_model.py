@@ -244,7 +244,7 @@ def test_unclear_vae_outputs_are_asked_for_by_name(tmp_path):
 
     encoder, generator = small_vae(("head_a", "head_b", "sample"))
     images = np.zeros((20, 16, 16), np.uint8)
-    with pytest.raises(ModelError, match=r"which of the encoder's outputs \(head_a, head_b, sample\) is the mean"):
+    with pytest.raises(ModelError, match=r"which of the encoder's outputs \(head_a, head_b, sample\) is the code"):
         export_keras_pair(encoder, generator, images, tmp_path, "named")
     entry = export_keras_pair(
         encoder, generator, images, tmp_path, "named", mean_output="head_a", log_var_output="head_b"

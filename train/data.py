@@ -11,8 +11,8 @@ import numpy as np
 
 from aeonnx.provenance import fingerprint
 from aeonnx.runtime import spec
+from aeonnx.runtime.conventions import as_model_input
 from aeonnx.runtime.errors import DataError
-from aeonnx.runtime.model import as_model_input
 from aeonnx.runtime.pictures.arrays import check_images, iter_idx_blocks
 
 from .image_folder import LARGEST_SIDE_UNASKED, read_folder

@@ -50,6 +50,7 @@ class CompressJob:
     shard_size: int | None = None  # codes per file: `output` is a folder of shards with an index.json
     shape: tuple[int, ...] | None = None  # a model of your own's image: pictures resized to it (None: digits)
     crop: bool = False  # and cropped to its aspect ratio first
+    numbers: bool = False  # a model of float values: arrays of numbers, no pictures
 
     @classmethod
     def of(cls, paths: list[Path], output: Path | None = None, **how) -> CompressJob:
@@ -80,7 +81,13 @@ class CompressJob:
         """The digits of `todo` (default: the whole plan), read as this job reads them: every engine's reader."""
         todo = self.plan if todo is None else todo
         return inputs.chunks(
-            todo, invert=self.invert, framing=self.framing, chunk=chunk, shape=self.shape, crop=self.crop
+            todo,
+            invert=self.invert,
+            framing=self.framing,
+            chunk=chunk,
+            shape=self.shape,
+            crop=self.crop,
+            numbers=self.numbers,
         )
 
 
@@ -94,7 +101,8 @@ def compress_files(
     SERIAL); any engine gives the same bytes."""
     precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
     # How every engine's workers read, and what they encode at.
-    job = replace(job, precision=precision, bits=None, shape=model.picture_shape, crop=model.crops_pictures)
+    reading = dict(shape=model.picture_shape, crop=model.crops_pictures, numbers=not model.gives_pictures)
+    job = replace(job, precision=precision, bits=None, **reading)
     check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     with staged_streams(job.force) as streams:
@@ -108,7 +116,8 @@ def compress_files(
                 raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
             if job.strict and result.unusual:
                 raise AeonnxError(
-                    f"{result.unusual} input(s) unlike the digits this model knows (--strict); nothing written"
+                    f"{result.unusual} input(s) unlike the {model.known_inputs} this model knows (--strict); "
+                    "nothing written"
                 )
             result.bytes_written = sink.finish()
         except OSError as e:  # a full disk, a folder gone: said against the output named, not a temporary
@@ -173,6 +182,7 @@ def encode_lines(
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
     reading = dict(invert=invert, framing=framing, shape=model.picture_shape, crop=model.crops_pictures)
+    reading["numbers"] = not model.gives_pictures
     for item in inputs.chunks(inputs.plan(paths), **reading):
         if isinstance(item, inputs.Failure):
             events.on_failure(item)
@@ -183,7 +193,8 @@ def encode_lines(
         for index, name in enumerate(item.names):
             record = {"name": name, "model": model.name, "model_id": model.model_id}
             record.update({key: [round(float(v), 7) for v in values[index]] for key, values in outputs.items()})
-            record["psnr"] = round(float(assessment.psnr[index]), 2)
+            if model.gives_pictures:
+                record["psnr"] = round(float(assessment.psnr[index]), 2)
             if assessment.warnings[index]:
                 record["warning"] = assessment.warnings[index]
             yield json.dumps(record)

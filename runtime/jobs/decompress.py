@@ -14,7 +14,7 @@ from ..aez import codefile
 from ..aez import shards as shards_module
 from ..errors import AeonnxError
 from ..files import atomic_write_bytes, check_targets, staged_files
-from ..model import Autoencoder, load
+from ..model import Autoencoder, load, model_spec_of
 from ..pictures import images
 from .engine import SERIAL, Engine
 from .events import Written
@@ -81,6 +81,8 @@ def decompress_file(
     count, sources = sum(len(code_file) for _, code_file in found), [path for path, _ in found] or [code_path]
     # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
     default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
+    if found and model_spec_of(found[0][1].model, job.models_dir).values == "floats":
+        return _decode_arrays(job, found, default.with_suffix(".npy"), sources, on_load)
     if grid or count == 1:
         output = _picture_path(output, default)
         check_targets([output], force, inputs=sources)
@@ -108,6 +110,39 @@ def decompress_file(
                 stage(target, png)
             done += len(z)
     return Written(map(Path, targets), output)
+
+
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def _decode_arrays(job: DecompressJob, found, default: Path, sources: list[Path], on_load) -> Written:
+    """A model of float values: every code's array into one .npy (N, *shape), or an .npz of `x` and `names`."""
+    output = job.output or default
+    if output.is_dir():
+        output = output / default.name
+    if job.grid or output.suffix.lower() not in ARRAY_SUFFIXES:
+        raise AeonnxError(
+            f"{found[0][1].model} gives float arrays, not pictures: name the array file with -o FILE.npy (or .npz)"
+        )
+    check_targets([output], job.force, inputs=sources)
+    model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")
+    model = model.for_code(found[0][1])
+    on_load(model)
+    values = model.decode(np.concatenate([_latents(path, code_file, model) for path, code_file in found]))
+    names = [name for _, code_file in found for name in code_file.names]
+    atomic_write_bytes(output, _array_file(values, names, output.suffix.lower()), force=job.force)
+    return Written([output], output)
+
+
+def _array_file(values: np.ndarray, names: list[str], suffix: str) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    if suffix == ".npy":
+        np.save(buffer, values, allow_pickle=False)
+    else:
+        np.savez(buffer, x=values, names=np.asarray(names, dtype=str))
+    return buffer.getvalue()
 
 
 def _latents(path: Path, code_file: codefile.CodeFile, model: Autoencoder) -> np.ndarray:

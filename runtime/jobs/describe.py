@@ -89,7 +89,7 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
         }
         if model.spec.yours:  # what it reads and writes, and how pictures become it
             described["models"][name].update(
-                image_shape=list(model.image_shape), preprocessing=model.spec.preprocessing
+                image_shape=list(model.image_shape), preprocessing=model.spec.preprocessing, **model.spec.conventions
             )
     described["models_dir"] = str(models_dir) if models_dir else "shipped with aeonnx"
     described["history"] = _history(Path(models_dir) if models_dir else shipped_models_dir())
@@ -100,7 +100,7 @@ def _metrics_on(model) -> str:
     """Where a model's figures were measured: a training run's held-out test images, or, for a Keras pair of
     your own (its config says who made it), the images it was exported with."""
     config = json.loads(model.metadata.get(spec.META_TRAIN_CONFIG, "{}"))
-    return "on your images, at export" if "made_by" in config else "test set"
+    return "on your data, at export" if "made_by" in config else "test set"
 
 
 def _history(models_dir) -> list[dict]:
@@ -145,9 +145,7 @@ def _models_summary(described: dict) -> str:
         lines.append(f"      files: {', '.join(model['files'])}{int8}")
         lines.append(f"      {model['metrics_on']}: {_figures(model['metrics'])}")
         if "image_shape" in model:
-            lines.append(
-                f"      images of {' x '.join(map(str, model['image_shape']))}, pictures: {model['preprocessing']}"
-            )
+            lines.append(f"      {_reads(model)}")
     for release in described.get("history", []):
         lines.append(
             f"  history: {release['model']} {release['model_id']} decodes its code files "
@@ -155,6 +153,20 @@ def _models_summary(described: dict) -> str:
         )
     lines.append(f"execution providers here: {', '.join(described['providers_available'])}")
     return "\n".join(lines)
+
+
+def _reads(model: dict) -> str:
+    """What a model of your own reads and writes, in words: its pictures, their values; or its float arrays."""
+    shape = " x ".join(map(str, model["image_shape"]))
+    if model.get("values") == "floats":
+        return f"float arrays of {shape}, taken as they are (.npy, .npz)"
+    ranges = [
+        f"{key.replace('_', ' ')} {low:g}..{high:g}"
+        for key in ("value_range", "output_range")
+        if key in model
+        for low, high in [model[key]]
+    ]
+    return f"images of {shape}, pictures: {model['preprocessing']}" + "".join(f", {r}" for r in ranges)
 
 
 def _codes_summary(described: dict) -> str:
@@ -167,7 +179,9 @@ def _codes_summary(described: dict) -> str:
             f"{described['latent_size']}, {_precision(described['precision'], described['bits'])}{coded}"
         )
     if "image_shape" in described:
-        lines.append(f"  images of {' x '.join(map(str, described['image_shape']))} (height, width, channels)")
+        shape = described["image_shape"]
+        what = "images of {} (height, width, channels)" if len(shape) == 3 else "inputs of shape ({})"
+        lines.append("  " + what.format((" x " if len(shape) == 3 else ", ").join(map(str, shape))))
     per_code = f"{described['bytes_per_code']} bytes per code + " if count else ""
     lines.append(
         f"  {count:,} code(s) in {described['bytes']:,} bytes: {per_code}{described['frame_overhead_bytes']:,} "

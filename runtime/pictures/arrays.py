@@ -60,22 +60,31 @@ def check_images(images: np.ndarray, where: str, image: tuple[int, ...] = DIGIT)
     return images
 
 
-def check_image_layout(shape: tuple[int, ...], dtype: np.dtype, where: str, image: tuple[int, ...] = DIGIT) -> None:
-    """check_images from a header's shape and dtype, before any data is read; errors show the real shape."""
-    if dtype != np.uint8:
+def check_image_layout(
+    shape: tuple[int, ...], dtype: np.dtype, where: str, image: tuple[int, ...] = DIGIT, numbers: bool = False
+) -> None:
+    """check_images from a header's shape and dtype, before any data is read; errors show the real shape.
+    `numbers`: arrays of any real numbers (a model of float values), not uint8 pixels."""
+    if numbers and not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):
+        raise DataError(f"{where}: the model takes arrays of numbers, got {dtype}")
+    if not numbers and dtype != np.uint8:
         raise DataError(f"{where}: images must be uint8 (0-255), got {dtype}")
     if tuple(shape[1:]) != tuple(image):
-        raise DataError(f"{where}: images must have shape (N, {', '.join(map(str, image))}), got {tuple(shape)}")
+        what = "arrays" if numbers else "images"
+        raise DataError(f"{where}: {what} must have shape (N, {', '.join(map(str, image))}), got {tuple(shape)}")
 
 
-def iter_image_blocks(path: Path, block: int, image: tuple[int, ...] = DIGIT):
+def iter_image_blocks(path: Path, block: int, image: tuple[int, ...] = DIGIT, numbers: bool = False):
     """(key, uint8 [n, 28, 28]) blocks (or [n, *image]) of at most `block` images from an .npz, .npy or IDX
     file, read as they are needed: memory follows the block size, not the file. DataError for anything
-    else, even midway."""
+    else, even midway. `numbers`: float32 blocks of arrays of any real numbers (.npz, .npy), for a model of
+    float values."""
     if path.name.lower().endswith(".npz"):
-        yield from _npz_blocks(path, block, tuple(image))
+        yield from _npz_blocks(path, block, tuple(image), numbers)
     elif path.name.lower().endswith(".npy"):
-        yield from _npy_blocks(path, block, tuple(image))
+        yield from _npy_blocks(path, block, tuple(image), numbers)
+    elif numbers:
+        raise DataError(f"{path}: a model of float values reads .npy and .npz arrays")
     else:
 
         def only_images(shape):
@@ -84,7 +93,7 @@ def iter_image_blocks(path: Path, block: int, image: tuple[int, ...] = DIGIT):
         yield from (("", images) for images in iter_idx_blocks(path, block, on_header=only_images))
 
 
-def _npz_blocks(path: Path, block: int, image: tuple[int, ...]):
+def _npz_blocks(path: Path, block: int, image: tuple[int, ...], numbers: bool = False):
     import zipfile
 
     try:
@@ -103,16 +112,18 @@ def _npz_blocks(path: Path, block: int, image: tuple[int, ...]):
                     shape, dtype = _npy_header(stream)
                     if shape[1:] != image:
                         continue  # labels and other arrays ride along in Keras' layout
-                    check_image_layout(shape, dtype, f"{path} {key}", image)
+                    check_image_layout(shape, dtype, f"{path} {key}", image, numbers)
                     found += 1
-                    yield from ((key, images) for images in _read_blocks(stream, shape, block, f"{path} {key}"))
+                    blocks = _read_blocks(stream, shape, block, f"{path} {key}", dtype)
+                    yield from ((key, images) for images in blocks)
             except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # CRC errors surface at the end
                 raise DataError(f"{path}: corrupt or truncated array {key!r} ({e})") from None
         if not found:
-            raise DataError(f"{path}: holds no (N, {', '.join(map(str, image))}) image array")
+            what = "array" if numbers else "image array"
+            raise DataError(f"{path}: holds no (N, {', '.join(map(str, image))}) {what}")
 
 
-def _npy_blocks(path: Path, block: int, image: tuple[int, ...]):
+def _npy_blocks(path: Path, block: int, image: tuple[int, ...], numbers: bool = False):
     """A .npy file read as .npz members are: header checked first, no pickles, `block` digits at a time."""
     try:
         stream = open(path, "rb")
@@ -125,8 +136,8 @@ def _npy_blocks(path: Path, block: int, image: tuple[int, ...]):
             shape, dtype = _npy_header(stream)
         except (OSError, ValueError, EOFError) as e:
             raise DataError(f"{path}: not a readable .npy file ({e})") from None
-        check_image_layout(shape, dtype, str(path), image)
-        yield from (("", images) for images in _read_blocks(stream, shape, block, str(path)))
+        check_image_layout(shape, dtype, str(path), image, numbers)
+        yield from (("", images) for images in _read_blocks(stream, shape, block, str(path), dtype))
 
 
 def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
@@ -144,15 +155,18 @@ def _npy_header(stream) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(shape), dtype
 
 
-def _read_blocks(stream, shape: tuple[int, ...], block: int, where: str):
-    """The array of `shape` on `stream`, in blocks of at most `block` entries along its first axis."""
-    count, entry_bytes = shape[0], int(np.prod(shape[1:], dtype=np.int64))
+def _read_blocks(stream, shape: tuple[int, ...], block: int, where: str, dtype: np.dtype = np.dtype(np.uint8)):
+    """The array of `shape` on `stream`, in blocks of at most `block` entries along its first axis: uint8 as it
+    is, other numbers as float32 (what a model of float values takes)."""
+    count = shape[0]
+    entry_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
     for start in range(0, count, block):
         wanted = min(block, count - start)
         data = stream.read(wanted * entry_bytes)
         if len(data) != wanted * entry_bytes:
             raise DataError(f"{where}: truncated after {start + len(data) // entry_bytes} of {count} {_entries(shape)}")
-        yield np.frombuffer(data, dtype=np.uint8).reshape(wanted, *shape[1:])
+        values = np.frombuffer(data, dtype=dtype).reshape(wanted, *shape[1:])
+        yield values if dtype == np.uint8 else values.astype(np.float32)
 
 
 def _entries(shape: tuple[int, ...]) -> str:

@@ -151,18 +151,27 @@ def chunks(
     chunk: int = CHUNK,
     shape: tuple[int, ...] | None = None,
     crop: bool = False,
+    numbers: bool = False,
 ) -> Iterator[Chunk | Failure]:
     """Digits in input order, `chunk` at a time; failures as they happen. `shape`: a model of your own's
     image, (H, W) or (H, W, C): pictures are resized to it (`crop`: cropped to its aspect ratio first) and
-    arrays must hold it (None: MNIST digits).
+    arrays must hold it (None: MNIST digits). `numbers`: a model of float values, which reads arrays of any
+    numbers (as float32) and no pictures.
 
     An array file can fail midway (truncated, corrupt): its Failure then follows chunks already
     yielded from it, which carry its path in `source` so the caller can drop them.
     """
     yield from todo.failures
-    yield from _image_chunks(todo, invert, framing, chunk, shape, crop)
+    if numbers:
+        yield from (Failure(str(path), _no_pictures(path, shape)) for path, _ in todo.image_files)
+    else:
+        yield from _image_chunks(todo, invert, framing, chunk, shape, crop)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
-        yield from _array_chunks(path, stem, invert, chunk, shape)
+        yield from _array_chunks(path, stem, invert, chunk, shape, numbers)
+
+
+def _no_pictures(path: Path, shape: tuple[int, ...] | None) -> str:
+    return f"{printable(str(path))}: the model takes arrays of {shape} numbers (.npy, .npz), not pictures"
 
 
 def _image_chunks(
@@ -187,14 +196,14 @@ def _image_chunks(
 
 
 def _array_chunks(
-    path: Path, stem: str, invert: bool | None, chunk: int, shape: tuple[int, ...] | None = None
+    path: Path, stem: str, invert: bool | None, chunk: int, shape: tuple[int, ...] | None = None, numbers: bool = False
 ) -> Iterator[Chunk | Failure]:
     """An array file's digits as they are: arrays hold digits framed by their data set's own rules."""
     starts: dict[str, int] = {}
     image = shape or arrays.DIGIT
     size = arrays.picture_size(image)
     try:
-        for key, block in arrays.iter_image_blocks(path, chunk, image):
+        for key, block in arrays.iter_image_blocks(path, chunk, image, numbers):
             start = starts.get(key, 0)
             starts[key] = start + len(block)
             prefix = f"{stem}/{key}" if key else stem
