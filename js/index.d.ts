@@ -212,12 +212,30 @@ export class Autoencoder {
    * the quality profile, why each is unlike the model's training digits (null: it is not), in Python's words.
    */
   assess(images: Images, z?: Latents | null): Promise<Assessment>;
+  /**
+   * Each input's reconstruction error (float codes, the model's own values) and which lie above `threshold`
+   * (default: the one export learnt from its data, aeonnx.anomaly), as runtime/model.py score.
+   */
+  score(images: Images, options?: { metric?: 'mse' | 'mae'; threshold?: number | null }): Promise<Scores>;
+  /** What the encoder takes: pixels read into the model's values (--value-range), or floats as they are. */
+  modelInput(images: Images): { x: Float32Array; count: number };
+  /** Pictures in and out, or float arrays as they are (a model exported with --floats: decode gives floats). */
+  readonly givesPictures: boolean;
   /** Frees the onnxruntime sessions. */
   release(): Promise<void>;
 }
 
+export interface Scores {
+  /** float64 [N]: each input's mean squared or absolute error over its values. */
+  errors: Float64Array;
+  metric: 'mse' | 'mae';
+  /** Above it, an anomaly; null where the model records none and none was given. */
+  threshold: number | null;
+  anomalous: boolean[];
+}
+
 export interface Assessment {
-  /** float64 [N]: each image's round-trip PSNR in dB. */
+  /** float64 [N]: each image's round-trip PSNR in dB (NaN for a model of float values). */
   psnr: Float64Array;
   warnings: Array<string | null>;
 }
@@ -238,16 +256,24 @@ export function profileFromMetadata(metadata: Record<string, string>, where?: st
 export function psnrPerImage(x: ArrayLike<number>, xHat: ArrayLike<number>, size?: number): Float64Array;
 /** Each image's mean pixel value (float64 [N]), as runtime/metrics.py ink. */
 export function ink(x: ArrayLike<number>, size?: number): Float64Array;
+/** Reconstruction errors' metrics, as runtime/scores.py METRICS. */
+export const ERROR_METRICS: readonly ['mse', 'mae'];
+/** Each input's mean squared or absolute error over its `size` values (float64 [N]), as runtime/scores.py. */
+export function errorsPerInput(x: ArrayLike<number>, xHat: ArrayLike<number>, size: number, metric?: 'mse' | 'mae'): Float64Array;
 export namespace metrics {
-  export { psnrPerImage, ink };
+  export { psnrPerImage, ink, errorsPerInput, ERROR_METRICS };
 }
 export namespace quality {
   export { QualityProfile, profileFromMetadata };
 }
 
 export const CHUNK: number;
-export function asModelInput(images: Images, size?: number): { x: Float32Array; count: number };
-export function toUint8(xHat: Float32Array): Uint8Array;
+/** Pixels (uint8) read into [LO, HI] (default [0, 1]), or floats checked to lie in it, as float32. */
+export function asModelInput(images: Images, size?: number, valueRange?: readonly [number, number]): { x: Float32Array; count: number };
+/** Numbers as float32, finite, for a model of float values. */
+export function asFloatInput(values: Images, size: number): { x: Float32Array; count: number };
+/** float32 values in [LO, HI] (default [0, 1]) -> uint8 pixels, as Python's conventions.to_pixels. */
+export function toUint8(xHat: Float32Array, valueRange?: readonly [number, number]): Uint8Array;
 
 /** xoshiro128** seeded through SplitMix32: the sampler's generator. */
 export class Xoshiro128 {

@@ -3,7 +3,7 @@
 // shards, model, tensorproto, spec.
 
 export { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
-export { Autoencoder, CHUNK, asModelInput, load, toUint8 } from './model.js';
+export { Autoencoder, CHUNK, asFloatInput, asModelInput, load, toUint8 } from './model.js';
 export {
   FORMAT_VERSION, MAGIC, NAMED_PRECISIONS, PRECISIONS, binding, checkPrecision, defaultPrecision, dequantize, find,
   fromBytes, latents, nameAfterFile, pack, packCodes, quantize, resolvePrecision, storedValues, take, toBytes,
@@ -11,7 +11,7 @@ export {
 export { EntropyCodeError, FrequencyTable, Priors } from './entropy.js';
 export { lookup, readShards } from './shards.js';
 export { crc32 } from './crc32.js';
-export { ink, psnrPerImage } from './metrics.js';
+export { ERROR_METRICS, errorsPerInput, ink, psnrPerImage } from './metrics.js';
 export { QualityProfile, profileFromMetadata } from './quality.js';
 export { grayFromRGBA, hasLightBackground, mnistNormalize, preprocess } from './images.js';
 export { Xoshiro128, standardNormal } from './random.js';

@@ -20,6 +20,21 @@ export function psnrPerImage(x, xHat, size = INPUT_SIZE) {
   });
 }
 
+// Reconstruction errors, as runtime/scores.py: over each input's values, in float64 with numpy's summation.
+export const ERROR_METRICS = Object.freeze(['mse', 'mae']);
+
+/** Each input's mean squared (mse) or absolute (mae) error over its `size` values (float64 [N]). */
+export function errorsPerInput(x, xHat, size, metric = 'mse') {
+  const each = new Float64Array(size);
+  return Float64Array.from({ length: x.length / size }, (_, input) => {
+    for (let i = 0; i < size; i++) {
+      const difference = x[input * size + i] - xHat[input * size + i];
+      each[i] = metric === 'mse' ? difference * difference : Math.abs(difference);
+    }
+    return pairwiseSum(each, 0, size) / size;
+  });
+}
+
 /** Each image's mean pixel value in [0, 1]: how much of the frame the strokes cover. */
 export function ink(x, size = INPUT_SIZE) {
   const pixels = Float64Array.from(x); // numpy sums the float64 copy

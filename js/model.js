@@ -169,7 +169,7 @@ export class Autoencoder {
 
   /** Every encoder output by its contract name: { z } for the AE, { z_mean, z_log_var } for the VAE. */
   async encodeOutputs(images, names = this.spec.encoder.outputs) {
-    const { x, count } = asModelInput(images, this.imageSize);
+    const { x, count } = this.modelInput(images);
     const session = await this.open(this.spec.encoder);
     const outputs = Object.fromEntries(names.map((name) => [name, new Float32Array(count * this.latentSize)]));
     for (let start = 0; start < count; start += CHUNK) {
@@ -187,7 +187,22 @@ export class Autoencoder {
     return (await this.encodeOutputs(images, [code]))[code];
   }
 
-  /** Images from codes [N * latentSize]: uint8 [N * 784], or float32 in [0, 1] with asFloat. */
+  /**
+   * What the encoder takes, { x: float32 [N * imageSize], count }: pictures' uint8 pixels read into the model's
+   * values, floats as given in them; a model of float values (--floats): numbers as they are.
+   */
+  modelInput(images) {
+    if (spec.takesFloats(this.spec)) return asFloatInput(images, this.imageSize);
+    return asModelInput(images, this.imageSize, spec.pixelRangesOf(this.spec)[0]);
+  }
+
+  /** Does it read and write pictures, or float arrays as they are (exported with --floats)? */
+  get givesPictures() { return !spec.takesFloats(this.spec); }
+
+  /**
+   * Images from codes [N * latentSize]: uint8 [N * 784], or float32 in the model's own values ([0, 1] unless
+   * exported with --value-range) with asFloat; a model of float values: float32 always.
+   */
   async decode(latents, { asFloat = false } = {}) {
     const z = asLatents(latents, this.latentSize);
     const count = z.length / this.latentSize;
@@ -198,7 +213,7 @@ export class Autoencoder {
       const result = await session.run({ [spec.Z]: this.#tensor(z, start, rows, this.latentSize) }, [spec.X_HAT]);
       this.#place(xHat, result[spec.X_HAT], start, rows, this.imageSize);
     }
-    return asFloat ? xHat : toUint8(xHat);
+    return asFloat || !this.givesPictures ? xHat : toUint8(xHat, spec.pixelRangesOf(this.spec)[1]);
   }
 
   /** What `compress` writes unless told: the model's default bits (entropy-coded), float16 without priors. */
@@ -268,19 +283,59 @@ export class Autoencoder {
   /**
    * Each image's round-trip PSNR through latents `z` (as stored in a file; null: encoded here, in float32)
    * and, against the model's quality profile, why each is unlike its training digits (null: it is not).
+   * A model of float values: its reconstruction error against its anomaly threshold instead (psnr: NaN).
    */
   async assess(images, z = null) {
-    const { x, count } = asModelInput(images, this.imageSize);
+    const { x, count } = this.modelInput(images);
     z = z === null ? await this.encode(x) : asLatents(z, this.latentSize);
     if (z.length !== count * this.latentSize) {
       throw new DataError(`assess needs one code of ${this.latentSize} values per image, got ${z.length} for ${count}`);
     }
-    const psnr = metrics.psnrPerImage(x, await this.decode(z, { asFloat: true }), this.imageSize);
-    const ink = metrics.ink(x, this.imageSize);
+    const xHat = await this.decode(z, { asFloat: true });
+    if (!this.givesPictures) return this.#assessFloats(x, xHat, count);
+    const [valueRange, outputRange] = spec.pixelRangesOf(this.spec);
+    const unit = toUnit(x, valueRange);
+    const psnr = metrics.psnrPerImage(unit, toUnit(xHat, outputRange), this.imageSize);
+    const ink = metrics.ink(unit, this.imageSize);
     const profile = this.qualityProfile;
     // A line, a block, a box: said before the PSNR's verdict, of digits only.
-    const looks = this.locatesDigits ? shapes.concerns(x, count) : [];
+    const looks = this.locatesDigits ? shapes.concerns(unit, count) : [];
     return { psnr, warnings: Array.from(psnr, (value, i) => looks[i] ?? profile?.judge(value, ink[i]) ?? null) };
+  }
+
+  #assessFloats(x, xHat, count) {
+    const errors = metrics.errorsPerInput(x, xHat, this.imageSize, 'mse');
+    const { threshold, source } = this.#threshold('mse');
+    const warnings = Array.from(errors, (error) => (threshold !== null && error > threshold
+      ? `reconstruction error ${error.toPrecision(4)} (mse), above ${source} (${threshold.toPrecision(4)})` : null));
+    return { psnr: new Float64Array(count).fill(NaN), warnings };
+  }
+
+  /**
+   * Each input's reconstruction error (float codes, in the model's own values; `metric` mse or mae) and which
+   * lie above `threshold` (default: the one export learnt, its data's 99.5th percentile), as runtime/model.py
+   * score: { errors, metric, threshold, anomalous }.
+   */
+  async score(images, { metric = 'mse', threshold = null } = {}) {
+    if (!metrics.ERROR_METRICS.includes(metric)) {
+      throw new DataError(`unknown metric '${metric}'; choose one of: ${metrics.ERROR_METRICS.join(', ')}`);
+    }
+    const { x } = this.modelInput(images);
+    const xHat = await this.decode(await this.encode(x), { asFloat: true });
+    const target = this.givesPictures ? rescaled(x, ...spec.pixelRangesOf(this.spec)) : x;
+    const errors = metrics.errorsPerInput(target, xHat, this.imageSize, metric);
+    const chosen = threshold ?? this.#threshold(metric).threshold;
+    const anomalous = Array.from(errors, (error) => chosen !== null && error > chosen);
+    return { errors, metric, threshold: chosen, anomalous };
+  }
+
+  /** The threshold export learnt for `metric` (metadata aeonnx.anomaly), and where it comes from; null without. */
+  #threshold(metric) {
+    const text = this.metadata[spec.META_ANOMALY];
+    if (text === undefined) return { threshold: null, source: 'no threshold' };
+    const record = JSON.parse(text);
+    const source = `the ${record.percentile}th percentile of ${record.inputs.toLocaleString('en-US')} export inputs' ${metric}`;
+    return { threshold: record.thresholds[metric], source };
   }
 
   /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */
@@ -333,10 +388,45 @@ export class Autoencoder {
 }
 
 /**
- * uint8 pixels (0-255) or floats in [0, 1], N * 784 row-major (or an array of 784-pixel digits) -> float32;
- * N * `size` for a model of your own (its image, flattened row-major, channels last).
+ * uint8 pixels (0-255) or floats in the model's values ([0, 1] unless `valueRange`), N * 784 row-major (or an
+ * array of 784-pixel digits) -> float32; N * `size` for a model of your own (its image, flattened row-major,
+ * channels last). Pixels are read into [LO, HI] as runtime/conventions.py from_pixels, in float32 steps.
  */
-export function asModelInput(images, size = spec.INPUT_SIZE) {
+export function asModelInput(images, size = spec.INPUT_SIZE, valueRange = spec.UNIT_RANGE) {
+  const { pixels, count } = asFlat(images, size);
+  const [low, high] = valueRange;
+  if (pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray) {
+    const x = new Float32Array(pixels.length);
+    const unit = low === 0 && high === 1;
+    const width = Math.fround(high - low), offset = Math.fround(low);
+    for (let i = 0; i < x.length; i++) {
+      const scaled = Math.fround(pixels[i] / 255); // as training scaled its pixels
+      x[i] = unit ? scaled : Math.fround(Math.fround(scaled * width) + offset);
+    }
+    return { x, count };
+  }
+  if (!(pixels instanceof Float32Array || pixels instanceof Float64Array || Array.isArray(pixels))) {
+    throw new DataError(`images must be uint8 (0-255) or floats in [${low}, ${high}], got ${describe(pixels)}`);
+  }
+  const x = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
+  for (let i = 0; i < x.length; i++) {
+    // NaN fails both comparisons, so this also refuses non-numbers.
+    if (!(x[i] >= low && x[i] <= high)) throw new DataError(`float images must lie in [${low}, ${high}]`);
+  }
+  return { x, count };
+}
+
+/** Numbers, N * `size` row-major, as float32: what a model of float values takes (no scaling, finite only). */
+export function asFloatInput(values, size) {
+  const { pixels, count } = asFlat(values, size);
+  const x = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new DataError('the arrays hold NaN or infinite values');
+  }
+  return { x, count };
+}
+
+function asFlat(images, size) {
   const pixels = Array.isArray(images) && images.length > 0 && typeof images[0] !== 'number'
     ? concatDigits(images) : images;
   if (!ArrayBuffer.isView(pixels) && !Array.isArray(pixels)) {
@@ -346,21 +436,21 @@ export function asModelInput(images, size = spec.INPUT_SIZE) {
     const what = size === spec.INPUT_SIZE ? 'N 28x28 digits' : `N images of ${size} values`;
     throw new DataError(`images must be N * ${size} pixels (${what}, row-major), got ${pixels.length}`);
   }
-  const count = pixels.length / size;
-  if (pixels instanceof Uint8Array || pixels instanceof Uint8ClampedArray) {
-    const x = new Float32Array(pixels.length);
-    for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255; // as training scaled its pixels
-    return { x, count };
-  }
-  if (!(pixels instanceof Float32Array || pixels instanceof Float64Array || Array.isArray(pixels))) {
-    throw new DataError(`images must be uint8 (0-255) or floats in [0, 1], got ${describe(pixels)}`);
-  }
-  const x = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
-  for (let i = 0; i < x.length; i++) {
-    // NaN fails both comparisons, so this also refuses non-numbers.
-    if (!(x[i] >= 0 && x[i] <= 1)) throw new DataError('float images must lie in [0, 1]');
-  }
-  return { x, count };
+  return { pixels, count: pixels.length / size };
+}
+
+/** Values in [LO, HI] -> [0, 1], float32 as runtime/conventions.py to_unit (the same array for [0, 1]). */
+function toUnit(x, [low, high]) {
+  if (low === 0 && high === 1) return x;
+  const offset = Math.fround(low), width = Math.fround(high - low);
+  return x.map((value) => Math.fround(Math.fround(value - offset) / width));
+}
+
+/** Values of one range as the same pixels in another: an input as the decoder gives it (conventions.rescaled). */
+function rescaled(x, source, target) {
+  if (source.join() === target.join()) return x;
+  const offset = Math.fround(target[0]), width = Math.fround(target[1] - target[0]);
+  return toUnit(x, source).map((value) => Math.fround(Math.fround(value * width) + offset));
 }
 
 function concatDigits(digits) {
@@ -384,11 +474,16 @@ function asLatents(latents, size) {
   return flat instanceof Float32Array ? flat : Float32Array.from(flat);
 }
 
-/** float [0, 1] -> uint8 as Python's to_uint8: float32 x * 255, rounded half to even, clipped. */
-export function toUint8(xHat) {
+/**
+ * float [LO, HI] ([0, 1] by default) -> uint8 as runtime/conventions.py to_pixels: in float32, (x - LO) times
+ * 255 / (HI - LO), rounded half to even, clipped.
+ */
+export function toUint8(xHat, [low, high] = spec.UNIT_RANGE) {
   const pixels = new Uint8Array(xHat.length);
+  const unit = low === 0 && high === 1;
+  const offset = Math.fround(low), factor = Math.fround(255 / (high - low));
   for (let i = 0; i < xHat.length; i++) {
-    const scaled = rint(Math.fround(xHat[i] * 255));
+    const scaled = rint(unit ? Math.fround(xHat[i] * 255) : Math.fround(Math.fround(xHat[i] - offset) * factor));
     pixels[i] = scaled > 255 ? 255 : scaled > 0 ? scaled : 0;
   }
   return pixels;

@@ -53,8 +53,38 @@ export function modelInManifest(name, entry) {
     throw new Error(`model '${name}': its manifest entry has no valid input_shape`);
   }
   const preprocessing = entry.preprocessing ?? 'resize'; // how aeonnx compress made its pictures the input
-  return Object.freeze({ ...MODELS[entry.kind], name, inputShape: Object.freeze([...inputShape]), preprocessing });
+  return Object.freeze({
+    ...MODELS[entry.kind], name, inputShape: Object.freeze([...inputShape]), preprocessing, ...conventionsOf(name, entry),
+  });
 }
+
+// What a model's values are (runtime/spec.py VALUE_KINDS): pictures whose 0..255 are read into its value range
+// (0 -> LO, 255 -> HI) and written back from its output range, or float arrays taken as they are.
+export const VALUE_KINDS = Object.freeze(['pixels', 'floats']);
+export const UNIT_RANGE = Object.freeze([0, 1]);
+
+/** An entry's values and ranges, checked as runtime/spec.py _conventions_of: { values, valueRange, outputRange }. */
+function conventionsOf(name, entry) {
+  const values = entry.values ?? 'pixels';
+  if (!VALUE_KINDS.includes(values)) throw new Error(`model '${name}': its manifest entry's values are not one of ${VALUE_KINDS.join(', ')}`);
+  const ranges = {};
+  for (const [key, field] of [['value_range', 'valueRange'], ['output_range', 'outputRange']]) {
+    if (entry[key] === undefined) continue;
+    if (!isValueRange(entry[key])) throw new Error(`model '${name}': its manifest entry's ${key} is not [low, high]`);
+    ranges[field] = Object.freeze([...entry[key]]);
+  }
+  const valueRange = ranges.valueRange ?? UNIT_RANGE;
+  return { values, valueRange, outputRange: ranges.outputRange ?? valueRange };
+}
+
+const isValueRange = (value) => Array.isArray(value) && value.length === 2
+  && value.every((v) => typeof v === 'number' && Number.isFinite(v)) && value[0] < value[1];
+
+/** [the encoder's, the decoder's] values of pixels 0 and 255: [0, 1] for the shipped models. */
+export const pixelRangesOf = (modelSpec) => [modelSpec.valueRange ?? UNIT_RANGE, modelSpec.outputRange ?? UNIT_RANGE];
+
+/** Does the model take float arrays as they are (exported with --floats), not pictures? */
+export const takesFloats = (modelSpec) => modelSpec.values === 'floats';
 
 /** A model's input shape: the shipped models' [784], or [H, W, C] for a model of your own. */
 export const inputShapeOf = (modelSpec) => modelSpec.inputShape ?? [INPUT_SIZE];
@@ -67,7 +97,8 @@ export function isYours(modelSpec) {
   const shipped = MODELS[modelSpec.name];
   if (shipped === undefined) return true;
   const same = inputShapeOf(modelSpec).join() === inputShapeOf(shipped).join();
-  return !same || (modelSpec.preprocessing ?? 'locate') !== (shipped.preprocessing ?? 'locate');
+  const plain = !takesFloats(modelSpec) && pixelRangesOf(modelSpec).flat().join() === '0,1,0,1';
+  return !same || !plain || (modelSpec.preprocessing ?? 'locate') !== (shipped.preprocessing ?? 'locate');
 }
 
 /**
@@ -120,6 +151,7 @@ export const META_VARIANT = META_PREFIX + 'variant';
 export const META_QUALITY = META_PREFIX + 'quality';
 export const META_LATENT_PRIORS = META_PREFIX + 'latent_priors'; // format 2's entropy-coding priors (entropy.Priors)
 export const META_LATENT_CODING = META_PREFIX + 'latent_coding'; // { default_bits, psnr_by_bits, psnr_float32 }
+export const META_ANOMALY = META_PREFIX + 'anomaly'; // { percentile, thresholds: { mse, mae }, inputs }
 
 // What "a digit this model knows" means (runtime/spec.py decides why 0.1): the runtime warns about an input
 // whose round-trip PSNR or ink falls below this percentile of the training digits' (quality.js).

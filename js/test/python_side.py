@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aeonnx.runtime import metrics, model
+from aeonnx.runtime import conventions, metrics, model
 from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.pictures import images
 
@@ -146,7 +146,7 @@ def assess(folder: Path) -> None:
         x_hat = loaded.decode(stored, as_float=True)
         (folder / f"{name}.x_hat.f32").write_bytes(x_hat.astype("<f4").tobytes())
         encoded, from_file = loaded.assess(x), loaded.assess(x, stored)
-        x_float = model.as_model_input(x)
+        x_float = conventions.as_model_input(x)
         report[name] = {
             "psnr": encoded.psnr.tolist(),
             "warnings": encoded.warnings,
@@ -264,7 +264,63 @@ def yours(folder: Path) -> None:
         (folder / f"{name}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
         index[name] = {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
     index["trained"] = trained_conv_ae(folder, x)
+    index["windows"] = float_windows(folder)
+    index["tanh28"] = tanh_digits(folder)
     (folder / "index.json").write_text(json.dumps(index))
+
+
+def float_windows(folder: Path) -> dict:
+    """Issue 31: a Conv1D autoencoder of z-scored (64, 1) windows, exported with --floats: its code file of 40
+    windows, the floats Python decodes from it, the windows, and Python's reconstruction errors of them."""
+    import keras
+    from keras import layers
+
+    from aeonnx.export.your_model import export_keras_autoencoder
+
+    rng = np.random.default_rng(3)
+    phase = rng.uniform(0, 2 * np.pi, (640, 1))
+    windows = (np.sin(np.linspace(0, 4 * np.pi, 64)[None] + phase) + rng.normal(0, 0.1, (640, 64)))[..., None]
+    windows = ((windows - windows.mean()) / windows.std()).astype(np.float32)
+    autoencoder = keras.Sequential(
+        [keras.Input((64, 1)), layers.Conv1D(8, 5, strides=2, padding="same", activation="relu"),
+         layers.Conv1D(4, 5, strides=2, padding="same"), layers.Conv1DTranspose(8, 5, strides=2, padding="same",
+         activation="relu"), layers.Conv1DTranspose(1, 5, strides=2, padding="same")]
+    )  # fmt: skip
+    autoencoder.compile("adam", "mse")
+    autoencoder.fit(windows[:600], windows[:600], epochs=3, verbose=0)
+    export_keras_autoencoder(autoencoder, windows[:600], folder / "models", "windows", floats=True)
+    loaded = model.load("windows", folder / "models", device="cpu")
+    data = loaded.compress(windows[600:])
+    (folder / "windows.aez").write_bytes(data)
+    (folder / "windows.f32").write_bytes(loaded.decompress(data).images.astype("<f4").tobytes())
+    (folder / "windows.inputs.f32").write_bytes(windows[600:].astype("<f4").tobytes())
+    scored = loaded.score(windows[600:], "mae")
+    return {"count": 40, "input_shape": [64, 1], "model_id": loaded.model_id, "mae": scored.errors.tolist(),
+            "threshold": scored.threshold, "anomalous": scored.anomalous.tolist()}  # fmt: skip
+
+
+def tanh_digits(folder: Path) -> dict:
+    """Issue 31: a dense autoencoder of digits in [-1, 1] (tanh), exported with --value-range -1,1: its code
+    file of 40 digits and the pixels Python decodes from it, and the digits themselves."""
+    import keras
+    from keras import layers
+
+    from aeonnx.export.your_model import export_keras_pair
+
+    x = digits()[:540]
+    encoder = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(16)])
+    decoder = keras.Sequential([keras.Input((16,)), layers.Dense(784, activation="tanh"), layers.Reshape((28, 28))])
+    autoencoder = keras.Sequential([keras.Input((28, 28)), encoder, decoder])
+    autoencoder.compile("adam", "mse")
+    signed = x[:500].astype("float32") / 127.5 - 1
+    autoencoder.fit(signed, signed, epochs=3, verbose=0)
+    export_keras_pair(encoder, decoder, x[:500], folder / "models", "tanh28", value_range=(-1, 1))
+    loaded = model.load("tanh28", folder / "models", device="cpu")
+    data = loaded.compress(x[500:])
+    (folder / "tanh28.aez").write_bytes(data)
+    (folder / "tanh28.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+    (folder / "tanh28.inputs.u8").write_bytes(x[500:].tobytes())
+    return {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
 
 
 def trained_conv_ae(folder: Path, x: np.ndarray) -> dict:

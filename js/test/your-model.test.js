@@ -15,6 +15,8 @@ import { ModelError } from '../errors.js';
 import { load } from '../model.js';
 import { comparePixels, makeTemporaryFolder, runPython } from './helpers.js';
 
+const floats = (buffer) => new Float32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length));
+
 describe('a model of your own', () => {
   let folder, index;
   before(() => {
@@ -49,7 +51,34 @@ describe('a model of your own', () => {
 
   test('a name the folder does not list is refused, naming the ones it does', async () => {
     await assert.rejects(load(ort, path.join(folder, 'models'), { model: 'faces' }),
-      (error) => error instanceof ModelError && /unknown model 'faces' in .*; choose one of: colour32, grey32$/.test(error.message));
+      (error) => error instanceof ModelError && /unknown model 'faces' in .*; choose one of: colour32, grey32, tanh28, windows$/.test(error.message));
+  });
+
+  test('issue 31: a model of float values decodes and scores its windows as Python does', async () => {
+    const model = await load(ort, path.join(folder, 'models'), { model: 'windows' });
+    const expected = index.windows;
+    assert.equal(model.givesPictures, false);
+    const { images } = await model.decompress(readFileSync(path.join(folder, 'windows.aez')));
+    const python = floats(readFileSync(path.join(folder, 'windows.f32')));
+    assert.ok(images instanceof Float32Array && images.length === python.length);
+    assert.ok(images.every((value, i) => Math.abs(value - python[i]) <= 1e-5), 'decoded floats differ from Python\'s');
+    const inputs = floats(readFileSync(path.join(folder, 'windows.inputs.f32')));
+    const scored = await model.score(inputs, { metric: 'mae' });
+    assert.equal(scored.threshold, expected.threshold);
+    scored.errors.forEach((error, i) => assert.ok(Math.abs(error - expected.mae[i]) <= 1e-6 * (1 + expected.mae[i])));
+    assert.deepEqual(scored.anomalous, expected.anomalous);
+  });
+
+  test('issue 31: a tanh model of pixels in [-1, 1] decodes to Python\'s pixels and encodes as Python does', async () => {
+    const model = await load(ort, path.join(folder, 'models'), { model: 'tanh28' });
+    const pixels = readFileSync(path.join(folder, 'tanh28.pixels.u8'));
+    const { images } = await model.decompress(readFileSync(path.join(folder, 'tanh28.aez')));
+    const decoded = comparePixels(images, pixels);
+    assert.ok(decoded.maxDiff <= 1 && decoded.exact >= 0.999, `${decoded.exact} of pixels equal`);
+    const inputs = new Uint8Array(readFileSync(path.join(folder, 'tanh28.inputs.u8')));
+    const again = await model.decompress(await model.compress(inputs));
+    const encoded = comparePixels(again.images, pixels);
+    assert.ok(encoded.maxDiff <= 1 && encoded.exact >= 0.999, `${encoded.exact} of pixels equal`);
   });
 
   test('it encodes its own images as Python does', async () => {
