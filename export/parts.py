@@ -40,7 +40,7 @@ def split(autoencoder, code_layer: str | None) -> tuple[object, object, str]:
     import keras
 
     if _subclassed(autoencoder):
-        raise ModelError("a keras.Model subclass keeps no graph of its layers to split: give --encoder and --decoder")
+        return _own_parts(autoencoder, code_layer)
     if len(autoencoder.inputs) != 1 or len(autoencoder.outputs) != 1:
         raise ModelError("--autoencoder takes a model of one input and one output")
     sequential = isinstance(autoencoder, keras.Sequential)
@@ -60,6 +60,20 @@ def split(autoencoder, code_layer: str | None) -> tuple[object, object, str]:
         )
     raise ModelError(
         "no layer of the model carries everything from its input to its output: give --encoder and --decoder"
+    )
+
+
+def _own_parts(autoencoder, code_layer: str | None):
+    """A keras.Model subclass (keras.io's VAE class) keeps no graph to split, but may hold its two parts as
+    its `encoder` and `decoder` attributes."""
+    import keras
+
+    encoder, decoder = getattr(autoencoder, "encoder", None), getattr(autoencoder, "decoder", None)
+    if code_layer is None and isinstance(encoder, keras.Model) and isinstance(decoder, keras.Model):
+        return encoder, decoder, f"its own parts, {encoder.name!r} and {decoder.name!r}"
+    raise ModelError(
+        "a keras.Model subclass keeps no graph of its layers to split (nor an `encoder` and a `decoder`): give "
+        "--encoder and --decoder"
     )
 
 
@@ -83,20 +97,28 @@ def _narrowest_first(model) -> list:
     activation or normalisation belongs to the encoder)."""
     candidates = []
     for position, layer in enumerate(_inner_layers(model)):
-        try:
-            shape = layer.output.shape
-        except (AttributeError, ValueError):  # a layer called more than once, or of several outputs
-            continue
-        if all(isinstance(n, int) for n in shape[1:]):
-            candidates.append((math.prod(shape[1:]), -position, layer))
+        output = _output_in_graph(layer)
+        if output is not None and all(isinstance(n, int) for n in output.shape[1:]):
+            candidates.append((math.prod(output.shape[1:]), -position, layer))
     return [layer for *_, layer in sorted(candidates, key=lambda c: c[:2])]
+
+
+def _output_in_graph(layer):
+    """The one tensor a layer gives in the model that holds it; None for a layer called more than once or of
+    several outputs. (A model nested as a layer answers `.output` with its inner graph's: its call is read.)"""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if nodes is None or len(nodes) != 1 or len(nodes[0].output_tensors) != 1:
+        return None
+    return nodes[0].output_tensors[0]
 
 
 def _functional_split(model, layer):
     import keras
 
     try:
-        code = layer.output
+        code = _output_in_graph(layer)
+        if code is None:
+            raise ValueError("it is called more than once, or gives several outputs")
         encoder = keras.Model(model.inputs[0], code, name="encoder")
         decoder = keras.Model(code, model.outputs[0], name="decoder")
     except (AttributeError, ValueError) as e:

@@ -168,7 +168,14 @@ def _keras_model(model, what: str, custom_objects: dict, unsafe: bool):
 
 
 def _named(*models) -> str:
-    return ", ".join(f"{model.name} ({model.count_params():,} weights)" for model in models)
+    return ", ".join(f"{model.name}{_weights(model)}" for model in models)
+
+
+def _weights(model) -> str:
+    try:
+        return f" ({model.count_params():,} weights)"
+    except ValueError:  # a subclassed model never called: it has built no weights of its own
+        return ""
 
 
 def _check_rescaling(encoder, model_spec: spec.ModelSpec) -> None:

@@ -209,6 +209,35 @@ def test_keras_io_denoising_autoencoder_saved_as_one_model(mnist, tmp_path):
     assert abs(metrics.psnr(x, decoded[..., None].astype(np.float32) / 255) - keras_psnr) <= 0.15
 
 
+def test_one_model_of_an_encoder_and_a_decoder_and_a_subclass_holding_them(mnist, tmp_path):
+    """keras.Model(x, decoder(encoder(x))), saved whole, splits where the encoder ends; a keras.Model subclass
+    (keras.io's VAE class) gives the `encoder` and `decoder` it holds."""
+    from aeonnx.export.your_model import export_keras_autoencoder
+
+    image = keras.Input((28, 28))
+    encoder = keras.Model(image, layers.Dense(16, activation="relu")(layers.Flatten()(image)), name="enc")
+    code = keras.Input((16,))
+    decoder = keras.Model(code, layers.Reshape((28, 28))(layers.Dense(784, activation="sigmoid")(code)), name="dec")
+    x = keras.Input((28, 28))
+    keras.Model(x, decoder(encoder(x))).save(tmp_path / "whole.keras")
+    said = []
+    entry = export_keras_autoencoder(
+        tmp_path / "whole.keras", mnist["x_test"][:200], tmp_path / "m", "whole", say=said.append
+    )
+    assert entry["latent_size"] == 16 and any("split at code layer 'enc' (16 values" in line for line in said), said
+
+    class Holder(keras.Model):
+        def __init__(self, encoder, decoder):
+            super().__init__()
+            self.encoder, self.decoder = encoder, decoder
+
+        def call(self, x):
+            return self.decoder(self.encoder(x))
+
+    entry = export_keras_autoencoder(Holder(encoder, decoder), mnist["x_test"][:200], tmp_path / "m", "held")
+    assert entry["latent_size"] == 16
+
+
 def test_keras_io_timeseries_anomaly_autoencoder_on_z_scored_windows(tmp_path):
     """keras.io's anomaly detector, run as its script is run (tests/team_models/timeseries.py): scores equal
     Keras' own reconstruction error, windows with a jump are flagged, at most 2% of normal ones are."""
