@@ -48,7 +48,7 @@ def split(autoencoder, code_layer: str | None) -> tuple[object, object, str]:
     if code_layer is not None:
         encoder, decoder = cut(autoencoder, _layer(autoencoder, code_layer))
         return encoder, decoder, f"code layer {code_layer!r} ({_values(encoder.output_shape)})"
-    for layer in _narrowest_first(autoencoder):
+    for layer in _narrowest_first(autoencoder, sequential):
         try:
             encoder, decoder = cut(autoencoder, layer)
         except ModelError:
@@ -92,20 +92,32 @@ def _inner_layers(model) -> list:
     return layers[:-1]
 
 
-def _narrowest_first(model) -> list:
+def _narrowest_first(model, sequential: bool) -> list:
     """The inner layers of one output, by the number of values they give (the later first among equals: a code's
     activation or normalisation belongs to the encoder)."""
     candidates = []
     for position, layer in enumerate(_inner_layers(model)):
-        output = _output_in_graph(layer)
+        output = _sequential_output(layer) if sequential else _output_in_graph(layer)
         if output is not None and all(isinstance(n, int) for n in output.shape[1:]):
             candidates.append((math.prod(output.shape[1:]), -position, layer))
     return [layer for *_, layer in sorted(candidates, key=lambda c: c[:2])]
 
 
+def _sequential_output(layer):
+    """What a layer of a Sequential model gives (a model nested as a layer: its own output)."""
+    try:
+        return layer.output
+    except (AttributeError, ValueError):  # several outputs
+        return None
+
+
 def _output_in_graph(layer):
     """The one tensor a layer gives in the model that holds it; None for a layer called more than once or of
     several outputs. (A model nested as a layer answers `.output` with its inner graph's: its call is read.)"""
+    import keras
+
+    if not isinstance(layer, keras.Model):
+        return _sequential_output(layer)
     nodes = getattr(layer, "_inbound_nodes", None)
     if nodes is None or len(nodes) != 1 or len(nodes[0].output_tensors) != 1:
         return None
