@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from aeonnx.runtime import spec
-from aeonnx.runtime.errors import AeonnxError, Interrupted, printable
+from aeonnx.runtime.errors import AeonnxError, Interrupted, Stopped, printable, signal_number
 
 app = typer.Typer(
     name="aeonnx",
@@ -30,23 +30,29 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def friendly_errors(command):
-    """Turn the errors a user can fix into one line and exit code 1; Ctrl-C into exit code 130."""
+    """Turn the errors a user can fix into one line and exit code 1; Ctrl-C into exit code 130, SIGTERM
+    and SIGHUP (see main) into 143 and 129, as a shell reports a process those signals ended."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except Interrupted as e:
-            raise fail(str(e), code=130) from None
+            raise fail(str(e), code=128 + e.signum) from None
         except AeonnxError as e:
             raise fail(str(e)) from None
         except OSError as e:  # a folder we cannot write to, a full disk: one line, not a traceback
             where = f"{e.filename}: " if e.filename else ""
             raise fail(f"{where}{e.strerror or e}") from None
-        except KeyboardInterrupt:
-            raise fail("interrupted; no partial output was kept", code=130) from None
+        except KeyboardInterrupt as e:
+            signum = signal_number(e)
+            said = "interrupted" if signum == 2 else f"stopped by {_SIGNAL_NAMES.get(signum, signum)}"
+            raise fail(f"{said}; no partial output was kept", code=128 + signum) from None
 
     return wrapper
+
+
+_SIGNAL_NAMES = {1: "SIGHUP", 15: "SIGTERM"}
 
 
 def train_extra(command_name: str, verbose: bool = False):
@@ -115,7 +121,21 @@ def _root(
 
 
 def main() -> None:
+    _stop_on_termination()
     _app_for(sys.argv[1:])()
+
+
+def _stop_on_termination() -> None:
+    """SIGTERM and SIGHUP stop a command as Ctrl-C does (runtime.errors.Stopped): the temporaries are removed
+    and the worker processes stopped by the same code, and the command says so in one line."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_stopped)
+
+
+def _raise_stopped(signum: int, frame) -> None:
+    raise Stopped(signum)
 
 
 def _app_for(args: list[str]) -> typer.Typer:

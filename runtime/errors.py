@@ -20,7 +20,25 @@ class ParityError(AeonnxError):
 
 
 class Interrupted(AeonnxError):
-    """Ctrl-C: the command stopped; the message says what, if anything, was kept."""
+    """Ctrl-C (or SIGTERM, SIGHUP): the command stopped; the message says what, if anything, was kept."""
+
+    def __init__(self, message: str, signum: int = 2):
+        super().__init__(message)
+        self.signum = signum  # the exit code is 128 + signum, as a shell reports a process the signal ended
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, which `timeout`, `docker stop`, a cancelled CI job and a closed terminal send: the
+    command stops as it does on Ctrl-C (KeyboardInterrupt): temporaries removed, workers stopped, one line."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def signal_number(interrupt: KeyboardInterrupt) -> int:
+    """The signal that stopped the command: SIGINT (2) for Ctrl-C."""
+    return getattr(interrupt, "signum", 2)
 
 
 _DUMPED_TAIL = re.compile(r"\s*(Full object config|Received|Exception encountered)\b.*$", re.S)
@@ -36,7 +54,20 @@ def first_line(error: BaseException) -> str:
     return _DUMPED_TAIL.sub("", line) or type(error).__name__
 
 
-def printable(text: str) -> str:
-    """`text` safe to print: bytes of a file name that are not UTF-8 (kept by Python as surrogates) shown
-    as \\xNN escapes, instead of a UnicodeEncodeError when the message is printed."""
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """`text` safe to print: control characters (an escape sequence or a newline in a file or code name) shown
+    as Python shows them in a repr (\\n, \\x1b), so a name can neither break a one-line message nor reach the
+    terminal as a command; bytes of a file name that are not UTF-8 (kept by Python as surrogates) as \\xNN.
+    `lines`: text of several lines on purpose, whose newlines are kept."""
+    text = (_CONTROL if lines else _CONTROL_OR_NEWLINE).sub(_escaped, text)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _escaped(match: re.Match) -> str:
+    character = match.group()
+    return _ESCAPES.get(character) or f"\\x{ord(character):02x}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,7 +20,10 @@ def refuse_overwrite(path: Path, force: bool) -> None:
 
 def check_targets(targets: Iterable[Path | str], force: bool, inputs: Iterable[Path] = ()) -> None:
     """Before any work, refuse in one line (nothing written): a target that is a folder, one that is
-    one of `inputs` (even with --force), and one that exists (without --force)."""
+    one of `inputs` (even with --force), and one that exists (without --force). What a killed run left in
+    the targets' folders is removed first (remove_stale_temporaries)."""
+    targets = list(targets)
+    remove_stale_temporaries({os.path.dirname(os.fspath(target)) or "." for target in targets})
     existing = []
     for target in targets:
         if not os.path.lexists(target):
@@ -31,7 +35,69 @@ def check_targets(targets: Iterable[Path | str], force: bool, inputs: Iterable[P
     if existing and not force:
         others = len(existing) - 1
         more = f" ({others} more of the files it would write exist{'s' if others == 1 else ''} too)" if others else ""
-        raise AeonnxError(f"{existing[0]} already exists; pass --force to replace it{more}")
+        there = "is a symbolic link to nothing" if not os.path.exists(existing[0]) else "already exists"
+        raise AeonnxError(f"{existing[0]} {there}; pass --force to replace it{more}")
+
+
+# Our temporaries: `.NAME.PID.TOKEN.partial` (a file being written, a folder being assembled) and
+# `.NAME.PID.TOKEN.old` (a folder being replaced), beside their target. A run stopped with SIGKILL, or a
+# machine that lost power, leaves them; the next run to the same output removes those of processes gone.
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.(partial|old)$")
+
+
+def remove_stale_temporaries(folders: Iterable[str | Path]) -> int:
+    """Remove from each folder (not its subfolders) the temporaries of ours whose process no longer runs, and
+    say so in one line (`tell`); how many. Nothing else is touched: only names of our pattern, only of dead PIDs."""
+    removed, where = 0, None
+    for folder in folders:
+        found = _stale_in(folder)
+        for entry in found:
+            _remove(entry)
+        if found:
+            removed, where = removed + len(found), folder
+    if removed:
+        tell(f"removed {removed:,} temporary file(s) that a stopped run of aeonnx left in {where}")
+    return removed
+
+
+def _stale_in(folder: str | Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry for entry in entries if _is_stale(entry.name)]
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return []
+
+
+def _is_stale(name: str) -> bool:
+    match = TEMPORARY.match(name) if name.startswith(".") else None
+    if match is None or int(match["pid"]) == os.getpid():
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # alive (another user's), or not a PID this system has: left alone
+    return False
+
+
+def _remove(entry: os.DirEntry) -> None:
+    with contextlib.suppress(OSError):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def _say_on_stderr(line: str) -> None:
+    import sys
+
+    from .errors import printable
+
+    print(printable(f"aeonnx: {line}"), file=sys.stderr)
+
+
+tell = _say_on_stderr  # how the library says what it did beyond its result; an application may replace it
 
 
 def refuse_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
@@ -233,6 +299,7 @@ def staged_directory(out: Path, force: bool = False, marker: str | None = None) 
     check_folder_target(out, force, marker)
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries([out.parent])
     staging = _unique_sibling(out, ".partial")
     staging.mkdir()
     try:
@@ -242,12 +309,20 @@ def staged_directory(out: Path, force: bool = False, marker: str | None = None) 
             retired = _unique_sibling(out, ".old")
             os.rename(out, retired)
             os.rename(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
+            _retire(retired)
         else:
             os.rename(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _retire(old: Path) -> None:
+    """The replaced folder goes; a symbolic link that stood for it goes alone, and what it pointed to stays."""
+    if old.is_symlink():
+        os.unlink(old)
+    else:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def check_folder_target(out: Path, force: bool, marker: str | None = None) -> None:

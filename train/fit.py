@@ -22,7 +22,7 @@ import numpy as np
 from aeonnx import provenance
 from aeonnx.runtime import metrics, quality, spec
 from aeonnx.runtime.aez import entropy
-from aeonnx.runtime.errors import AeonnxError, Interrupted
+from aeonnx.runtime.errors import AeonnxError, Interrupted, signal_number
 from aeonnx.runtime.files import check_folder_target, staged_directory
 
 from . import data as data_module
@@ -185,13 +185,13 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, shape, 
             verbose=verbose,
             callbacks=callbacks + ([best] if best else []),
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         kept = (
             f"the model after epoch {last_epoch.epoch} is in {checkpoint}"
             if last_epoch.save(checkpoint)
             else "no epoch had completed"
         )
-        raise Interrupted(f"training interrupted; {kept}") from None
+        raise Interrupted(f"training interrupted; {kept}", signal_number(e)) from None
     train_seconds = time.perf_counter() - started
     _require_finite(history.history, last_epoch, checkpoint)
     return {

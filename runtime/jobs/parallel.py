@@ -152,11 +152,14 @@ def _done(value) -> Future:
     return future
 
 
+STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # what stops a command (cli.app main), in its parent
+
+
 @contextlib.contextmanager
-def _sigint_blocked():
-    """Ctrl-C held back while worker processes start: they inherit the blocked mask and never see it (the
-    parent stops them), and a Ctrl-C meanwhile reaches this process as soon as the block ends."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+def _stopping_blocked():
+    """Ctrl-C, SIGTERM and SIGHUP held back while worker processes start: they inherit the blocked mask and never
+    see them (the parent stops them), and one sent meanwhile reaches this process as soon as the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
     try:
         yield
     finally:
@@ -169,12 +172,15 @@ def _start_pool(workers: int, model: ModelRef):
 
     # spawn, not fork: this process may already run onnxruntime's threads, which a fork would not copy.
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_load_worker_model, initargs=(model,)
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_load_worker_model,
+        initargs=(model, os.getpid()),
     )
 
 
 def _submit(pool, function: Callable, *arguments) -> Future:
-    with _sigint_blocked():  # workers are started on demand, inside submit
+    with _stopping_blocked():  # workers are started on demand, inside submit
         return pool.submit(function, *arguments)
 
 
@@ -192,10 +198,37 @@ def _stop(pool) -> None:
 _model: Autoencoder | None = None
 
 
-def _load_worker_model(model: ModelRef) -> None:
+def _load_worker_model(model: ModelRef, parent: int) -> None:
     global _model
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    for signum in STOPPING:  # the parent handles them and stops the workers
+        signal.signal(signum, signal.SIG_IGN)
+    _die_with(parent)
     _model = model.load()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_SECONDS = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """A worker never outlives its command, even one killed with SIGKILL: Linux kills it with its parent
+    (prctl PR_SET_PDEATHSIG); elsewhere a thread sees it orphaned within WATCH_SECONDS and ends it."""
+    import ctypes
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def _encode_files(job: compress.CompressJob, files: list[tuple[Path, str]]) -> list:
