@@ -13,9 +13,9 @@ import numpy as np
 
 from aeonnx.runtime import conventions, spec
 from aeonnx.runtime.errors import DataError, ModelError
-from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES  # the pictures compress reads, read here too
 
 MEASURED_IMAGES = 20_000  # at most this many give the statistics, priors and quality profile
+SKIPPED_SHOWN = 10  # pictures of a folder that could not be read, said a line each; then a count
 ARRAY_KEYS = ("x", "x_test", "images", "x_train")  # an .npz's array of inputs, by the names data sets use
 CONVENTION_FLAGS = "pictures in another range: --value-range LO,HI (e.g. -1,1 or 0,255); signals or tables: --floats"
 
@@ -37,10 +37,11 @@ def conventions_of(floats: bool = False, value_range: tuple | None = None, outpu
     return found
 
 
-def as_inputs(images, model_spec: spec.ModelSpec) -> np.ndarray:
-    """Your data as the encoder takes it: float32 [N, *input_shape], in the model's own values."""
+def as_inputs(images, model_spec: spec.ModelSpec, report=lambda line: None) -> np.ndarray:
+    """Your data as the encoder takes it: float32 [N, *input_shape], in the model's own values. `report`
+    is told, in a line each (at most SKIPPED_SHOWN, then a count), the pictures of a folder that were skipped."""
     if isinstance(images, (str, Path)):
-        images = _read(Path(images), model_spec)
+        images = _read(Path(images), model_spec, report)
     x = np.asarray(images)
     if len(x) == 0:
         raise DataError("no inputs to check the model on")
@@ -75,11 +76,11 @@ def _in_model_values(x: np.ndarray, model_spec: spec.ModelSpec) -> np.ndarray:
     return x
 
 
-def _read(path: Path, model_spec: spec.ModelSpec) -> np.ndarray:
+def _read(path: Path, model_spec: spec.ModelSpec, report) -> np.ndarray:
     if path.is_dir():
         if model_spec.values == "floats":
             raise DataError(f"{path}: a model of float values (--floats) takes arrays (.npy, .npz), not pictures")
-        return _read_folder(path, model_spec.input_shape)
+        return _read_folder(path, model_spec, report)
     if path.suffix.lower() not in (".npz", ".npy"):  # an IDX file (MNIST's own format), raw or gzipped
         from aeonnx.runtime.pictures.arrays import iter_idx_blocks
 
@@ -105,23 +106,27 @@ def _array_of(archive, path: Path) -> np.ndarray:
         return archive[key]
 
 
-def _read_folder(folder: Path, input_shape: tuple[int, ...]) -> np.ndarray:
-    """A folder's images (sorted by name), resized to the model's input and converted to its channels."""
-    from PIL import Image
+def _read_folder(folder: Path, model_spec: spec.ModelSpec, report) -> np.ndarray:
+    """A folder's pictures (sorted by name), read as compress reads them for this model (the one picture reader:
+    its formats, its pixel limit, its preprocessing); those it cannot read are reported and skipped."""
+    from aeonnx.runtime.pictures import inputs
 
-    if len(input_shape) == 1 or (len(input_shape) == 3 and input_shape[2] not in (1, 3)):
-        raise DataError(f"images from a folder need an encoder taking (height, width[, 1 or 3]), not {input_shape}")
-    height, width, channels = (*input_shape, 1)[:3]
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise DataError(f"{folder}: no images in it")
-    pictures = []
-    for file in files[:MEASURED_IMAGES]:
-        try:
-            with Image.open(file) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                image = image.resize((width, height), Image.Resampling.LANCZOS)
-                pictures.append(np.asarray(image, np.uint8).reshape(input_shape))
-        except (OSError, ValueError) as e:
-            raise DataError(f"{file}: unreadable image ({e})") from None
-    return np.stack(pictures)
+    shape = spec.image_of(model_spec.input_shape)
+    if len(shape) == 1 or (len(shape) == 3 and shape[2] != 3):
+        raise DataError(f"pictures from a folder need an encoder taking (height, width[, 1 or 3]), not {shape}")
+    reading = dict(invert=None, shape=None if model_spec.preprocessing == "locate" else shape)
+    pictures, skipped = [], 0
+    for item in inputs.chunks(inputs.plan([folder]), crop=model_spec.preprocessing == "crop", **reading):
+        if isinstance(item, inputs.Failure):
+            skipped += 1
+            if skipped <= SKIPPED_SHOWN:
+                report(f"skipped {item.reason}")
+            continue
+        pictures.append(item.digits)
+        if sum(map(len, pictures)) >= MEASURED_IMAGES:
+            break
+    if skipped > SKIPPED_SHOWN:
+        report(f"skipped {skipped - SKIPPED_SHOWN:,} more entries of {folder}")
+    if not pictures:
+        raise DataError(f"{folder}: no picture in it could be read ({skipped:,} skipped)")
+    return np.concatenate(pictures)[:MEASURED_IMAGES]

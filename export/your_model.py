@@ -118,7 +118,7 @@ def _export(encoder, decoder, images, out_dir: Path, name: str, conventions: dic
     _check_rescaling(encoder, model_spec)
     check_outputs(model_spec, out_dir, settings.force, settings.quantize)
     with stages("measure") as stage:
-        x = as_inputs(images, model_spec)
+        x = as_inputs(images, model_spec, stages.warn)
         record = measure(model_spec, encoder, decoder, x, stages.warn)
         stage.detail = f"{len(x):,} inputs of {input_shape}"
     keras_parts = {model_spec.encoder.name: encoder, model_spec.decoder.name: decoder}

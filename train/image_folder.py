@@ -10,6 +10,7 @@ import numpy as np
 
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES, open_image, resized_to
+from aeonnx.runtime.pictures.inputs import pictures_under
 
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 SKIPPED_SHOWN = 10  # unreadable files named one line each, then one line for the rest
@@ -27,7 +28,7 @@ def read_folder(
     `channels` (1 or 3), by default the pictures' own. A picture's class is the first subfolder it is in
     under `folder` (pictures at the top are a class of their own, named '.'); the classes only colour the
     run's pictures and balance the held-out split."""
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files, unusable = pictures_under(folder)
     if not files:
         raise DataError(f"{folder}: no pictures in it ({', '.join(IMAGE_SUFFIXES)}), in it or its subfolders")
     shape = size, channels
@@ -36,6 +37,10 @@ def read_folder(
     height, width, channels = (*shape[0], shape[1])
     target = (height, width) if channels == 1 else (height, width, channels)
     images, kept, skipped = np.empty((len(files), *target), np.uint8), [], 0
+    for failure in unusable:  # entries of the folder that are no readable picture: said as unreadable files are
+        skipped += 1
+        if skipped <= SKIPPED_SHOWN:
+            say(f"skipped {failure.reason}")
     for file in files:
         try:
             with open_image(file) as picture:

@@ -85,7 +85,7 @@ def open_image(path: Path, max_pixels: int = MAX_PIXELS, data: bytes | None = No
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path if data is None else io.BytesIO(data)) as image:
+            with _opened(path, data) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise DataError(f"{path}: {width}x{height} image is over the limit of {max_pixels:,} pixels")
@@ -225,6 +225,40 @@ COMMON_FORMATS = {
     ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".gif": "GIF", ".webp": "WEBP",
     ".tif": "TIFF", ".tiff": "TIFF",
 }  # fmt: skip
+
+
+# The formats aeonnx reads (IMAGE_SUFFIXES'): Pillow tries no other plugin on a file, whatever it holds (an
+# EPS file named .png never reaches Ghostscript, nor a PDF, PSD or FITS file any plugin of its own).
+READ_FORMATS = tuple(dict.fromkeys(COMMON_FORMATS.values()))
+READ_PLUGINS = (
+    "PngImagePlugin",
+    "JpegImagePlugin",
+    "BmpImagePlugin",
+    "GifImagePlugin",
+    "WebPImagePlugin",
+    "TiffImagePlugin",
+)
+
+
+def _opened(path: Path, data: bytes | None) -> Image.Image:
+    """Image.open of the file (or of `data`) as the format its name says; failing that, as the other formats
+    aeonnx reads, whose plugins are then imported: never all of Pillow's (Image.init), never one not allowed."""
+    formats = formats_for(path)
+    try:
+        return Image.open(path if data is None else io.BytesIO(data), formats=formats[:1])
+    except UnidentifiedImageError:
+        import importlib
+
+        for plugin in READ_PLUGINS:  # registering its format is what importing a plugin does
+            importlib.import_module(f"PIL.{plugin}")
+        return Image.open(path if data is None else io.BytesIO(data), formats=formats[1:])
+
+
+def formats_for(path: Path | str) -> tuple[str, ...]:
+    """READ_FORMATS, the one the file's extension names first: a file that is what its name says opens at
+    the first try, with only that format's plugin imported."""
+    named = COMMON_FORMATS.get(Path(path).suffix.lower())
+    return READ_FORMATS if named is None else (named, *(f for f in READ_FORMATS if f != named))
 
 
 def output_format(path: Path) -> str:

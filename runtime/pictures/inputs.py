@@ -70,6 +70,7 @@ class Plan:
 
 
 ARRAY_SUFFIXES = (".npz", ".npy")
+NOT_REGULAR = "not a regular file (a pipe, socket or device)"
 
 
 def is_array_file(path: Path) -> bool:
@@ -87,8 +88,9 @@ def plan(inputs: list[Path]) -> Plan:
     result = Plan(given=list(inputs))
     for path in inputs:
         if path.is_dir():
-            found = sorted(_images_under(path))
-            if not found:
+            found, skipped = pictures_under(path)
+            result.failures += skipped
+            if not found and not skipped:
                 result.failures.append(Failure(str(path), f"{printable(str(path))}: folder holds no images"))
             for file in found:
                 _add(result, file, file.relative_to(path).with_suffix("").as_posix())
@@ -104,7 +106,7 @@ def plan(inputs: list[Path]) -> Plan:
 def _add(todo: Plan, path: Path, name: str, array: bool = False) -> None:
     """File one input under `name`, or a Failure when it cannot be read safely or named in a code file."""
     if is_special(path):  # opening a FIFO blocks until a writer comes; a device may never end
-        reason = "not a regular file (a pipe, socket or device)"
+        reason = NOT_REGULAR
     elif not _is_utf8(name):  # code files hold UTF-8 names; this one would not survive the round trip
         reason = "its name is not valid UTF-8; rename the file"
     elif len(name.encode("utf-8")) > MAX_NAME_BYTES:
@@ -135,13 +137,45 @@ def _is_utf8(name: str) -> bool:
     return True
 
 
-def _images_under(folder: Path) -> Iterator[Path]:
-    # os.walk does not follow symbolic links to folders, so a link loop cannot trap it.
-    for root, _, files in os.walk(folder):
+def pictures_under(folder: Path) -> tuple[list[Path], list[Failure]]:
+    """The picture files in a folder and its subfolders, sorted, and a Failure for each entry of a picture's
+    name that cannot be read as one (a dangling link, a link loop, a pipe, socket or device, which could block
+    a reader), and for each subfolder not walked (unreadable; a link to a folder, which is not followed, so
+    a link loop cannot trap the walk). The one folder walk of compress, train and export."""
+    found, skipped = [], []
+
+    def unreadable(error: OSError) -> None:
+        skipped.append(
+            Failure(str(error.filename), f"{printable(str(error.filename))}: folder not read ({error.strerror})")
+        )
+
+    for root, folders, files in os.walk(folder, onerror=unreadable):
+        for name in folders:
+            if os.path.islink(os.path.join(root, name)):
+                where = os.path.join(root, name)
+                skipped.append(Failure(where, f"{printable(where)}: a link to a folder, not followed"))
         for name in files:
             path = Path(root) / name
-            if path.suffix.lower() in images.IMAGE_SUFFIXES and (path.is_file() or is_special(path)):
-                yield path
+            if path.suffix.lower() not in images.IMAGE_SUFFIXES:
+                continue
+            if is_special(path):
+                skipped.append(Failure(str(path), f"{printable(str(path))}: {NOT_REGULAR}"))
+            elif path.is_file():
+                found.append(path)
+            else:
+                skipped.append(Failure(str(path), f"{printable(str(path))}: {_broken_link(path)}"))
+    return sorted(found), sorted(skipped, key=lambda failure: failure.source)
+
+
+def _broken_link(path: Path) -> str:
+    """Why an entry of a folder that is no file is no file: a link to nothing, a link loop."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        import errno
+
+        return "a symbolic link in a loop" if e.errno == errno.ELOOP else "a symbolic link to nothing"
+    return "not a regular file"
 
 
 def chunks(
