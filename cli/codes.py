@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from aeonnx.runtime import spec
 from aeonnx.runtime.errors import printable
 
 from .app import WarningLines, app, fail, friendly_errors, report_failure, warn_unusual
@@ -17,6 +18,7 @@ from .options import (
     ForceOption,
     InputsArgument,
     InvertOption,
+    MaxCodesOption,
     ModelRun,
     NamesOption,
     Precision,
@@ -153,6 +155,10 @@ def decompress(
     grid: Annotated[bool, typer.Option(help="One grid image of every code.")] = False,
     name: NamesOption = None,
     force: ForceOption = False,
+    max_codes: MaxCodesOption = spec.MAX_CODES_PER_FILE,
+    max_files: Annotated[
+        int, typer.Option("--max-files", min=1, help="Decode at most this many codes in one run (a file each).")
+    ] = spec.MAX_FILES_PER_RUN,
     *,
     run: ModelRun,
     scale: Scale,
@@ -160,7 +166,10 @@ def decompress(
     """Decode an .aez file (or a folder of shards) back to 28x28 PNG digits; the file says which model made it."""
     from aeonnx.runtime import jobs
 
-    job = jobs.DecompressJob(code, output, grid, force, tuple(name or ()), run.models, run.device.value, run.variant)
+    picked = tuple(name or ())
+    job = jobs.DecompressJob(
+        code, output, grid, force, picked, run.models, run.device.value, run.variant, max_codes, max_files
+    )
     written = jobs.decompress_file(
         job, on_load=say_provider if run.verbose else lambda model: None, engine=scale.make()
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from aeonnx.runtime import spec
 from aeonnx.runtime.errors import printable
 
 from .app import app, friendly_errors, train_extra
@@ -17,6 +18,7 @@ from .options import (
     DeviceOption,
     ForceOption,
     JsonOption,
+    MaxCodesOption,
     ModelRun,
     ModelsFolderArgument,
     ModelsOption,
@@ -78,13 +80,14 @@ def info(
     models: ModelsOption = None,
     device: DeviceOption = Device.auto,
     as_json: JsonOption = False,
+    max_codes: MaxCodesOption = spec.MAX_CODES_PER_FILE,
 ) -> None:
     """Metadata of a model or code file; with no file, the models in use and the execution providers."""
     from aeonnx.runtime import jobs
 
-    described = jobs.describe_file(file) if file else jobs.describe_models(models, device.value)
+    described = jobs.describe_file(file, max_codes) if file else jobs.describe_models(models, device.value)
     text = json.dumps(described, indent=2, ensure_ascii=False) if as_json else jobs.summary(described)
-    typer.echo(printable(text))
+    typer.echo(printable(text, lines=True))
 
 
 @app.command()
@@ -95,7 +98,10 @@ def verify(
     int8: Annotated[bool, typer.Option("--int8", help="Check the int8 copies instead of the float32 files.")] = False,
     run: Annotated[
         Path | None,
-        typer.Option(help="Also re-run the Keras parity gate against this training run (needs [train])."),
+        typer.Option(
+            help="Also re-run the Keras parity gate against this training run "
+            "(needs the train extra: pip install '.\\[train]').",
+        ),
     ] = None,
     junit: Annotated[
         Path | None, typer.Option(help="Also write the results as JUnit XML, a test case per file.")
@@ -109,12 +115,18 @@ def verify(
     from aeonnx.runtime.model import shipped_models_dir
 
     folder = models_dir or Path(str(shipped_models_dir()))
+    if junit is not None:  # before any work: the report never replaces a file verify reads, even with --force
+        from aeonnx.runtime.files import check_targets
+
+        check_targets([junit], force, inputs=[folder, *(path for path in folder.rglob("*") if path.is_file())])
     cases = verification.verify(folder, device.value, int8=int8)
     if run is not None:
         cases += _keras_parity_cases(run, folder)
     if junit is not None:
         atomic_write_bytes(junit, verification.as_junit(cases), force=force)
-    typer.echo(json.dumps(verification.as_json(cases), indent=2) if as_json else verification.as_table(cases))
+    typer.echo(
+        json.dumps(verification.as_json(cases), indent=2) if as_json else printable(verification.as_table(cases), True)
+    )
     if not all(case.ok for case in cases):
         raise typer.Exit(1)
 

@@ -79,6 +79,14 @@ ModelsFolderArgument = Annotated[
 EncoderOption = Annotated[
     str, typer.Option("--model", help="Which model encodes: ae, conv, vae, or a model of your own in --models.")
 ]
+MaxCodesOption = Annotated[
+    int,
+    typer.Option(
+        "--max-codes",
+        min=1,
+        help="Read a code file of at most this many codes (a small file can declare millions).",
+    ),
+]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")
 ]
@@ -134,7 +142,7 @@ JobsOption = Annotated[
 ]
 EngineOption = Annotated[
     Engine,
-    typer.Option(help="local: worker processes on this machine; ray: a Ray cluster (pip install 'aeonnx[ray]')."),
+    typer.Option(help="local: worker processes on this machine; ray: a Ray cluster (pip install '.\\[ray]')."),
 ]
 AddressOption = Annotated[
     str | None, typer.Option("--address", help="The Ray cluster to join (default: start one on this machine).")

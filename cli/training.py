@@ -192,15 +192,17 @@ def _warn(line: str) -> None:
 
 
 def _print_export(entry: dict, out: Path) -> None:
-    for info in entry["files"].values():
-        typer.echo(
-            f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}"
-        )
+    lines = [
+        f"{out / info['file']}: {info['bytes']:,} bytes, parity max abs diff {info['parity_max_abs_diff']:.2g}"
+        for info in entry["files"].values()
+    ]
     if "int8" in entry:
-        for info in entry["int8"]["files"].values():
-            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
-        typer.echo(f"int8 PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB (allowed {spec.INT8_MAX_PSNR_DROP})")
+        lines += [f"{out / info['file']}: {info['bytes']:,} bytes" for info in entry["int8"]["files"].values()]
+        lines.append(
+            f"int8 PSNR drop {entry['int8']['quality']['psnr_drop']:.3f} dB (allowed {spec.INT8_MAX_PSNR_DROP})"
+        )
     for copies in entry.get("edge", {}).get("files", {}).values():
-        for info in copies:
-            typer.echo(f"{out / info['file']}: {info['bytes']:,} bytes")
-    typer.echo(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
+        lines += [f"{out / info['file']}: {info['bytes']:,} bytes" for info in copies]
+    lines.append(f"model id {entry['model_id']}; manifest {out / spec.MANIFEST_FILE}")
+    for line in lines:
+        typer.echo(printable(line))

@@ -123,7 +123,7 @@ export function storedValues(codeFile, bound) {
     throw new CodeFileError(`codes of size ${codeFile.latentSize} do not fit the model's latent size ${bound.zMin.length}`);
   }
   if (!sameShape(codeFile.imageShape ?? null, bound.imageShape ?? null)) {
-    throw new CodeFileError(`codes of images ${pyShape(codeFile.imageShape)} do not fit the model's ${pyShape(bound.imageShape)}`);
+    throw new CodeFileError(`the codes are of ${shapeWords(codeFile.imageShape)}; the model takes ${shapeWords(bound.imageShape)}`);
   }
   if (codeFile.codes !== null && codeFile.codes !== undefined) return codeFile.codes;
   let table;
@@ -462,10 +462,20 @@ class Writer {
   }
 }
 
+/** An input shape as a message says it (runtime/aez/codefile.py _shape_words). */
+const shapeWords = (shape) => (shape === null ? "28x28 digits (the shipped models')" : `inputs of ${pyShape(shape)}`);
+
 // --- reading ---------------------------------------------------------------------------------------
 
-/** The bytes of an .aez file (version 1 or 2) -> its code file; CodeFileError, one line, for anything else. */
-export function fromBytes(data) {
+// Codes a file may declare unless the reader allows more (runtime/spec.py MAX_CODES_PER_FILE): a code can be a
+// byte or none, so a small file can declare millions; checked from the header, before anything is built.
+export const MAX_CODES = 1_000_000;
+
+/**
+ * The bytes of an .aez file (version 1 or 2) -> its code file; CodeFileError, one line, for anything else,
+ * and for a file of more than `maxCodes` codes.
+ */
+export function fromBytes(data, { maxCodes = MAX_CODES } = {}) {
   const bytes = asBytes(data);
   if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new CodeFileError('not an aeonnx code file (wrong magic bytes)');
@@ -475,7 +485,14 @@ export function fromBytes(data) {
   if (!Object.hasOwn(READERS, version)) {
     throw new CodeFileError(`unsupported code file format version ${version} (this aeonnx reads versions ${READ_VERSIONS.join(', ')})`);
   }
-  return READERS[version](bytes);
+  return READERS[version](bytes, maxCodes);
+}
+
+function checkedCount(count, maxCodes) {
+  if (count > maxCodes) {
+    throw new CodeFileError(`${count.toLocaleString('en-US')} codes, over the limit of ${maxCodes.toLocaleString('en-US')} a file (raise it with --max-codes)`);
+  }
+  return count;
 }
 
 function asBytes(data) {
@@ -486,7 +503,7 @@ function asBytes(data) {
 }
 
 /** Version 2, checked in FORMAT.md's order: size, CRC (the index is found from the end), header, index. */
-function readVersion2(bytes) {
+function readVersion2(bytes, maxCodes = MAX_CODES) {
   if (bytes.length < MIN_V2_BYTES) throw new CodeFileError('truncated code file: shorter than its header');
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - CRC_SIZE, true);
   if (crc32(bytes, 0, bytes.length - CRC_SIZE) !== stored) {
@@ -507,10 +524,10 @@ function readVersion2(bytes) {
   if (indexLength > indexEnd - header.offset) throw varint.corrupt('the index length runs into the header');
   const body = bytes.subarray(header.offset, indexEnd - indexLength);
   const index = new varint.Reader(bytes, indexEnd - indexLength, indexEnd);
-  const count = index.varint('code count');
+  const count = checkedCount(index.varint('code count'), maxCodes);
   const { codes, coded } = readCodes(body, index, count, precision, latentSize);
   const named = Boolean(flags & FLAG_NAMES);
-  const names = named ? nametable.read(index, count) : defaultNames(count);
+  const names = named ? nametable.read(index, count, nametable.NAME_BYTES_PER_CODE * maxCodes) : defaultNames(count);
   const originalSizes = flags & FLAG_ORIGINAL_SIZES ? readSizes(index, count) : null;
   if (index.left) throw varint.corrupt(`${index.left} unexpected bytes at the end of the index`);
   return { version: 2, model, modelId, precision, latentSize, codes, coded, names, named, originalSizes, imageShape };
@@ -569,11 +586,12 @@ function readSizes(index, count) {
   return sizes;
 }
 
-function readVersion1(bytes) {
+function readVersion1(bytes, maxCodes = MAX_CODES) {
   if (bytes.length < MAGIC.length + 4 + CRC_SIZE) throw new CodeFileError('truncated code file: shorter than its header');
   const reader = new Reader(bytes, MAGIC.length + 1, bytes.length - CRC_SIZE);
   const header = readHeader1(reader);
   const { count, latentSize, precision, flags } = header;
+  checkedCount(count, maxCodes);
   const { itemSize } = STORAGE[precision];
   // Each code needs at least its 2-byte name length and its payload: check before allocating.
   const perCode = 2 + latentSize * itemSize + (flags & FLAG_ORIGINAL_SIZES ? 8 : 0);

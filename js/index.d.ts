@@ -96,7 +96,10 @@ export function checkPrecision(precision: unknown): Precision;
 /** A code file -> its bytes, in `version` (default: the file's own, else 2). */
 export function toBytes(codeFile: CodeFile | Omit<CodeFile, 'version' | 'coded' | 'named'>, options?: { version?: 1 | 2 }): Uint8Array;
 /** The bytes of a version 1 or 2 file -> its code file; CodeFileError in one line for anything else. */
-export function fromBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): CodeFile;
+/** Codes a file may declare unless a reader allows more (runtime/spec.py MAX_CODES_PER_FILE). */
+export const MAX_CODES: number;
+/** A file's bytes -> its code file; a file of more than `maxCodes` codes is refused from its header. */
+export function fromBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView, options?: { maxCodes?: number }): CodeFile;
 /** float32 latents -> what `precision` stores; B bits relative to the binding's per-dimension range. */
 export function quantize(z: ArrayLike<number>, precision: Precision, binding: Binding): StoredCodes;
 export function dequantize(codes: StoredCodes, precision: Precision, binding: Binding): Float32Array;
@@ -199,7 +202,13 @@ export class Autoencoder {
     originalSizes?: Array<[number, number]> | null;
   }): Promise<Uint8Array>;
   /** A file's bytes (version 1 or 2) or a code file read already; with `names`, only those codes. */
-  decompress(data: Uint8Array | ArrayBuffer | CodeFile, options?: { asFloat?: boolean; names?: string[] | null }): Promise<Decompressed>;
+  /**
+   * `maxCodes`: a file of more codes is refused from its header (default 1,000,000); `maxDecoded`: more codes
+   * than this are not decoded in one call (default 100,000: their images are held at once).
+   */
+  decompress(data: Uint8Array | ArrayBuffer | CodeFile, options?: {
+    asFloat?: boolean; names?: string[] | null; maxCodes?: number; maxDecoded?: number;
+  }): Promise<Decompressed>;
   /** n digits from z ~ N(0, I) (VAE); a seed 0 <= seed < 2^32 gives the same digits each time. */
   sample(n?: number, seed?: number | null, options?: { asFloat?: boolean }): Promise<Uint8Array | Float32Array>;
   sampleLatents(n?: number, seed?: number | null): Float32Array;
@@ -305,7 +314,7 @@ export function parseTensorProto(bytes: Uint8Array, where: string): TensorProto;
 export namespace codefile {
   export {
     MAGIC, FORMAT_VERSION, READ_VERSIONS, PRECISIONS, NAMED_PRECISIONS, binding, defaultPrecision, resolvePrecision,
-    pack, packCodes, latents, storedValues, checkPrecision, toBytes, fromBytes, quantize, dequantize, find, take,
+    pack, packCodes, latents, storedValues, checkPrecision, toBytes, fromBytes, MAX_CODES, quantize, dequantize, find, take,
     nameAfterFile,
   };
   export const FLOATS: readonly ['float32', 'float16'];

@@ -15,6 +15,9 @@ import { openSource } from './sources.js';
 import * as spec from './spec.js';
 
 export const CHUNK = 8192; // images per onnxruntime call: bounds memory on large batches
+// Codes one decompress() decodes unless told more (runtime/spec.py MAX_FILES_PER_RUN): their images are held
+// at once, and a small file can declare a million codes.
+export const MAX_DECODED = 100_000;
 
 /**
  * The named model from the models folder at `location` (a folder path in Node, a base URL in a browser),
@@ -236,10 +239,14 @@ export class Autoencoder {
    * The bytes of an .aez file (or a code file read already) -> { names, images, originalSizes, precision,
    * version }; refuses another model's codes. With `names`, only those codes are decoded (random access).
    */
-  async decompress(data, { asFloat = false, names = null } = {}) {
+  async decompress(data, { asFloat = false, names = null, maxCodes = codefile.MAX_CODES, maxDecoded = MAX_DECODED } = {}) {
     const read = typeof data?.modelId === 'string' && Array.isArray(data.names); // a code file already
-    let codeFile = read ? data : codefile.fromBytes(data);
+    let codeFile = read ? data : codefile.fromBytes(data, { maxCodes });
     if (names !== null) codeFile = codefile.take(codeFile, codefile.find(codeFile, names));
+    if (codeFile.names.length > maxDecoded) {
+      throw new DataError(`${codeFile.names.length.toLocaleString('en-US')} codes, over the limit of `
+        + `${maxDecoded.toLocaleString('en-US')} decoded in one call (raise it with maxDecoded)`);
+    }
     const model = await this.forCode(codeFile);
     const z = codefile.latents(codeFile, model.binding);
     const images = await model.decode(z, { asFloat });

@@ -84,14 +84,28 @@ export function write(names) {
   return table;
 }
 
-/** The `count` names of a table, read from `reader` (varint.Reader); CodeFileError for anything else. */
-export function read(reader, count) {
+// What a table may expand to: this many bytes for each code a reader allows (codefile.fromBytes's maxCodes),
+// however few a file declares (runtime/aez/nametable.py): a few bytes of runs cannot become gigabytes of names.
+export const NAME_BYTES_PER_CODE = 64;
+
+/**
+ * The `count` names of a table, read from `reader` (varint.Reader); CodeFileError for anything else, and for
+ * names of more than `budget` bytes in all.
+ */
+export function read(reader, count, budget = Infinity) {
   const names = [];
   let previous = new Uint8Array(0);
+  const spend = (bytes) => {
+    if (bytes > budget) throw corrupt('names table: its names expand past the limit (raise it with --max-codes)');
+    budget -= bytes;
+  };
   while (names.length < count) {
     const tag = reader.varint('names table');
     if (tag === 0) {
-      const made = run(previous, reader.varint('names table'), count - names.length);
+      const length = reader.varint('names table');
+      checkRun(length, count - names.length);
+      spend(length * previous.length);
+      const made = run(previous, length, count - names.length);
       for (const name of made) names.push(name);
       previous = encoder.encode(names[names.length - 1]);
       continue;
@@ -104,17 +118,22 @@ export function read(reader, count) {
     next.set(previous.subarray(0, tag - 1));
     next.set(suffix, tag - 1);
     previous = next;
+    spend(previous.length);
     names.push(text(previous));
   }
   if (new Set(names).size !== names.length) throw corrupt('duplicate names');
   return names;
 }
 
-/** The `length` names after `previous` in its counter's run; at most `room` of them. */
-function run(previous, length, room) {
+function checkRun(length, room) {
   if (!(length >= 1 && length <= room)) {
     throw corrupt(`names table: a run of ${length} names where ${room} are left`);
   }
+}
+
+/** The `length` names after `previous` in its counter's run; at most `room` of them. */
+function run(previous, length, room) {
+  checkRun(length, room);
   const digits = previous.length ? lastDigits(previous) : null;
   if (digits === null) throw corrupt('names table: a run after a name without digits');
   const width = digits.end - digits.start;

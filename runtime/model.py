@@ -336,10 +336,16 @@ class Autoencoder:
         precision = codefile.resolve_precision(precision, self.binding)
         return codefile.pack(self.encode(images), precision, self.binding, names, original_sizes)
 
-    def decompress(self, data: bytes, as_float: bool = False) -> Decompressed:
+    def decompress(
+        self, data: bytes, as_float: bool = False, max_decoded: int = spec.MAX_FILES_PER_RUN
+    ) -> Decompressed:
         """The bytes of an .aez file -> its names and images, decoded by the model that made it: this one,
-        or a release of it kept in the models folder's history; refuses codes made by another model."""
+        or a release of it kept in the models folder's history; refuses codes made by another model, and a
+        file of more than `max_decoded` codes (their images are held at once) before decoding any."""
         code_file = codefile.from_bytes(data)
+        if len(code_file) > max_decoded:
+            limit = f"over the limit of {max_decoded:,} decoded in one call (raise it with max_decoded)"
+            raise DataError(f"{len(code_file):,} codes, {limit}")
         model = self.for_code(code_file)
         z = codefile.latents(code_file, model.binding)
         return Decompressed(code_file.names, model.decode(z, as_float=as_float), code_file.original_sizes)

@@ -73,6 +73,12 @@ INT8_MAX_PSNR_DROP = 0.1  # dB, encoder and decoder both int8, on the run's vali
 FLOAT_PRECISIONS = ("float32", "float16")
 NAMED_PRECISIONS = ("auto", *FLOAT_PRECISIONS, "uint8")
 
+# Limits a reader of code files keeps unless told more (docs/SECURITY.md): a code can be a byte or none, so a
+# small file can declare millions of codes, whose names and pictures would take gigabytes. Kept here, stdlib
+# only, for the command line's --max-codes and --max-files.
+MAX_CODES_PER_FILE = 1_000_000  # codes a file may declare, checked from its header
+MAX_FILES_PER_RUN = 100_000  # codes decompress decodes (a picture each) in one run
+
 # Where models run: cpu; cuda (fails unless CUDA really runs); auto (CUDA when it works, else CPU).
 # The one list: providers.py checks it, the CLI offers it (kept here so `--help` loads no onnxruntime).
 DEVICES = ("auto", "cpu", "cuda")

@@ -18,8 +18,9 @@ const Z_MIN = Float32Array.of(0, 0, 0, 0), Z_MAX = Float32Array.of(1, 2, 4, 0);
 const BINDING = codefile.binding('ae', '0123456789abcdef', Z_MIN, Z_MAX, { priors: priorsFor(Z_MIN, Z_MAX, 7), defaultBits: 6 });
 const HEADER = [...codefile.MAGIC, 2]; // magic and version 2
 
-function expect(data, message) {
-  assert.throws(() => codefile.fromBytes(data), (error) => {
+// The structure's checks, whatever a file declares: the default limit of codes a file (MAX_CODES) is tested on its own.
+function expect(data, message, reading = { maxCodes: Infinity }) {
+  assert.throws(() => codefile.fromBytes(data, reading), (error) => {
     assert.ok(error instanceof CodeFileError, `${error.name}: ${error.message}`);
     assert.ok(error.message.includes(message), `${error.message} (expected: ${message})`);
     assert.ok(!error.message.includes('\n'));
@@ -66,7 +67,7 @@ test('a model of your own\'s file records its image shape (FORMAT.md, 38 bytes)'
   const other = codefile.binding('scans32', '0123456789abcdef', new Float32Array(2), Float32Array.of(1, 1),
     { imageShape: [28, 28, 1] });
   assert.throws(() => codefile.latents(read, other),
-    (e) => e instanceof CodeFileError && e.message === "codes of images (32, 32, 1) do not fit the model's (28, 28, 1)");
+    (e) => e instanceof CodeFileError && e.message === 'the codes are of inputs of (32, 32, 1); the model takes inputs of (28, 28, 1)');
   assert.equal(codefile.fromBytes(codefile.pack(new Float32Array(4), 'float16', BINDING)).imageShape, null);
   expect(withCrc(fromHex(documented.slice(0, -8).replace('03 20 20 01', '00'))), 'bad image shape: 0 dimensions');
   expect(withCrc(fromHex(documented.slice(0, -8).replace('03 20 20 01', '01 00'))), 'bad image shape (0,)');
@@ -237,6 +238,17 @@ test('a valid minimal file, then each field made wrong', () => {
     [{ flags: 1, index: '0105808080801001', body: '00000000' }, 'original size 5x4294967296 out of range'],
   ];
   for (const [parts, message] of cases) expect(v2File(parts), message);
+});
+
+test('a file declaring more codes than the reader allows is refused from its header (issue 32)', () => {
+  const declared = v2File({ kind: 6, index: `${hex(varint.encode(1_000_001))}0101`, body: '' });
+  expect(declared, '1,000,001 codes, over the limit of 1,000,000 a file (raise it with --max-codes)', {});
+  expect(v2File({ kind: 6, index: '0300', body: '0101' }), '3 codes, over the limit of 2 a file', { maxCodes: 2 });
+  // A run of names is bounded by NAME_BYTES_PER_CODE bytes for each code allowed, whatever the file declares.
+  const run = v2File({ flags: codefile.FLAG_NAMES, kind: 0, body: new Uint8Array(4 * 100).fill(0),
+    index: `${hex(varint.encode(100))}01${hex(varint.encode(70))}${'61'.repeat(67)}303030${'00'}${hex(varint.encode(99))}` });
+  expect(run, 'its names expand past the limit (raise it with --max-codes)', { maxCodes: 100 });
+  assert.equal(codefile.fromBytes(run, { maxCodes: 1000 }).names.length, 100);
 });
 
 test('the index length is checked against the header', () => {

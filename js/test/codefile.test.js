@@ -30,8 +30,8 @@ function sampleFile(precision = 'float32', count = 3, sizes = true) {
 
 const body = (data) => data.slice(0, -4);
 
-function expect(data, fragment) {
-  assert.throws(() => codefile.fromBytes(data), (error) => {
+function expect(data, fragment, reading = {}) {
+  assert.throws(() => codefile.fromBytes(data, reading), (error) => {
     assert.ok(error instanceof CodeFileError, `${error.name}: ${error.message}`);
     assert.ok(error.message.includes(fragment), error.message);
     assert.ok(!error.message.includes('\n'));
@@ -127,7 +127,8 @@ test('a flipped payload bit is corrupt', () => {
 test('an absurd count is refused before allocating', () => {
   const data = body(codefile.toBytes(sampleFile()));
   new DataView(data.buffer).setUint32(28, 2 ** 32 - 1, true);
-  expect(withCrc(data), 'truncated code file: it declares 4294967295 codes but holds too few bytes');
+  expect(withCrc(data), '4,294,967,295 codes, over the limit of 1,000,000 a file (raise it with --max-codes)');
+  expect(withCrc(data), 'truncated code file: it declares 4294967295 codes but holds too few bytes', { maxCodes: Infinity });
 });
 
 test('unknown precision and flags, bad lengths, bad model id', () => {

@@ -138,8 +138,14 @@ test('absurd varints: counts, lengths, runs and sizes up to 2^53 - 1 are refused
     cases.push([{ kind: 0, latent: n, index: [0] }, 'bad latent size']);
   }
   cases.push([{ kind: 0, flags: 0, latent: 1, body: [0, 0, 0, 0], index: [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01] }, 'longer than 10 bytes']);
+  // The default limit refuses such counts first (runtime/spec.py MAX_CODES_PER_FILE); a reader that allows any
+  // count still allocates nothing the bytes cannot hold.
+  for (const n of huge) {
+    assert.throws(() => codefile.fromBytes(crafted({ index: v(n) })), (e) => e instanceof CodeFileError
+      && e.message.endsWith('codes, over the limit of 1,000,000 a file (raise it with --max-codes)'));
+  }
   for (const [parts, fragment] of cases) {
-    assert.throws(() => codefile.fromBytes(crafted(parts)), (e) => e instanceof CodeFileError
+    assert.throws(() => codefile.fromBytes(crafted(parts), { maxCodes: Infinity }), (e) => e instanceof CodeFileError
       && e.message.includes(fragment) && !e.message.includes('\n'), `${JSON.stringify(parts).slice(0, 80)}: ${fragment}`);
   }
   // The index length itself: as large as a varint goes, and larger.

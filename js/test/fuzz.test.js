@@ -101,8 +101,8 @@ test('absurd declared sizes are refused before anything is allocated', () => {
   const base = codefile.toBytes({ version: 1, model: 'ae', modelId: '0123456789abcdef', precision: 'float32', latentSize: 2,
     codes: Float32Array.of(1, 2), names: ['n'], originalSizes: null }).slice(0, -4);
   const cases = [
-    [(v) => v.setUint32(28, 2 ** 32 - 1, true), 'declares 4294967295 codes'],
-    [(v) => v.setUint32(28, 2 ** 31, true), 'declares 2147483648 codes'],
+    [(v) => v.setUint32(28, 2 ** 32 - 1, true), '4,294,967,295 codes, over the limit of 1,000,000 a file'],
+    [(v) => v.setUint32(28, 2 ** 31, true), '2,147,483,648 codes, over the limit of 1,000,000 a file'],
     [(v) => v.setUint16(26, 4096, true), 'truncated code file'],
     [(v) => v.setUint16(26, 4097, true), 'bad latent size 4097'],
     [(v) => v.setUint16(26, 65535, true), 'bad latent size 65535'],

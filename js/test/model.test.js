@@ -12,7 +12,8 @@ import * as codefile from '../codefile.js';
 import { AeonnxError, CodeFileError, DataError, ModelError } from '../errors.js';
 import { load, toUint8 } from '../model.js';
 import { parse } from '../tensorproto.js';
-import { ARTIFACTS, serveFolder, temporaryFolder } from './helpers.js';
+import * as varint from '../varint.js';
+import { ARTIFACTS, serveFolder, temporaryFolder, withCrc } from './helpers.js';
 
 const goldenDigits = () => {
   const x = parse(readFileSync(path.join(ARTIFACTS, 'ae_encoder/test_data_set_0/input_0.pb')), 'input_0.pb');
@@ -241,4 +242,24 @@ test('a models folder served over HTTP loads by URL, as in a browser', async (t)
   assert.equal(fromUrl.modelId, fromFolder.modelId);
   assert.deepEqual(await fromUrl.sample(2, 5), await fromFolder.sample(2, 5));
   await refused(load(ort, `${base}missing/`), ModelError, `${base}missing/: no manifest.json`);
+});
+
+describe('issue 32: a small file declaring many codes', () => {
+  /** A version 2 file of `count` codes of 0 bytes each (valid) for `model`, one byte each in its index. */
+  function manyEmptyCodes(model, count) {
+    const id = model.modelId.match(/../g).map((pair) => parseInt(pair, 16));
+    const index = [...varint.encode(count), ...new Uint8Array(count - 1)];
+    const body = [...codefile.MAGIC, 2, 6, 0, 2, 0x61, 0x65, ...id, 32, ...index, ...varint.encodeBackwards(index.length)];
+    return withCrc(Uint8Array.from(body));
+  }
+
+  test('more codes than a call decodes, or than a file may declare, are refused before any is decoded', async () => {
+    const ae = await load(ort, ARTIFACTS, { part: 'decoder' });
+    await refused(ae.decompress(manyEmptyCodes(ae, 100_001)), DataError,
+      '100,001 codes, over the limit of 100,000 decoded in one call (raise it with maxDecoded)');
+    await refused(ae.decompress(manyEmptyCodes(ae, 1_000_001)), CodeFileError,
+      '1,000,001 codes, over the limit of 1,000,000 a file (raise it with --max-codes)');
+    const { names } = await ae.decompress(manyEmptyCodes(ae, 3), { maxDecoded: 3 });
+    assert.deepEqual(names, ['00000', '00001', '00002']);
+  });
 });

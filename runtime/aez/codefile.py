@@ -22,6 +22,7 @@ import numpy as np
 from .. import spec
 from ..errors import AeonnxError, ModelError
 from . import entropy, nametable, varint
+from . import sizes as original_sizes
 from .precision import _DTYPES, BITS, FLOATS
 from .precision import Binding as Binding  # the names below are this module's too, as before precision.py
 from .precision import check_precision as check_precision
@@ -45,10 +46,14 @@ MAX_IMAGE_SIDE = 65535
 MAX_LATENT_SIZE = 4096
 MAX_MODEL_NAME = 32
 MODEL_ID_LENGTH = 16  # hex digits; stored as 8 raw bytes in version 2
-MAX_SIDE = (1 << 32) - 1  # an original width or height
-MNIST_SIZE = (28, 28)  # an original size stored as one 0 byte
+MAX_SIDE, MNIST_SIZE = original_sizes.MAX_SIDE, original_sizes.MNIST_SIZE
 _CRC = struct.Struct("<I")
 _MIN_V2_BYTES = 4 + 1 + 1 + 1 + 1 + 1 + 8 + 1 + 1 + 1 + 4  # magic .. L, N, index length, CRC
+
+
+def _shape_words(shape: tuple[int, ...] | None) -> str:
+    """An input shape as a message says it: the shipped models' digits where a file or model records none."""
+    return "28x28 digits (the shipped models')" if shape is None else f"inputs of {tuple(shape)}"
 
 
 class CodeFileError(AeonnxError):
@@ -102,7 +107,7 @@ class CodeFile:
         """The codes at `indices` alone (random access: nothing else is decoded)."""
         indices = [int(i) for i in indices]
         sizes = tuple(self.original_sizes[i] for i in indices) if self.original_sizes is not None else None
-        names = tuple(self.names[i] for i in indices)
+        names = self.names.at(indices) if hasattr(self.names, "at") else tuple(self.names[i] for i in indices)
         if self.codes is not None:
             return replace(self, codes=self.codes[indices], names=names, original_sizes=sizes)
         starts, lengths, body = self.coded.starts, self.coded.lengths, memoryview(self.coded.body)
@@ -162,7 +167,8 @@ def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
             f"codes of size {code_file.latent_size} do not fit the model's latent size {len(binding.z_min)}"
         )
     if code_file.image_shape != binding.image_shape:
-        raise CodeFileError(f"codes of images {code_file.image_shape} do not fit the model's {binding.image_shape}")
+        shapes = _shape_words(code_file.image_shape), _shape_words(binding.image_shape)
+        raise CodeFileError("the codes are of {}; the model takes {}".format(*shapes))
     if code_file.codes is not None:
         return code_file.codes
     coded = code_file.coded
@@ -393,8 +399,13 @@ def _read_image_shape(header: varint.Reader) -> tuple[int, ...]:
 
 
 # --- readers --------------------------------------------------------------------------------------
-def from_bytes(data) -> CodeFile:
-    """The code file in `data`, of format version 1 or 2; CodeFileError in one line for anything else."""
+MAX_CODES = spec.MAX_CODES_PER_FILE  # unless the reader allows more: checked before anything is built
+
+
+def from_bytes(data, max_codes: int = MAX_CODES, lazy: bool = False) -> CodeFile:
+    """The code file in `data`, of format version 1 or 2; CodeFileError in one line for anything else, and
+    for a file of more than `max_codes` codes. `lazy`: its names read when asked for (nametable.LazyNames)
+    and its original sizes kept compact, so that what is built follows the file's bytes (info, --name)."""
     if len(data) < len(MAGIC) or bytes(data[: len(MAGIC)]) != MAGIC:
         raise CodeFileError("not an aeonnx code file (wrong magic bytes)")
     if len(data) < len(MAGIC) + 1:
@@ -406,12 +417,12 @@ def from_bytes(data) -> CodeFile:
             f"(this aeonnx reads versions {', '.join(map(str, READ_VERSIONS))})"
         )
     try:
-        return _from_bytes_v1(data) if version == 1 else _from_bytes_v2(data)
+        return _from_bytes_v1(data, max_codes) if version == 1 else _from_bytes_v2(data, max_codes, lazy)
     except varint.CorruptError as e:
         raise CodeFileError(f"corrupt code file: {e}") from None
 
 
-def _from_bytes_v2(data) -> CodeFile:
+def _from_bytes_v2(data, max_codes: int = MAX_CODES, lazy: bool = False) -> CodeFile:
     if len(data) < _MIN_V2_BYTES:
         raise CodeFileError("truncated code file: shorter than its header")
     # The index is found from the end, so a cut file is told by its checksum: check that first.
@@ -434,10 +445,10 @@ def _from_bytes_v2(data) -> CodeFile:
         raise CodeFileError("corrupt code file: the index length runs into the header")
     body = view[header.offset : index_end - index_length]
     index = varint.Reader(view, index_end - index_length, index_end)
-    count = index.varint("code count")
+    count = _checked_count(index.varint("code count"), max_codes)
     codes, coded = _codes(body, index, count, precision, latent_size)
-    names = tuple(nametable.read(index, count)) if flags & FLAG_NAMES else default_names(count)
-    sizes = _read_sizes(index, count) if flags & FLAG_ORIGINAL_SIZES else None
+    names = _names(view, index, count, lazy, max_codes) if flags & FLAG_NAMES else default_names(count)
+    sizes = original_sizes.read(index, count) if flags & FLAG_ORIGINAL_SIZES else None
     if index.left:
         raise CodeFileError(f"corrupt code file: {index.left} unexpected bytes at the end of the index")
     named = bool(flags & FLAG_NAMES)
@@ -484,23 +495,22 @@ def _codes(body: memoryview, index: varint.Reader, count: int, precision, latent
     return None, Coded(body, np.append(lengths, last), latent_size)
 
 
-def _read_sizes(index: varint.Reader, count: int) -> tuple[tuple[int, int], ...]:
-    if count > index.left:  # at least a byte each: checked before the loop
-        raise CodeFileError("corrupt code file: original sizes run past the end of the index")
-    sizes = []
-    for _ in range(count):
-        width = index.varint("original sizes")
-        if width == 0:
-            sizes.append(MNIST_SIZE)
-            continue
-        height = index.varint("original sizes")
-        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-            raise CodeFileError(f"corrupt code file: original size {width}x{height} out of range")
-        sizes.append((width, height))
-    return tuple(sizes)
+def _checked_count(count: int, max_codes: int) -> int:
+    if count > max_codes:
+        raise CodeFileError(f"{count:,} codes, over the limit of {max_codes:,} a file (raise it with --max-codes)")
+    return count
 
 
-def _from_bytes_v1(data) -> CodeFile:
+def _names(view, index: varint.Reader, count: int, lazy: bool, max_codes: int):
+    budget = nametable.NAME_BYTES_PER_CODE * max_codes
+    if not lazy:
+        return tuple(nametable.read(index, count, budget))
+    start = index.offset
+    nametable.walk(index, count, budget)
+    return nametable.LazyNames(view, start, index.offset, count, budget)
+
+
+def _from_bytes_v1(data, max_codes: int = MAX_CODES) -> CodeFile:
     """Format version 1 (docs/FORMAT.md), read as it always was."""
     if len(data) < len(MAGIC) + 4 + _CRC.size:
         raise CodeFileError("truncated code file: shorter than its header")
@@ -521,6 +531,7 @@ def _from_bytes_v1(data) -> CodeFile:
     latent_size, count = reader.unpack("<HI", "header")
     if not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"bad latent size {latent_size}")
+    _checked_count(count, max_codes)
     names, sizes, codes = _v1_body(data, reader, V1_PRECISIONS[precision_code], flags, latent_size, count)
     return CodeFile(model, model_id, V1_PRECISIONS[precision_code], codes, names, sizes, version=1)
 

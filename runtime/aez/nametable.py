@@ -10,7 +10,9 @@ Each entry starts with a varint tag:
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 
 from . import varint
 
@@ -118,15 +120,34 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return limit
 
 
-def read(reader: varint.Reader, count: int) -> list[str]:
-    """The `count` names of a table; varint.CorruptError for anything the writer could not have made."""
-    names: list[str] = []
-    previous = b""
-    while len(names) < count:
+# What a table may expand to: this many bytes for each code a reader allows (codefile.from_bytes's max_codes),
+# however few a file declares: a few bytes of runs cannot become gigabytes of names.
+NAME_BYTES_PER_CODE = 64
+
+
+def read(reader: varint.Reader, count: int, budget: int | float = float("inf")) -> list[str]:
+    """The `count` names of a table; varint.CorruptError for anything the writer could not have made, and for
+    names of more than `budget` bytes in all."""
+    names = list(iterate(reader, count, budget))
+    if len(set(names)) != len(names):
+        raise varint.CorruptError("duplicate names")
+    return names
+
+
+def iterate(reader: varint.Reader, count: int, budget: int | float = float("inf")) -> Iterator[str]:
+    """The names of a table one at a time, checked as read() checks them (but for duplicates), and refused
+    once they would expand past `budget` bytes."""
+    produced, previous = 0, b""
+    while produced < count:
         tag = reader.varint("names table")
         if tag == 0:
-            names += _run(previous, reader.varint("names table"), count - len(names))
-            previous = names[-1].encode("utf-8")
+            length = reader.varint("names table")
+            _check_run(length, count - produced)
+            budget = _spent(budget, length * len(previous))
+            run = _run(previous, length, count - produced)
+            produced += len(run)
+            yield from run
+            previous = run[-1].encode("utf-8")
             continue
         if tag - 1 > len(previous):
             raise varint.CorruptError("names table: a name shares more bytes than the name before has")
@@ -134,15 +155,65 @@ def read(reader: varint.Reader, count: int) -> list[str]:
         if tag - 1 + size > MAX_NAME_BYTES:
             raise varint.CorruptError(f"names table: a name longer than {MAX_NAME_BYTES} bytes")
         previous = previous[: tag - 1] + bytes(reader.take(size, "names table"))
-        names.append(_text(previous))
-    if len(set(names)) != len(names):
-        raise varint.CorruptError("duplicate names")
-    return names
+        budget = _spent(budget, len(previous))
+        produced += 1
+        yield _text(previous)
+
+
+def _spent(budget: int | float, size: int) -> int | float:
+    if size > budget:
+        raise varint.CorruptError("names table: its names expand past the limit (raise it with --max-codes)")
+    return budget - size
+
+
+class LazyNames:
+    """A file's names table, read when its names are asked for: its length at once; its names streamed (an
+    index of a million names costs nothing until they are wanted); a tuple's slicing and equality."""
+
+    def __init__(self, view, start: int, end: int, count: int, budget: int | float = float("inf")):
+        self._view, self._start, self._end, self._count, self._budget = view, start, end, count, budget
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        return iterate(varint.Reader(self._view, self._start, self._end), self._count, self._budget)
+
+    def __getitem__(self, where):
+        if isinstance(where, slice):
+            return tuple(itertools.islice(self, *where.indices(self._count)))
+        return self.at([where])[0]
+
+    def at(self, indices) -> tuple[str, ...]:
+        """The names at `indices`, in their order, in one pass."""
+        wanted = {index: None for index in indices}
+        if any(not 0 <= index < self._count for index in wanted):
+            raise IndexError("a name index out of range")
+        for index, name in enumerate(itertools.islice(self, max(wanted, default=-1) + 1)):
+            if index in wanted:
+                wanted[index] = name
+        return tuple(wanted[index] for index in indices)
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __repr__(self) -> str:
+        return f"LazyNames({self._count} names)"
+
+
+def walk(reader: varint.Reader, count: int, budget: int | float = float("inf")) -> None:
+    """Read past a table, checking it as iterate() does, keeping nothing."""
+    for _ in iterate(reader, count, budget):
+        pass
+
+
+def _check_run(length: int, room: int) -> None:
+    if not 1 <= length <= room:
+        raise varint.CorruptError(f"names table: a run of {length} names where {room} are left")
 
 
 def _run(previous: bytes, length: int, room: int) -> list[str]:
-    if not 1 <= length <= room:
-        raise varint.CorruptError(f"names table: a run of {length} names where {room} are left")
+    _check_run(length, room)
     found = _LAST_DIGITS.search(previous) if previous else None
     if found is None:
         raise varint.CorruptError("names table: a run after a name without digits")

@@ -124,13 +124,16 @@ class Shards:
         return sum(entry["bytes"] for entry in entries) + len(text)
 
 
-def read_folder(folder: Path) -> list[tuple[Path, codefile.CodeFile]]:
-    """Each shard of a folder written by Shards, read and checked against its index.json."""
+def read_folder(
+    folder: Path, max_codes: int = codefile.MAX_CODES, lazy: bool = False
+) -> list[tuple[Path, codefile.CodeFile]]:
+    """Each shard of a folder written by Shards, read and checked against its index.json (codefile.from_bytes's
+    `max_codes` a shard, `lazy`)."""
     index = _read_index(folder)
     found = []
     for entry in index["shards"]:
         path = folder / entry["file"]
-        code_file = read_file(path)
+        code_file = read_file(path, max_codes, lazy)
         if (code_file.model, code_file.model_id, len(code_file)) != (index["model"], index["model_id"], entry["count"]):
             raise codefile.CodeFileError(
                 f"{path}: its codes ({code_file.model} {code_file.model_id}, "
@@ -169,12 +172,12 @@ def _read_index(folder: Path) -> dict:
     return index
 
 
-def read_file(path: Path) -> codefile.CodeFile:
+def read_file(path: Path, max_codes: int = codefile.MAX_CODES, lazy: bool = False) -> codefile.CodeFile:
     """One code file; its errors name it. A single code in a file that stores no name (compress img.png ->
-    img.aez) is named after the file, as it was named after the image."""
+    img.aez) is named after the file, as it was named after the image. `max_codes`, `lazy`: codefile.from_bytes's."""
     data = read_bytes(path, "a code file")
     try:
-        code_file = codefile.from_bytes(data)
+        code_file = codefile.from_bytes(data, max_codes, lazy)
     except codefile.CodeFileError as e:
         raise codefile.CodeFileError(f"{path}: {e}") from None
     if not code_file.named and len(code_file) == 1 and path.stem:

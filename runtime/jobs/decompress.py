@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import spec
 from ..aez import codefile
 from ..aez import shards as shards_module
 from ..errors import AeonnxError
@@ -23,13 +24,19 @@ from .generate import check_grid_size, grid_of
 DECODED_SUFFIX = "-decoded"
 
 
+MAX_FILES = spec.MAX_FILES_PER_RUN  # pictures one decompress writes unless told more (--max-files), as sample's
+
+
 def read_code_file(path: Path) -> codefile.CodeFile:
     return shards_module.read_file(path)
 
 
-def read_codes(path: Path) -> list[tuple[Path, codefile.CodeFile]]:
-    """The code file at `path`, or each shard of a folder of shards (shards.Shards), with its path."""
-    return shards_module.read_folder(path) if path.is_dir() else [(path, shards_module.read_file(path))]
+def read_codes(path: Path, max_codes: int = codefile.MAX_CODES) -> list[tuple[Path, codefile.CodeFile]]:
+    """The code file at `path`, or each shard of a folder of shards (shards.Shards), with its path; their
+    names read when asked for (codefile.from_bytes lazy): memory follows the files' bytes until then."""
+    if path.is_dir():
+        return shards_module.read_folder(path, max_codes, lazy=True)
+    return [(path, shards_module.read_file(path, max_codes, lazy=True))]
 
 
 def select_names(
@@ -37,13 +44,16 @@ def select_names(
 ) -> list[tuple[Path, codefile.CodeFile]]:
     """Only the codes called `names`, in each file: random access, nothing else is decoded."""
     wanted = list(dict.fromkeys(names))
-    picked, seen = [], set()
+    picked, seen, asked = [], set(), set(wanted)
     for path, code_file in found:
-        positions = {name: index for index, name in enumerate(code_file.names)}
+        positions = {}  # of the names asked for only: a file of a million names is read past, not kept
+        for index, name in enumerate(code_file.names):
+            if name in asked:
+                positions.setdefault(name, index)
         here = [positions[name] for name in wanted if name in positions]
         if here:
             picked.append((path, code_file.take(here)))
-            seen.update(code_file.names[i] for i in here)
+            seen.update(name for name in wanted if name in positions)
     missing = [name for name in wanted if name not in seen]
     if missing:
         raise AeonnxError(
@@ -65,6 +75,8 @@ class DecompressJob:
     models_dir: Path | None = None
     device: str = "auto"
     variant: str = "float32"
+    max_codes: int = codefile.MAX_CODES  # a file may declare at most this many codes (--max-codes)
+    max_files: int = MAX_FILES  # pictures written at most (--max-files)
 
 
 def decompress_file(
@@ -76,9 +88,12 @@ def decompress_file(
     A folder output may exist: the PNGs are written into it and nothing else there is touched; with
     --force only the files of the same names are replaced. An output that is a code file read is refused."""
     code_path, output, grid, force, names = job.code_path, job.output, job.grid, job.force, job.names
-    found = read_codes(code_path)
+    found = read_codes(code_path, job.max_codes)
     found = select_names(found, names, code_path) if names else found
     count, sources = sum(len(code_file) for _, code_file in found), [path for path, _ in found] or [code_path]
+    if count > job.max_files and not grid:  # before any name is read or any file written
+        limit = f"over the limit of {job.max_files:,} decoded in one run (raise it with --max-files)"
+        raise AeonnxError(f"{code_path}: {count:,} codes, {limit}")
     # NAME-decoded: the plain NAME.png or NAME/ is usually the very input that was compressed.
     default = code_path.with_name(code_path.with_suffix("").name + DECODED_SUFFIX)
     if found and model_spec_of(found[0][1].model, job.models_dir).values == "floats":
@@ -89,7 +104,7 @@ def decompress_file(
         picture_format = images.output_format(output)
     else:
         output = output or default
-        targets = _folder_targets([name for _, cf in found for name in cf.names], output, force, sources)
+        targets = _folder_targets(found, output, force, sources)
     if not found:
         return Written([], output)
     model = load(found[0][1].model, job.models_dir, job.device, variant=job.variant, part="decoder")  # not the encoder
@@ -159,22 +174,46 @@ def _picture_path(output: Path | None, default: Path) -> Path:
     return output / f"{default.name}.png" if output.is_dir() else output
 
 
-def _folder_targets(names, output: Path, force: bool, sources: list[Path]) -> list[str]:
-    """The code names as PNG paths under `output` (strings: a Path per file costs more than its PNG's
-    filters), checked before any work (see files.check_targets)."""
+def _folder_targets(found, output: Path, force: bool, sources: list[Path]) -> list[str]:
+    """The code names of each (path, code file) of `found` as PNG paths under `output` (strings: a Path per
+    file costs more than its PNG's filters), checked before any work (see files.check_targets)."""
+    names = [name for _, code_file in found for name in code_file.names]
     if output.exists() and not output.is_dir():
         raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
     if len(set(names)) != len(names):  # each file's are unique; a folder's shards might repeat one
         raise codefile.CodeFileError(f"{sources[0].parent}: the same name is in two shards")
-    folder = os.fspath(output)
-    targets = [os.path.join(folder, *safe_relative_parts(name)) + ".png" for name in names]
+    folder, targets = os.fspath(output), []
+    for path, code_file in found:
+        try:
+            targets += [os.path.join(folder, *safe_relative_parts(name)) + ".png" for name in code_file.names]
+        except codefile.CodeFileError as e:
+            raise codefile.CodeFileError(f"{path}: {e}") from None
+    refuse_links_below(folder, targets)
     check_targets(targets, force, inputs=sources)
     return targets
+
+
+def refuse_links_below(output: str, targets: list[str]) -> None:
+    """A code's name may hold folders (`sub/x`); none that exists under the output may be a symbolic link,
+    which would take its files outside -o (the output folder itself may be one: the user named it)."""
+    checked = {output}
+    for target in targets:
+        folder = os.path.dirname(target)
+        below = []
+        while folder not in checked and len(folder) > len(output):
+            below.append(folder)
+            folder = os.path.dirname(folder)
+        for path in below:
+            if os.path.islink(path):
+                raise AeonnxError(f"{path} is a symbolic link: refusing to write through it, outside {output}")
+        checked.update(below)
 
 
 def safe_relative_parts(name: str) -> list[str]:
     """A code's name as the parts of a relative path that cannot leave the output folder."""
     parts = [part for part in name.split("/") if part not in ("", ".")]  # as a POSIX path reads it
     if not parts or name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts:
-        raise codefile.CodeFileError(f"refusing unsafe name {name!r} in the code file")
+        raise codefile.CodeFileError(
+            f"refusing unsafe name {name!r} in the code file: it would leave the output folder"
+        )
     return parts

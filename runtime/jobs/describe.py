@@ -15,8 +15,8 @@ from ..model import load, shipped_models_dir
 from .decompress import read_codes
 
 
-def describe_file(path: Path) -> dict:
-    """What an .onnx model file or an .aez code file says about itself."""
+def describe_file(path: Path, max_codes: int = codefile.MAX_CODES) -> dict:
+    """What an .onnx model file or an .aez code file says about itself (a file of up to `max_codes` codes)."""
     if path.suffix.lower() == ".onnx":
         from .. import providers
 
@@ -26,7 +26,7 @@ def describe_file(path: Path) -> dict:
         described["inputs"] = {i.name: i.shape for i in session.get_inputs()}
         described["outputs"] = {o.name: o.shape for o in session.get_outputs()}
         return {"file": str(path), "kind": "onnx model", **described}
-    found = read_codes(path)
+    found = read_codes(path, max_codes)
     total = sum(file.stat().st_size for file, _ in found)
     if path.is_dir():
         total += (path / shards_module.INDEX).stat().st_size

@@ -175,12 +175,16 @@ async function openCodeFile(models, file) {
     // A model of your own from the server's /yours/ (node server.js --models DIR); another model's codes:
     // the AE refuses them in the package's words, naming both models.
     const model = models[read.model] ?? await yourModel(models, read.model) ?? models.ae;
-    const { names, images } = await model.decompress(read);
+    // Only what is shown is decoded: a small file may declare a million codes (issue 32).
+    const count = read.names.length;
+    const shown = count > GRID_LIMIT ? codefile.take(read, Array.from({ length: GRID_LIMIT }, (_, i) => i)) : read;
+    const { names, images } = await model.decompress(shown);
     showGrid(names, images, model.imageShape);
     const how = typeof read.precision === 'number' ? `entropy-coded at ${read.precision} bits` : read.precision;
-    $('drop-result').textContent = `${file.name}: ${names.length} digit(s) from the ${read.model} `
-      + `(format ${read.version}, ${how}), ${bytes.length} bytes`;
-    state.dropped = { file: file.name, model: read.model, version: read.version, precision: read.precision, names, images };
+    const first = count > GRID_LIMIT ? `, the first ${GRID_LIMIT} shown` : '';
+    $('drop-result').textContent = `${file.name}: ${count} digit(s) from the ${read.model} `
+      + `(format ${read.version}, ${how}), ${bytes.length} bytes${first}`;
+    state.dropped = { file: file.name, model: read.model, version: read.version, precision: read.precision, names, images, count };
   } catch (error) {
     $('grid').replaceChildren();
     $('drop-result').textContent = `aeonnx: error: ${file.name}: ${firstLine(error)}`;
