@@ -9,9 +9,14 @@
 //   /yours/    with --models DIR: a folder made by `aeonnx export --encoder --decoder` (models of your own,
 //              whose code files the drop zone decodes)
 //
-//   node server.js [--port N] [--models DIR]     (or PORT=N; 0 picks a free port)
+//   node server.js [--port N] [--models DIR] [--allow-host NAME]...     (or PORT=N; 0 picks a free port)
+//
+// Only regular files whose real path lies inside their folder are served (a link out of --models is not
+// followed), and only to requests whose Host header names this machine (localhost, 127.0.0.1, [::1]) or a
+// name given with --allow-host, with the server's port: a page on another site that rebinds its DNS name to
+// 127.0.0.1 gets 403, never a model or a file.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,11 +59,32 @@ export function resolve(urlPath) {
   if (mount.folder === null) return null;
   const file = decoded.slice(mount.prefix.length) || (mount.prefix === '/' ? 'index.html' : '');
   if (file.includes('\\') || file.split('/').some((part) => part.startsWith('.')) || !mount.allow(file)) return null;
-  const where = path.join(mount.folder, file);
-  return existsSync(where) && statSync(where).isFile() ? where : null;
+  return inside(mount.folder, path.join(mount.folder, file));
+}
+
+/** `where`, if it is a regular file whose real path (links followed) lies inside the real `folder`; else null. */
+function inside(folder, where) {
+  try {
+    const real = realpathSync(where), root = realpathSync(folder);
+    return real.startsWith(root + path.sep) && statSync(real).isFile() ? real : null;
+  } catch {
+    return null; // missing, a dangling link, a loop, unreadable
+  }
+}
+
+export const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+let allowedHosts = new Set(); // host:port values a request may name, set by start()
+
+/** Is the request's Host header this server, by a local name or one given with --allow-host, and its port? */
+export function hostAllowed(header) {
+  return typeof header === 'string' && allowedHosts.has(header.toLowerCase());
 }
 
 function handle(request, response) {
+  if (!hostAllowed(request.headers.host)) {
+    response.writeHead(403, { 'Content-Type': 'text/plain' }).end('host not allowed; see --allow-host\n');
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
@@ -79,8 +105,9 @@ function handle(request, response) {
 }
 
 /** Starts serving on 127.0.0.1:`port` (0: a free one), with `models` (a folder of your own models, or
- *  null) at /yours/; resolves to { server, url } once listening. */
-export function start(port = DEFAULT_PORT, models = null) {
+ *  null) at /yours/, to requests naming a local host or one of `hosts`; resolves to { server, url } once
+ *  listening. */
+export function start(port = DEFAULT_PORT, models = null, hosts = []) {
   if (!existsSync(path.join(ORT_DIST, 'ort-wasm-simd-threaded.wasm'))) {
     return Promise.reject(new Error(`onnxruntime-web is not installed; run npm ci in ${WEB}`));
   }
@@ -92,7 +119,11 @@ export function start(port = DEFAULT_PORT, models = null) {
   return new Promise((resolveStart, reject) => {
     server.once('error', (error) => reject(error.code === 'EADDRINUSE'
       ? new Error(`port ${port} is in use; choose another with --port N`) : error));
-    server.listen(port, HOST, () => resolveStart({ server, url: `http://${HOST}:${server.address().port}/` }));
+    server.listen(port, HOST, () => {
+      const listening = server.address().port;
+      allowedHosts = new Set([...LOCAL_HOSTS, ...hosts].map((name) => `${name.toLowerCase()}:${listening}`));
+      resolveStart({ server, url: `http://${HOST}:${listening}/` });
+    });
   });
 }
 
@@ -108,7 +139,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   try {
     const args = process.argv.slice(2);
     const models = args.includes('--models') ? args[args.indexOf('--models') + 1] ?? '' : null;
-    const { url } = await start(portFromArguments(args), models);
+    const hosts = args.flatMap((arg, i) => (arg === '--allow-host' ? [args[i + 1] ?? ''] : []));
+    if (hosts.some((name) => !/^[\w.-]+$|^\[[0-9a-f:]+\]$/i.test(name))) throw new Error('--allow-host needs a host name');
+    const { url } = await start(portFromArguments(args), models, hosts);
     console.log(`aeonnx web page: ${url}  (Ctrl+C stops it)`);
   } catch (error) {
     console.error(`aeonnx-web: error: ${error.message}`);
