@@ -67,6 +67,7 @@ def export_keras_pair(
     ends, `warn` what looks wrong (default: Python warnings). Nothing is written unless every gate passes."""
     stages = Stages(say, warn)
     _check_name(name)
+    _on_tensorflow()
     model_conventions = conventions_of(floats, value_range, output_range)
     with stages("load") as stage:
         if _same(encoder, decoder):
@@ -86,6 +87,7 @@ def export_keras_autoencoder(
     narrowest layer everything flows through; export/parts.py); `settings` as export_keras_pair's."""
     stages = Stages(settings.pop("say", None), settings.pop("warn", None))
     _check_name(name)
+    _on_tensorflow()
     model_conventions = conventions_of(*(settings.pop(k, None) for k in ("floats", "value_range", "output_range")))
     with stages("load") as stage:
         found = keras_files.custom_objects(_listed(settings.pop("custom_objects", ())))
@@ -136,6 +138,13 @@ def _contract_parts(encoder, decoder, settings: Settings, stages: Stages):
         stages.tell(choice.said())
     encoder, decoder = parts.flat_codes(encoder, decoder)
     return encoder, decoder, choice.kind
+
+
+def _on_tensorflow() -> None:
+    """Keras on TensorFlow (what tf2onnx converts); one line where a script runs it on another backend."""
+    from aeonnx.train.backend import use_tensorflow
+
+    use_tensorflow(verbose=True)  # the caller's process: its warnings and log levels are left as they are
 
 
 def _check_name(name: str) -> None:

@@ -412,3 +412,14 @@ def test_the_shipped_ae_scores_digits_and_flags_pictures_that_are_no_digits(mnis
     given = invoke("score", tmp_path / "digits.npy", "--metric", "mae", "--threshold", "0.05", "--json")
     assert given.exit_code == 0 and "(given)" in given.stderr
     refused(invoke("score", tmp_path / "digits.npy", "--metric", "rmse"), "--metric 'rmse'", tmp_path / "none")
+
+
+def test_a_script_whose_keras_runs_on_another_backend_is_told_how_to_export(monkeypatch, mnist, tmp_path):
+    """Keras' backend is fixed when it is first imported: a script on JAX calling the export API is refused
+    in one line that says what to do."""
+    from aeonnx.export.your_model import export_keras_pair
+    from aeonnx.runtime.errors import ModelError
+
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    with pytest.raises(ModelError, match=r"Keras runs on jax in this process.*run `aeonnx export`"):
+        export_keras_pair(tmp_path / "enc.keras", tmp_path / "dec.keras", mnist["x_test"][:10], tmp_path, "mine")

@@ -39,7 +39,7 @@ def use_tensorflow(verbose: bool = False) -> str | None:
     asked = os.environ.get("KERAS_BACKEND", BACKEND)
     already = sys.modules.get("keras")
     if already is not None:
-        return _already_imported(already, asked)
+        return _already_imported(already)
     os.environ["KERAS_BACKEND"] = BACKEND
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # after start-up, only fatal native errors
@@ -52,7 +52,7 @@ def use_tensorflow(verbose: bool = False) -> str | None:
     return None
 
 
-def _already_imported(keras, asked: str) -> None:
+def _already_imported(keras) -> None:
     """Keras imported before us (a script calling the export API): its backend cannot change any more."""
     from aeonnx.runtime.errors import ModelError
 
