@@ -126,7 +126,10 @@ def test_symlink_loops_in_folder_input(tmp_path, digit):
     (folder / "a.png").symlink_to(folder / "b.png")
     (folder / "b.png").symlink_to(folder / "a.png")  # a file link loop
     result = invoke("compress", folder, "-o", tmp_path / "x.aez")
-    assert result.exit_code == 0, result.output
+    # Issue 32: each is said in one line (they were skipped without a word), and the rest is done.
+    assert result.exit_code == 1 and "3 input(s) failed; the others were done" in result.stderr, result.output
+    for name, why in (("loop", "a link to a folder, not followed"), ("a.png", "in a loop"), ("b.png", "in a loop")):
+        assert f"{folder / name}: " in result.stderr and why in result.stderr
     assert codefile.from_bytes((tmp_path / "x.aez").read_bytes()).names == ("real",)
 
 
