@@ -4,7 +4,7 @@
 // --models to a file elsewhere serves nothing.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +40,10 @@ describe('the server of the page', () => {
     ({ server } = await start(0, models, ['aeonnx.lan']));
     port = server.address().port;
   });
-  after(() => server?.close());
+  after(() => {
+    server?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
 
   test('a Host header of this machine, with its port, is answered', async () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`]) {
