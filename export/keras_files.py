@@ -29,6 +29,11 @@ def load(path: Path | str, what: str, custom_objects: dict | None = None, unsafe
     import keras
 
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(
+            f"{path}: a folder (a TensorFlow SavedModel?), not a Keras file: "
+            f"save the {what} with model.save('{what}.keras')"
+        )
     if not path.is_file():
         raise ModelError(f"{path}: no such {what} file")
     try:
