@@ -77,6 +77,26 @@ def report_failure(failure) -> None:
     typer.echo(f"aeonnx: skipped {printable(failure.reason)}", err=True)
 
 
+class SkippedLines:
+    """A batch's skipped inputs (a folder of thousands of broken links stays readable): the first SHOWN said a
+    line each, then one line for how many more; every one is kept for the summary's count."""
+
+    SHOWN = 10
+
+    def __init__(self):
+        self.failures: list = []
+
+    def __call__(self, failure) -> None:
+        self.failures.append(failure)
+        if len(self.failures) <= self.SHOWN:
+            report_failure(failure)
+
+    def close(self) -> None:
+        more = len(self.failures) - self.SHOWN
+        if more > 0:
+            typer.echo(f"aeonnx: skipped {more:,} more input(s)", err=True)
+
+
 def warn_unusual(label: str, why: str, known: str = "digits") -> None:
     """`known`: what the model was trained on, in words (model.Autoencoder.known_inputs)."""
     typer.echo(printable(f"aeonnx: {label}: unlike the {known} this model knows ({why})"), err=True)

@@ -12,7 +12,7 @@ import typer
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import printable
 
-from .app import WarningLines, app, fail, friendly_errors, report_failure, warn_unusual
+from .app import SkippedLines, WarningLines, app, fail, friendly_errors, warn_unusual
 from .options import (
     EncoderOption,
     ForceOption,
@@ -110,12 +110,13 @@ def _with_progress(job, work, report_file=None, known: str = "digits"):
     """Run `work(events)` with a progress bar over the job's inputs (hidden for a few); at most 10 warnings
     printed, every input's figures into `report_file` (a jobs.InputReport) if given."""
     total = job.count()
-    lines = WarningLines(report_file.path if report_file else None, known)
+    lines, skipped = WarningLines(report_file.path if report_file else None, known), SkippedLines()
     with _progress_bar(total) as progress:
-        events = _events(lines, report_file, on_failure=report_failure, progress=progress)
+        events = _events(lines, report_file, on_failure=skipped, progress=progress)
         try:
             return work(events)
         finally:
+            skipped.close()
             lines.close()
 
 
@@ -193,14 +194,16 @@ def encode(
 
     report_file = jobs.InputReport(report, force, tuple(inputs)) if report else None
     loaded = run.load(reading.model)
-    failures, lines = [], WarningLines(report, loaded.known_inputs)
-    events = _events(lines, report_file, on_failure=lambda f: (failures.append(f), report_failure(f)))
+    skipped, lines = SkippedLines(), WarningLines(report, loaded.known_inputs)
+    failures = skipped.failures
+    events = _events(lines, report_file, on_failure=skipped)
     encoded = 0
     try:
         for line in jobs.encode_lines(inputs, loaded, reading.invert, reading.framing, events):
             typer.echo(line)
             encoded += 1
     finally:
+        skipped.close()
         lines.close()
     if report_file:
         report_file.write()

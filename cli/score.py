@@ -9,7 +9,7 @@ import typer
 
 from aeonnx.runtime.errors import printable
 
-from .app import app, fail, friendly_errors, report_failure
+from .app import SkippedLines, app, fail, friendly_errors
 from .options import EncoderOption, ForceOption, InputsArgument, InvertOption, JsonOption, ModelRun, with_groups
 
 METRICS = ("mse", "mae")  # runtime.scores.METRICS, kept here so that --help loads no numpy
@@ -53,10 +53,13 @@ def score(
         raise fail(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
     if histogram is not None:
         check_targets([histogram], force, inputs=inputs)  # before any work: nothing overwritten unasked
-    loaded, tally, failures = run.load(model), Tally(metric), []
-    events = jobs.Events(on_failure=lambda failure: (failures.append(failure), report_failure(failure)))
-    for line in score_lines(inputs, loaded, tally, threshold, as_json, {"invert": invert}, events):
-        typer.echo(printable(line))
+    loaded, tally, skipped = run.load(model), Tally(metric), SkippedLines()
+    try:
+        for line in score_lines(inputs, loaded, tally, threshold, as_json, {"invert": invert}, jobs.Events(skipped)):
+            typer.echo(printable(line))
+    finally:
+        skipped.close()
+    failures = skipped.failures
     if not tally.errors:
         raise fail(f"no input could be scored ({len(failures)} failed)")
     typer.echo(printable(f"aeonnx: {tally.summary()}"), err=True)

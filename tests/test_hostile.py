@@ -391,3 +391,16 @@ def test_the_python_api_decodes_at_most_what_it_is_allowed(tmp_path):
     with pytest.raises(DataError, match=r"100,001 codes, over the limit of 100,000 decoded in one call"):
         ae.decompress(data)
     assert len(ae.decompress(bomb(tmp_path / "few.aez", 3).read_bytes(), max_decoded=3).names) == 3
+
+
+def test_a_folder_of_many_broken_entries_is_said_in_a_few_lines(mnist, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    Image.fromarray(mnist["x_test"][0]).save(folder / "good.png")
+    for index in range(25):
+        (folder / f"gone{index:02d}.png").symlink_to(tmp_path / "nowhere")
+    result = invoke("compress", folder, "-o", tmp_path / "x.aez")
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 12 and all("a symbolic link to nothing" in line for line in lines[:10]), lines
+    assert lines[10] == "aeonnx: skipped 15 more input(s)"
+    assert lines[11] == "aeonnx: error: 25 input(s) failed; the others were done"
