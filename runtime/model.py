@@ -404,7 +404,7 @@ class Autoencoder:
             else None
             for error in errors.tolist()
         ]
-        return Assessment(np.full(len(z), np.nan), warnings, None)
+        return Assessment(np.full(len(z), np.nan), warnings, np.full(len(z), np.nan))  # every engine carries them
 
     def score(self, inputs, metric: str = "mse", threshold: float | None = None) -> scores.Scores:
         """Each input's reconstruction error (float codes, in the model's own values: what Keras'

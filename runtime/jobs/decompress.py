@@ -177,17 +177,18 @@ def _picture_path(output: Path | None, default: Path) -> Path:
 def _folder_targets(found, output: Path, force: bool, sources: list[Path]) -> list[str]:
     """The code names of each (path, code file) of `found` as PNG paths under `output` (strings: a Path per
     file costs more than its PNG's filters), checked before any work (see files.check_targets)."""
-    names = [name for _, code_file in found for name in code_file.names]
     if output.exists() and not output.is_dir():
-        raise AeonnxError(f"{output} is a file; {len(names)} codes decode into a folder: name one with -o")
-    if len(set(names)) != len(names):  # each file's are unique; a folder's shards might repeat one
-        raise codefile.CodeFileError(f"{sources[0].parent}: the same name is in two shards")
+        count = sum(len(code_file) for _, code_file in found)
+        raise AeonnxError(f"{output} is a file; {count} codes decode into a folder: name one with -o")
     folder, targets = os.fspath(output), []
-    for path, code_file in found:
+    for path, code_file in found:  # each file's names read once, as they go
         try:
             targets += [os.path.join(folder, *safe_relative_parts(name)) + ".png" for name in code_file.names]
         except codefile.CodeFileError as e:
             raise codefile.CodeFileError(f"{path}: {e}") from None
+    if len(set(targets)) != len(targets):  # the same name twice (in two shards), or two names of one path
+        where = sources[0] if len(sources) == 1 else sources[0].parent
+        raise codefile.CodeFileError(f"{where}: two codes would decode to the same file")
     refuse_links_below(folder, targets)
     check_targets(targets, force, inputs=sources)
     return targets
