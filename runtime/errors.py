@@ -41,7 +41,7 @@ def signal_number(interrupt: KeyboardInterrupt) -> int:
     return getattr(interrupt, "signum", 2)
 
 
-_DUMPED_TAIL = re.compile(r"\s*(Full object config|Received|Exception encountered)\b.*$", re.S)
+_DUMPED_TAIL = r"\s*(Full object config|Received|Exception encountered)\b.*$"
 
 
 def first_line(error: BaseException) -> str:
@@ -51,12 +51,12 @@ def first_line(error: BaseException) -> str:
     if not lines:
         return type(error).__name__
     line = lines[-1] if lines[0].endswith(":") and len(lines) > 1 else lines[0]
-    return _DUMPED_TAIL.sub("", line) or type(error).__name__
+    return re.sub(_DUMPED_TAIL, "", line, flags=re.S) or type(error).__name__
 
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Control characters as a repr shows them: a table for str.translate (no regex compiled on every start).
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {9: "\\t", 10: "\\n", 13: "\\r"}
+_ESCAPED_BUT_NEWLINES = {code: text for code, text in _ESCAPED.items() if code != 10}
 
 
 def printable(text: str, lines: bool = False) -> str:
@@ -64,10 +64,5 @@ def printable(text: str, lines: bool = False) -> str:
     as Python shows them in a repr (\\n, \\x1b), so a name can neither break a one-line message nor reach the
     terminal as a command; bytes of a file name that are not UTF-8 (kept by Python as surrogates) as \\xNN.
     `lines`: text of several lines on purpose, whose newlines are kept."""
-    text = (_CONTROL if lines else _CONTROL_OR_NEWLINE).sub(_escaped, text)
+    text = text.translate(_ESCAPED_BUT_NEWLINES if lines else _ESCAPED)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _escaped(match: re.Match) -> str:
-    character = match.group()
-    return _ESCAPES.get(character) or f"\\x{ord(character):02x}"
