@@ -405,3 +405,13 @@ def test_a_model_name_that_would_break_a_message_is_corrupt(name):
     forged += struct.pack("<I", zlib.crc32(forged))
     with pytest.raises(CodeFileError, match="model name is not printable"):
         from_bytes(forged)
+
+
+def test_a_lazy_read_gives_the_names_and_sizes_an_eager_one_does():
+    """info and decompress read files lazily (names streamed, sizes compact, issue 32): the same answers."""
+    data = to_bytes(sample_file(sizes=True))
+    eager, lazy = from_bytes(data), from_bytes(data, lazy=True)
+    assert lazy.names == eager.names and tuple(lazy.names) == eager.names and lazy.names[-1] == eager.names[-1]
+    assert lazy.original_sizes == eager.original_sizes and lazy.original_sizes[0] == eager.original_sizes[0]
+    assert lazy.take([1, 0]).names == eager.take([1, 0]).names
+    assert lazy.take([1, 0]).original_sizes == eager.take([1, 0]).original_sizes

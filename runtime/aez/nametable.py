@@ -182,7 +182,7 @@ class LazyNames:
     def __getitem__(self, where):
         if isinstance(where, slice):
             return tuple(itertools.islice(self, *where.indices(self._count)))
-        return self.at([where])[0]
+        return self.at([where + self._count if where < 0 else where])[0]
 
     def at(self, indices) -> tuple[str, ...]:
         """The names at `indices`, in their order, in one pass."""
