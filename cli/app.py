@@ -81,7 +81,7 @@ class SkippedLines:
     """A batch's skipped inputs (a folder of thousands of broken links stays readable): the first SHOWN said a
     line each, then one line for how many more; every one is kept for the summary's count."""
 
-    SHOWN = 10
+    SHOWN = spec.SKIPPED_SHOWN
 
     def __init__(self):
         self.failures: list = []

@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
+from aeonnx.runtime import spec
 from aeonnx.runtime.errors import printable
 
 from .app import SkippedLines, app, fail, friendly_errors
 from .options import EncoderOption, ForceOption, InputsArgument, InvertOption, JsonOption, ModelRun, with_groups
-
-METRICS = ("mse", "mae")  # runtime.scores.METRICS, kept here so that --help loads no numpy
 
 
 @app.command()
@@ -27,8 +26,8 @@ def score(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="An anomaly lies above this error. Default: the one export learnt from the model's data (its 99.5th "
-            "percentile).",
+            help="An anomaly lies above this error. Default: the one export learnt from the model's data (its "
+            f"{spec.ANOMALY_PERCENTILE:g}th percentile).",
             show_default=False,
         ),
     ] = None,
@@ -49,8 +48,8 @@ def score(
     from aeonnx.runtime.jobs.score import Tally, score_lines
     from aeonnx.runtime.jobs.score import histogram as draw
 
-    if metric not in METRICS:
-        raise fail(f"--metric {metric!r}: choose one of {', '.join(METRICS)}")
+    if metric not in spec.SCORE_METRICS:
+        raise fail(f"--metric {metric!r}: choose one of {', '.join(spec.SCORE_METRICS)}")
     if histogram is not None:
         check_targets([histogram], force, inputs=inputs)  # before any work: nothing overwritten unasked
     loaded, tally, skipped = run.load(model), Tally(metric), SkippedLines()

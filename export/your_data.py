@@ -15,7 +15,7 @@ from aeonnx.runtime import conventions, spec
 from aeonnx.runtime.errors import DataError, ModelError
 
 MEASURED_IMAGES = 20_000  # at most this many give the statistics, priors and quality profile
-SKIPPED_SHOWN = 10  # pictures of a folder that could not be read, said a line each; then a count
+SKIPPED_SHOWN = spec.SKIPPED_SHOWN
 ARRAY_KEYS = ("x", "x_test", "images", "x_train")  # an .npz's array of inputs, by the names data sets use
 CONVENTION_FLAGS = "pictures in another range: --value-range LO,HI (e.g. -1,1 or 0,255); signals or tables: --floats"
 

@@ -212,7 +212,7 @@ def measure(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray, warn=la
     target = sample
     if model_spec.values == "pixels":
         target = conventions.rescaled(sample, *model_spec.pixel_ranges)
-        _check_output_values(model_spec, sample, x_hat, warn)
+        _check_output_range(model_spec, x_hat, warn)
     record = {
         "config": {
             "made_by": "your own Keras autoencoder (aeonnx export)",
@@ -227,7 +227,7 @@ def measure(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray, warn=la
     }
     if model_spec.values == "floats":
         return {**record, **_measured_floats(encoder, decoder, sample, x_hat)}
-    return {**record, **_measured_pixels(model_spec, encoder, decoder, sample, x_hat)}
+    return {**record, **_measured_pixels(model_spec, encoder, decoder, sample, x_hat, warn)}
 
 
 def _measured_floats(encoder, decoder, x: np.ndarray, x_hat: np.ndarray) -> dict:
@@ -236,16 +236,20 @@ def _measured_floats(encoder, decoder, x: np.ndarray, x_hat: np.ndarray) -> dict
     return {"metrics": errors, **_coding(encoder, decoder, x)}
 
 
-def _measured_pixels(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray, x_hat: np.ndarray) -> dict:
-    """A picture model: its figures on pixels in [0, 1], whatever its own values (the same PSNR)."""
+def _measured_pixels(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray, x_hat: np.ndarray, warn) -> dict:
+    """A picture model: its figures on pixels in [0, 1], whatever its own values (the same PSNR); said when
+    its round trip is worse than the data's mean picture (data in other values than it was trained on?)."""
     value_range, output_range = model_spec.pixel_ranges
     unit_x, unit_hat = conventions.to_unit(x, value_range), conventions.to_unit(x_hat, output_range)
+    figures = metrics.reconstruction_metrics(unit_x, unit_hat)
+    mean = metrics.psnr(unit_x, np.broadcast_to(unit_x.mean(axis=0), unit_x.shape))
+    if figures["psnr"] < mean - 1:
+        warn(
+            f"the round trip of your data ({figures['psnr']:.1f} dB) is worse than its mean picture's "
+            f"({mean:.1f} dB): is the data in the values the model was trained on? ({CONVENTION_FLAGS})"
+        )
     encoder, decoder = _on_unit_pixels(encoder, decoder, value_range, output_range)
-    return {
-        "metrics": metrics.reconstruction_metrics(unit_x, unit_hat),
-        "quality": quality.measure(unit_x, unit_hat),
-        **_coding(encoder, decoder, unit_x),
-    }
+    return {"metrics": figures, "quality": quality.measure(unit_x, unit_hat), **_coding(encoder, decoder, unit_x)}
 
 
 def _coding(encoder, decoder, x: np.ndarray) -> dict:
@@ -271,10 +275,10 @@ def _on_unit_pixels(encoder, decoder, value_range, output_range):
     return unit_encoder, keras.Model(code, to_unit(decoder(code)))
 
 
-def _check_output_values(model_spec: spec.ModelSpec, x: np.ndarray, x_hat: np.ndarray, warn) -> None:
+def _check_output_range(model_spec: spec.ModelSpec, x_hat: np.ndarray, warn) -> None:
     """The decoder's outputs on the data, against the pixel values it is said to give: far outside, refused;
-    a little outside, said (pictures are clipped); much worse than the data's mean picture, said."""
-    (low, high), (out_low, out_high) = model_spec.pixel_ranges
+    a little outside, said (pictures are clipped)."""
+    out_low, out_high = model_spec.pixel_ranges[1]
     width, least, most = out_high - out_low, float(x_hat.min()), float(x_hat.max())
     said = f"the decoder's outputs on your data run from {least:.3g} to {most:.3g}"
     if width > 2 and least >= -0.05 and most <= 1.05:
@@ -285,10 +289,3 @@ def _check_output_values(model_spec: spec.ModelSpec, x: np.ndarray, x_hat: np.nd
         raise ModelError(f"{said}, far outside the pixels' values [{out_low:g}, {out_high:g}]: {CONVENTION_FLAGS}")
     if least < out_low - 0.01 * width or most > out_high + 0.01 * width:
         warn(f"{said}, beyond the pixels' values [{out_low:g}, {out_high:g}]: pictures are clipped to them")
-    unit_x, unit_hat = conventions.to_unit(x, (low, high)), conventions.to_unit(x_hat, (out_low, out_high))
-    ours, mean = metrics.psnr(unit_x, unit_hat), metrics.psnr(unit_x, np.broadcast_to(unit_x.mean(axis=0), x.shape))
-    if ours < mean - 1:
-        warn(
-            f"the round trip of your data ({ours:.1f} dB) is worse than its mean picture's ({mean:.1f} dB): "
-            f"is the data in the values the model was trained on? ({CONVENTION_FLAGS})"
-        )

@@ -9,15 +9,7 @@ export function psnrPerImage(x, xHat, size = INPUT_SIZE) {
   if (x.length !== xHat.length || x.length % size !== 0) {
     throw new RangeError(`psnrPerImage needs two arrays of N * ${size} pixels, got ${x.length} and ${xHat.length}`);
   }
-  const squared = new Float64Array(size);
-  return Float64Array.from({ length: x.length / size }, (_, image) => {
-    for (let i = 0; i < size; i++) {
-      const difference = x[image * size + i] - xHat[image * size + i];
-      squared[i] = difference * difference;
-    }
-    const mse = Math.max(pairwiseSum(squared, 0, size) / size, 1e-12);
-    return 10 * Math.log10(1 / mse);
-  });
+  return errorsPerInput(x, xHat, size, 'mse').map((mse) => 10 * Math.log10(1 / Math.max(mse, 1e-12)));
 }
 
 // Reconstruction errors, as runtime/scores.py: over each input's values, in float64 with numpy's summation.

@@ -341,13 +341,24 @@ export class Autoencoder {
     return { errors, metric, threshold: chosen, anomalous };
   }
 
-  /** The threshold export learnt for `metric` (metadata aeonnx.anomaly), and where it comes from; null without. */
+  /**
+   * The threshold export learnt for `metric` (metadata aeonnx.anomaly) and where it comes from; for a model
+   * exported before (the shipped ones), its mse threshold from its quality profile, as runtime/scores.py.
+   */
   #threshold(metric) {
     const text = this.metadata[spec.META_ANOMALY];
-    if (text === undefined) return { threshold: null, source: 'no threshold' };
-    const record = JSON.parse(text);
-    const source = `the ${record.percentile}th percentile of ${record.inputs.toLocaleString('en-US')} export inputs' ${metric}`;
-    return { threshold: record.thresholds[metric], source };
+    if (text !== undefined) {
+      const record = JSON.parse(text);
+      const source = `the ${record.percentile}th percentile of ${record.inputs.toLocaleString('en-US')} export inputs' ${metric}`;
+      return { threshold: record.thresholds[metric], source };
+    }
+    const quality = JSON.parse(this.metadata[spec.META_QUALITY] ?? '{}');
+    const psnr = quality.psnr_db?.[`p${+(100 - spec.ANOMALY_PERCENTILE).toFixed(6)}`];
+    if (metric !== 'mse' || psnr === undefined || this.metadata[spec.META_VALUES] !== undefined) {
+      return { threshold: null, source: 'no threshold' };
+    }
+    const source = `the ${spec.ANOMALY_PERCENTILE}th percentile of ${quality.digits.toLocaleString('en-US')} training inputs' mse`;
+    return { threshold: 10 ** (-psnr / 10), source };
   }
 
   /** n new digits from z ~ N(0, I); the same seed gives the same digits (see random.js). */

@@ -164,6 +164,12 @@ class Autoencoder:
         return None if self.locates_digits else self.image_shape
 
     @property
+    def reading(self) -> dict:
+        """How compress, encode and score read inputs for this model (pictures.inputs.chunks' options): pictures
+        resized to its image (`shape`, `crop`) or digits located; arrays of numbers for a model of float values."""
+        return {"shape": self.picture_shape, "crop": self.crops_pictures, "numbers": not self.gives_pictures}
+
+    @property
     def crops_pictures(self) -> bool:
         """Is a picture cropped to the model's aspect ratio before it is resized (--preprocessing crop)?"""
         return self.spec.preprocessing == "crop"

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import spec
 
-METRICS = ("mse", "mae")  # mean squared error, mean absolute error: over each input's values
+METRICS = spec.SCORE_METRICS
 
 
 class Scores(NamedTuple):

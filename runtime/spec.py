@@ -78,6 +78,7 @@ NAMED_PRECISIONS = ("auto", *FLOAT_PRECISIONS, "uint8")
 # only, for the command line's --max-codes and --max-files.
 MAX_CODES_PER_FILE = 1_000_000  # codes a file may declare, checked from its header
 MAX_FILES_PER_RUN = 100_000  # codes decompress decodes (a picture each) in one run
+SKIPPED_SHOWN = 10  # inputs a command could not read, said a line each; then one line with how many more
 
 # Where models run: cpu; cuda (fails unless CUDA really runs); auto (CUDA when it works, else CPU).
 # The one list: providers.py checks it, the CLI offers it (kept here so `--help` loads no onnxruntime).
@@ -371,6 +372,7 @@ META_ANOMALY = META_PREFIX + "anomaly"  # JSON: scores.threshold_record() of the
 # `aeonnx score`: an input is an anomaly above this percentile of the export data's reconstruction errors. The
 # data is normal data, so about 0.5% of it lies above by construction, a little more of new normal data.
 ANOMALY_PERCENTILE = 99.5
+SCORE_METRICS = ("mse", "mae")  # mean squared, mean absolute error over each input's values (runtime/scores.py)
 
 # What "a digit this model knows" means. Training measures, over its training digits, each digit's
 # round-trip PSNR and its ink (mean pixel value) and records these percentiles; the runtime warns

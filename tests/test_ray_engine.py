@@ -20,6 +20,7 @@ from aeonnx.runtime import jobs, load
 from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.jobs.ray_engine import Decoder, Encoder, RayEngine
 
+from .helpers import REPO
 from .test_parallel import compress_with, mixed_folder
 
 DEADLINE_SECONDS = 180  # each test, and the cluster's start: measured at about 10-30 s each on 2 busy CPUs
@@ -208,3 +209,33 @@ def test_a_model_of_your_own_gives_the_same_bytes_on_every_engine(cluster, yours
     assert (yours / "processes.aez").read_bytes() == serial and (yours / "ray.aez").read_bytes() == serial
     names, decoded, sizes = load("scans32", yours / "models", device="cpu").decompress(serial)
     assert decoded.shape == (100, 32, 32) and sizes[1] == (33, 48)  # the pictures' own sizes, kept
+
+
+def test_a_model_of_float_values_gives_the_same_bytes_on_every_engine(cluster, tmp_path):
+    """Issue 31's --floats: Ray's actors take its arrays as float32 (not pixels) and refuse its pictures, as
+    the local engines do; the same file, the same one-line refusal."""
+    import keras
+    from keras import layers
+
+    from aeonnx.export.your_model import export_keras_autoencoder
+
+    windows = np.random.default_rng(0).normal(0, 1, (300, 16, 1)).astype(np.float32)
+    autoencoder = keras.Sequential(
+        [
+            keras.Input((16, 1)),
+            layers.Flatten(),
+            layers.Dense(4, name="code"),
+            layers.Dense(16),
+            layers.Reshape((16, 1)),
+        ]
+    )
+    export_keras_autoencoder(autoencoder, windows, tmp_path / "models", "signal", floats=True, code_layer="code")
+    np.save(tmp_path / "windows.npy", windows)
+    aeonnx = [sys.executable, "-c", "from aeonnx.cli import main; main()"]
+    picture, models = str(REPO / "examples" / "digit-2.png"), str(tmp_path / "models")
+    reading = [str(tmp_path / "windows.npy"), picture, "--models", models, "--model", "signal"]
+    for name, extra in {"serial": ["-j", "1"], "ray": ["--engine", "ray", "--address", cluster]}.items():
+        done = subprocess.run([*aeonnx, "compress", *reading, "-o", str(tmp_path / f"{name}.aez"), *extra],
+                              capture_output=True, text=True, timeout=DEADLINE_SECONDS - 30)  # fmt: skip
+        assert done.returncode == 1 and "digit-2.png: the model takes arrays of (16, 1) numbers" in done.stderr
+    assert (tmp_path / "ray.aez").read_bytes() == (tmp_path / "serial.aez").read_bytes()

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from aeonnx.runtime import spec
 from aeonnx.runtime.errors import DataError
 from aeonnx.runtime.pictures.images import IMAGE_SUFFIXES, open_image, resized_to
 from aeonnx.runtime.pictures.inputs import pictures_under
 
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
-SKIPPED_SHOWN = 10  # unreadable files named one line each, then one line for the rest
+SKIPPED_SHOWN = spec.SKIPPED_SHOWN
 LARGEST_SIDE_UNASKED = 256  # bigger pictures need --size: a model at a photo's full size is no one's intent
 
 

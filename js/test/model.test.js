@@ -263,3 +263,12 @@ describe('issue 32: a small file declaring many codes', () => {
     assert.deepEqual(names, ['00000', '00001', '00002']);
   });
 });
+
+test("the shipped AE's anomaly threshold is Python's: its training digits' 99.5th percentile of mse", async () => {
+  const ae = await load(ort, ARTIFACTS);
+  const { threshold, anomalous, errors } = await ae.score(goldenDigits());
+  // `aeonnx score` printed "mse above 0.0297154 (the 99.5th percentile of 55,000 training inputs' mse)".
+  assert.ok(Math.abs(threshold - 0.0297154) < 1e-7, `${threshold}`);
+  assert.deepEqual(anomalous, Array.from(errors, (error) => error > threshold));
+  assert.equal((await ae.score(goldenDigits(), { metric: 'mae' })).threshold, null); // no mae record: give one
+});

@@ -101,8 +101,7 @@ def compress_files(
     SERIAL); any engine gives the same bytes."""
     precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
     # How every engine's workers read, and what they encode at.
-    reading = dict(shape=model.picture_shape, crop=model.crops_pictures, numbers=not model.gives_pictures)
-    job = replace(job, precision=precision, bits=None, **reading)
+    job = replace(job, precision=precision, bits=None, **model.reading)
     check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     with staged_streams(job.force) as streams:
@@ -181,8 +180,7 @@ def encode_lines(
 ) -> Iterator[str]:
     """One JSON object per digit: {"name", "z"} (AE) or {"name", "z_mean", "z_log_var"} (VAE), with the
     round trip's "psnr" (float32 codes) and, for a digit unlike the training digits, its "warning"."""
-    reading = dict(invert=invert, framing=framing, shape=model.picture_shape, crop=model.crops_pictures)
-    reading["numbers"] = not model.gives_pictures
+    reading = dict(invert=invert, framing=framing, **model.reading)
     for item in inputs.chunks(inputs.plan(paths), **reading):
         if isinstance(item, inputs.Failure):
             events.on_failure(item)

@@ -83,8 +83,8 @@ class Encoder:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = len(next(iter(batch.values())))
         errors = [str(e) for e in batch.get("error", [""] * rows)]
-        if "digits" in batch:
-            digits = np.asarray(batch["digits"], np.uint8)
+        if "digits" in batch:  # uint8 pixels, or float32 arrays for a model of float values: as they were read
+            digits = np.asarray(batch["digits"], np.uint8 if self.model.gives_pictures else np.float32)
             sizes = [arrays.picture_size(digits.shape[1:])] * rows
             concerns_read = [None] * rows  # arrays of digits are taken as they are: nothing was located
         else:
@@ -119,6 +119,9 @@ class Encoder:
         concerns: list[str | None] = [None] * len(contents)
         for i, (data, path) in enumerate(zip(contents, paths)):
             if errors[i]:
+                continue
+            if not self.model.gives_pictures:
+                errors[i] = inputs.no_pictures(Path(str(path)), self.shape)
                 continue
             try:
                 digits[i], sizes[i], concerns[i] = images.read_image(

@@ -47,7 +47,7 @@ def score_lines(
 ) -> Iterator[str]:
     """One line per input, in input order: its error and whether it is an anomaly (as text or JSON); `tally`
     gathers them. Inputs are read as compress reads them for this model (`reading`: invert, framing)."""
-    how = dict(reading or {}, shape=model.picture_shape, crop=model.crops_pictures, numbers=not model.gives_pictures)
+    how = dict(reading or {}, **model.reading)
     tally.errors = []
     for item in inputs.chunks(inputs.plan(paths), **how):
         if isinstance(item, inputs.Failure):

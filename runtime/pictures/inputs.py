@@ -197,14 +197,15 @@ def chunks(
     """
     yield from todo.failures
     if numbers:
-        yield from (Failure(str(path), _no_pictures(path, shape)) for path, _ in todo.image_files)
+        yield from (Failure(str(path), no_pictures(path, shape)) for path, _ in todo.image_files)
     else:
         yield from _image_chunks(todo, invert, framing, chunk, shape, crop)
     for path, stem in zip(todo.array_files, todo.array_prefixes()):
         yield from _array_chunks(path, stem, invert, chunk, shape, numbers)
 
 
-def _no_pictures(path: Path, shape: tuple[int, ...] | None) -> str:
+def no_pictures(path: Path, shape: tuple[int, ...] | None) -> str:
+    """Why a picture is no input of a model of float values."""
     return f"{printable(str(path))}: the model takes arrays of {shape} numbers (.npy, .npz), not pictures"
 
 
