@@ -246,7 +246,7 @@ def _measured_pixels(model_spec: spec.ModelSpec, encoder, decoder, x: np.ndarray
     if figures["psnr"] < mean - 1:
         warn(
             f"the round trip of your data ({figures['psnr']:.1f} dB) is worse than its mean picture's "
-            f"({mean:.1f} dB): is the data in the values the model was trained on? ({CONVENTION_FLAGS})"
+            f"({mean:.1f} dB): is the model trained, and the data in the values it was trained on? ({CONVENTION_FLAGS})"
         )
     encoder, decoder = _on_unit_pixels(encoder, decoder, value_range, output_range)
     return {"metrics": figures, "quality": quality.measure(unit_x, unit_hat), **_coding(encoder, decoder, unit_x)}
