@@ -21,6 +21,7 @@ from aeonnx.runtime.files import atomic_write_bytes, refuse_overwrite
 from aeonnx.runtime.manifest import file_entry, read_manifest
 
 from . import convert, metadata, parity
+from .golden import proof_entry
 from .progress import Stages
 
 PARITY_BATCH_SIZES = (1, 7, 256)
@@ -300,13 +301,6 @@ def _proofs(model_spec: spec.ModelSpec, files: dict[str, bytes], encoder: bytes,
     return golden.proof_files(model_spec, models, encoder, x)
 
 
-def proof_entry(file_name: str) -> dict:
-    """Where a model file's golden vectors and sidecar are, and the tolerance they are checked with."""
-    from .golden import golden_entry
-
-    return {"golden": golden_entry(file_name), "sidecar": spec.sidecar_file(file_name)}
-
-
 def update_manifest(out_dir: Path, model_name: str, entry: dict) -> None:
     manifest = read_manifest(out_dir, missing_ok=True)
     manifest["contract_version"] = spec.CONTRACT_VERSION
@@ -314,6 +308,25 @@ def update_manifest(out_dir: Path, model_name: str, entry: dict) -> None:
     manifest["models"] = dict(sorted(manifest["models"].items()))
     payload = (json.dumps(manifest, indent=2) + "\n").encode()
     atomic_write_bytes(out_dir / spec.MANIFEST_FILE, payload, force=True)
+
+
+def requantize(model_name: str, run_dir: Path, models_dir: Path) -> dict:
+    """A shipped model's int8 copies made again, with export/quantize.py's method, from the float32 files
+    already in `models_dir` (which stay as they are, bytes and metadata): int8 files, their golden vectors
+    and sidecars, the manifest's int8 entry (returned), through the same quality gate as an export."""
+    run = read_run(run_dir, model_name)
+    model_spec = run_spec(model_name, run)
+    entry = read_manifest(models_dir)["models"].get(model_spec.name, {})
+    if (entry.get("metrics"), entry.get("data_sha256")) != (run["metrics"], run["data"]["sha256"]):
+        raise ModelError(f"{models_dir}: its {model_spec.name} is not the model trained in {run_dir}")
+    payloads = {part.name: (models_dir / model_spec.onnx_file(part.name)).read_bytes() for part in model_spec.parts}
+    x = validation_inputs(run_dir, model_spec.input_shape)
+    files, int8_entry = _int8_copies(model_spec, payloads, x)
+    files.update(_proofs(model_spec, files, payloads[model_spec.encoder.name], x))
+    for file_name, payload in files.items():
+        atomic_write_bytes(models_dir / file_name, payload, force=True)
+    update_manifest(models_dir, model_spec.name, {**entry, "int8": int8_entry})
+    return int8_entry
 
 
 def recheck_parity(run_dir: Path, models_dir: Path) -> tuple[str, list[parity.ParityReport]]:

@@ -46,6 +46,11 @@ def golden_entry(onnx_file: str) -> dict:
     }
 
 
+def proof_entry(onnx_file: str) -> dict:
+    """Where a model file's golden vectors and sidecar are, and the tolerance they are checked with."""
+    return {"golden": golden_entry(onnx_file), "sidecar": spec.sidecar_file(onnx_file)}
+
+
 def sidecar(onnx_file: str, payload: bytes) -> bytes:
     """The JSON sidecar: every metadata_props entry (the same strings), the tensors, the golden vectors."""
     proto = onnx.load_from_string(payload)

@@ -7,7 +7,10 @@ NEW_MODELS_DIR replace with another model id) (the decoder or generator, float32
 sidecars and golden vectors) into MODELS_DIR/history/<model id>/ with a manifest of its own, before the
 models there are replaced by retrained ones. The runtime's decompress (Python, JavaScript, the web page)
 picks the release a code file names from there; `aeonnx verify` checks them as it checks the current
-ones. A release already kept is left as it is: history is never rewritten.
+ones. A release already kept is left as it is: history is never rewritten, with one exception:
+export/requantize.py makes each kept int8 copy again from the release's own float32 part when the quantisation
+method changes (export/quantize.py; in 2026-12, signed int8 weights gave other pixels on CPUs without
+VNNI). The float32 parts, which define the pixels a code file decodes to, are never touched.
 """
 
 from __future__ import annotations
@@ -41,6 +44,29 @@ def keep(models_dir: Path, replaced_by: Path | None = None) -> list[Path]:
             for listed in [kept["files"][part] for part in kept["files"]] + _int8_files(kept):
                 _copy(models_dir, staging, listed)
             release = {"contract_version": manifest["contract_version"], "models": {name: kept}}
+            (staging / spec.MANIFEST_FILE).write_text(json.dumps(release, indent=2) + "\n")
+        made.append(folder)
+    return made
+
+
+def requantize(models_dir: Path) -> list[Path]:
+    """Each kept release's int8 copies made again with export/quantize.py's method, from its float32 part:
+    new bytes, sidecar, golden vectors (the same inputs, this file's outputs) and manifest entry; the
+    releases rewritten (those whose int8 copies are already made so are left alone)."""
+    from . import quantize
+
+    made = []
+    for folder in sorted((models_dir / spec.HISTORY_DIR).glob("*/")):
+        release = read_manifest(folder)
+        if all(
+            entry.get("int8", {}).get("quality", {}).get("method") in (None, quantize.METHOD)
+            for entry in release["models"].values()
+        ):
+            continue
+        with staged_directory(folder, force=True) as staging:
+            shutil.copytree(folder, staging, dirs_exist_ok=True)
+            for name, entry in release["models"].items():
+                entry["int8"] = quantize.requantized_copies(staging, name, entry)
             (staging / spec.MANIFEST_FILE).write_text(json.dumps(release, indent=2) + "\n")
         made.append(folder)
     return made

@@ -120,3 +120,32 @@ def test_a_rebuild_of_the_same_models_keeps_nothing_a_retraining_keeps_the_repla
     assert history.keep(models, replaced_by=shipped_models_dir()) == []
     kept = history.keep(models, replaced_by=retrained)  # every model there has another id
     assert len(kept) == 2 and all((folder / spec.MANIFEST_FILE).is_file() for folder in kept)
+
+
+def test_int8_copies_made_again_leave_the_float32_files_and_pass_verify(tmp_path, capsys):
+    """artifacts/requantize.sh's work: a method change makes each int8 copy again, current and kept, from
+    its float32 file (untouched); done once, and a second run changes nothing."""
+    from aeonnx.export import requantize
+
+    models = tmp_path / "models"
+    shutil.copytree(shipped_models_dir(), models)
+    made_by = json.loads((RELEASED / "expected.json").read_text())["ae-examples.aez"]["model_id"]
+    release = models / spec.HISTORY_DIR / made_by
+    kept = json.loads((release / spec.MANIFEST_FILE).read_text())
+    next(iter(kept["models"].values()))["int8"]["quality"]["method"] = "an older method"
+    (release / spec.MANIFEST_FILE).write_text(json.dumps(kept))
+    before = {path: path.read_bytes() for path in models.rglob("*") if path.is_file()}
+    training = REPO / "artifacts" / "training"
+    assert requantize.main([str(models), f"ae={training / 'ae'}", f"vae={training / 'vae'}"]) == 0
+    after = {path: path.read_bytes() for path in models.rglob("*") if path.is_file()}
+    changed = {path.relative_to(models) for path in before if before[path] != after[path]}
+    assert changed and all(".int8" in str(path) or path.name == spec.MANIFEST_FILE for path in changed)
+    assert history.requantize(models) == []
+    assert invoke("verify", models, "--int8").exit_code == 0
+    other_run = tmp_path / "other"
+    shutil.copytree(training / "ae", other_run)
+    record = json.loads((other_run / "run.json").read_text())
+    record["metrics"]["psnr"] += 1
+    (other_run / "run.json").write_text(json.dumps(record))
+    assert requantize.main([str(models), f"ae={other_run}"]) == 1
+    assert f"its ae is not the model trained in {other_run}" in capsys.readouterr().err
