@@ -67,6 +67,18 @@ def compress(
             show_default=False,
         ),
     ] = None,
+    quality: Annotated[
+        int | None,
+        typer.Option(
+            "--quality",
+            "-q",
+            min=1,
+            max=8,
+            help="A rate-distortion model's quality level, 1-8: higher, more bytes and a better picture "
+            "(its default: the level `aeonnx info` marks). Other models: --bits.",
+            show_default=False,
+        ),
+    ] = None,
     shard_size: ShardSizeOption = None,
     report: ReportOption = None,
     force: ForceOption = False,
@@ -86,6 +98,7 @@ def compress(
         output,
         precision=precision.value,
         bits=bits,
+        quality=quality,
         shard_size=shard_size,
         invert=reading.invert,
         framing=reading.framing,

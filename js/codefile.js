@@ -11,6 +11,7 @@
 import { crc32 } from './crc32.js';
 import * as entropy from './entropy.js';
 import { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
+import * as levels from './levels.js';
 import * as nametable from './nametable.js';
 import { fromHalfBits, toHalfBits } from './numbers.js';
 import * as varint from './varint.js';
@@ -20,7 +21,10 @@ export const FORMAT_VERSION = 2; // what the writer makes unless asked otherwise
 export const READ_VERSIONS = [1, 2];
 export const FLOATS = ['float32', 'float16'];
 export const BITS = [4, 5, 6, 7, 8];
-/** What version 2 stores: uncoded floats, or entropy-coded at B bits. */
+export const QUALITIES = levels.QUALITIES; // a rate-distortion model's levels, 'q1'..'q8'
+const CODED = [...BITS, ...QUALITIES]; // the entropy-coded precisions
+/** What version 2 stores for any model: uncoded floats, or entropy-coded at B bits (and a rate-distortion
+ * model's quality levels, QUALITIES, entropy-coded with its own tables). */
 export const PRECISIONS = [...FLOATS, ...BITS];
 /** What a caller may ask for by name: auto (the model's default bits), the floats, uint8 (8 bits). */
 export const NAMED_PRECISIONS = ['auto', ...FLOATS, 'uint8'];
@@ -35,7 +39,9 @@ export const MAX_LATENT_SIZE = 4096;
 export const MAX_MODEL_NAME = 32;
 export const MODEL_ID_LENGTH = 16; // hex digits; 8 raw bytes in version 2
 export const MAX_SIDE = 2 ** 32 - 1; // an original width or height
-const KINDS = new Map([['float32', 0], ['float16', 1], ...BITS.map((bits) => [bits, bits])]); // version 2's kind byte
+export const QUALITY_KIND = 16; // kind 16 + q: quality level q
+const KINDS = new Map([['float32', 0], ['float16', 1], ...BITS.map((bits) => [bits, bits]), // version 2's kind byte
+  ...QUALITIES.map((quality, i) => [quality, QUALITY_KIND + i + 1])]);
 const CRC_SIZE = 4;
 const MIN_V2_BYTES = 4 + 1 + 1 + 1 + 1 + 1 + 8 + 1 + 1 + 1 + CRC_SIZE; // magic .. L, N, index length, CRC
 
@@ -57,19 +63,26 @@ const WRITERS = { 1: writeVersion1, 2: writeVersion2 };
  * with (entropy.Priors, from `aeonnx.latent_priors`; null for a model exported before format version 2),
  * and the default bits measured for it (`aeonnx.latent_coding`).
  */
-export function binding(model, modelId, zMin, zMax, { priors = null, defaultBits = null, imageShape = null } = {}) {
+export function binding(model, modelId, zMin, zMax,
+  { priors = null, defaultBits = null, imageShape = null, qualityLevels = null } = {}) {
   return Object.freeze({ model, modelId, zMin: Float32Array.from(zMin), zMax: Float32Array.from(zMax), priors,
-    defaultBits, imageShape: imageShape === null ? null : Object.freeze([...imageShape]) });
+    defaultBits, imageShape: imageShape === null ? null : Object.freeze([...imageShape]), qualityLevels });
 }
 
-/** What `compress` writes unless told: the model's default bits; float16 for a model without priors. */
-export function defaultPrecision({ priors, defaultBits }) {
+/**
+ * What `compress` writes unless told: a rate-distortion model's default level, else the model's default
+ * bits; float16 for a model without priors.
+ */
+export function defaultPrecision({ priors, defaultBits, qualityLevels }) {
+  if (qualityLevels) return levels.name(qualityLevels.defaultLevel);
   if (priors === null || priors === undefined) return 'float16';
   return priors.bits.includes(defaultBits) ? defaultBits : Math.max(...priors.bits);
 }
 
-/** The frequency table of `bits`-bit codes; ModelError if the model has none. */
-export function tableOf({ model, modelId, priors }, bits) {
+/** The frequency table of `bits`-bit codes or of a quality level; ModelError if the model has none. */
+export function tableOf(bound, bits) {
+  if (QUALITIES.includes(bits)) return levelOf(bound, bits).table;
+  const { model, modelId, priors } = bound;
   if (priors === null || priors === undefined) {
     throw new ModelError(`model ${model} ${modelId} has no latent priors (exported before format version 2): `
       + 're-export it, or use precision float16 or float32');
@@ -79,6 +92,15 @@ export function tableOf({ model, modelId, priors }, bits) {
   } catch (error) {
     throw new ModelError(`model ${model} ${modelId}: ${error.message}`);
   }
+}
+
+/** A quality level ('q1'..'q8') of a rate-distortion model; ModelError if the model has no such level. */
+export function levelOf({ model, modelId, qualityLevels }, precision) {
+  if (!qualityLevels) {
+    throw new ModelError(`model ${model} ${modelId} has no quality levels (it is not a rate-distortion model): `
+      + 'use bits or a precision');
+  }
+  return qualityLevels.level(levels.levelOf(precision));
 }
 
 /** Latents float32 [N * L] -> the bytes of one version 2 file at `precision`. Without names it stores none. */
@@ -150,16 +172,24 @@ const pyShape = (shape) => (shape === null || shape === undefined ? 'None'
  */
 export function checkPrecision(precision) {
   if (precision === 'uint8') return 8;
-  if (BITS.includes(precision) || FLOATS.includes(precision)) return precision;
-  throw new DataError(`unknown precision ${pyRepr(precision)}; choose float32, float16, uint8 or bits `
-    + `${BITS[0]}-${BITS[BITS.length - 1]}`);
+  if (PRECISIONS.includes(precision) || QUALITIES.includes(precision)) return precision;
+  throw new DataError(`unknown precision ${pyRepr(precision)}; choose float32, float16, uint8, bits `
+    + `${BITS[0]}-${BITS[BITS.length - 1]} or quality ${QUALITIES[0]}-${QUALITIES[QUALITIES.length - 1]}`);
 }
 
 /**
- * What `compress` writes: `bits` if given (not with a float precision), else `precision`, else ('auto' or
- * null) the model's default; checked against the model's priors before any work.
+ * What `compress` writes: `quality` (a rate-distortion model's level) or `bits` if given (not with a float
+ * precision), else `precision`, else ('auto' or null) the model's default; checked against the model's
+ * priors or levels before any work.
  */
-export function resolvePrecision(precision, bound, bits = null) {
+export function resolvePrecision(precision, bound, bits = null, quality = null) {
+  if (quality !== null && quality !== undefined) {
+    if ((bits !== null && bits !== undefined) || !(precision === null || precision === undefined || precision === 'auto')) {
+      throw new DataError('quality chooses the codes on its own: give it without bits or a precision');
+    }
+    if (!levels.LEVELS.includes(quality)) throw new DataError(`quality must be from 1 to 8, got ${quality}`);
+    precision = levels.name(quality);
+  }
   if (bits !== null && bits !== undefined) {
     if (FLOATS.includes(precision)) {
       throw new DataError(`bits ${bits} are for entropy-coded codes; they cannot go with precision ${precision}`);
@@ -169,7 +199,7 @@ export function resolvePrecision(precision, bound, bits = null) {
   }
   const chosen = precision === null || precision === undefined || precision === 'auto'
     ? defaultPrecision(bound) : checkPrecision(precision);
-  if (BITS.includes(chosen)) tableOf(bound, chosen);
+  if (CODED.includes(chosen)) tableOf(bound, chosen);
   return chosen;
 }
 
@@ -179,19 +209,21 @@ export function resolvePrecision(precision, bound, bits = null) {
  * Float latents [N * L] -> the stored values: float32 as such, float16 bits, or B-bit symbols relative to
  * the model's per-dimension range (8 bits, alias 'uint8', gives exactly version 1's uint8 codes).
  */
-export function quantize(z, precision, { zMin, zMax }) {
+export function quantize(z, precision, bound) {
   precision = checkPrecision(precision);
   if (precision === 'float32') return Float32Array.from(z);
   if (precision === 'float16') return Uint16Array.from(z, toHalfBits);
-  return entropy.quantize(z, precision, zMin, zMax);
+  if (QUALITIES.includes(precision)) return levelOf(bound, precision).symbols(z);
+  return entropy.quantize(z, precision, bound.zMin, bound.zMax);
 }
 
 /** Stored values -> float32 latents [N * L]: what the decoder is fed. */
-export function dequantize(codes, precision, { zMin, zMax }) {
+export function dequantize(codes, precision, bound) {
   precision = checkPrecision(precision);
   if (precision === 'float32') return Float32Array.from(codes);
   if (precision === 'float16') return Float32Array.from(codes, fromHalfBits);
-  return entropy.dequantize(codes, precision, zMin, zMax);
+  if (QUALITIES.includes(precision)) return levelOf(bound, precision).values(codes);
+  return entropy.dequantize(codes, precision, bound.zMin, bound.zMax);
 }
 
 /** (max - min) / 255 per dimension in float32; 1 where the range is empty (version 1's uint8 steps). */
@@ -254,7 +286,7 @@ export function toBytes(codeFile, { version = codeFile?.version ?? FORMAT_VERSIO
   }
   if (version === 1) return writeVersion1(codeFile);
   const { precision, coded = null, codes = null, names } = codeFile;
-  if (!KINDS.has(precision) || (BITS.includes(precision) && coded === null)) {
+  if (!KINDS.has(precision) || (CODED.includes(precision) && coded === null)) {
     throw new CodeFileError(`cannot write ${pyRepr(precision)} codes as they are; quantise them with pack()`);
   }
   const count = coded !== null ? coded.lengths.length : codes.length / codeFile.latentSize;

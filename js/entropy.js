@@ -232,7 +232,7 @@ function parsePriors(document, latentSize) {
   });
 }
 
-function base64Bytes(encoded) {
+export function base64Bytes(encoded) {
   if (typeof encoded !== 'string' || encoded.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) {
     throw new Error('a table is not standard base64');
   }

@@ -20,7 +20,9 @@ export type Bits = 4 | 5 | 6 | 7 | 8;
  * How a file stores its codes: float32 or float16 values, uncoded; B-bit values entropy-coded (format
  * version 2); or 'uint8' (format version 1, read and written on request).
  */
-export type Precision = 'float32' | 'float16' | Bits | 'uint8';
+/** A rate-distortion model's quality level: 'q1' (fewest bytes) .. 'q8' (best picture). */
+export type Quality = 'q1' | 'q2' | 'q3' | 'q4' | 'q5' | 'q6' | 'q7' | 'q8';
+export type Precision = 'float32' | 'float16' | Bits | 'uint8' | Quality;
 /** What a caller may ask compress for: 'auto' (the model's default bits), a precision, 'uint8' (= 8 bits). */
 export type PrecisionChoice = 'auto' | Precision;
 /** Stored values: float32 values, float16 bits, or B-bit symbols (uint8 codes) of the model's latent range. */
@@ -66,21 +68,24 @@ export interface Binding {
   readonly priors: Priors | null;
   /** The default bits measured by training (`aeonnx.latent_coding`), or null. */
   readonly defaultBits: number | null;
+  /** A rate-distortion model's levels (`aeonnx.quality_levels`, levels.js), or null. */
+  readonly qualityLevels: unknown | null;
 }
 
 export const MAGIC: Uint8Array;
 /** 2: what toBytes and pack write unless asked otherwise. */
 export const FORMAT_VERSION: number;
 export const READ_VERSIONS: readonly number[];
-/** What version 2 stores: 'float32', 'float16', 4, 5, 6, 7, 8. */
+/** What version 2 stores for any model: 'float32', 'float16', 4, 5, 6, 7, 8 (a rate-distortion model: 'q1' .. 'q8' too). */
 export const PRECISIONS: readonly Precision[];
 export const NAMED_PRECISIONS: readonly string[];
 export function binding(model: string, modelId: string, zMin: ArrayLike<number>, zMax: ArrayLike<number>,
-  options?: { priors?: Priors | null; defaultBits?: number | null }): Binding;
+  options?: { priors?: Priors | null; defaultBits?: number | null; qualityLevels?: unknown | null }): Binding;
 /** The model's default precision: its default bits (entropy-coded); float16 for a model without priors. */
 export function defaultPrecision(binding: Binding): Precision;
-/** What compress writes: `bits` if given, else `precision` ('auto' or null: the default); DataError, ModelError. */
-export function resolvePrecision(precision: PrecisionChoice | null, binding: Binding, bits?: number | null): Precision;
+/** What compress writes: `quality` or `bits` if given, else `precision` ('auto' or null: the default); DataError, ModelError. */
+export function resolvePrecision(precision: PrecisionChoice | null, binding: Binding, bits?: number | null,
+  quality?: number | null): Precision;
 /** Latents float32 [N * L] -> the bytes of one version 2 file. Without names it stores none (00000, ...). */
 export function pack(z: ArrayLike<number>, precision: PrecisionChoice, binding: Binding, names?: string[] | null,
   originalSizes?: Array<[number, number]> | null): Uint8Array;
@@ -198,7 +203,7 @@ export class Autoencoder {
    * 'float16', 'uint8' (8 bits) or 4-8; `bits` overrides it. Without names the file stores none.
    */
   compress(images: Images, options?: {
-    precision?: PrecisionChoice; bits?: number | null; names?: string[] | null;
+    precision?: PrecisionChoice; bits?: number | null; quality?: number | null; names?: string[] | null;
     originalSizes?: Array<[number, number]> | null;
   }): Promise<Uint8Array>;
   /** A file's bytes (version 1 or 2) or a code file read already; with `names`, only those codes. */

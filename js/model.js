@@ -6,6 +6,7 @@ import * as codefile from './codefile.js';
 import { Priors } from './entropy.js';
 import { DataError, ModelError } from './errors.js';
 import * as grids from './grids.js';
+import { QualityLevels } from './levels.js';
 import * as metrics from './metrics.js';
 import { rint } from './numbers.js';
 import { randomSeed, standardNormal, Xoshiro128 } from './random.js';
@@ -231,11 +232,12 @@ export class Autoencoder {
 
   /**
    * Images -> the bytes of one .aez file, format version 2 (docs/FORMAT.md). `precision`: 'auto' (the
-   * model's default bits), 'float32', 'float16', 'uint8' (8 bits) or bits 4-8; `bits` overrides it. Without
+   * model's default bits), 'float32', 'float16', 'uint8' (8 bits) or bits 4-8; `bits` overrides it;
+   * `quality` 1-8 is a rate-distortion model's level (higher: more bytes, a better picture). Without
    * names the file stores none (its codes are 00000, 00001, ..., or named after the file by a reader).
    */
-  async compress(images, { precision = 'auto', bits = null, names = null, originalSizes = null } = {}) {
-    const chosen = codefile.resolvePrecision(precision, this.binding, bits);
+  async compress(images, { precision = 'auto', bits = null, quality = null, names = null, originalSizes = null } = {}) {
+    const chosen = codefile.resolvePrecision(precision, this.binding, bits, quality);
     const z = await this.encode(images);
     return codefile.pack(z, chosen, this.binding, names, originalSizes);
   }
@@ -522,8 +524,10 @@ function readBinding(model, metadata, latentSize, where, imageShape = null) {
   }
   const priorsText = metadata[spec.META_LATENT_PRIORS];
   const priors = priorsText ? Priors.fromMetadata(priorsText, latentSize, `${where}'s metadata`) : null;
+  const levelsText = metadata[spec.META_QUALITY_LEVELS];
+  const qualityLevels = levelsText ? QualityLevels.fromMetadata(levelsText, latentSize, `${where}'s metadata`) : null;
   return codefile.binding(model, metadata[spec.META_MODEL_ID], stats.min, stats.max,
-    { priors, defaultBits: defaultBits(metadata[spec.META_LATENT_CODING]), imageShape });
+    { priors, defaultBits: defaultBits(metadata[spec.META_LATENT_CODING]), imageShape, qualityLevels });
 }
 
 /** The default bits of `aeonnx.latent_coding` (measured by training); null where absent or unreadable. */

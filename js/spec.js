@@ -151,6 +151,7 @@ export const META_VARIANT = META_PREFIX + 'variant';
 export const META_QUALITY = META_PREFIX + 'quality';
 export const META_LATENT_PRIORS = META_PREFIX + 'latent_priors'; // format 2's entropy-coding priors (entropy.Priors)
 export const META_LATENT_CODING = META_PREFIX + 'latent_coding'; // { default_bits, psnr_by_bits, psnr_float32 }
+export const META_QUALITY_LEVELS = META_PREFIX + 'quality_levels'; // a rate-distortion model's levels (levels.js)
 export const META_ANOMALY = META_PREFIX + 'anomaly'; // { percentile, thresholds: { mse, mae }, inputs }
 export const META_VALUES = META_PREFIX + 'values'; // a model of your own not read as pixel / 255: its conventions
 // An anomaly lies above this percentile of the export data's reconstruction errors (runtime/spec.py).

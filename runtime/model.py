@@ -17,6 +17,7 @@ import numpy as np
 
 from . import conventions, metrics, providers, quality, scores, spec
 from .aez import codefile, entropy
+from .aez import levels as quality_levels
 from .conventions import as_float_input, as_model_input
 from .errors import DataError, ModelError
 from .files import read_bytes
@@ -192,6 +193,7 @@ class Autoencoder:
         stats = json.loads(self.metadata[spec.META_LATENT_STATS])
         priors = self.metadata.get(spec.META_LATENT_PRIORS)
         coding = json.loads(self.metadata.get(spec.META_LATENT_CODING, "{}"))
+        levels = self.metadata.get(spec.META_QUALITY_LEVELS)
         return codefile.Binding(
             self.name,
             self.model_id,
@@ -200,6 +202,7 @@ class Autoencoder:
             entropy.Priors.from_metadata(priors, self.latent_size) if priors else None,
             coding.get("default_bits"),
             self.spec.input_shape if self.spec.yours else None,  # a model of your own: code files record it
+            quality_levels.QualityLevels.from_metadata(levels, self.latent_size) if levels else None,
         )
 
     @property
@@ -335,11 +338,14 @@ class Autoencoder:
         images = x_hat.reshape(-1, *self.image_shape)
         return images if as_float else conventions.to_pixels(images, self.spec.pixel_ranges[1])
 
-    def compress(self, images, precision: str | int | None = None, names=None, original_sizes=None) -> bytes:
+    def compress(
+        self, images, precision: str | int | None = None, names=None, original_sizes=None, quality: int | None = None
+    ) -> bytes:
         """Images -> the bytes of one .aez file (docs/FORMAT.md). precision: "float32", "float16", or bits
-        4-8 (entropy-coded; "uint8" is 8); None: the model's default bits. Without names the file stores
-        none, and its codes are named 00000, 00001, ..."""
-        precision = codefile.resolve_precision(precision, self.binding)
+        4-8 (entropy-coded; "uint8" is 8); quality: 1-8, a rate-distortion model's level (higher: more
+        bytes, a better picture); neither: the model's default. Without names the file stores none, and
+        its codes are named 00000, 00001, ..."""
+        precision = codefile.resolve_precision(precision, self.binding, quality=quality)
         return codefile.pack(self.encode(images), precision, self.binding, names, original_sizes)
 
     def decompress(

@@ -203,5 +203,5 @@ test('pack and latents: latents to bytes and back for one model, another model\'
     (e) => e instanceof CodeFileError && e.message.startsWith(
       'this code was made by model ae ffffffffffffffff, but the loaded model is ae 0123456789abcdef'));
   assert.throws(() => codefile.pack(z, 'int4', PRIORED, ['a', 'b']),
-    (e) => e instanceof DataError && e.message === "unknown precision 'int4'; choose float32, float16, uint8 or bits 4-8");
+    (e) => e instanceof DataError && e.message === "unknown precision 'int4'; choose float32, float16, uint8, bits 4-8 or quality q1-q8");
 });

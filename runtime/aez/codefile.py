@@ -23,7 +23,7 @@ from .. import spec
 from ..errors import AeonnxError, ModelError
 from . import entropy, nametable, varint
 from . import sizes as original_sizes
-from .precision import _DTYPES, BITS, FLOATS
+from .precision import _DTYPES, BITS, CODED, FLOATS, QUALITIES
 from .precision import Binding as Binding  # the names below are this module's too, as before precision.py
 from .precision import check_precision as check_precision
 from .precision import dequantize as dequantize
@@ -33,10 +33,17 @@ from .precision import resolve_precision as resolve_precision
 MAGIC = b"AEZ\x1a"
 FORMAT_VERSION = 2  # what the writer makes
 READ_VERSIONS = (1, 2)
-PRECISIONS = (*FLOATS, *BITS)  # what the writer makes: uncoded floats, or entropy-coded at B bits
+PRECISIONS = (*FLOATS, *BITS)  # what the writer makes for any model: uncoded floats, or entropy-coded at B bits
+# and for a rate-distortion model, its quality levels too (QUALITIES, entropy-coded with its own tables)
 NAMED_PRECISIONS = spec.NAMED_PRECISIONS  # what a user may ask for by name; any B in BITS with --bits
 V1_PRECISIONS = ("float32", "float16", "uint8")
-_KINDS = {"float32": 0, "float16": 1, **{bits: bits for bits in BITS}}  # the kind byte of version 2
+QUALITY_KIND = 16  # kind 16 + q: quality level q of a rate-distortion model
+_KINDS = {  # the kind byte of version 2
+    "float32": 0,
+    "float16": 1,
+    **{bits: bits for bits in BITS},
+    **{quality: QUALITY_KIND + number for number, quality in enumerate(QUALITIES, start=1)},
+}
 FLAG_ORIGINAL_SIZES = 0x01
 FLAG_NAMES = 0x02
 FLAG_IMAGE_SHAPE = 0x04  # the header ends with the image shape of a model of your own (FORMAT.md)
@@ -97,7 +104,9 @@ class CodeFile:
 
     @property
     def bits(self) -> int:
-        """Bits per latent value as stored (before entropy coding)."""
+        """Bits per latent value as stored (before entropy coding); None for a quality level (its tables say)."""
+        if self.precision in QUALITIES:
+            return None
         return {"float32": 32, "float16": 16, "uint8": 8}.get(self.precision, self.precision)
 
     def __len__(self) -> int:
@@ -183,7 +192,7 @@ def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
 def to_bytes(code_file: CodeFile) -> bytes:
     """A CodeFile (float codes, or entropy-coded ones as read) -> the bytes of a version 2 file."""
     cf = code_file
-    if cf.precision not in PRECISIONS or (cf.precision in BITS and cf.coded is None):
+    if cf.precision not in _KINDS or (cf.precision in CODED and cf.coded is None):
         raise CodeFileError(f"cannot write {cf.precision!r} codes as they are; quantise them with pack()")
     count = len(cf.coded.lengths) if cf.coded is not None else len(cf.codes)
     if count != len(cf.names):
@@ -235,7 +244,7 @@ class Writer:
 
     @classmethod
     def of(cls, sink, precision, binding: Binding, named: bool) -> Writer:
-        table = binding.table(precision) if precision in BITS else None
+        table = binding.table(precision) if precision in CODED else None
         latent_size = len(binding.z_min)
         return cls(sink, binding.model, binding.model_id, precision, latent_size, table, named, binding.image_shape)
 
@@ -330,7 +339,7 @@ class Writer:
     def finish(self) -> int:
         """Write the index and the CRC; the file's size. The state is kept (see rollback)."""
         index = bytearray(varint.encode(self.count))
-        if self.precision in BITS:
+        if self.precision in CODED:
             index += self._lengths  # the last code's length is what is left of the body
         if self.names is not None:
             index += self.names.finish()
@@ -367,7 +376,7 @@ def _header(model: str, model_id: str, precision, latent_size: int, flags: int, 
     if not 1 <= len(name) <= MAX_MODEL_NAME or not _is_model_id(model_id):
         raise CodeFileError(f"bad model name {model!r} or id {model_id!r}")
     if precision not in _KINDS:
-        raise CodeFileError(f"unknown precision {precision!r}; choose one of: {', '.join(map(str, PRECISIONS))}")
+        raise CodeFileError(f"unknown precision {precision!r}; choose one of: {', '.join(map(str, _KINDS))}")
     if not 1 <= latent_size <= MAX_LATENT_SIZE:
         raise CodeFileError(f"bad latent size {latent_size}")
     return (

@@ -47,6 +47,7 @@ class CompressJob:
     force: bool = False
     strict: bool = False  # an input unlike the digits the model knows stops the batch
     bits: int | None = None  # entropy-coded at this many bits, whatever `precision` says
+    quality: int | None = None  # a rate-distortion model's level, 1-8
     shard_size: int | None = None  # codes per file: `output` is a folder of shards with an index.json
     shape: tuple[int, ...] | None = None  # a model of your own's image: pictures resized to it (None: digits)
     crop: bool = False  # and cropped to its aspect ratio first
@@ -99,9 +100,9 @@ def compress_files(
     skipped. Each input's round trip is measured; unusual ones are reported, and with `job.strict`
     stop the batch before anything is published. `engine` does the encoding (default: this process,
     SERIAL); any engine gives the same bytes."""
-    precision = codefile.resolve_precision(job.precision, model.binding, job.bits)
+    precision = codefile.resolve_precision(job.precision, model.binding, job.bits, job.quality)
     # How every engine's workers read, and what they encode at.
-    job = replace(job, precision=precision, bits=None, **model.reading)
+    job = replace(job, precision=precision, bits=None, quality=None, **model.reading)
     check_targets(job.targets(), job.force, inputs=job.plan.paths())
     result = BatchResult(output=None, done=0)
     with staged_streams(job.force) as streams:

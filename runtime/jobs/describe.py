@@ -87,6 +87,13 @@ def describe_models(models_dir: Path | None, device: str) -> dict:
             "default_precision": model.binding.default_precision,  # what compress writes unless told
             "provider": model.provider,
         }
+        levels = model.binding.quality_levels
+        if levels is not None:  # a rate-distortion model: compress --quality 1..n
+            described["models"][name]["quality_levels"] = {
+                "levels": list(levels.levels),
+                "default": levels.default,
+                "measured": list(levels.measured),
+            }
         if model.spec.yours:  # what it reads and writes, and how pictures become it
             described["models"][name].update(
                 image_shape=list(model.image_shape), preprocessing=model.spec.preprocessing, **model.spec.conventions
@@ -146,6 +153,8 @@ def _models_summary(described: dict) -> str:
         lines.append(f"      {model['metrics_on']}: {_figures(model['metrics'])}")
         if "image_shape" in model:
             lines.append(f"      {_reads(model)}")
+        if "quality_levels" in model:
+            lines.append(f"      {_levels(model['quality_levels'])}")
     for release in described.get("history", []):
         lines.append(
             f"  history: {release['model']} {release['model_id']} decodes its code files "
@@ -153,6 +162,13 @@ def _models_summary(described: dict) -> str:
         )
     lines.append(f"execution providers here: {', '.join(described['providers_available'])}")
     return "\n".join(lines)
+
+
+def _levels(levels: dict) -> str:
+    """A rate-distortion model's levels: the knob, its default, and each level's held-out figures."""
+    figures = "; ".join(f"{m['quality']}: {m['bytes']:.1f} B {m['psnr']:.1f} dB" for m in levels["measured"])
+    held_out = f" (held out, ideal bytes: {figures})" if figures else ""
+    return f"--quality 1-{levels['levels'][-1]}, default {levels['default']}{held_out}"
 
 
 def _reads(model: dict) -> str:
@@ -209,6 +225,8 @@ def _onnx_summary(described: dict) -> str:
 def _precision(precision, bits=None) -> str:
     if bits:
         return f"{bits} bits"
+    if isinstance(precision, str) and precision in codefile.QUALITIES:
+        return f"quality {precision[1:]}"
     return f"{precision} bits" if isinstance(precision, int) else str(precision)
 
 
