@@ -65,6 +65,13 @@ def train(
             rich_help_panel=_IMAGES,
         ),
     ] = False,
+    rate_distortion: Annotated[
+        bool,
+        typer.Option(
+            help="Train an ae for rate and distortion at 8 quality levels (learned entropy model); "
+            "compress then takes --quality 1-8.",
+        ),
+    ] = False,
     epochs: Annotated[int | None, typer.Option(help=spec.default_help("epochs"))] = None,
     batch_size: Annotated[int | None, typer.Option(help=spec.default_help("batch_size"))] = None,
     optimizer: Annotated[str, typer.Option(help=", ".join(spec.LEARNING_RATES) + ".")] = "adam",
@@ -117,6 +124,7 @@ def train(
         channels=channels,
         val_fraction=val_fraction,
         augment=augment,
+        rate_distortion=rate_distortion,
     )
     run_dir = fit.train(config, force=force, verbose=1 if sys.stdout.isatty() else 2)
     fit.print_summary(run_dir)

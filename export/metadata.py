@@ -42,6 +42,8 @@ def part_metadata(
     if "latent_priors" in run:  # format v2's entropy coding (runtime/entropy.py); older runs have none
         extra[spec.META_LATENT_PRIORS] = run["latent_priors"]
         extra[spec.META_LATENT_CODING] = json.dumps(run["latent_coding"])
+    if "quality_levels" in run:  # a rate-distortion model's integer tables (runtime/aez/levels.py)
+        extra[spec.META_QUALITY_LEVELS] = run["quality_levels"]
     return {
         spec.META_CONTRACT_VERSION: spec.CONTRACT_VERSION,
         spec.META_MODEL: model_spec.name,

@@ -9,6 +9,7 @@ an interrupted run leaves nothing half-written under that name.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -52,6 +53,7 @@ class TrainConfig:
     channels: int | None = None  # 1 (grey) or 3 (colour): the images converted on load
     val_fraction: float | None = None  # the share held out of data without a test split (data.DEFAULT_HELD_OUT)
     augment: bool = False  # random small shifts (and left-right flips of colour pictures) of the training images
+    rate_distortion: bool = False  # an AE with quality levels (rate_distortion.py): its own loss, rate and tables
 
     def resolved(self, train_digits: int | None = None, image_shape: tuple[int, ...] | None = None) -> TrainConfig:
         """The config with every default filled in, as recorded in run.json (the architecture once the
@@ -67,6 +69,8 @@ class TrainConfig:
             raise AeonnxError(f"unknown schedule {self.schedule!r}; choose one of: {', '.join(spec.SCHEDULES)}")
         if model_spec.hidden_size is None and self.hidden_size is not None:
             raise AeonnxError(f"the {self.model} has no hidden layer; --hidden-size applies to the vae")
+        if self.rate_distortion and model_spec.variational:
+            raise AeonnxError("--rate-distortion trains an ae: its codes are quantised, not sampled")
 
         def given(value, default):  # 0 is a value to check, not a request for the default
             return default if value is None else value
@@ -145,7 +149,13 @@ def train(config: TrainConfig, force: bool = False, verbose: int | str = "auto")
 
     _seed_everything(config.seed)
     keras_models = models.build(
-        config.model, config.latent_size, config.hidden_size, config.seed, config.arch, dataset.image_shape
+        config.model,
+        config.latent_size,
+        config.hidden_size,
+        config.seed,
+        config.arch,
+        dataset.image_shape,
+        config.rate_distortion,
     )
     full, encoder, _ = keras_models
     _compile(full, model_spec, config, len(dataset.x_train))
@@ -160,8 +170,8 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, shape, 
     the held-out digits was lowest; its history and timings. The test digits are never looked at here.
     Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
 
-    def data(x):  # the AE learns x -> x with Keras' loss; the VAE's own train_step needs x alone
-        return (x,) if model_spec.variational else (x, x)
+    def data(x):  # the AE learns x -> x with Keras' loss; the VAE's and RD model's own train_step need x alone
+        return (x,) if model_spec.variational or config.rate_distortion else (x, x)
 
     x = dataset.train_inputs(shape)
     trained_on, kept_apart = held_out(len(x), config.validation_size)
@@ -219,6 +229,7 @@ def _run_record(config: TrainConfig, dataset, shape, fitted: dict, full, encoder
     # with none held out, --validation-size 0, stands in for, as its loss curve does).
     _, kept_apart = held_out(len(x_train), config.validation_size)
     x_choose = x_train[kept_apart] if len(kept_apart) else x_test
+    levels = rate_distortion_record(full, x_choose) if config.rate_distortion else {}  # sets the level shown
     return {
         "model": config.model,
         "contract_version": spec.CONTRACT_VERSION,
@@ -235,9 +246,33 @@ def _run_record(config: TrainConfig, dataset, shape, fitted: dict, full, encoder
         **fitted,
         "metrics": evaluate(full, config, x_test),
         "latent_stats": stats,
-        # What nearly all training digits reach: the runtime warns about inputs below it.
-        "quality": quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0)),
+        "quality": quality_profile(full, config, x_train),
         **latent_coding(encoder, decoder, x_train, x_choose, stats),
+        **levels,
+    }
+
+
+def quality_profile(full, config: TrainConfig, x_train: np.ndarray) -> dict:
+    """What nearly all training digits reach: the runtime warns about inputs below it. A rate-distortion
+    model's at its lowest level, so that no level warns of a usual digit."""
+    shown = full.showing(0) if config.rate_distortion else contextlib.nullcontext()
+    with shown:
+        return quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0))
+
+
+def rate_distortion_record(full, x_choose: np.ndarray) -> dict:
+    """A rate-distortion model's integer tables (what export puts in its metadata), its held-out curve
+    (ideal bytes and PSNR per level) and the default level, the curve's knee, which the model shows from
+    now on (the run's metrics and pictures are the default level's)."""
+    from .entropy_bottleneck import quality_levels
+    from .rate_distortion import knee, level_curve
+
+    curve = level_curve(full, x_choose)
+    default = knee([(point["bytes"], point["psnr"]) for point in curve]) + 1
+    full.shown_level = default - 1
+    return {
+        "rate_distortion": {"lambdas": list(full.lambdas), "curve": curve, "default_quality": default},
+        "quality_levels": quality_levels(full.bottleneck, default, tuple(curve)).to_metadata(),
     }
 
 
@@ -291,7 +326,7 @@ def _compile(full, model_spec: spec.ModelSpec, config: TrainConfig, train_digits
 
     rate = learning_rate(config, train_digits)
     optimizer = keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": rate}})
-    if model_spec.variational:
+    if model_spec.variational or config.rate_distortion:
         full.compile(optimizer=optimizer)  # its train_step computes its own loss
     else:
         full.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["mse"])

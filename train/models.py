@@ -23,15 +23,18 @@ def build_ae(
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """784 -> Dense(latent, relu) -> Dense(784, sigmoid) (images of another shape: flattened, and shaped back
     at the end). Returns (autoencoder, encoder, decoder)."""
+    encoder, decoder = ae_parts(latent_size, input_shape)
+    return autoencoder_of(encoder, decoder), encoder, decoder
+
+
+def ae_parts(latent_size: int, input_shape: tuple[int, ...]) -> tuple[keras.Model, keras.Model]:
     x = keras.Input(shape=input_shape, name=spec.X)
     z = keras.layers.Dense(latent_size, activation="relu", name=spec.Z)(_flat(x))
     encoder = keras.Model(x, z, name=spec.AE.encoder.name)
 
     z_in = keras.Input(shape=(latent_size,), name=spec.Z)
     x_hat = _dense_image(z_in, input_shape)
-    decoder = keras.Model(z_in, x_hat, name=spec.AE.decoder.name)
-
-    return autoencoder_of(encoder, decoder), encoder, decoder
+    return encoder, keras.Model(z_in, x_hat, name=spec.AE.decoder.name)
 
 
 def _flat(x):
@@ -181,24 +184,38 @@ def build(
     seed=None,
     arch: str = "dense",
     image_shape: tuple[int, ...] = (spec.IMAGE_SIDE, spec.IMAGE_SIDE),
+    rate_distortion: bool = False,
 ):
     """(full model, encoder, decoder/generator) for a model named in the contract, of an architecture
-    (ARCHITECTURES) for images of `image_shape` ((H, W) grey or (H, W, C))."""
+    (ARCHITECTURES) for images of `image_shape` ((H, W) grey or (H, W, C)); `rate_distortion`: an AE
+    with quality levels (rate_distortion.py)."""
     model_spec = spec.get_model(model_name)
     latent_size = latent_size or model_spec.latent_size
     shape = input_shape(arch, image_shape)
     if arch == "conv":
         from .conv import build_parts
 
-        encoder, decoder = build_parts(model_spec.variational, shape, latent_size)
-        if model_spec.variational:
-            return vae_of(encoder, decoder, seed), encoder, decoder
-        return autoencoder_of(encoder, decoder), encoder, decoder
-    if model_spec.variational:
-        return build_vae(latent_size, hidden_size or model_spec.hidden_size, seed=seed, input_shape=shape)
-    if hidden_size:
+        encoder, decoder = build_parts(model_spec.variational, shape, latent_size, clipped=rate_distortion)
+    elif model_spec.variational:
+        hidden_size = hidden_size or model_spec.hidden_size
+        encoder = build_vae_encoder(latent_size, hidden_size, shape)
+        decoder = build_vae_generator(latent_size, hidden_size, shape)
+    elif hidden_size:
         raise ValueError("the dense AE has no hidden layer; --hidden-size applies to the VAE")
-    return build_ae(latent_size, shape)
+    else:
+        encoder, decoder = ae_parts(latent_size, shape)
+    return _joined(model_spec, encoder, decoder, seed, rate_distortion), encoder, decoder
+
+
+def _joined(model_spec: spec.ModelSpec, encoder, decoder, seed, rate_distortion: bool) -> keras.Model:
+    """The full model that trains both parts' weights."""
+    if rate_distortion:
+        from .rate_distortion import rate_distortion_of
+
+        return rate_distortion_of(encoder, decoder, seed)
+    if model_spec.variational:
+        return vae_of(encoder, decoder, seed)
+    return autoencoder_of(encoder, decoder)
 
 
 def input_shape(arch: str, image_shape: tuple[int, ...]) -> tuple[int, ...]:

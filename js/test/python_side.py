@@ -266,6 +266,7 @@ def yours(folder: Path) -> None:
     index["trained"] = trained_conv_ae(folder, x)
     index["windows"] = float_windows(folder)
     index["tanh28"] = tanh_digits(folder)
+    index["rd"] = rate_distortion(folder)
     (folder / "index.json").write_text(json.dumps(index))
 
 
@@ -337,6 +338,26 @@ def trained_conv_ae(folder: Path, x: np.ndarray) -> dict:
     (folder / "trained.aez").write_bytes(data)
     (folder / "trained.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
     return {"count": 40, "image_shape": list(loaded.image_shape), "model_id": loaded.model_id}
+
+
+def rate_distortion(folder: Path) -> dict:
+    """Issue 33: `aeonnx train ae --rate-distortion --arch conv`, briefly, exported as "rd" into DIR/rd; per
+    quality level a file of 40 held-out digits (no names), the pixels Python decodes from it, the digits."""
+    from aeonnx.export.exporter import export_model
+    from aeonnx.train.fit import TrainConfig, train
+
+    np.savez(folder / "digits.npz", x=digits()[:600])
+    config = TrainConfig("ae", str(folder / "rd-run"), str(folder / "digits.npz"), epochs=1, arch="conv",
+                         latent_size=16, rate_distortion=True)  # fmt: skip
+    export_model("ae", train(config, verbose=0), folder / "rd", name="rd")
+    loaded = model.load("rd", folder / "rd", device="cpu")
+    held_out = digits()[600:640]
+    (folder / "rd.digits.u8").write_bytes(held_out.tobytes())
+    for quality in loaded.binding.quality_levels.levels:
+        data = loaded.compress(held_out, quality=quality)
+        (folder / f"rd-q{quality}.aez").write_bytes(data)
+        (folder / f"rd-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+    return {"count": len(held_out), "model_id": loaded.model_id, "levels": len(loaded.binding.quality_levels.levels)}
 
 
 if __name__ == "__main__":

@@ -49,6 +49,21 @@ describe('a model of your own', () => {
     assert.ok(maxDiff <= 1 && exact >= 0.999, `${exact} of pixels equal, max diff ${maxDiff}`);
   });
 
+  test('issue 33: a rate-distortion model\'s codes at every quality decode to Python\'s pixels, and JavaScript writes Python\'s bytes', async () => {
+    const model = await load(ort, path.join(folder, 'rd'), { model: 'rd' });
+    const expected = index.rd;
+    assert.equal(model.modelId, expected.model_id);
+    const digits = readFileSync(path.join(folder, 'rd.digits.u8'));
+    for (let quality = 1; quality <= expected.levels; quality++) {
+      const python = new Uint8Array(readFileSync(path.join(folder, `rd-q${quality}.aez`)));
+      const { images } = await model.decompress(python);
+      assert.deepEqual(images, new Uint8Array(readFileSync(path.join(folder, `rd-q${quality}.pixels.u8`))), `q${quality}`);
+      const ours = await model.compress(new Uint8Array(digits), { quality });
+      assert.deepEqual(ours, python, `q${quality}: JavaScript's file is not Python's`);
+    }
+    await assert.rejects(model.compress(new Uint8Array(digits), { quality: 9 }), /quality must be from 1 to 8, got 9/);
+  });
+
   test('a name the folder does not list is refused, naming the ones it does', async () => {
     await assert.rejects(load(ort, path.join(folder, 'models'), { model: 'faces' }),
       (error) => error instanceof ModelError && /unknown model 'faces' in .*; choose one of: colour32, grey32, tanh28, windows$/.test(error.message));

@@ -1,0 +1,141 @@
+"""Rate-distortion training (`aeonnx train ae --rate-distortion`): one autoencoder, eight quality levels.
+
+The loss of a code at level q is LAMBDAS[q] * (its mean squared pixel error) + (its bits), with a level
+drawn for each image of each batch (Cui et al. 2021's variable-rate training): the encoder and decoder
+serve every level, the bottleneck (entropy_bottleneck.py) learns a gain and a density for each. After
+training the densities become the integer tables the runtime codes with (entropy_bottleneck.quality_levels),
+and the held-out curve says which level is the default: the knee of bytes against PSNR.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .entropy_bottleneck import EntropyBottleneck
+
+LEVELS = 8
+# Bits a code may spend for each unit of mean squared error saved, per level: geometric, from about 6
+# bytes a digit at level 1 to about 45 at level 8 on MNIST (measured, docs/benchmarks.md).
+LOWEST_LAMBDA = 4000.0
+LAMBDA_RATIO = 1.7
+LAMBDAS = tuple(LOWEST_LAMBDA * LAMBDA_RATIO**level for level in range(LEVELS))
+
+
+@keras.saving.register_keras_serializable(package="aeonnx")
+class RateDistortionAutoencoder(keras.Model):
+    """encoder -> bottleneck (quantised at a level) -> decoder, with its own train and test steps.
+    `call` reconstructs at `level` (0-based; default `shown_level`, the top one until training sets the
+    default level: the run's metrics and pictures are that level's)."""
+
+    def __init__(self, encoder, decoder, bottleneck, lambdas=LAMBDAS, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.bottleneck = encoder, decoder, bottleneck
+        self.lambdas, self.seed = tuple(float(value) for value in lambdas), seed
+        self.level_draws = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "bits", "mse")}
+        self.shown_level = len(self.lambdas) - 1
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, x, level=None, training=False):
+        level = ops.full((ops.shape(x)[0],), self.shown_level if level is None else level, "int32")
+        z_hat, _ = self.bottleneck(self.encoder(x, training=training), level, training=training)
+        return self.decoder(z_hat, training=training)
+
+    @contextlib.contextmanager
+    def showing(self, level: int):
+        """`call` reconstructs at `level` (0-based) inside the block."""
+        kept, self.shown_level = self.shown_level, level
+        try:
+            yield self
+        finally:
+            self.shown_level = kept
+
+    def _terms(self, x, level, training):
+        z_hat, bits = self.bottleneck(self.encoder(x, training=training), level, training=training)
+        x_hat = self.decoder(z_hat, training=training)
+        axes = tuple(range(1, len(x.shape)))
+        mse = ops.mean(ops.square(x_hat - x), axis=axes)
+        loss = ops.take(ops.convert_to_tensor(self.lambdas), level) * mse + bits
+        return ops.mean(loss), ops.mean(bits), ops.mean(mse)
+
+    def _track(self, loss, bits, mse):
+        for name, value in zip(self.trackers, (loss, bits, mse)):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        level = keras.random.randint((ops.shape(x)[0],), 0, len(self.lambdas), seed=self.level_draws)
+        with tf.GradientTape() as tape:
+            terms = self._terms(x, level, training=True)
+        gradients = tape.gradient(terms[0], self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self._track(*terms)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        level = ops.mod(ops.arange(ops.shape(x)[0]), len(self.lambdas))  # every level, the same each epoch
+        return self._track(*self._terms(x, ops.cast(level, "int32"), training=False))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "bottleneck": keras.saving.serialize_keras_object(self.bottleneck),
+            "lambdas": list(self.lambdas),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        parts = [keras.saving.deserialize_keras_object(config.pop(key)) for key in ("encoder", "decoder", "bottleneck")]
+        return cls(*parts, **config)
+
+
+def rate_distortion_of(encoder, decoder, seed=None) -> RateDistortionAutoencoder:
+    latent_size = encoder.output_shape[-1]
+    bottleneck = EntropyBottleneck(latent_size, LEVELS, seed=seed or 0, name="bottleneck")
+    model = RateDistortionAutoencoder(encoder, decoder, bottleneck, seed=seed, name="rate_distortion")
+    model.build((None, *encoder.input_shape[1:]))
+    bottleneck.build()
+    return model
+
+
+def knee(points: list[tuple[float, float]]) -> int:
+    """The index of the knee of a rising curve of (bytes, PSNR) points: the point farthest above the
+    straight line from the first to the last (Satopää et al. 2011, "Kneedle"), both axes scaled to [0, 1]."""
+    x, y = (np.asarray(values, np.float64) for values in zip(*points))
+    x = (x - x[0]) / max(x[-1] - x[0], 1e-12)
+    y = (y - y[0]) / max(y[-1] - y[0], 1e-12)
+    return int(np.argmax(y - x))
+
+
+def level_curve(model: RateDistortionAutoencoder, x: np.ndarray, batch_size: int = 1024) -> list[dict]:
+    """Each level's mean information content (bytes an ideal coder spends on a code) and PSNR on `x`."""
+    curve = []
+    for level in range(len(model.lambdas)):
+        bits, squared = [], []
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
+            levels = np.full(len(batch), level, np.int32)
+            z_hat, code_bits = model.bottleneck(model.encoder(batch), levels)
+            x_hat = np.clip(np.asarray(model.decoder(z_hat)), 0, 1)
+            bits.append(np.asarray(code_bits))
+            squared.append(np.mean((x_hat - batch).reshape(len(batch), -1) ** 2, axis=1))
+        mse = float(np.mean(np.concatenate(squared)))
+        curve.append({"quality": level + 1, "bytes": float(np.mean(np.concatenate(bits))) / 8, "psnr": _psnr(mse)})
+    return curve
+
+
+def _psnr(mse: float) -> float:
+    return 10 * math.log10(1 / max(mse, 1e-12))
