@@ -95,13 +95,12 @@ export function tableOf(bound, bits) {
 }
 
 /** A quality level ('q1'..'q8') of a rate-distortion model; ModelError if the model has no such level. */
-export function levelOf({ model, modelId, qualityLevels }, precision) {
-  if (!qualityLevels) {
-    throw new ModelError(`model ${model} ${modelId} has no quality levels (it is not a rate-distortion model): `
-      + 'use bits or a precision');
-  }
-  return qualityLevels.level(levels.levelOf(precision));
+export function levelOf(bound, precision) {
+  if (!bound.qualityLevels) throw new ModelError(withoutLevels(bound));
+  return bound.qualityLevels.level(levels.levelOf(precision));
 }
+
+const withoutLevels = ({ model, modelId }) => `model ${model} ${modelId} has no quality levels (it is not a rate-distortion model)`;
 
 /** Latents float32 [N * L] -> the bytes of one version 2 file at `precision`. Without names it stores none. */
 export function pack(z, precision, bound, names = null, originalSizes = null) {
@@ -189,6 +188,7 @@ export function resolvePrecision(precision, bound, bits = null, quality = null) 
     }
     if (!levels.LEVELS.includes(quality)) throw new DataError(`quality must be from 1 to 8, got ${quality}`);
     precision = levels.name(quality);
+    if (!bound.qualityLevels) throw new ModelError(`${withoutLevels(bound)}: use bits or a precision`);
   }
   if (bits !== null && bits !== undefined) {
     if (FLOATS.includes(precision)) {

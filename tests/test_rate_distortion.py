@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import load, spec
+from aeonnx.runtime import load, metrics, spec
 from aeonnx.runtime.aez import codefile, levels
 
 from .helpers import invoke, one_line_error
@@ -47,6 +47,17 @@ def test_the_run_records_its_curve_tables_and_default(rd_models):
     assert read.levels == tuple(range(1, 9)) and read.default == record["rate_distortion"]["default_quality"]
     gains = [float(np.mean(read[q].gains)) for q in read.levels]
     assert gains == sorted(gains)  # a higher level keeps more of the code
+
+
+def test_the_runs_figures_are_its_default_levels(rd_models, small_mnist_path):
+    run_dir, models = rd_models
+    record = json.loads((run_dir / spec.RUN_CONFIG_FILE).read_text())
+    with np.load(small_mnist_path) as archive:
+        x_test = archive["x_test"]
+    model = load("rd", models, device="cpu")
+    decoded = model.decompress(model.compress(x_test))[1].reshape(len(x_test), -1)  # at the default level
+    psnr = metrics.psnr(x_test.reshape(len(x_test), -1) / 255, decoded / 255)
+    assert psnr == pytest.approx(record["metrics"]["psnr"], abs=0.1)
 
 
 def test_each_level_codes_at_its_ideal_size_and_decodes_to_the_model(rd_models, mnist):

@@ -9,7 +9,6 @@ an interrupted run leaves nothing half-written under that name.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -246,18 +245,21 @@ def _run_record(config: TrainConfig, dataset, shape, fitted: dict, full, encoder
         **fitted,
         "metrics": evaluate(full, config, x_test),
         "latent_stats": stats,
-        "quality": quality_profile(full, config, x_train),
+        # What nearly all training digits reach: the runtime warns about inputs below it.
+        "quality": quality.measure(x_train, reconstructions(full, config, x_train, lowest=True)),
         **latent_coding(encoder, decoder, x_train, x_choose, stats),
         **levels,
     }
 
 
-def quality_profile(full, config: TrainConfig, x_train: np.ndarray) -> dict:
-    """What nearly all training digits reach: the runtime warns about inputs below it. A rate-distortion
-    model's at its lowest level, so that no level warns of a usual digit."""
-    shown = full.showing(0) if config.rate_distortion else contextlib.nullcontext()
-    with shown:
-        return quality.measure(x_train, full.predict(x_train, batch_size=1024, verbose=0))
+def reconstructions(full, config: TrainConfig, x: np.ndarray, lowest: bool = False) -> np.ndarray:
+    """The model's reconstructions of `x`; a rate-distortion model's at its default level, or with `lowest`
+    at its lowest (the quality profile's: no level then warns of a usual digit)."""
+    if not config.rate_distortion:
+        return full.predict(x, batch_size=1024, verbose=0)
+    from .rate_distortion import reconstruct
+
+    return reconstruct(full, x, 0 if lowest else full.shown_level)[0]
 
 
 def rate_distortion_record(full, x_choose: np.ndarray) -> dict:
@@ -430,9 +432,9 @@ def _require_finite(history: dict[str, list[float]], last_epoch, checkpoint: Pat
 
 
 def evaluate(full, config: TrainConfig, x_test: np.ndarray) -> dict[str, float]:
-    """Final validation metrics: BCE, MSE and PSNR of the deterministic reconstruction; VAE loss terms too."""
-    x_hat = full.predict(x_test, batch_size=1024, verbose=0)
-    result = metrics.reconstruction_metrics(x_test, x_hat)
+    """Final validation metrics: BCE, MSE and PSNR of the deterministic reconstruction (a rate-distortion
+    model's at its default level); VAE loss terms too."""
+    result = metrics.reconstruction_metrics(x_test, reconstructions(full, config, x_test))
     if spec.get_model(config.model).variational:
         losses = full.evaluate(x_test, batch_size=config.batch_size, verbose=0, return_dict=True)
         result.update(reconstruction=losses["reconstruction"], kl=losses["kl"], total=losses["loss"])

@@ -9,7 +9,6 @@ and the held-out curve says which level is the default: the knee of bytes agains
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import keras
@@ -31,7 +30,7 @@ LAMBDAS = tuple(LOWEST_LAMBDA * LAMBDA_RATIO**level for level in range(LEVELS))
 class RateDistortionAutoencoder(keras.Model):
     """encoder -> bottleneck (quantised at a level) -> decoder, with its own train and test steps.
     `call` reconstructs at `level` (0-based; default `shown_level`, the top one until training sets the
-    default level: the run's metrics and pictures are that level's)."""
+    default level; Keras traces `predict` once, so a level to measure goes through `reconstruct`)."""
 
     def __init__(self, encoder, decoder, bottleneck, lambdas=LAMBDAS, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -49,15 +48,6 @@ class RateDistortionAutoencoder(keras.Model):
         level = ops.full((ops.shape(x)[0],), self.shown_level if level is None else level, "int32")
         z_hat, _ = self.bottleneck(self.encoder(x, training=training), level, training=training)
         return self.decoder(z_hat, training=training)
-
-    @contextlib.contextmanager
-    def showing(self, level: int):
-        """`call` reconstructs at `level` (0-based) inside the block."""
-        kept, self.shown_level = self.shown_level, level
-        try:
-            yield self
-        finally:
-            self.shown_level = kept
 
     def _terms(self, x, level, training):
         z_hat, bits = self.bottleneck(self.encoder(x, training=training), level, training=training)
@@ -120,20 +110,24 @@ def knee(points: list[tuple[float, float]]) -> int:
     return int(np.argmax(y - x))
 
 
-def level_curve(model: RateDistortionAutoencoder, x: np.ndarray, batch_size: int = 1024) -> list[dict]:
+def reconstruct(model: RateDistortionAutoencoder, x: np.ndarray, level: int, batch_size: int = 1024):
+    """(reconstructions of `x` at `level`, 0-based; each code's bits), batch by batch."""
+    x_hat, bits = [], []
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        z_hat, code_bits = model.bottleneck(model.encoder(batch), np.full(len(batch), level, np.int32))
+        x_hat.append(np.asarray(model.decoder(z_hat)))
+        bits.append(np.asarray(code_bits))
+    return np.concatenate(x_hat), np.concatenate(bits)
+
+
+def level_curve(model: RateDistortionAutoencoder, x: np.ndarray) -> list[dict]:
     """Each level's mean information content (bytes an ideal coder spends on a code) and PSNR on `x`."""
     curve = []
     for level in range(len(model.lambdas)):
-        bits, squared = [], []
-        for start in range(0, len(x), batch_size):
-            batch = x[start : start + batch_size]
-            levels = np.full(len(batch), level, np.int32)
-            z_hat, code_bits = model.bottleneck(model.encoder(batch), levels)
-            x_hat = np.clip(np.asarray(model.decoder(z_hat)), 0, 1)
-            bits.append(np.asarray(code_bits))
-            squared.append(np.mean((x_hat - batch).reshape(len(batch), -1) ** 2, axis=1))
-        mse = float(np.mean(np.concatenate(squared)))
-        curve.append({"quality": level + 1, "bytes": float(np.mean(np.concatenate(bits))) / 8, "psnr": _psnr(mse)})
+        x_hat, bits = reconstruct(model, x, level)
+        mse = float(np.mean((np.clip(x_hat, 0, 1) - x) ** 2))
+        curve.append({"quality": level + 1, "bytes": float(np.mean(bits)) / 8, "psnr": _psnr(mse)})
     return curve
 
 

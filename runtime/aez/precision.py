@@ -62,11 +62,12 @@ class Binding:
     def level(self, precision: str) -> levels.Level:
         """A quality level ("q1".."q8"); ModelError if the model has no such level."""
         if self.quality_levels is None:
-            raise ModelError(
-                f"model {self.model} {self.model_id} has no quality levels (it is not a rate-distortion model): "
-                "use --bits or --precision"
-            )
+            raise ModelError(_without_levels(self))
         return self.quality_levels[levels.level_of(precision)]
+
+
+def _without_levels(binding: Binding) -> str:
+    return f"model {binding.model} {binding.model_id} has no quality levels (it is not a rate-distortion model)"
 
 
 def check_precision(precision) -> str | int:
@@ -96,6 +97,8 @@ def resolve_precision(precision, binding: Binding, bits: int | None = None, qual
         if quality not in levels.LEVELS:
             raise DataError(f"--quality must be from {levels.LEVELS[0]} to {levels.LEVELS[-1]}, got {quality}")
         precision = levels.name(quality)
+        if binding.quality_levels is None:
+            raise ModelError(f"{_without_levels(binding)}: use --bits or --precision")
     if bits is not None:
         if precision in FLOATS:
             raise DataError(f"--bits {bits} is for entropy-coded codes; it cannot go with --precision {precision}")
