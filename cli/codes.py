@@ -73,9 +73,9 @@ def compress(
             "--quality",
             "-q",
             min=1,
-            max=8,
-            help="A rate-distortion model's quality level, 1-8: higher, more bytes and a better picture "
-            "(its default: the level `aeonnx info` marks). Other models: --bits.",
+            max=spec.QUALITY_LEVELS,
+            help=f"A rate-distortion model's quality level, 1-{spec.QUALITY_LEVELS}: higher, more bytes and a "
+            "better picture (its default: the level `aeonnx info` marks). Other models: --bits.",
             show_default=False,
         ),
     ] = None,

@@ -89,31 +89,44 @@ def _with_metadata(int8_model: bytes, float32_model: bytes, report: dict) -> byt
 
 
 def requantized_copies(folder: Path, name: str, entry: dict) -> dict:
-    """A kept release's int8 copies (export/history.py --requantize) made again in `folder` from its float32
-    parts: model files, sidecars and golden vectors (the same inputs as before); their new manifest entry.
-    Its encoder is not kept, so the quality is the int8 part's PSNR against the float32 part's outputs."""
+    """A kept release's int8 copies (export/requantize.py) made again in `folder` from its float32 parts:
+    model files, sidecars and golden vectors (the same inputs as before); their new manifest entry. Its
+    encoder is not kept, so the quality is each int8 part's PSNR against its float32 part's outputs."""
     from aeonnx.runtime.manifest import file_entry
 
     from .golden import golden_files, proof_entry, sidecar
 
     model_spec = spec.model_in_manifest(name, entry)
-    copies, agreement = {}, {}
-    report = {"method": METHOD, "psnr_against_float32": agreement, "replaces": entry["int8"]["quality"]}
+    made = {}  # part name -> (its listing, int8 bytes, float32 bytes, golden inputs)
     for part_name, listed in entry["int8"]["files"].items():
-        part, float32 = model_spec.part(part_name), (folder / entry["files"][part_name]["file"]).read_bytes()
+        float32 = (folder / entry["files"][part_name]["file"]).read_bytes()
         inputs = onnx.numpy_helper.to_array(onnx.load_tensor(str(folder / listed["golden"]["folder"] / "input_0.pb")))
-        int8 = quantize_int8(float32)
-        agreement[part_name] = metrics.psnr(_first_output(float32, part, inputs), _first_output(int8, part, inputs))
-        report["checked_on"] = f"the {len(inputs)} inputs of its golden vectors"
+        made[part_name] = (listed, quantize_int8(float32), float32, inputs)
+    agreement = {
+        part_name: _agreement(float32, int8, model_spec.part(part_name), inputs)
+        for part_name, (_, int8, float32, inputs) in made.items()
+    }
+    golden_batch = len(next(iter(made.values()))[3])
+    report = {
+        "method": METHOD,
+        "psnr_against_float32": agreement,
+        "replaces": entry["int8"]["quality"],
+        "checked_on": f"the {golden_batch} inputs of its golden vectors",
+    }
+    copies = {}
+    for part_name, (listed, int8, float32, inputs) in made.items():
         payload = _with_metadata(int8, float32, report)
         files = {listed["file"]: payload, spec.sidecar_file(listed["file"]): sidecar(listed["file"], payload)}
-        files.update(golden_files(listed["file"], payload, part, inputs))
+        files.update(golden_files(listed["file"], payload, model_spec.part(part_name), inputs))
         for relative, data in files.items():
             (folder / relative).write_bytes(data)
         copies[part_name] = {**file_entry(listed["file"], payload), **proof_entry(listed["file"])}
     return {"files": copies, "quality": report}
 
 
-def _first_output(model: bytes, part: spec.Part, inputs: np.ndarray) -> np.ndarray:
-    session, _ = create_session(model, "cpu")
-    return session.run([part.outputs[0]], {part.inputs[0]: inputs})[0]
+def _agreement(float32: bytes, int8: bytes, part: spec.Part, inputs: np.ndarray) -> float:
+    """PSNR of the int8 part's first output against the float32 part's, on the same inputs."""
+    outputs = [
+        create_session(model, "cpu")[0].run([part.outputs[0]], {part.inputs[0]: inputs})[0] for model in (float32, int8)
+    ]
+    return metrics.psnr(*outputs)

@@ -368,6 +368,7 @@ META_QUALITY = META_PREFIX + "quality"  # JSON: how well the training digits sur
 META_LATENT_PRIORS = META_PREFIX + "latent_priors"  # JSON: entropy.Priors.to_metadata(), format v2 codes
 META_LATENT_CODING = META_PREFIX + "latent_coding"  # JSON: default_bits, psnr_by_bits, psnr_float32
 META_QUALITY_LEVELS = META_PREFIX + "quality_levels"  # JSON: a rate-distortion model's levels (aez/levels.py)
+QUALITY_LEVELS = 8  # a rate-distortion model's levels, compress --quality 1..8 (train/rate_distortion.py trains them)
 META_ANOMALY = META_PREFIX + "anomaly"  # JSON: scores.threshold_record() of the export data
 
 # `aeonnx score`: an input is an anomaly above this percentile of the export data's reconstruction errors. The

@@ -141,7 +141,7 @@ def quality_levels(bottleneck: EntropyBottleneck, default: int, measured: tuple[
         table = entropy.FrequencyTable(
             bits, np.stack([entropy.quantize_frequencies(row, levels.PRECISION) for row in counts]), levels.PRECISION
         )
-        gains = np.exp(np.asarray(bottleneck.log_gains)[index] * DENSITY_SPEEDUP).astype(np.float32)
+        gains = np.asarray(bottleneck.gains(np.array([index], np.int32)), np.float32)[0]  # as training used them
         made[index + 1] = levels.Level(gains, offsets, table)
     return levels.QualityLevels(made, default, measured)
 

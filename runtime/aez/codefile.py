@@ -103,7 +103,7 @@ class CodeFile:
         return self.codes.nbytes if self.codes is not None else len(self.coded.body)
 
     @property
-    def bits(self) -> int:
+    def bits(self) -> int | None:
         """Bits per latent value as stored (before entropy coding); None for a quality level (its tables say)."""
         if self.precision in QUALITIES:
             return None

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import spec
 from ..errors import ModelError
 from . import entropy
 
-MIN_LEVEL, MAX_LEVEL = 1, 8
+MIN_LEVEL, MAX_LEVEL = 1, spec.QUALITY_LEVELS
 LEVELS = tuple(range(MIN_LEVEL, MAX_LEVEL + 1))
 PRECISION = 14  # frequencies sum to 2**14: a symbol never seen costs 14 bits; the tables stay small
 
@@ -113,7 +114,7 @@ class QualityLevels:
                 number: _level(entry, size, precision) for number, entry in enumerate(document["levels"], start=1)
             }
             return cls(levels, document["default"], tuple(document.get("measured", ())))
-        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as e:
+        except (ValueError, TypeError, KeyError, AttributeError, binascii.Error, entropy.EntropyCodeError) as e:
             raise ModelError(f"unreadable quality levels in the model metadata: {e}") from None
 
 
