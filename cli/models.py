@@ -85,7 +85,7 @@ def info(
     """Metadata of a model or code file; with no file, the models in use and the execution providers."""
     from aeonnx.runtime import jobs
 
-    described = jobs.describe_file(file, max_codes) if file else jobs.describe_models(models, device.value)
+    described = jobs.describe_file(file, max_codes, models) if file else jobs.describe_models(models, device.value)
     text = json.dumps(described, indent=2, ensure_ascii=False) if as_json else jobs.summary(described)
     typer.echo(printable(text, lines=True))
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import AeonnxError
-from aeonnx.runtime.files import staged_directory
-from aeonnx.runtime.manifest import read_manifest
+from aeonnx.runtime.files import atomic_write_bytes, staged_directory
+from aeonnx.runtime.manifest import history, read_manifest
 
 
 def keep(models_dir: Path, replaced_by: Path | None = None) -> list[Path]:
@@ -46,7 +46,22 @@ def keep(models_dir: Path, replaced_by: Path | None = None) -> list[Path]:
             release = {"contract_version": manifest["contract_version"], "models": {name: kept}}
             (staging / spec.MANIFEST_FILE).write_text(json.dumps(release, indent=2) + "\n")
         made.append(folder)
+    if made:
+        write_index(models_dir)
     return made
+
+
+def write_index(models_dir: Path) -> Path:
+    """HISTORY_DIR/HISTORY_INDEX: each kept release's model id and name. A short-frame code file names its
+    model by the id's first bytes; a reader that cannot list a folder (a web page) finds the release here."""
+    releases = {
+        entry["model_id"]: name
+        for folder in history(models_dir)
+        for name, entry in read_manifest(folder)["models"].items()
+    }
+    path = models_dir / spec.HISTORY_DIR / spec.HISTORY_INDEX
+    atomic_write_bytes(path, (json.dumps({"releases": releases}, indent=2) + "\n").encode(), force=True)
+    return path
 
 
 def requantize(models_dir: Path) -> list[Path]:

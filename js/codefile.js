@@ -33,6 +33,11 @@ export const FLAG_ORIGINAL_SIZES = 0x01;
 export const FLAG_NAMES = 0x02;
 export const FLAG_IMAGE_SHAPE = 0x04; // the header ends with the image shape of a model of your own
 const FLAGS = FLAG_ORIGINAL_SIZES | FLAG_NAMES | FLAG_IMAGE_SHAPE;
+// The short frame (FORMAT.md "Short frame"): one entropy-coded code, no name, no original size; after
+// the flags, the model id's first SHORT_ID_BYTES bytes, the code, the CRC32.
+export const FLAG_SHORT = 0x08;
+export const SHORT_ID_BYTES = 4;
+const SHORT_HEADER_BYTES = 4 + 1 + 1 + 1 + SHORT_ID_BYTES; // magic, version, kind, flags, id prefix
 const MAX_IMAGE_DIMS = 3; // [values], or [height, width, channels]
 const MAX_IMAGE_SIDE = 65535;
 export const MAX_LATENT_SIZE = 4096;
@@ -136,8 +141,10 @@ export function latents(codeFile, bound) {
 
 /** The codes as stored before entropy coding (float values, or B-bit symbols), decoded with the model's priors. */
 export function storedValues(codeFile, bound) {
+  codeFile = complete(codeFile, bound.model, bound.modelId, bound.zMin.length, bound.imageShape ?? null);
   if (codeFile.model !== bound.model || codeFile.modelId !== bound.modelId) {
-    throw new CodeFileError(`this code was made by model ${printable(codeFile.model)} ${codeFile.modelId}, `
+    const madeBy = isShort(codeFile) ? `a model whose id begins ${codeFile.modelId}` : `model ${printable(codeFile.model)} ${codeFile.modelId}`;
+    throw new CodeFileError(`this code was made by ${madeBy}, `
       + `but the loaded model is ${bound.model} ${bound.modelId}; load the models folder that made it`);
   }
   if (codeFile.latentSize !== bound.zMin.length) {
@@ -158,6 +165,21 @@ export function storedValues(codeFile, bound) {
   } catch (error) {
     throw error instanceof entropy.EntropyCodeError ? new CodeFileError(`corrupt code file: ${error.message}`) : error;
   }
+}
+
+/** A short-frame file as read: its model known only by its id's first bytes (8 hex digits) until completed. */
+export const isShort = (codeFile) => codeFile.modelId.length === 2 * SHORT_ID_BYTES;
+
+/**
+ * A short-frame file as the model whose id begins with its prefix made it: named, its id and latent size the
+ * model's (as a file with the long header says them); any other file, or another model's, unchanged.
+ */
+export function complete(codeFile, model, modelId, latentSize, imageShape = null) {
+  if (!isShort(codeFile) || !modelId.startsWith(codeFile.modelId)) return codeFile;
+  if (codeFile.coded.body.length > entropy.maxCodeBytes(latentSize)) {
+    throw new CodeFileError(`corrupt code file: a code of ${codeFile.coded.body.length} bytes for ${latentSize} values`);
+  }
+  return { ...codeFile, model, modelId, latentSize, imageShape: imageShape === null ? null : Array.from(imageShape) };
 }
 
 const sameShape = (a, b) => (a === null || b === null ? a === b : a.length === b.length && a.every((n, i) => n === b[i]));
@@ -293,8 +315,9 @@ export function toBytes(codeFile, { version = codeFile?.version ?? FORMAT_VERSIO
   if (!Array.isArray(names) || count !== names.length) {
     throw new CodeFileError(`${count} codes do not fit ${names?.length} names`);
   }
+  if (isShort(codeFile)) return shortFrame(precision, codeFile.modelId, coded.body); // as read: the same again
   const named = codeFile.named ?? !sameNames(names, defaultNames(count));
-  return writeVersion2({ ...codeFile, codes, coded, named, names: named ? names : null }, count);
+  return writeVersion2({ ...codeFile, codes, coded, named, names: named ? names : null }, count, { short: false }); // as read
 }
 
 const sameNames = (a, b) => a.length === b.length && a.every((name, i) => name === b[i]);
@@ -303,7 +326,7 @@ const sameNames = (a, b) => a.length === b.length && a.every((name, i) => name =
  * Version 2: the header, the codes, the index (count, code lengths, names table, original sizes), its
  * length as a backwards varint, the CRC. `file.names`: null for a file that stores none.
  */
-function writeVersion2(file, count) {
+function writeVersion2(file, count, { short = true } = {}) {
   const { model, modelId, precision, latentSize, codes, coded, names, originalSizes = null, imageShape = null } = file;
   const header = headerVersion2(model, modelId, precision, latentSize, imageShape);
   let body;
@@ -323,6 +346,9 @@ function writeVersion2(file, count) {
     for (const byte of nametable.write(names)) index.push(byte);
   }
   const sizes = sizesTable(originalSizes, count);
+  if (short && count === 1 && coded && names === null && sizes === null) { // an image shape is the model's
+    return shortFrame(precision, modelId, coded.body);
+  }
   if (sizes !== null) for (const byte of sizes) index.push(byte);
   header[6] = (names !== null ? FLAG_NAMES : 0) | (sizes !== null ? FLAG_ORIGINAL_SIZES : 0)
     | (imageShape !== null ? FLAG_IMAGE_SHAPE : 0);
@@ -331,6 +357,16 @@ function writeVersion2(file, count) {
   out.set(header);
   out.set(body, header.length);
   out.set(tail, header.length + body.length);
+  new DataView(out.buffer).setUint32(out.length - CRC_SIZE, crc32(out, 0, out.length - CRC_SIZE), true);
+  return out;
+}
+
+/** A short-frame file (FORMAT.md "Short frame"): one code, the model named by its id's first bytes. */
+function shortFrame(precision, modelId, code) {
+  const out = new Uint8Array(SHORT_HEADER_BYTES + code.length + CRC_SIZE);
+  out.set([...MAGIC, 2, KINDS.get(precision), FLAG_SHORT]);
+  for (let i = 0; i < SHORT_ID_BYTES; i++) out[MAGIC.length + 3 + i] = parseInt(modelId.slice(2 * i, 2 * i + 2), 16);
+  out.set(code, SHORT_HEADER_BYTES);
   new DataView(out.buffer).setUint32(out.length - CRC_SIZE, crc32(out, 0, out.length - CRC_SIZE), true);
   return out;
 }
@@ -536,6 +572,7 @@ function asBytes(data) {
 
 /** Version 2, checked in FORMAT.md's order: size, CRC (the index is found from the end), header, index. */
 function readVersion2(bytes, maxCodes = MAX_CODES) {
+  if (bytes.length > MAGIC.length + 2 && bytes[MAGIC.length + 2] === FLAG_SHORT) return readShortFrame(bytes);
   if (bytes.length < MIN_V2_BYTES) throw new CodeFileError('truncated code file: shorter than its header');
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - CRC_SIZE, true);
   if (crc32(bytes, 0, bytes.length - CRC_SIZE) !== stored) {
@@ -563,6 +600,27 @@ function readVersion2(bytes, maxCodes = MAX_CODES) {
   const originalSizes = flags & FLAG_ORIGINAL_SIZES ? readSizes(index, count) : null;
   if (index.left) throw varint.corrupt(`${index.left} unexpected bytes at the end of the index`);
   return { version: 2, model, modelId, precision, latentSize, codes, coded, names, named, originalSizes, imageShape };
+}
+
+/** A short-frame file: one entropy-coded code, named after the file by its reader (nameAfterFile). */
+function readShortFrame(bytes) {
+  if (bytes.length < SHORT_HEADER_BYTES + CRC_SIZE) throw new CodeFileError('truncated code file: shorter than its header');
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - CRC_SIZE, true);
+  if (crc32(bytes, 0, bytes.length - CRC_SIZE) !== stored) {
+    throw new CodeFileError('corrupt code file: CRC32 mismatch (a damaged or truncated code file)');
+  }
+  const precision = kind(bytes[MAGIC.length + 1]);
+  if (!CODED.includes(precision)) {
+    throw new CodeFileError(`corrupt code file: a short frame holds an entropy-coded code, not ${precision}`);
+  }
+  const modelId = Array.from(bytes.subarray(MAGIC.length + 3, SHORT_HEADER_BYTES), (b) => b.toString(16).padStart(2, '0')).join('');
+  const body = bytes.subarray(SHORT_HEADER_BYTES, bytes.length - CRC_SIZE);
+  if (body.length > entropy.maxCodeBytes(MAX_LATENT_SIZE)) {
+    throw new CodeFileError(`corrupt code file: a code of ${body.length} bytes is longer than any`);
+  }
+  const coded = { body, lengths: Int32Array.of(body.length) };
+  return { version: 2, model: '', modelId, precision, latentSize: 0, codes: null, coded, names: defaultNames(1),
+    named: false, originalSizes: null, imageShape: null };
 }
 
 function kind(code) {

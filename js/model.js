@@ -267,6 +267,7 @@ export class Autoencoder {
    * release made it either (decoding then refuses the file in one line), as runtime/model.py for_code.
    */
   async forCode(codeFile) {
+    if (codefile.isShort(codeFile)) codeFile = await this.#completed(codeFile);
     if (codeFile.model !== this.name || codeFile.modelId === this.modelId || !spec.MODEL_ID.test(codeFile.modelId)) {
       return this; // the id names a folder: nothing but 16 hex digits is looked up
     }
@@ -276,6 +277,27 @@ export class Autoencoder {
       opening.catch(() => this.#history.delete(codeFile.modelId));
     }
     return (await this.#history.get(codeFile.modelId)) ?? this;
+  }
+
+  /**
+   * A short-frame file named by this model, or by the one release of it in the history whose id begins with
+   * the file's prefix (history/index.json lists them: a URL folder cannot be listed); else as it is.
+   */
+  async #completed(codeFile) {
+    if (this.modelId.startsWith(codeFile.modelId)) return codeFile;
+    let releases;
+    try {
+      releases = (await this.source.readJson(`${spec.HISTORY_DIR}/${spec.HISTORY_INDEX}`)).releases ?? {};
+    } catch (error) {
+      if (error instanceof ModelError && / no (such models folder|[^ ]*index\.json)$/.test(error.message ?? '')) return codeFile;
+      throw error;
+    }
+    const ids = Object.keys(releases).filter((id) => id.startsWith(codeFile.modelId) && releases[id] === this.name);
+    if (ids.length > 1) {
+      throw new codefile.CodeFileError(`the code's model id ${codeFile.modelId}... fits ${ids.length} models: `
+        + ids.sort().map((id) => `${this.name} ${id}`).join(', '));
+    }
+    return ids.length ? { ...codeFile, model: this.name, modelId: ids[0] } : codeFile;
   }
 
   async #release(modelId) {

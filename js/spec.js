@@ -124,6 +124,7 @@ export const MANIFEST_FILE = 'manifest.json';
 // Every released model's decoding part stays in the models folder under HISTORY_DIR/<model id>/ (its own
 // manifest.json), so that code files made by any release decode after the models are retrained.
 export const HISTORY_DIR = 'history';
+export const HISTORY_INDEX = 'index.json'; // HISTORY_DIR/HISTORY_INDEX: { releases: { modelId: name } }, for short-frame files
 export const MODEL_ID = /^[0-9a-f]{16}$/; // a model id: 16 hex digits (the first of its weights' sha256)
 
 // Golden vectors: `<stem>/test_data_set_0/input_0.pb`, `output_0.pb`, ... beside each model file.

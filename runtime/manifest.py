@@ -37,3 +37,28 @@ def history(models_dir: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(folder for folder in root.iterdir() if (folder / spec.MANIFEST_FILE).is_file())
+
+
+def complete_from(code_file, models_dir: Path, only: str | None = None):
+    """A short-frame code file (codefile.CodeFile.short) named by the one model of the folder, or of its
+    history, whose id begins with the file's prefix (`only`: of that name); unchanged when none does (decoding
+    then refuses it in one line). Two such models: an error, since neither can be told to be the one."""
+    from .aez import codefile
+
+    if not code_file.short:
+        return code_file
+    found = {
+        (name, entry["model_id"]): entry
+        for folder in (Path(models_dir), *history(Path(models_dir)))
+        for name, entry in read_manifest(folder, missing_ok=True)["models"].items()
+        if str(entry.get("model_id", "")).startswith(code_file.model_id) and only in (None, name)
+    }
+    if len(found) > 1:
+        names = ", ".join(f"{name} {model_id}" for name, model_id in sorted(found))
+        raise codefile.CodeFileError(f"the code's model id {code_file.model_id}... fits {len(found)} models: {names}")
+    if not found:
+        return code_file
+    (name, model_id), entry = next(iter(found.items()))
+    model_spec = spec.model_in_manifest(name, entry)
+    image_shape = model_spec.input_shape if model_spec.yours else None  # as its Binding says it
+    return codefile.complete(code_file, name, model_id, int(entry["latent_size"]), image_shape)

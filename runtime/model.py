@@ -21,7 +21,7 @@ from .aez import levels as quality_levels
 from .conventions import as_float_input, as_model_input
 from .errors import DataError, ModelError
 from .files import read_bytes
-from .manifest import read_manifest
+from .manifest import complete_from, read_manifest
 from .pictures import grids, shapes
 
 # Images per onnxruntime call when an API caller passes a whole array: 26 MB of float32 input at most.
@@ -366,6 +366,8 @@ class Autoencoder:
         """The model that decodes `code_file`: this one when it made it, else the release of this model
         that did, from the models folder's history (HISTORY_DIR/<model id>/, its decoding part alone).
         This one when no release made it either: decoding then refuses the file in one line."""
+        if code_file.short:  # known by its id's first bytes: this model, or the one release of it they name
+            code_file = self._completed(code_file)
         if code_file.model != self.name or code_file.model_id == self.model_id:
             return self
         if not _is_model_id(code_file.model_id):
@@ -374,6 +376,11 @@ class Autoencoder:
             if code_file.model_id not in self._history:
                 self._history[code_file.model_id] = self._release(code_file.model_id)
         return self._history[code_file.model_id] or self
+
+    def _completed(self, code_file: codefile.CodeFile) -> codefile.CodeFile:
+        if self.model_id.startswith(code_file.model_id):
+            return code_file
+        return complete_from(code_file, self.models_dir, only=self.name)
 
     def _release(self, model_id: str) -> Autoencoder | None:
         folder = self.models_dir / spec.HISTORY_DIR / model_id

@@ -321,6 +321,9 @@ MANIFEST_FILE = "manifest.json"
 # its own manifest) stays in the models folder under HISTORY_DIR/<model id>/, so that a code file made by
 # any release still decodes to the same pixels after the models are retrained.
 HISTORY_DIR = "history"
+HISTORY_INDEX = (
+    "index.json"  # HISTORY_DIR/HISTORY_INDEX: {"releases": {model id: model name}}, which a URL reader cannot list
+)
 MODEL_ID_LENGTH = 16  # hex digits of a model id (the first of its weights' sha256)
 
 # Golden vectors: beside each model file, ONNX's backend-test layout (`<stem>/test_data_set_0/input_0.pb`,

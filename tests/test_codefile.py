@@ -160,6 +160,41 @@ def test_golden_file():
     np.testing.assert_array_equal(codefile.stored_values(back, GOLDEN_BINDING), symbols)
 
 
+# One unnamed code: the short frame of docs/FORMAT.md, byte for byte (18 bytes; the long frame takes 28).
+SHORT_FILE = "41455a1a02040801234567d3c95dd657c62c"  # magic, version, kind 4, flag, id, code, CRC
+
+
+def test_golden_short_frame():
+    symbols = np.array(GOLDEN_VALUES[:1], np.uint8)
+    data = codefile.pack_codes(symbols, 4, GOLDEN_BINDING)
+    assert data.hex() == SHORT_FILE
+    read = from_bytes(data)
+    assert (read.short, read.model, read.model_id, read.names, read.named) == (True, "", "01234567", ("00000",), False)
+    np.testing.assert_array_equal(codefile.stored_values(read, GOLDEN_BINDING), symbols)
+    assert codefile.to_bytes(read) == data
+    whole = codefile.complete(read, "ae", GOLDEN_BINDING.model_id, 6)
+    assert not whole.short and (whole.model, whole.latent_size) == ("ae", 6)
+    other = codefile.Binding("ae", "76543210ffffffff", GOLDEN_BINDING.z_min, GOLDEN_BINDING.z_max)
+    with pytest.raises(
+        CodeFileError, match="made by a model whose id begins 01234567, but the loaded model is ae 7654"
+    ):
+        codefile.stored_values(read, other)
+
+
+def test_short_frame_only_for_one_unnamed_entropy_coded_code():
+    symbols = np.array(GOLDEN_VALUES[:2], np.uint8)
+    assert not from_bytes(codefile.pack_codes(symbols, 4, GOLDEN_BINDING)).short  # two codes
+    assert not from_bytes(codefile.pack_codes(symbols[:1], 4, GOLDEN_BINDING, ["one"])).short  # a name
+    assert not from_bytes(codefile.pack_codes(symbols[:1], 4, GOLDEN_BINDING, None, [(30, 30)])).short  # a size
+    assert not from_bytes(codefile.pack(np.zeros((1, 6), np.float32), "float16", GOLDEN_BINDING)).short
+    for damaged, message in [
+        (bytes.fromhex(SHORT_FILE)[:10], "truncated code file: shorter than its header"),
+        (bytes.fromhex(SHORT_FILE)[:-1] + b"\x00", "CRC32 mismatch"),
+    ]:
+        with pytest.raises(codefile.CodeFileError, match=message):
+            from_bytes(damaged)
+
+
 # A model of your own's file: flag 0x04, and the header ends with its image shape (docs/FORMAT.md).
 YOURS_BINDING = codefile.Binding(
     "scans32", "0123456789abcdef", np.zeros(2, np.float32), np.ones(2, np.float32), image_shape=(32, 32, 1)

@@ -113,6 +113,9 @@ def read(data: bytes, binding: codefile.Binding | None = None):
 def test_round_trip_any_precision_and_count(made):
     data, (precision, stored, chosen, sizes, binding) = made
     back = from_bytes(data)
+    plain = sizes is None or all(s == (28, 28) for s in sizes)
+    assert back.short == (len(stored) == 1 and chosen is None and plain and precision in codefile.CODED)
+    back = codefile.complete(back, binding.model, binding.model_id, len(binding.z_min), binding.image_shape)
     assert (back.model, back.model_id, back.precision) == (binding.model, binding.model_id, precision)
     assert back.names == (tuple(chosen) if chosen is not None else codefile.default_names(len(stored)))
     expected_sizes = None if sizes is None or all(s == (28, 28) for s in sizes) else sizes

@@ -69,10 +69,26 @@ def test_decompress_on_the_command_line_picks_the_release(retrained, tmp_path):
     assert len(pngs) == 3 and np.array_equal(np.stack(decoded), expected_pixels(code))
 
 
+def test_a_short_frame_of_a_release_decodes_after_retraining(retrained, tmp_path):
+    shutil.copy(REPO / "examples" / "digit-2.png", tmp_path / "digit-2.png")
+    assert invoke("compress", tmp_path / "digit-2.png").exit_code == 0  # the shipped ae, a short frame
+    assert jobs.read_codes(tmp_path / "digit-2.aez")[0][1].model == "ae"
+    assert invoke("decompress", tmp_path / "digit-2.aez", "-o", tmp_path / "then.png").exit_code == 0
+    result = invoke("decompress", tmp_path / "digit-2.aez", "--models", retrained, "-o", tmp_path / "now.png")
+    assert result.exit_code == 0, result.output
+    then, now = (np.asarray(Image.open(tmp_path / name)) for name in ("then.png", "now.png"))
+    assert np.array_equal(then, now)
+    index = json.loads((retrained / spec.HISTORY_DIR / spec.HISTORY_INDEX).read_text())["releases"]
+    assert index[load("ae", device="cpu").model_id] == "ae"  # what a reader that cannot list folders finds
+
+
 def test_a_file_no_release_made_is_refused_in_one_line(retrained, exported_models, tmp_path):
-    new = load("ae", exported_models, device="cpu").compress(np.zeros((1, 28, 28), np.uint8))
-    (tmp_path / "new.aez").write_bytes(new)
+    model = load("ae", exported_models, device="cpu")
+    (tmp_path / "new.aez").write_bytes(model.compress(np.zeros((1, 28, 28), np.uint8)))  # a short frame
+    (tmp_path / "named.aez").write_bytes(model.compress(np.zeros((1, 28, 28), np.uint8), names=["one"]))
     result = invoke("decompress", tmp_path / "new.aez", "-o", tmp_path / "x.png")  # the shipped models
+    one_line_error(result, f"made by a model whose id begins {model.model_id[:8]}, which the models folder", alone=True)
+    result = invoke("decompress", tmp_path / "named.aez", "-o", tmp_path / "x.png")
     one_line_error(result, "this code was made by model ae ", alone=True)
     assert (retrained / spec.HISTORY_DIR).is_dir() and not (tmp_path / "x.png").exists()
 

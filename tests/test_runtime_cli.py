@@ -130,11 +130,18 @@ def test_damaged_code_files_each_get_their_own_error(digit_files, damage, fragme
 
 
 def test_code_from_another_model_names_both(digit_files, tmp_path):
-    assert invoke("compress", digit_files / "two.png").exit_code == 0
-    data = codefile.from_bytes((digit_files / "two.aez").read_bytes())
+    assert (
+        invoke("compress", digit_files / "two.png", "-o", tmp_path / "named.aez").exit_code == 0
+    )  # names: full header
+    data = codefile.from_bytes((tmp_path / "named.aez").read_bytes())
     forged = dataclasses.replace(data, model_id="abcdefabcdefabcd")
     (tmp_path / "forged.aez").write_bytes(codefile.to_bytes(forged))
     one_line_error(invoke("decompress", tmp_path / "forged.aez"), "made by model ae abcdefabcdefabcd")
+    assert invoke("compress", digit_files / "two.png").exit_code == 0  # two.aez: a short frame, its id's first bytes
+    short = codefile.from_bytes((digit_files / "two.aez").read_bytes())
+    assert short.short and len((digit_files / "two.aez").read_bytes()) == 15 + short.body_bytes
+    (tmp_path / "short.aez").write_bytes(codefile.to_bytes(dataclasses.replace(short, model_id="abcdefab")))
+    one_line_error(invoke("decompress", tmp_path / "short.aez"), "made by a model whose id begins abcdefab, which")
 
 
 def test_missing_and_odd_files(tmp_path):

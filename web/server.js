@@ -26,7 +26,7 @@ const ORT_DIST = path.join(WEB, 'node_modules', 'onnxruntime-web', 'dist');
 export const DEFAULT_PORT = 8765;
 export const HOST = '127.0.0.1';
 
-const MODEL_FILES = (file) => /^(history\/[0-9a-f]{16}\/)?[\w.-]+\.(onnx|json)$/.test(file);
+const MODEL_FILES = (file) => file === 'history/index.json' || /^(history\/[0-9a-f]{16}\/)?[\w.-]+\.(onnx|json)$/.test(file);
 
 /** URL prefix -> its folder and which of its files may be served (top level only, but a release's folder
  *  in the models' history). */

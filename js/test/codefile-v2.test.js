@@ -220,7 +220,8 @@ test('a valid minimal file, then each field made wrong', () => {
   assert.deepEqual(codefile.fromBytes(v2File({})).names, []);
   const cases = [
     [{ kind: 2 }, 'unknown precision code 2'], [{ kind: 9 }, 'unknown precision code 9'],
-    [{ flags: 0x08 }, 'unknown flags 0x08'], [{ flags: 0x80 }, 'unknown flags 0x80'],
+    [{ flags: 0x10 }, 'unknown flags 0x10'], [{ flags: 0x80 }, 'unknown flags 0x80'],
+    [{ flags: 0x08 }, 'corrupt code file: a short frame holds an entropy-coded code, not float32'],
     [{ latent: 0 }, 'bad latent size 0'], [{ latent: 4097 }, 'bad latent size 4097'],
     [{ latent: 2 ** 53 - 1 }, 'bad latent size 9007199254740991'],
     [{ body: '0000' }, 'corrupt code file: 0 codes of 1 float32 values do not fill its 2 bytes of codes'],

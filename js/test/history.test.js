@@ -71,6 +71,29 @@ describe('the model history', () => {
     assert.ok(maxDiff <= 1, `max diff ${maxDiff}`);
   });
 
+  test('a short-frame file (its model id\'s first bytes) of a release decodes through history/index.json', async (t) => {
+    const digit = new Uint8Array(784);
+    for (let row = 4; row < 24; row++) digit.fill(255, row * 28 + 12, row * 28 + 16); // a one
+    const shipped = await load(ort, ARTIFACTS, { model: 'ae', sessionOptions: {} });
+    let data, then;
+    try {
+      data = await shipped.compress(digit);
+      assert.ok(codefile.isShort(codefile.fromBytes(data)), 'one unnamed code: the short frame');
+      then = (await shipped.decompress(data)).images;
+    } finally {
+      await shipped.release();
+    }
+    for (const location of [models, await serveFolder(t, models)]) {
+      const model = await load(ort, location, { model: 'ae', part: 'decoder', sessionOptions: {} });
+      try {
+        assert.equal(model.modelId, OTHER_ID);
+        assert.deepEqual((await model.decompress(data)).images, then, String(location));
+      } finally {
+        await model.release();
+      }
+    }
+  });
+
   test('a file no release made is refused in one line, naming both models', async () => {
     const model = await load(ort, models, { model: 'ae', part: 'decoder' });
     try {

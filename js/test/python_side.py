@@ -22,6 +22,7 @@ import numpy as np
 
 from aeonnx.runtime import conventions, metrics, model
 from aeonnx.runtime.aez import codefile
+from aeonnx.runtime.manifest import complete_from
 from aeonnx.runtime.pictures import images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def read(folder: Path) -> None:
     for path in sorted(folder.glob("*.aez")):
         data = path.read_bytes()
         try:
-            code_file = codefile.from_bytes(data)
+            code_file = complete_from(codefile.from_bytes(data), MODELS)  # a short frame: named by its model
         except codefile.CodeFileError as e:
             report[path.stem] = {"error": str(e)}
             continue

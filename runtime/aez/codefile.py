@@ -13,124 +13,57 @@ from __future__ import annotations
 
 import collections
 import io
-import struct
 import zlib
-from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import spec
-from ..errors import AeonnxError, ModelError
-from . import entropy, nametable, varint
+from ..errors import ModelError
+from . import entropy, nametable, short_frame, varint
 from . import sizes as original_sizes
-from .precision import _DTYPES, BITS, CODED, FLOATS, QUALITIES
+from .layout import (  # the format's names, codefile's as before layout.py
+    _CRC,
+    _KINDS,
+    _MIN_V2_BYTES,
+    FLAG_IMAGE_SHAPE,
+    FLAG_NAMES,
+    FLAG_ORIGINAL_SIZES,
+    FLAG_SHORT,
+    FLAGS,
+    FORMAT_VERSION,
+    MAGIC,
+    MAX_CODES,
+    MAX_IMAGE_DIMS,
+    MAX_IMAGE_SIDE,
+    MAX_LATENT_SIZE,
+    MAX_MODEL_NAME,
+    MAX_SIDE,
+    MNIST_SIZE,
+    MODEL_ID_LENGTH,
+    READ_VERSIONS,
+    SHORT_ID_BYTES,
+    Coded,
+    CodeFile,
+    CodeFileError,
+    _checked_count,
+    _is_model_id,
+    _kind,
+    _shape_words,
+    _text,
+    default_names,
+)
+from .layout import NAMED_PRECISIONS as NAMED_PRECISIONS
+from .layout import PRECISIONS as PRECISIONS
+from .layout import QUALITY_KIND as QUALITY_KIND
+from .layout import V1_PRECISIONS as V1_PRECISIONS
+from .precision import _DTYPES, CODED, FLOATS
+from .precision import BITS as BITS
+from .precision import QUALITIES as QUALITIES
 from .precision import Binding as Binding  # the names below are this module's too, as before precision.py
 from .precision import check_precision as check_precision
 from .precision import dequantize as dequantize
 from .precision import quantize as quantize
 from .precision import resolve_precision as resolve_precision
-
-MAGIC = b"AEZ\x1a"
-FORMAT_VERSION = 2  # what the writer makes
-READ_VERSIONS = (1, 2)
-PRECISIONS = (*FLOATS, *BITS)  # what the writer makes for any model: uncoded floats, or entropy-coded at B bits
-# and for a rate-distortion model, its quality levels too (QUALITIES, entropy-coded with its own tables)
-NAMED_PRECISIONS = spec.NAMED_PRECISIONS  # what a user may ask for by name; any B in BITS with --bits
-V1_PRECISIONS = ("float32", "float16", "uint8")
-QUALITY_KIND = 16  # kind 16 + q: quality level q of a rate-distortion model
-_KINDS = {  # the kind byte of version 2
-    "float32": 0,
-    "float16": 1,
-    **{bits: bits for bits in BITS},
-    **{quality: QUALITY_KIND + number for number, quality in enumerate(QUALITIES, start=1)},
-}
-FLAG_ORIGINAL_SIZES = 0x01
-FLAG_NAMES = 0x02
-FLAG_IMAGE_SHAPE = 0x04  # the header ends with the image shape of a model of your own (FORMAT.md)
-FLAGS = FLAG_ORIGINAL_SIZES | FLAG_NAMES | FLAG_IMAGE_SHAPE
-MAX_IMAGE_DIMS = 3  # (values,), or (height, width, channels)
-MAX_IMAGE_SIDE = 65535
-MAX_LATENT_SIZE = 4096
-MAX_MODEL_NAME = 32
-MODEL_ID_LENGTH = 16  # hex digits; stored as 8 raw bytes in version 2
-MAX_SIDE, MNIST_SIZE = original_sizes.MAX_SIDE, original_sizes.MNIST_SIZE
-_CRC = struct.Struct("<I")
-_MIN_V2_BYTES = 4 + 1 + 1 + 1 + 1 + 1 + 8 + 1 + 1 + 1 + 4  # magic .. L, N, index length, CRC
-
-
-def _shape_words(shape: tuple[int, ...] | None) -> str:
-    """An input shape as a message says it: the shipped models' digits where a file or model records none."""
-    return "28x28 digits (the shipped models')" if shape is None else f"inputs of {tuple(shape)}"
-
-
-class CodeFileError(AeonnxError):
-    """A code file that is not a valid .aez file of a version we read."""
-
-
-@dataclass(frozen=True, eq=False)
-class Coded:
-    """Entropy-coded codes: their bytes back to back, and each one's length."""
-
-    body: bytes | memoryview
-    lengths: np.ndarray  # int64 [N]
-    latent_size: int
-
-    @property
-    def starts(self) -> np.ndarray:
-        return np.cumsum(self.lengths) - self.lengths
-
-
-@dataclass(frozen=True)
-class CodeFile:
-    model: str
-    model_id: str
-    precision: str | int  # "float32", "float16", "uint8" (version 1), or bits 4-8 (entropy-coded)
-    codes: np.ndarray | None  # [N, L] in the precision's dtype; None where entropy-coded (see `coded`)
-    names: tuple[str, ...]
-    original_sizes: tuple[tuple[int, int], ...] | None = None  # (width, height) per code
-    coded: Coded | None = None
-    version: int = FORMAT_VERSION
-    named: bool = True  # False: the file stores no names (its codes are 00000, 00001, ...)
-    image_shape: tuple[int, ...] | None = None  # a model of your own's input shape; None: the shipped models'
-
-    @property
-    def latent_size(self) -> int:
-        return self.codes.shape[1] if self.codes is not None else self.coded.latent_size
-
-    @property
-    def body_bytes(self) -> int:
-        """The bytes of the codes themselves; the rest of the file is its frame."""
-        return self.codes.nbytes if self.codes is not None else len(self.coded.body)
-
-    @property
-    def bits(self) -> int | None:
-        """Bits per latent value as stored (before entropy coding); None for a quality level (its tables say)."""
-        if self.precision in QUALITIES:
-            return None
-        return {"float32": 32, "float16": 16, "uint8": 8}.get(self.precision, self.precision)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def take(self, indices) -> CodeFile:
-        """The codes at `indices` alone (random access: nothing else is decoded)."""
-        indices = [int(i) for i in indices]
-        sizes = tuple(self.original_sizes[i] for i in indices) if self.original_sizes is not None else None
-        names = self.names.at(indices) if hasattr(self.names, "at") else tuple(self.names[i] for i in indices)
-        if self.codes is not None:
-            return replace(self, codes=self.codes[indices], names=names, original_sizes=sizes)
-        starts, lengths, body = self.coded.starts, self.coded.lengths, memoryview(self.coded.body)
-        picked = b"".join(body[starts[i] : starts[i] + lengths[i]] for i in indices)
-        coded = Coded(picked, lengths[indices].astype(np.int64), self.coded.latent_size)
-        return replace(self, coded=coded, names=names, original_sizes=sizes)
-
-    def find(self, names) -> list[int]:
-        """The index of each name; AeonnxError naming the first that is not there."""
-        where = {name: index for index, name in enumerate(self.names)}
-        missing = [name for name in names if name not in where]
-        if missing:
-            raise AeonnxError(f"no code named {missing[0]!r} here ({len(self)} codes)")
-        return [where[name] for name in names]
+from .short_frame import complete as complete
 
 
 # --- latents <-> files ----------------------------------------------------------------------------
@@ -166,9 +99,16 @@ def latents(code_file: CodeFile, binding: Binding) -> np.ndarray:
 def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
     """The codes as stored before entropy coding ([N, L] floats, or B-bit symbols), decoded with the
     model's priors; CodeFileError if another model made them or they are corrupt."""
+    if code_file.short:
+        code_file = complete(code_file, binding.model, binding.model_id, len(binding.z_min), binding.image_shape)
     if (code_file.model, code_file.model_id) != (binding.model, binding.model_id):
+        made_by = (
+            f"a model whose id begins {code_file.model_id}"
+            if code_file.short
+            else f"model {code_file.model} {code_file.model_id}"
+        )
         raise CodeFileError(
-            f"this code was made by model {code_file.model} {code_file.model_id}, "
+            f"this code was made by {made_by}, "
             f"but the loaded model is {binding.model} {binding.model_id}; pass --models with the folder that made it"
         )
     if code_file.latent_size != len(binding.z_min):
@@ -190,8 +130,11 @@ def stored_values(code_file: CodeFile, binding: Binding) -> np.ndarray:
 
 
 def to_bytes(code_file: CodeFile) -> bytes:
-    """A CodeFile (float codes, or entropy-coded ones as read) -> the bytes of a version 2 file."""
+    """A CodeFile (float codes, or entropy-coded ones as read) -> the bytes of a version 2 file, in the frame it
+    was read in (a short frame stays one; a full one stays full)."""
     cf = code_file
+    if cf.short:  # as read, its model not known: the same short frame again
+        return short_frame.frame(cf.precision, cf.model_id, cf.coded.body)
     if cf.precision not in _KINDS or (cf.precision in CODED and cf.coded is None):
         raise CodeFileError(f"cannot write {cf.precision!r} codes as they are; quantise them with pack()")
     count = len(cf.coded.lengths) if cf.coded is not None else len(cf.codes)
@@ -200,18 +143,13 @@ def to_bytes(code_file: CodeFile) -> bytes:
     _refuse_duplicates(cf.names)
     sink = io.BytesIO()
     named = cf.names != default_names(count)
-    writer = Writer(sink, cf.model, cf.model_id, cf.precision, cf.latent_size, None, named, cf.image_shape)
+    writer = Writer(sink, cf.model, cf.model_id, cf.precision, cf.latent_size, None, named, cf.image_shape, short=False)
     if cf.coded is not None:
         writer.add_coded(cf.coded.body, cf.coded.lengths, cf.names, cf.original_sizes)
     else:
         writer.add(cf.codes, cf.names, cf.original_sizes)
     writer.finish()
     return sink.getvalue()
-
-
-def default_names(count: int) -> tuple[str, ...]:
-    """The names of the codes of a file that stores none: 00000, 00001, ..."""
-    return tuple(f"{i:05d}" for i in range(count))
 
 
 # --- the streaming writer (version 2) -------------------------------------------------------------
@@ -232,6 +170,7 @@ class Writer:
         table: entropy.FrequencyTable | None,
         named: bool,
         image_shape: tuple[int, ...] | None = None,
+        short: bool = True,  # one unnamed entropy-coded code in the short frame (False: as a file read was)
     ):
         self.sink, self.precision, self.latent_size, self.table = sink, precision, latent_size, table
         self.names = nametable.Writer() if named else None
@@ -240,7 +179,10 @@ class Writer:
         self._sizes, self._odd_sizes = bytearray(), False
         self._start, self._crc, self.finished = sink.tell(), 0, False
         self._flags = (FLAG_NAMES if named else 0) | (FLAG_IMAGE_SHAPE if image_shape else 0)
-        self._write(_header(model, model_id, precision, latent_size, self._flags, image_shape))
+        self.model_id, self._short, self._short_allowed = model_id, False, short
+        header = _header(model, model_id, precision, latent_size, self._flags, image_shape)
+        self._header_bytes = len(header)
+        self._write(header)
 
     @classmethod
     def of(cls, sink, precision, binding: Binding, named: bool) -> Writer:
@@ -325,6 +267,8 @@ class Writer:
 
     def rollback(self, mark: tuple) -> None:
         """Back to `mark`, as if nothing had been added since (a finished file is open again)."""
+        if self._short:
+            raise CodeFileError("a file finished in the short frame cannot be rolled back")
         position, self._crc, self.count, self.body_bytes, lengths, self._last_length, names, sizes, odd = mark
         self._odd_sizes = odd
         del self._lengths[lengths:], self._sizes[sizes:]
@@ -337,7 +281,10 @@ class Writer:
         self.finished = False
 
     def finish(self) -> int:
-        """Write the index and the CRC; the file's size. The state is kept (see rollback)."""
+        """Write the index and the CRC (or the short frame, where it holds the file); the file's size. The
+        state is kept (see rollback)."""
+        if self._fits_short_frame():
+            return self._finish_short()
         index = bytearray(varint.encode(self.count))
         if self.precision in CODED:
             index += self._lengths  # the last code's length is what is left of the body
@@ -353,6 +300,23 @@ class Writer:
             crc = _crc_of(self.sink, self._start, self.sink.seek(0, io.SEEK_END))
         self.sink.write(_CRC.pack(crc))
         self.finished = True
+        return self.sink.tell() - self._start
+
+    def _fits_short_frame(self) -> bool:
+        """One entropy-coded code, no name, no size (an image shape is the model's): what the short frame holds."""
+        one = self.count == 1 and self.precision in CODED and not self._flags & FLAG_NAMES and not self._odd_sizes
+        return one and self._short_allowed
+
+    def _finish_short(self) -> int:
+        """The file again as a short frame: the code read back (one code: a few dozen bytes)."""
+        self.sink.seek(self._start + self._header_bytes)
+        body = self.sink.read(self.body_bytes)
+        if len(body) != self.body_bytes:
+            raise CodeFileError("the code file being written was cut short")
+        self.sink.seek(self._start)
+        self.sink.truncate()
+        self.sink.write(short_frame.frame(self.precision, self.model_id[: 2 * SHORT_ID_BYTES], body))
+        self.finished = self._short = True
         return self.sink.tell() - self._start
 
 
@@ -408,9 +372,6 @@ def _read_image_shape(header: varint.Reader) -> tuple[int, ...]:
 
 
 # --- readers --------------------------------------------------------------------------------------
-MAX_CODES = spec.MAX_CODES_PER_FILE  # unless the reader allows more: checked before anything is built
-
-
 def from_bytes(data, max_codes: int = MAX_CODES, lazy: bool = False) -> CodeFile:
     """The code file in `data`, of format version 1 or 2; CodeFileError in one line for anything else, and
     for a file of more than `max_codes` codes. `lazy`: its names read when asked for (nametable.LazyNames)
@@ -426,12 +387,18 @@ def from_bytes(data, max_codes: int = MAX_CODES, lazy: bool = False) -> CodeFile
             f"(this aeonnx reads versions {', '.join(map(str, READ_VERSIONS))})"
         )
     try:
-        return _from_bytes_v1(data, max_codes) if version == 1 else _from_bytes_v2(data, max_codes, lazy)
+        if version == 1:
+            from .version1 import read_version1
+
+            return read_version1(data, max_codes)
+        return _from_bytes_v2(data, max_codes, lazy)
     except varint.CorruptError as e:
         raise CodeFileError(f"corrupt code file: {e}") from None
 
 
 def _from_bytes_v2(data, max_codes: int = MAX_CODES, lazy: bool = False) -> CodeFile:
+    if len(data) > len(MAGIC) + 2 and data[len(MAGIC) + 2] == FLAG_SHORT:
+        return short_frame.read(data)
     if len(data) < _MIN_V2_BYTES:
         raise CodeFileError("truncated code file: shorter than its header")
     # The index is found from the end, so a cut file is told by its checksum: check that first.
@@ -462,13 +429,6 @@ def _from_bytes_v2(data, max_codes: int = MAX_CODES, lazy: bool = False) -> Code
         raise CodeFileError(f"corrupt code file: {index.left} unexpected bytes at the end of the index")
     named = bool(flags & FLAG_NAMES)
     return CodeFile(model, model_id, precision, codes, names, sizes, coded, 2, named, image_shape)
-
-
-def _kind(kind: int) -> str | int:
-    for precision, code in _KINDS.items():
-        if code == kind:
-            return precision
-    raise CodeFileError(f"unknown precision code {kind}")
 
 
 def _model_name(reader: varint.Reader) -> str:
@@ -504,12 +464,6 @@ def _codes(body: memoryview, index: varint.Reader, count: int, precision, latent
     return None, Coded(body, np.append(lengths, last), latent_size)
 
 
-def _checked_count(count: int, max_codes: int) -> int:
-    if count > max_codes:
-        raise CodeFileError(f"{count:,} codes, over the limit of {max_codes:,} a file (raise it with --max-codes)")
-    return count
-
-
 def _names(view, index: varint.Reader, count: int, lazy: bool, max_codes: int):
     budget = nametable.NAME_BYTES_PER_CODE * max_codes
     if not lazy:
@@ -517,74 +471,3 @@ def _names(view, index: varint.Reader, count: int, lazy: bool, max_codes: int):
     start = index.offset
     nametable.walk(index, count, budget)
     return nametable.LazyNames(view, start, index.offset, count, budget)
-
-
-def _from_bytes_v1(data, max_codes: int = MAX_CODES) -> CodeFile:
-    """Format version 1 (docs/FORMAT.md), read as it always was."""
-    if len(data) < len(MAGIC) + 4 + _CRC.size:
-        raise CodeFileError("truncated code file: shorter than its header")
-    reader = _Reader(data, len(MAGIC) + 1, len(data) - _CRC.size)
-    precision_code, flags, name_length = reader.unpack("<BBB", "header")
-    if precision_code >= len(V1_PRECISIONS):
-        raise CodeFileError(f"unknown precision code {precision_code}")
-    if flags & ~FLAG_ORIGINAL_SIZES:
-        raise CodeFileError(f"unknown flags 0x{flags:02x}")
-    if not 1 <= name_length <= MAX_MODEL_NAME:
-        raise CodeFileError(f"bad model name length {name_length}")
-    model = _text(reader.take(name_length, "model name"), "model name", "ascii")
-    if not model.isprintable() or " " in model:  # it is printed in messages: one line, no control characters
-        raise CodeFileError("corrupt code file: the model name is not printable")
-    model_id = _text(reader.take(MODEL_ID_LENGTH, "model id"), "model id", "ascii")
-    if not _is_model_id(model_id):
-        raise CodeFileError("corrupt code file: the model id is not 16 lowercase hex digits")
-    latent_size, count = reader.unpack("<HI", "header")
-    if not 1 <= latent_size <= MAX_LATENT_SIZE:
-        raise CodeFileError(f"bad latent size {latent_size}")
-    _checked_count(count, max_codes)
-    names, sizes, codes = _v1_body(data, reader, V1_PRECISIONS[precision_code], flags, latent_size, count)
-    return CodeFile(model, model_id, V1_PRECISIONS[precision_code], codes, names, sizes, version=1)
-
-
-def _v1_body(data, reader: _Reader, precision: str, flags: int, latent_size: int, count: int):
-    """Names, original sizes and codes of a version 1 file, sizes checked before anything is allocated."""
-    (stored_crc,) = _CRC.unpack(data[-_CRC.size :])
-    itemsize = _DTYPES[precision].itemsize
-    # Each code needs at least its 2-byte name length and its payload: check before allocating.
-    per_code = 2 + latent_size * itemsize + (8 if flags & FLAG_ORIGINAL_SIZES else 0)
-    if count * per_code > reader.end - reader.offset:
-        raise CodeFileError(f"truncated code file: it declares {count} codes but holds too few bytes")
-    raw_names = [reader.take(reader.unpack("<H", "name")[0], "name") for _ in range(count)]
-    raw_sizes = reader.take(8 * count, "original sizes") if flags & FLAG_ORIGINAL_SIZES else None
-    payload = reader.take(count * latent_size * itemsize, "payload")
-    if reader.offset != reader.end:
-        raise CodeFileError(f"corrupt code file: {reader.end - reader.offset} unexpected bytes before the CRC")
-    # The structure fits the file's length (else: truncated); now its bytes must be the ones written.
-    if zlib.crc32(data[: -_CRC.size]) != stored_crc:
-        raise CodeFileError("corrupt code file: CRC32 mismatch")
-    names = tuple(_text(raw, "name", "utf-8") for raw in raw_names)
-    if len(set(names)) != len(names):
-        raise CodeFileError("corrupt code file: duplicate names")
-    sizes = None
-    if raw_sizes is not None:
-        sizes = tuple((int(w), int(h)) for w, h in np.frombuffer(raw_sizes, dtype="<u4").reshape(count, 2))
-    return names, sizes, np.frombuffer(payload, dtype=_DTYPES[precision]).reshape(count, latent_size)
-
-
-class _Reader(varint.Reader):
-    """Version 1's reads: varint.Reader's, with version 1's words for a field cut short."""
-
-    def take(self, size: int, what: str) -> bytes:
-        if size > self.left:
-            raise CodeFileError(f"truncated code file: {what} runs past the end")
-        return super().take(size, what)
-
-
-def _is_model_id(text: str) -> bool:
-    return len(text) == MODEL_ID_LENGTH and all(c in "0123456789abcdef" for c in text)
-
-
-def _text(raw: bytes, what: str, encoding: str) -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError:
-        raise CodeFileError(f"corrupt code file: {what} is not valid {encoding}") from None

@@ -15,7 +15,8 @@ from ..aez import codefile
 from ..aez import shards as shards_module
 from ..errors import AeonnxError
 from ..files import atomic_write_bytes, check_targets, staged_files
-from ..model import Autoencoder, load, model_spec_of
+from ..manifest import complete_from
+from ..model import Autoencoder, load, model_spec_of, shipped_models_dir
 from ..pictures import images
 from .engine import SERIAL, Engine
 from .events import Written
@@ -31,12 +32,39 @@ def read_code_file(path: Path) -> codefile.CodeFile:
     return shards_module.read_file(path)
 
 
-def read_codes(path: Path, max_codes: int = codefile.MAX_CODES) -> list[tuple[Path, codefile.CodeFile]]:
+def read_codes(
+    path: Path, max_codes: int = codefile.MAX_CODES, models_dir: Path | None = None
+) -> list[tuple[Path, codefile.CodeFile]]:
     """The code file at `path`, or each shard of a folder of shards (shards.Shards), with its path; their
-    names read when asked for (codefile.from_bytes lazy): memory follows the files' bytes until then."""
+    names read when asked for (codefile.from_bytes lazy): memory follows the files' bytes until then. A
+    short-frame file is named by the model of `models_dir` (default: the shipped ones) its id prefix fits."""
     if path.is_dir():
         return shards_module.read_folder(path, max_codes, lazy=True)
-    return [(path, shards_module.read_file(path, max_codes, lazy=True))]
+    code_file = shards_module.read_file(path, max_codes, lazy=True)
+    if code_file.short:
+        code_file = _named_by_its_model(code_file, models_dir)
+        if code_file.short:
+            raise AeonnxError(
+                f"{path}: made by a model whose id begins {code_file.model_id}, which the models folder "
+                f"({models_dir or 'shipped with aeonnx'}) does not hold; pass --models with the folder that made it"
+            )
+    return [(path, code_file)]
+
+
+def _named_by_its_model(code_file: codefile.CodeFile, models_dir: Path | None) -> codefile.CodeFile:
+    """A short-frame file named by the model of the folder whose id begins with its prefix: from the manifest
+    and history, or, in a folder without a manifest, from the shipped models' decoding parts it holds."""
+    folder = models_dir or shipped_models_dir()
+    named = complete_from(code_file, folder)
+    for name, model_spec in spec.MODELS.items():
+        if not named.short:
+            break
+        try:
+            model = load(name, folder, "cpu", part=model_spec.decoder.name)
+        except AeonnxError:
+            continue
+        named = codefile.complete(code_file, name, model.model_id, model.latent_size, model.binding.image_shape)
+    return named
 
 
 def select_names(
@@ -88,7 +116,7 @@ def decompress_file(
     A folder output may exist: the PNGs are written into it and nothing else there is touched; with
     --force only the files of the same names are replaced. An output that is a code file read is refused."""
     code_path, output, grid, force, names = job.code_path, job.output, job.grid, job.force, job.names
-    found = read_codes(code_path, job.max_codes)
+    found = read_codes(code_path, job.max_codes, job.models_dir)
     found = select_names(found, names, code_path) if names else found
     count, sources = sum(len(code_file) for _, code_file in found), [path for path, _ in found] or [code_path]
     if count > job.max_files and not grid:  # before any name is read or any file written

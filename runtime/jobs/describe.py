@@ -15,8 +15,9 @@ from ..model import load, shipped_models_dir
 from .decompress import read_codes
 
 
-def describe_file(path: Path, max_codes: int = codefile.MAX_CODES) -> dict:
-    """What an .onnx model file or an .aez code file says about itself (a file of up to `max_codes` codes)."""
+def describe_file(path: Path, max_codes: int = codefile.MAX_CODES, models_dir: Path | None = None) -> dict:
+    """What an .onnx model file or an .aez code file says about itself (a file of up to `max_codes` codes;
+    a short-frame file's model named from `models_dir`, default the shipped ones)."""
     if path.suffix.lower() == ".onnx":
         from .. import providers
 
@@ -26,7 +27,7 @@ def describe_file(path: Path, max_codes: int = codefile.MAX_CODES) -> dict:
         described["inputs"] = {i.name: i.shape for i in session.get_inputs()}
         described["outputs"] = {o.name: o.shape for o in session.get_outputs()}
         return {"file": str(path), "kind": "onnx model", **described}
-    found = read_codes(path, max_codes)
+    found = read_codes(path, max_codes, models_dir)
     total = sum(file.stat().st_size for file, _ in found)
     if path.is_dir():
         total += (path / shards_module.INDEX).stat().st_size

@@ -174,7 +174,8 @@ async function openCodeFile(models, file) {
     const read = codefile.nameAfterFile(codefile.fromBytes(bytes), file.name);
     // A model of your own from the server's /yours/ (node server.js --models DIR); another model's codes:
     // the AE refuses them in the package's words, naming both models.
-    const model = models[read.model] ?? await yourModel(models, read.model) ?? models.ae;
+    const name = codefile.isShort(read) ? await nameOfPrefix(models, read.modelId) : read.model;
+    const model = models[name] ?? await yourModel(models, name) ?? models.ae;
     // Only what is shown is decoded: a small file may declare a million codes (issue 32).
     const count = read.names.length;
     const shown = count > GRID_LIMIT ? codefile.take(read, Array.from({ length: GRID_LIMIT }, (_, i) => i)) : read;
@@ -182,14 +183,26 @@ async function openCodeFile(models, file) {
     showGrid(names, images, model.imageShape);
     const how = typeof read.precision === 'number' ? `entropy-coded at ${read.precision} bits` : read.precision;
     const first = count > GRID_LIMIT ? `, the first ${GRID_LIMIT} shown` : '';
-    $('drop-result').textContent = `${file.name}: ${count} digit(s) from the ${read.model} `
+    $('drop-result').textContent = `${file.name}: ${count} digit(s) from the ${model.name} `
       + `(format ${read.version}, ${how}), ${bytes.length} bytes${first}`;
-    state.dropped = { file: file.name, model: read.model, version: read.version, precision: read.precision, names, images, count };
+    state.dropped = { file: file.name, model: model.name, version: read.version, precision: read.precision, names, images, count };
   } catch (error) {
     $('grid').replaceChildren();
     $('drop-result').textContent = `aeonnx: error: ${file.name}: ${firstLine(error)}`;
     state.dropped = { file: file.name, error: firstLine(error) };
   }
+}
+
+/**
+ * A short-frame file names its model by its id's first bytes: the page's model whose id begins so, else the
+ * one of your own the server lists so in its manifest ('' where none does: the AE then refuses the file).
+ */
+async function nameOfPrefix(models, prefix) {
+  const loaded = Object.entries(models).find(([, model]) => model.modelId?.startsWith(prefix));
+  if (loaded) return loaded[0];
+  const listed = await fetch(new URL('manifest.json', YOURS)).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const found = Object.entries(listed?.models ?? {}).find(([, entry]) => String(entry.model_id).startsWith(prefix));
+  return found ? found[0] : '';
 }
 
 /** The model a dropped file names, from the models of your own the server was given (null: none there). */
