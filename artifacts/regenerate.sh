@@ -28,13 +28,17 @@ done
 # shipped as `--model conv`; 30 epochs (~20 s each on 2 cores). No int8 copy: it loses 0.13 dB, over the gate.
 aeonnx train ae --arch conv --epochs 30 --data "$data" --seed 0 --out "$work/runs/conv"
 aeonnx export ae --run "$work/runs/conv" --name conv --out "$work/models" --edge
+# rd: the rate-distortion conv AE (issue 33), 8 quality levels in one model (`compress --quality 1-8`) and the
+# default of `aeonnx compress`; 20 epochs (~1.5-2.5 min each on 2 cores: its density is evaluated per level).
+aeonnx train ae --rate-distortion --arch conv --latent-size 64 --epochs 20 --data "$data" --seed 0 --out "$work/runs/rd"
+aeonnx export ae --run "$work/runs/rd" --name rd --out "$work/models" --edge
 
 # The ONNX files and manifest ship with the package; the training record beside
 # them (Keras parts, run.json, validation digits, pictures) is what the parity
 # tests check the shipped files against. The full model.keras (optimizer state) stays out.
 "$python" -m aeonnx.export.history artifacts --replaced-by "$work/models"
 cp -r "$work"/models/. artifacts/  # ONNX, .ort and edge files, sidecars, golden vectors, manifest
-for model in ae vae conv; do
+for model in ae vae conv rd; do
   rm -rf "artifacts/training/$model" && mkdir -p "artifacts/training/$model"
   cp "$work/runs/$model"/{run.json,validation.npz,encoder.keras,*.png} "artifacts/training/$model/"
   cp "$work/runs/$model"/{decoder,generator}.keras "artifacts/training/$model/" 2>/dev/null || true

@@ -149,7 +149,42 @@ def rate_distortion_table(rd: dict) -> list[str]:
     return [table(rows, ["model / codec", "setting", "packing", "bytes per image", "PSNR dB", "BCE"])]
 
 
-SECTIONS = {"speed": speed_tables, "int8": int8_table, "rate_distortion": rate_distortion_table}
+def quality_levels_tables(report: dict) -> list[str]:
+    """bench/quality_levels.py: each curve's points, then the Bjøntegaard deltas of the learned levels."""
+    rows = []
+    for name, curve in report["curves"].items():
+        for p in curve:
+            single = f"{p['single_file_bytes']:.1f}" if "single_file_bytes" in p else "—"
+            setting = p["setting"] + (" (default)" if p.get("default") else "")
+            rows.append(
+                [name.removeprefix("aeonnx "), setting, f"{p['bytes_per_image']:.1f}", single, f"{p['psnr']:.2f}"]
+            )
+    headers = ["model / codec", "setting", "bytes per digit (1,000 a file)", "one-digit file", "PSNR dB"]
+    deltas = [
+        [
+            row["test"].removeprefix("aeonnx "),
+            row["anchor"].removeprefix("aeonnx "),
+            "no overlap" if row["bd_rate_percent"] is None else f"{row['bd_rate_percent']:+.1f}%",
+            "no overlap" if row["bd_psnr_db"] is None else f"{row['bd_psnr_db']:+.2f} dB",
+        ]
+        for row in report["deltas"]
+    ]
+    return [
+        f"On {report['images']:,} held-out test digits. Codecs write one file per digit; PCA's bytes are an ideal "
+        "code length with no file around it.\n",
+        table(rows, headers),
+        "\n**Bjøntegaard deltas** (bytes at equal PSNR, negative is smaller; dB at equal bytes; both over the range "
+        "both curves cover, 1,000 digits a file):\n",
+        table(deltas, ["learned levels", "against", "BD-rate", "BD-PSNR"]),
+    ]
+
+
+SECTIONS = {
+    "speed": speed_tables,
+    "int8": int8_table,
+    "rate_distortion": rate_distortion_table,
+    "quality_levels": quality_levels_tables,
+}
 
 
 def render(section: str, results: dict) -> str:
@@ -162,6 +197,7 @@ TITLES = {
     "speed": "Speed: cold start, in-process, threads, bulk compression, training",
     "int8": "int8 models against float32",
     "rate_distortion": "Rate-distortion: bytes per image against PSNR",
+    "quality_levels": "The quality knob: learned rate-distortion levels",
 }
 
 
@@ -248,6 +284,8 @@ def page(results: dict, scale: dict | None, your_images: dict | None = None, wor
             parts += [f"## {title}\n", provenance(results["measured"][section]), render(section, results[section])]
             if section == "rate_distortion":
                 parts.append("![bytes per image against PSNR](../bench/results/rate_distortion.png)\n")
+            if section == "quality_levels":
+                parts.append("![quality levels against bits and codecs](../bench/results/quality_levels.png)\n")
     if scale is not None:
         parts += ["## Scale: every core, and Ray\n", provenance(scale["measured"]), scale_table(scale) + "\n"]
     if workers is not None:

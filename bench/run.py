@@ -1,10 +1,11 @@
 """One command for every figure of docs/benchmarks.md.
 
-    python -m bench.run [--quick] [--data PATH] [--train-data PATH] [--only speed|rd|int8]
+    python -m bench.run [--quick] [--data PATH] [--train-data PATH] [--only speed|rd|int8|levels]
 
 Prints the tables and writes bench/results/results.json (the sections it ran, each with the date,
-machine and command that measured it; `--only` replaces that one section) and
-bench/results/rate_distortion.png; `python -m bench.report` turns the results into docs/benchmarks.md.
+machine and command that measured it; `--only` replaces that one section) and the plots
+bench/results/rate_distortion.png and quality_levels.png (the quality knob: bench/quality_levels.py);
+`python -m bench.report` turns the results into docs/benchmarks.md.
 Needs the [train] extra (for the Keras comparisons and the AE variants). Timings are medians over
 repeated, interleaved runs, with min-max; ratios are taken within one run.
 """
@@ -64,20 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         "--train-data", type=Path, default=TRAIN_DATA, help="what the rate-distortion AE family trains on (as shipped)"
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds, no AE variants: a smoke run")
-    parser.add_argument("--only", choices=("speed", "rd", "int8"), help="run one section")
+    parser.add_argument("--only", choices=("speed", "rd", "int8", "levels"), help="run one section")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for results.json and the plot")
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"bench: {args.data}: no such file; pass --data PATH to a Keras-layout mnist.npz", file=sys.stderr)
         return 1
-    if args.only in (None, "rd") and not args.quick and not args.train_data.is_file():
+    if args.only in (None, "rd", "levels") and not args.quick and not args.train_data.is_file():
         print(f"bench: {args.train_data}: no such file; pass --train-data PATH (all of MNIST)", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     report = _previous(args.out / "results.json")
     command = "python -m bench.run" + (f" --only {args.only}" if args.only else "") + (" --quick" if args.quick else "")
     measured = {"date": datetime.date.today().isoformat(), "command": command, "machine": machine()}
-    sections = {"speed": "speed", "int8": "int8", "rd": "rate_distortion"}
+    sections = {"speed": "speed", "int8": "int8", "rd": "rate_distortion", "levels": "quality_levels"}
     ran = [section for only, section in sections.items() if args.only in (None, only)]
     report.setdefault("measured", {}).update(dict.fromkeys(ran, measured))
     if args.only in (None, "speed"):
@@ -94,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         report["rate_distortion"] = run_rate_distortion(args.data, args.train_data, args.out / "cache", args.quick)
         print(render("rate_distortion", report["rate_distortion"]))
         plot(report["rate_distortion"], args.out / "rate_distortion.png")
+    if args.only in (None, "levels") and not args.quick:
+        from . import quality_levels
+
+        report["quality_levels"] = quality_levels.run_quality_levels(args.data, args.train_data)
+        print(render("quality_levels", report["quality_levels"]))
+        quality_levels.plot(report["quality_levels"], args.out / "quality_levels.png")
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.out / 'results.json'}; python -m bench.report writes docs/benchmarks.md", file=sys.stderr)
     return 0

@@ -74,8 +74,9 @@ def compress(
             "-q",
             min=1,
             max=spec.QUALITY_LEVELS,
-            help=f"A rate-distortion model's quality level, 1-{spec.QUALITY_LEVELS}: higher, more bytes and a "
-            "better picture (its default: the level `aeonnx info` marks). Other models: --bits.",
+            help=f"A rate-distortion model's quality level (rd, the default model), 1-{spec.QUALITY_LEVELS}: "
+            "higher, more bytes and a better picture. Default: the knee of its bytes-PSNR curve on held-out "
+            "images, which `aeonnx info` marks. Other models: --bits.",
             show_default=False,
         ),
     ] = None,
@@ -236,7 +237,7 @@ def inspect(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The picture to write; default IMAGE-inspect.png.")
     ] = None,
-    model: EncoderOption = "ae",
+    model: EncoderOption = None,
     invert: InvertOption = None,
     force: ForceOption = False,
     *,

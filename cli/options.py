@@ -77,7 +77,13 @@ ModelsFolderArgument = Annotated[
     Path | None, typer.Argument(help="A folder made by `aeonnx export`; default: the shipped models.")
 ]
 EncoderOption = Annotated[
-    str, typer.Option("--model", help="Which model encodes: ae, conv, vae, or a model of your own in --models.")
+    str | None,
+    typer.Option(
+        "--model",
+        help="Which model encodes: rd (quality levels), ae, conv, vae, or a model of your own in --models. "
+        "Default: rd; with --models, the folder's rd, else its ae, else its only model.",
+        show_default=False,
+    ),
 ]
 MaxCodesOption = Annotated[
     int,
@@ -105,10 +111,12 @@ class ModelRun:
     def variant(self) -> str:
         return "int8" if self.int8 else "float32"
 
-    def load(self, model: str, part: str = "encoder"):
-        """The model, with `part` (the one the command runs first) opened: errors name a file it needs."""
-        from aeonnx.runtime.model import load
+    def load(self, model: str | None, part: str = "encoder"):
+        """The model (None: the default of --models, model.default_model), with `part` (the one the command runs
+        first) opened: errors name a file it needs."""
+        from aeonnx.runtime.model import default_model, load
 
+        model = model or default_model(self.models)
         loaded = load(model, self.models, self.device.value, variant=self.variant, part=part)
         if self.verbose:
             say_provider(loaded)
@@ -119,7 +127,7 @@ class ModelRun:
 class Reading:
     """How images become digits, and which model encodes them: compress and encode alike."""
 
-    model: EncoderOption = "ae"
+    model: EncoderOption = None
     invert: InvertOption = None
     fit: FitOption = False
     center: CenterOption = False

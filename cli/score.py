@@ -19,7 +19,7 @@ from .options import EncoderOption, ForceOption, InputsArgument, InvertOption, J
 @with_groups(run=ModelRun)
 def score(
     inputs: InputsArgument,
-    model: EncoderOption = "ae",
+    model: EncoderOption = None,
     metric: Annotated[
         str, typer.Option(help="mse (mean squared error) or mae (mean absolute error), over each input's values.")
     ] = "mse",

@@ -2,7 +2,8 @@
 
     python decode_without_aeonnx.py CODE.aez DECODER.onnx OUT.png
 
-DECODER.onnx is the decoder (AE) or generator (VAE) named in the code file.
+DECODER.onnx is the decoder (AE) or generator (VAE) of the model that made the code file (rd's, for what
+`aeonnx compress` writes by default; a one-image file names its model by the first 8 hex digits of its id).
 The format is docs/FORMAT.md; this is all a reader needs (written from that
 document alone, without the bounds checks a reader of untrusted files makes).
 """
@@ -18,7 +19,8 @@ import numpy as np
 import onnxruntime
 from PIL import Image
 
-FLOATS = {0: "<f4", 1: "<f2"}  # version 2 kinds; 4-8 are entropy-coded at that many bits
+FLOATS = {0: "<f4", 1: "<f2"}  # version 2 kinds; 4-8 are entropy-coded at that many bits, 17-24 at quality 1-8
+QUALITY_KIND = 16
 V1_DTYPES = {0: "<f4", 1: "<f2", 2: "u1"}  # version 1: float32, float16, uint8
 
 
@@ -68,10 +70,16 @@ def read_aez(data: bytes):
     if data[4] == 1:
         return read_aez_v1(data)
     assert data[4] == 2, "not a version 1 or 2 .aez file"
+    if data[6] == 0x08:  # the short frame: one code, its model named by its id's first 4 bytes
+        return None, data[7:11].hex(), data[5], ["00000"], [data[11:-4]]
     kind, flags, name_length = data[5], data[6], data[7]
     model = data[8 : 8 + name_length].decode()
     model_id = data[8 + name_length : 16 + name_length].hex()
     latent_size, body_start = varint(data, 16 + name_length)
+    if flags & 4:  # the image shape of a conv model or one of your own: its number of sizes, then each
+        dims, body_start = varint(data, body_start)
+        for _ in range(dims):
+            _, body_start = varint(data, body_start)
     index_length, index_end = varint_backwards(data, len(data) - 4)
     body, at = data[body_start : index_end - index_length], index_end - index_length
     count, at = varint(data, at)
@@ -131,9 +139,24 @@ def slots(frequencies):
     return [s for _, s, _ in pairs], [k for _, _, k in pairs]
 
 
+def level_latents(meta, quality: int, codes) -> np.ndarray:
+    """Quality-level codes (FORMAT.md "Quality levels"): symbols from the level's table, (s + offset) / gain."""
+    document = json.loads(meta["aeonnx.quality_levels"])
+    level = document["levels"][quality - 1]
+    frequencies = np.frombuffer(base64.b64decode(level["frequencies"]), "<u2").reshape(-1, 1 << level["bits"])
+    tables = [slots(row.tolist()) for row in frequencies]
+    owner, rank = [t[0] for t in tables], [t[1] for t in tables]
+    symbols = np.array([decode_code(c, frequencies, owner, rank, document["precision"]) for c in codes], np.int64)
+    gains = np.frombuffer(base64.b64decode(level["gains"]), "<f4")
+    offsets = np.array(level["offsets"], np.int64)
+    return ((symbols + offsets).astype(np.float32) / gains).astype(np.float32)
+
+
 def latents(meta, kind, codes) -> np.ndarray:
     if kind in FLOATS:
         return codes.astype(np.float32)
+    if kind > QUALITY_KIND:
+        return level_latents(meta, kind - QUALITY_KIND, codes)
     bits = kind
     if isinstance(codes, list):  # entropy-coded: decode with the model's priors for `bits`
         priors = json.loads(meta["aeonnx.latent_priors"])
@@ -153,7 +176,7 @@ def main(code_path, decoder_path, out_path):
     model, model_id, kind, names, codes = read_aez(open(code_path, "rb").read())
     session = onnxruntime.InferenceSession(decoder_path, providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
-    assert meta["aeonnx.model_id"] == model_id, f"code made by {model} {model_id}, not by this decoder"
+    assert meta["aeonnx.model_id"].startswith(model_id), f"code made by {model} {model_id}, not by this decoder"
     (x_hat,) = session.run(["x_hat"], {"z": latents(meta, kind, codes)})
     digits = np.clip(np.rint(x_hat * 255), 0, 255).astype(np.uint8).reshape(-1, 28, 28)
     Image.fromarray(np.hstack(list(digits))).save(out_path)  # the digits side by side

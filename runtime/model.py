@@ -59,6 +59,20 @@ def shipped_models_dir() -> Path:
     return Path(artifacts.__file__).parent
 
 
+def default_model(models_dir: str | Path | None = None) -> str:
+    """The model compress, encode, inspect and score use unless told: spec.DEFAULT_MODEL, the shipped rd; in
+    a models folder of one's own without it, its `ae` (the default before rd, and what a folder of bare .onnx
+    files holds), else its only model; else spec.DEFAULT_MODEL, which load refuses naming those there."""
+    if models_dir is None:
+        return spec.DEFAULT_MODEL
+    listed = read_manifest(Path(models_dir), missing_ok=True)["models"]
+    if spec.DEFAULT_MODEL in listed:
+        return spec.DEFAULT_MODEL
+    if "ae" in listed or not listed:
+        return "ae"
+    return next(iter(listed)) if len(listed) == 1 else spec.DEFAULT_MODEL
+
+
 def load(
     model: str = "ae",
     models_dir: str | Path | None = None,

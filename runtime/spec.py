@@ -372,6 +372,9 @@ META_LATENT_PRIORS = META_PREFIX + "latent_priors"  # JSON: entropy.Priors.to_me
 META_LATENT_CODING = META_PREFIX + "latent_coding"  # JSON: default_bits, psnr_by_bits, psnr_float32
 META_QUALITY_LEVELS = META_PREFIX + "quality_levels"  # JSON: a rate-distortion model's levels (aez/levels.py)
 QUALITY_LEVELS = 8  # a rate-distortion model's levels, compress --quality 1..8 (train/rate_distortion.py trains them)
+# The model compress, encode, inspect and score use unless --model says another: the shipped rate-distortion
+# model (quality levels; artifacts/regenerate.sh), which beats the dense AE at every rate (docs/benchmarks.md).
+DEFAULT_MODEL = "rd"
 META_ANOMALY = META_PREFIX + "anomaly"  # JSON: scores.threshold_record() of the export data
 
 # `aeonnx score`: an input is an anomaly above this percentile of the export data's reconstruction errors. The

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from aeonnx.cli import app
+from aeonnx.runtime import spec
 from aeonnx.runtime.aez import codefile
 from aeonnx.runtime.pictures import localize, strokes
 from aeonnx.runtime.pictures.images import preprocess, read_image
@@ -205,7 +206,7 @@ def codes(path):
     """The latents a code file holds (entropy-coded in format 2: decoded with the model's priors)."""
     from aeonnx.runtime import load
 
-    return codefile.latents(codefile.from_bytes(path.read_bytes()), load("ae", device="cpu").binding)
+    return codefile.latents(codefile.from_bytes(path.read_bytes()), load(spec.DEFAULT_MODEL, device="cpu").binding)
 
 
 def test_fit_and_center_keep_the_whole_image_framings(photo, tmp_path):
@@ -221,7 +222,8 @@ def test_fit_and_center_keep_the_whole_image_framings(photo, tmp_path):
     encoded = json.loads(runner.invoke(app, ["encode", str(photo), "--fit"]).stdout)
     from aeonnx.runtime import load
 
-    np.testing.assert_allclose(encoded["z"], load("ae", device="cpu").encode(fitted[None])[0], atol=1e-5)
+    model = load(spec.DEFAULT_MODEL, device="cpu")  # what encode uses unless told
+    np.testing.assert_allclose(encoded["z"], model.encode(fitted[None])[0], atol=1e-5)
 
 
 def test_fit_with_center_is_one_line_error(photo, tmp_path):
@@ -235,6 +237,7 @@ LOCALIZE_PROBE = """
 import sys
 from typer.testing import CliRunner
 from aeonnx.cli import app
+from aeonnx.runtime import spec
 result = CliRunner().invoke(app, ["compress", sys.argv[1], "-o", sys.argv[2]])
 assert result.exit_code == 0, result.output
 print("aeonnx.runtime.pictures.localize" in sys.modules)

@@ -364,9 +364,9 @@ def test_npy_input_is_read_like_npz(mnist, tmp_path):
     assert result.exit_code == 0, result.output
     code_file = codefile.from_bytes((tmp_path / "digits.aez").read_bytes())
     assert code_file.names == tuple(f"digits/{i:05d}" for i in range(5))
-    ae = load("ae", device="cpu")
-    expected = codefile.quantize(ae.encode(mnist["x_test"][:5]), ae.binding.default_precision, ae.binding)
-    np.testing.assert_array_equal(codefile.stored_values(code_file, ae.binding), expected)
+    model = load(spec.DEFAULT_MODEL, device="cpu")  # what compress uses unless told
+    expected = codefile.quantize(model.encode(mnist["x_test"][:5]), model.binding.default_precision, model.binding)
+    np.testing.assert_array_equal(codefile.stored_values(code_file, model.binding), expected)
     np.save(tmp_path / "wrong.npy", np.zeros((7, 32, 32), np.uint8))
     assert "got (7, 32, 32)" in invoke("compress", tmp_path / "wrong.npy").stderr
 
@@ -390,7 +390,8 @@ def test_commands_need_only_the_parts_they_run(only_the_decoding_parts, single, 
     models = only_the_decoding_parts
     assert invoke("sample", "-n", "2", "-o", tmp_path / "s.png", "--models", models).exit_code == 0
     assert invoke("manifold", "-n", "2", "-o", tmp_path / "m.png", "--models", models).exit_code == 0
-    result = invoke("decompress", single[1], "--models", models)
+    assert invoke("compress", single[0], "--model", "ae", "-o", tmp_path / "ae.aez").exit_code == 0
+    result = invoke("decompress", tmp_path / "ae.aez", "--models", models, "-o", tmp_path / "ae.png")
     assert result.exit_code == 0, result.output
     one_line_error(invoke("compress", single[0], "-o", tmp_path / "x.aez", "--models", models), "ae_encoder.onnx")
     (tmp_path / "empty").mkdir()
@@ -398,7 +399,8 @@ def test_commands_need_only_the_parts_they_run(only_the_decoding_parts, single, 
         message = one_line_error(invoke(*args, "--models", tmp_path / "empty"), "vae_generator.onnx")
         assert "encoder" not in message
     message = one_line_error(
-        invoke("decompress", single[1], "-o", tmp_path / "t.png", "--models", tmp_path / "empty"), "ae_decoder.onnx"
+        invoke("decompress", tmp_path / "ae.aez", "-o", tmp_path / "t.png", "--models", tmp_path / "empty"),
+        "ae_decoder.onnx",
     )
     assert "encoder" not in message
 

@@ -96,3 +96,15 @@ def test_the_default_is_the_models_level_and_the_knob_is_checked():
     data = codefile.pack(np.zeros((1, LATENT), np.float32), "q1", binding())
     with pytest.raises(codefile.CodeFileError, match="not a rate-distortion model"):
         codefile.latents(codefile.from_bytes(data), plain)
+
+
+def test_bjontegaard_deltas_of_known_curves():
+    """bench/bd_rate.py, which docs/benchmarks.md's deltas come from: a curve 20% smaller at every PSNR is
+    -20% BD-rate, and 4 dB a doubling gives log2(1/0.8) * 4 dB BD-PSNR; curves that do not overlap: None."""
+    from bench.bd_rate import bd_psnr, bd_rate
+
+    anchor = [(10, 20.0), (20, 24.0), (40, 28.0), (80, 32.0)]
+    smaller = [(0.8 * rate, psnr) for rate, psnr in anchor]
+    assert bd_rate(smaller, anchor) == pytest.approx(-20.0, abs=1e-6)
+    assert bd_psnr(smaller, anchor) == pytest.approx(4 * np.log2(1 / 0.8), abs=1e-6)
+    assert bd_rate([(1, 1.0), (2, 2.0)], [(1, 5.0), (2, 6.0)]) is None

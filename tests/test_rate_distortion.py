@@ -96,7 +96,7 @@ def test_the_command_line_turns_the_knob_and_says_which_models_have_one(rd_model
         sizes.append(out.stat().st_size)
         assert invoke("decompress", out, "--models", models, "-o", tmp_path / f"q{quality}.png").exit_code == 0
     assert sizes[0] < sizes[1]
-    result = invoke("compress", picture, "--quality", "3", "-o", tmp_path / "ae.aez")  # the shipped AE
+    result = invoke("compress", picture, "--model", "ae", "--quality", "3", "-o", tmp_path / "ae.aez")
     one_line_error(result, "has no quality levels (it is not a rate-distortion model): use --bits")
     result = invoke("compress", picture, "--models", models, "--model", "rd", "--quality", "3", "--bits", "5")
     one_line_error(result, "--quality chooses the codes on its own")

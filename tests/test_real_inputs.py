@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aeonnx.cli import app
-from aeonnx.runtime import load
+from aeonnx.runtime import load, spec
 
 from . import real_inputs
 
@@ -30,7 +30,7 @@ def rendered(mnist, tmp_path_factory):
 
 
 def decoded_by_name(code_path) -> dict[str, np.ndarray]:
-    names, digits, _ = load("ae", device="cpu").decompress(code_path.read_bytes())
+    names, digits, _ = load(spec.DEFAULT_MODEL, device="cpu").decompress(code_path.read_bytes())  # what made it
     return dict(zip(names, digits))
 
 

@@ -178,7 +178,7 @@ def test_missing_models_folder(tmp_path):
 
 
 def test_unknown_model_and_device():
-    with pytest.raises(ModelError, match="choose one of: ae, conv, vae"):
+    with pytest.raises(ModelError, match="choose one of: ae, conv, rd, vae"):
         load("gan")
     with pytest.raises(ModelError, match="unknown device"):
         load("ae", device="tpu")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeonnx.runtime import load
+from aeonnx.runtime import load, spec
 from aeonnx.runtime.aez import codefile
 
 from .helpers import invoke, one_line_error
@@ -60,9 +60,9 @@ def test_npz_array_input(mnist, tmp_path):
     assert result.exit_code == 0, result.output
     code_file = codefile.from_bytes((tmp_path / "digits.aez").read_bytes())
     assert len(code_file) == 500 and code_file.names[3] == "digits/x/00003"
-    ae = load("ae", device="cpu")
-    expected = codefile.quantize(ae.encode(mnist["x_test"][:500]), ae.binding.default_precision, ae.binding)
-    np.testing.assert_array_equal(codefile.stored_values(code_file, ae.binding), expected)
+    model = load(spec.DEFAULT_MODEL, device="cpu")  # what compress uses unless told
+    expected = codefile.quantize(model.encode(mnist["x_test"][:500]), model.binding.default_precision, model.binding)
+    np.testing.assert_array_equal(codefile.stored_values(code_file, model.binding), expected)
 
 
 def test_dark_on_white_file_gives_its_mnist_twins_code(mnist, tmp_path):
@@ -72,7 +72,7 @@ def test_dark_on_white_file_gives_its_mnist_twins_code(mnist, tmp_path):
     assert invoke("compress", tmp_path / "paper.png").exit_code == 0
     plain = codefile.from_bytes((tmp_path / "plain.aez").read_bytes())
     paper = codefile.from_bytes((tmp_path / "paper.aez").read_bytes())
-    binding = load("ae", device="cpu").binding
+    binding = load(spec.DEFAULT_MODEL, device="cpu").binding
     np.testing.assert_array_equal(codefile.stored_values(plain, binding), codefile.stored_values(paper, binding))
     forced = invoke("compress", tmp_path / "paper.png", "--no-invert", "-o", tmp_path / "forced.aez")
     assert forced.exit_code == 0
@@ -136,7 +136,9 @@ def test_code_from_another_model_names_both(digit_files, tmp_path):
     data = codefile.from_bytes((tmp_path / "named.aez").read_bytes())
     forged = dataclasses.replace(data, model_id="abcdefabcdefabcd")
     (tmp_path / "forged.aez").write_bytes(codefile.to_bytes(forged))
-    one_line_error(invoke("decompress", tmp_path / "forged.aez"), "made by model ae abcdefabcdefabcd")
+    one_line_error(
+        invoke("decompress", tmp_path / "forged.aez"), f"made by model {spec.DEFAULT_MODEL} abcdefabcdefabcd"
+    )
     assert invoke("compress", digit_files / "two.png").exit_code == 0  # two.aez: a short frame, its id's first bytes
     short = codefile.from_bytes((digit_files / "two.aez").read_bytes())
     assert short.short and len((digit_files / "two.aez").read_bytes()) == 15 + short.body_bytes
@@ -177,18 +179,19 @@ def test_encode_json_lines(digit_files):
     assert record["name"] == "two" and len(record["z_mean"]) == 2 and len(record["z_log_var"]) == 2
     lines = invoke("encode", digit_files).stdout.strip().splitlines()
     assert [json.loads(line)["name"] for line in lines] == ["six-on-paper", "sub/one", "two"]
-    assert all(len(json.loads(line)["z"]) == 32 for line in lines)
+    assert all(len(json.loads(line)["z"]) == load(spec.DEFAULT_MODEL, device="cpu").latent_size for line in lines)
 
 
 def test_info(digit_files):
     overview = json.loads(invoke("info", "--json").stdout)
     assert (
-        set(overview["models"]) == {"ae", "conv", "vae"} and "CPUExecutionProvider" in overview["providers_available"]
+        set(overview["models"]) == {"ae", "conv", "rd", "vae"}
+        and "CPUExecutionProvider" in overview["providers_available"]
     )
     assert overview["models"]["ae"]["provider"] == "CPUExecutionProvider"
     assert invoke("compress", digit_files / "two.png").exit_code == 0
     described = json.loads(invoke("info", digit_files / "two.aez", "--json").stdout)
-    assert described["model"] == "ae" and described["count"] == 1 and described["precision"] == 6
+    assert described["model"] == "rd" and described["count"] == 1 and described["precision"] == "q5"
     assert described["format_version"] == 2 and described["entropy_coded"]
     assert described["bytes_per_code"] + described["frame_overhead_bytes"] == described["bytes"]
     from aeonnx.runtime.model import shipped_models_dir
@@ -206,8 +209,8 @@ def test_info_prints_a_summary_for_people(digit_files):
     assert any("test set: bce" in line for line in lines) and lines[-1].startswith("execution providers here: ")
     assert invoke("compress", digit_files / "two.png", "-o", digit_files / "summary.aez").exit_code == 0
     code = invoke("info", digit_files / "summary.aez").stdout
-    assert "aeonnx code file, format version 2" in code and "made by model ae (" in code
-    assert "6 bits, entropy-coded" in code and "1 code(s) in " in code and "names: two" in code
+    assert "aeonnx code file, format version 2" in code and "made by model rd (" in code
+    assert "quality 5, entropy-coded" in code and "1 code(s) in " in code and "names: two" in code
     from aeonnx.runtime.model import shipped_models_dir
 
     with __import__("importlib").resources.as_file(shipped_models_dir().joinpath("ae_decoder.onnx")) as path:
@@ -232,7 +235,8 @@ def test_wrong_models_folder(digit_files, tmp_path):
 
 
 def test_readme_example_decodes_without_aeonnx(digit_files, tmp_path):
-    """examples/decode_without_aeonnx.py reproduces aeonnx's own decoding, byte for byte."""
+    """examples/decode_without_aeonnx.py reproduces aeonnx's own decoding, byte for byte: the default model's
+    quality levels (a container, and a one-image short frame) and the AE's bits."""
     import subprocess
     import sys
     from importlib.resources import as_file
@@ -241,22 +245,19 @@ def test_readme_example_decodes_without_aeonnx(digit_files, tmp_path):
 
     from .helpers import REPO
 
-    assert invoke("compress", digit_files, "-o", tmp_path / "b.aez").exit_code == 0
-    assert invoke("decompress", tmp_path / "b.aez", "-o", tmp_path / "ours").exit_code == 0
-    with as_file(shipped_models_dir().joinpath("ae_decoder.onnx")) as decoder:
-        subprocess.run(
-            [
-                sys.executable,
-                REPO / "examples" / "decode_without_aeonnx.py",
-                tmp_path / "b.aez",
-                decoder,
-                tmp_path / "theirs.png",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    theirs = np.asarray(Image.open(tmp_path / "theirs.png"))
-    ours = np.hstack(
-        [np.asarray(Image.open(tmp_path / "ours" / f"{n}.png")) for n in ("six-on-paper", "sub/one", "two")]
-    )
-    np.testing.assert_array_equal(theirs, ours)
+    names = ("six-on-paper", "sub/one", "two")
+    assert invoke("compress", digit_files / "two.png").exit_code == 0  # two.aez: rd, one code, the short frame
+    cases = {"rd": tmp_path / "b.aez", "ae": tmp_path / "ae.aez"}
+    for model, path in cases.items():
+        assert invoke("compress", digit_files, "--model", model, "-o", path).exit_code == 0
+    for model, path, shown in [*((m, p, names) for m, p in cases.items()), ("rd", digit_files / "two.aez", ["two"])]:
+        out = tmp_path / f"ours-{model}-{path.stem}"
+        assert invoke("decompress", path, "-o", out / "x.png" if len(shown) == 1 else out).exit_code == 0
+        with as_file(shipped_models_dir().joinpath(f"{model}_decoder.onnx")) as decoder:
+            script = REPO / "examples" / "decode_without_aeonnx.py"
+            subprocess.run(
+                [sys.executable, script, path, decoder, tmp_path / "theirs.png"], check=True, capture_output=True
+            )
+        theirs = np.asarray(Image.open(tmp_path / "theirs.png"))
+        pictures = [out / "x.png"] if len(shown) == 1 else [out / f"{name}.png" for name in shown]
+        np.testing.assert_array_equal(theirs, np.hstack([np.asarray(Image.open(picture)) for picture in pictures]))

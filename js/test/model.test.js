@@ -58,7 +58,7 @@ describe('loading', () => {
   });
 
   test('bad arguments: model, variant, part, ort, folder', async () => {
-    await refused(load(ort, ARTIFACTS, { model: 'gan' }), ModelError, `unknown model 'gan' in ${ARTIFACTS}; choose one of: ae, conv, vae`);
+    await refused(load(ort, ARTIFACTS, { model: 'gan' }), ModelError, `unknown model 'gan' in ${ARTIFACTS}; choose one of: ae, conv, rd, vae`);
     await refused(load(ort, ARTIFACTS, { variant: 'int4' }), ModelError, "unknown model variant 'int4'");
     await refused(load(ort, ARTIFACTS, { model: 'ae', part: 'generator' }), ModelError,
       "unknown part 'generator'; choose encoder or decoder");

@@ -77,7 +77,7 @@ def _write_one(folder: Path, loaded, stem: str, x, precision, names, sizes) -> d
 def read(folder: Path) -> None:
     """For each JS-made file (either version): what aeonnx reads (names, sizes, its stored values as
     bytes: floats, or the symbols decoded with the model's priors) and its decoded pixels, or its error."""
-    loaded = {name: model.load(name, MODELS) for name in ("ae", "vae")}
+    loaded = {name: model.load(name, MODELS) for name in ("ae", "vae", "rd")}
     report = {}
     for path in sorted(folder.glob("*.aez")):
         data = path.read_bytes()

@@ -19,6 +19,7 @@ const PLANE = { n: 20, extent: 4 }; // 400 digits over [-4, 4]^2: nearly all of 
 const REPEATS = 50; // calls per timing: performance.now() is coarse (0.1 ms) outside cross-origin isolation
 const GRID_LIMIT = 200; // digits shown from one dropped file
 const SIDE = spec.IMAGE_SIDE;
+const DRAWING_MODEL = 'rd'; // what `aeonnx compress` uses by default: the rate-distortion model, its quality levels
 const $ = (id) => document.getElementById(id);
 
 /** What the page computed, for the browser test (and the curious, in the console). */
@@ -28,10 +29,11 @@ window.__aeonnx = state;
 async function main() {
   const started = performance.now();
   const models = {
+    rd: await load(ort, MODELS, { model: DRAWING_MODEL, sessionOptions: SESSION_OPTIONS }),
     ae: await load(ort, MODELS, { model: 'ae', sessionOptions: SESSION_OPTIONS }),
     vae: await load(ort, MODELS, { model: 'vae', part: 'generator', sessionOptions: SESSION_OPTIONS }),
   };
-  wireDrawing(models.ae);
+  wireDrawing(models[DRAWING_MODEL]);
   wireFiles(models);
   await showPlane(models.vae);
   state.timings = { ...await benchmark(models), readyMs: performance.now() - started };
@@ -44,12 +46,20 @@ async function main() {
 // --- drawing -> code -> reconstruction -------------------------------------------------------------
 
 function wireDrawing(ae) {
-  const precision = $('precision');
+  const precision = $('precision'), slider = $('quality-level');
   precision.replaceChildren(...precisionChoices(ae).map(([value, label]) => new Option(label, value, false, value === 'auto')));
+  const levels = ae.binding.qualityLevels; // null: a model without quality levels, no slider
+  if (levels !== null) {
+    slider.max = String(Math.max(...levels.levels.keys()));
+    slider.value = $('quality-level-value').textContent = String(levels.defaultLevel);
+    $('quality-control').hidden = false;
+  }
+  const chosen = () => (precision.value === 'auto' && levels !== null ? `q${slider.value}` : chosenPrecision(precision.value));
   const analyse = latestOnly(async () => {
+    slider.disabled = precision.value !== 'auto';
     try {
       if (pad.strokes === 0) return showNothingDrawn();
-      showDrawing(state.drawing = await analyseDrawing(ae, pad.imageData(), chosenPrecision(precision.value)));
+      showDrawing(state.drawing = await analyseDrawing(ae, pad.imageData(), chosen()));
     } catch (error) {
       fail(error);
     }
@@ -58,17 +68,23 @@ function wireDrawing(ae) {
   state.settled = () => analyse.settled(); // the test waits for the last stroke's analysis
   $('clear').addEventListener('click', () => pad.clear());
   precision.addEventListener('change', analyse);
+  slider.addEventListener('input', () => { $('quality-level-value').textContent = slider.value; analyse(); });
   $('download').addEventListener('click', () => download(state.drawing.aez, 'drawing.aez'));
 }
 
-/** The selector's choices: auto (the model's default bits, as `aeonnx compress`), 4-8 bits, the floats. */
+/**
+ * The selector's choices: auto (the quality slider, for a model with levels; else the model's default bits, as
+ * `aeonnx compress`), 4-8 bits, the floats.
+ */
 function precisionChoices(ae) {
   const bits = codefile.BITS.map((b) => [String(b), `${b} bits`]);
-  return [['auto', `auto (${describePrecision(ae.defaultPrecision)})`], ...bits, ['float16', 'float16'], ['float32', 'float32']];
+  const auto = ae.binding.qualityLevels !== null ? 'quality (the slider)' : `auto (${describePrecision(ae.defaultPrecision)})`;
+  return [['auto', auto], ...bits, ['float16', 'float16'], ['float32', 'float32']];
 }
 
 const chosenPrecision = (value) => (/^\d$/.test(value) ? Number(value) : value);
-const describePrecision = (precision) => (typeof precision === 'number' ? `${precision} bits` : precision);
+const describePrecision = (precision) => (typeof precision === 'number' ? `${precision} bits`
+  : /^q\d$/.test(precision) ? `quality ${precision.slice(1)}` : precision);
 
 /**
  * A drawing, through the package as a user's app would: preprocess, compress, decompress, assess. The
@@ -97,7 +113,8 @@ function showDrawing(drawing) {
   paintGray($('reconstruction'), drawing.reconstruction, SIDE);
   const { aez, codeBytes, precision } = drawing;
   const values = `${drawing.latentSize} values`;
-  const how = typeof precision === 'number' ? `${values} at ${precision} bits, entropy-coded` : `${values} in ${precision}`;
+  const coded = typeof precision === 'number' || /^q\d$/.test(precision);
+  const how = coded ? `${values} at ${describePrecision(precision)}, entropy-coded` : `${values} in ${precision}`;
   $('code-size').textContent = `code: ${codeBytes * 8} bits (${codeBytes} bytes: ${how}); `
     + `the .aez file: ${aez.length} bytes = ${aez.length * 8} bits, with its header, index and checksum. `
     + `compress ${drawing.compressMs.toFixed(1)} ms, decompress ${drawing.decompressMs.toFixed(1)} ms.`;
@@ -181,7 +198,8 @@ async function openCodeFile(models, file) {
     const shown = count > GRID_LIMIT ? codefile.take(read, Array.from({ length: GRID_LIMIT }, (_, i) => i)) : read;
     const { names, images } = await model.decompress(shown);
     showGrid(names, images, model.imageShape);
-    const how = typeof read.precision === 'number' ? `entropy-coded at ${read.precision} bits` : read.precision;
+    const how = typeof read.precision === 'number' || /^q\d$/.test(read.precision)
+      ? `entropy-coded at ${describePrecision(read.precision)}` : read.precision;
     const first = count > GRID_LIMIT ? `, the first ${GRID_LIMIT} shown` : '';
     $('drop-result').textContent = `${file.name}: ${count} digit(s) from the ${model.name} `
       + `(format ${read.version}, ${how}), ${bytes.length} bytes${first}`;

@@ -102,7 +102,8 @@ describe('the web page in Chromium', () => {
 
   before(async () => {
     const ort = nodeOrt();
-    models = { ae: await load(ort, ARTIFACTS), vae: await load(ort, ARTIFACTS, { model: 'vae', part: 'generator' }) };
+    models = { rd: await load(ort, ARTIFACTS, { model: 'rd' }), ae: await load(ort, ARTIFACTS),
+      vae: await load(ort, ARTIFACTS, { model: 'vae', part: 'generator' }) };
     folder = makeTemporaryFolder();
     runPython('yours', path.join(folder, 'yours')); // models of a user's own, exported, and their code files
     ({ server, url } = await start(0, path.join(folder, 'yours', 'models')));
@@ -145,27 +146,27 @@ describe('the web page in Chromium', () => {
     const shown = await pageDrawing(page);
     const digit = preprocess(shown.picture);
     assert.deepEqual(shown.digit, digit, 'the normalised digit');
-    const aez = await models.ae.compress(digit); // what aeonnx makes by default: the model's bits, no names
+    const aez = await models.rd.compress(digit); // what aeonnx makes by default: rd at its default level, no names
     assert.deepEqual(shown.aez, aez, 'the .aez file the page made');
     const read = codefile.fromBytes(aez);
-    assert.deepEqual([read.version, read.precision, read.named], [2, models.ae.defaultPrecision, false]);
-    const { images } = await models.ae.decompress(aez);
+    assert.deepEqual([read.version, read.precision, read.named], [2, models.rd.defaultPrecision, false]);
+    const { images } = await models.rd.decompress(aez);
     const { exact, maxDiff } = comparePixels(shown.reconstruction, images);
     t.diagnostic(`reconstruction: ${percent(exact)} of pixels equal to Node's, max diff ${maxDiff}; the .aez: ${aez.length} bytes, `
-      + `its code ${read.coded.body.length} bytes at ${read.precision} bits`);
+      + `its code ${read.coded.body.length} bytes at ${read.precision}`);
     assert.ok(maxDiff <= 1, `reconstruction ${maxDiff} grey levels from Node's`);
-    const { psnr: [psnr], warnings: [warning] } = await models.ae.assess(digit, codefile.latents(read, models.ae.binding));
+    const { psnr: [psnr], warnings: [warning] } = await models.rd.assess(digit, codefile.latents(read, models.rd.binding));
     assert.ok(Math.abs(shown.psnr - psnr) <= PSNR_ATOL, `PSNR ${shown.psnr} in the page, ${psnr} in Node`);
     assert.equal(shown.warning, warning);
     const code = read.coded.body.length;
-    assert.match(await page.textContent('#code-size'), new RegExp(`^code: ${code * 8} bits \\(${code} bytes: 32 values at `
-      + `${read.precision} bits, entropy-coded\\); the \\.aez file: ${aez.length} bytes = ${aez.length * 8} bits`));
+    assert.match(await page.textContent('#code-size'), new RegExp(`^code: ${code * 8} bits \\(${code} bytes: 64 values at `
+      + `quality ${read.precision.slice(1)}, entropy-coded\\); the \\.aez file: ${aez.length} bytes = ${aez.length * 8} bits`));
     assert.match(await page.textContent('#quality'), new RegExp(`PSNR ${psnr.toFixed(1)} dB`));
   });
 
-  test('the precision selector: auto (the model\'s default bits), 4-8 bits, float16, float32; each file Node\'s', async (t) => {
+  test('the precision selector: the quality slider, 4-8 bits, float16, float32; each file Node\'s', async (t) => {
     const options = await page.locator('#precision option').evaluateAll((all) => all.map((o) => [o.value, o.textContent]));
-    assert.deepEqual(options, [['auto', `auto (${models.ae.defaultPrecision} bits)`], ['4', '4 bits'], ['5', '5 bits'],
+    assert.deepEqual(options, [['auto', 'quality (the slider)'], ['4', '4 bits'], ['5', '5 bits'],
       ['6', '6 bits'], ['7', '7 bits'], ['8', '8 bits'], ['float16', 'float16'], ['float32', 'float32']]);
     assert.equal(await page.inputValue('#precision'), 'auto');
     const sizes = [];
@@ -173,10 +174,42 @@ describe('the web page in Chromium', () => {
       await page.selectOption('#precision', value);
       const shown = await pageDrawing(page);
       const precision = /^\d$/.test(value) ? Number(value) : value;
-      assert.deepEqual(shown.aez, await models.ae.compress(preprocess(shown.picture), { precision }), `${value}: the page's file`);
+      assert.deepEqual(shown.aez, await models.rd.compress(preprocess(shown.picture), { precision }), `${value}: the page's file`);
+      assert.equal(await page.isDisabled('#quality-level'), true, 'the slider is off while bits are chosen');
       sizes.push(`${value} ${shown.aez.length} B`);
     }
     t.diagnostic(`the drawing's .aez: ${sizes.join(', ')}`);
+  });
+
+  test('the quality slider: each level\'s file is Node\'s, its bytes and PSNR shown as it moves', async (t) => {
+    await page.selectOption('#precision', 'auto'); // the slider's setting
+    await page.evaluate(() => window.__aeonnx.settled());
+    assert.equal(await page.isDisabled('#quality-level'), false);
+    assert.equal(await page.inputValue('#quality-level'), String(models.rd.binding.qualityLevels.defaultLevel));
+    const seen = [];
+    for (let level = 1; level <= 8; level++) {
+      await page.$eval('#quality-level', (slider, value) => {
+        slider.value = value;
+        slider.dispatchEvent(new Event('input'));
+      }, String(level));
+      const shown = await pageDrawing(page);
+      const digit = preprocess(shown.picture);
+      assert.deepEqual(shown.aez, await models.rd.compress(digit, { quality: level }), `quality ${level}: the page's file`);
+      const read = codefile.fromBytes(shown.aez);
+      const { psnr: [psnr] } = await models.rd.assess(digit, codefile.latents(read, models.rd.binding));
+      const code = read.coded.body.length;
+      assert.match(await page.textContent('#code-size'), new RegExp(`^code: ${code * 8} bits \\(${code} bytes: 64 values at quality ${level},`));
+      assert.match(await page.textContent('#quality'), new RegExp(`PSNR ${psnr.toFixed(1)} dB`));
+      assert.equal(await page.textContent('#quality-level-value'), String(level));
+      seen.push([shown.aez.length, psnr]);
+    }
+    t.diagnostic(`the drawing at quality 1-8: ${seen.map(([bytes, psnr]) => `${bytes} B ${psnr.toFixed(1)} dB`).join(', ')}`);
+    assert.ok(seen[7][0] > seen[0][0] && seen[7][1] > seen[0][1], 'the top level: more bytes, a better picture');
+    await page.$eval('#quality-level', (slider, value) => {
+      slider.value = value;
+      slider.dispatchEvent(new Event('input'));
+    }, String(models.rd.binding.qualityLevels.defaultLevel));
+    await page.evaluate(() => window.__aeonnx.settled());
   });
 
   test('float32 codes: the page\'s latents are Node\'s within 1e-5', async (t) => {
@@ -184,11 +217,11 @@ describe('the web page in Chromium', () => {
     const shown = await pageDrawing(page);
     const digit = preprocess(shown.picture);
     const ours = codefile.fromBytes(shown.aez).codes;
-    const node = await models.ae.encode(digit);
+    const node = await models.rd.encode(digit);
     const maxDiff = ours.reduce((m, v, i) => Math.max(m, Math.abs(v - node[i])), 0);
     t.diagnostic(`float32 latents: wasm and native differ by at most ${maxDiff}; the .aez: ${shown.aez.length} bytes`);
     assert.ok(maxDiff <= 1e-5, `latents ${maxDiff} apart`);
-    assert.match(await page.textContent('#code-size'), /^code: 1024 bits \(128 bytes: 32 values in float32\)/);
+    assert.match(await page.textContent('#code-size'), /^code: 2048 bits \(256 bytes: 64 values in float32\)/);
     await page.selectOption('#precision', 'auto');
     await page.evaluate(() => window.__aeonnx.settled());
   });
@@ -246,7 +279,7 @@ describe('the web page in Chromium', () => {
     assert.equal(single.status, 0, single.stderr);
     const bytes = readFileSync(path.join(folder, 'digit-2.aez'));
     const one = await dropFile(page, '#drop', 'digit-2.aez', bytes);
-    assert.deepEqual([one.model, one.version, one.precision, one.names], ['ae', 2, models.ae.defaultPrecision, ['digit-2']], one.error);
+    assert.deepEqual([one.model, one.version, one.precision, one.names], ['rd', 2, models.rd.defaultPrecision, ['digit-2']], one.error);
     // A format 1 file, made before format 2: it still opens.
     const v1 = readFileSync(path.join(REPO, 'tests', 'fixtures', 'v1', 'vae-uint8-container.aez'));
     const old = await dropFile(page, '#drop', 'old.aez', v1);
@@ -295,7 +328,7 @@ describe('the web page in Chromium', () => {
     assert.deepEqual(new Uint8Array(readFileSync(path.join(downloads, 'drawing.aez'))), shown.aez);
     runPython('read', downloads);
     const read = JSON.parse(readFileSync(path.join(downloads, 'read.json'), 'utf8')).drawing;
-    assert.deepEqual([read.model, read.version, read.named, read.names], ['ae', 2, false, ['00000']]);
+    assert.deepEqual([read.model, read.version, read.named, read.names], ['rd', 2, false, ['00000']]);
     const pixels = new Uint8Array(readFileSync(path.join(downloads, 'drawing.py-pixels.u8')));
     assert.ok(comparePixels(pixels, shown.reconstruction).maxDiff <= 1, 'Python decodes what the page shows');
     const decompressed = aeonnx(downloads, 'decompress', 'drawing.aez');
