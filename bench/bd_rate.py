@@ -25,21 +25,23 @@ def _curve(points) -> tuple[np.ndarray, np.ndarray]:
     return np.log([b for b, _ in rows]), np.array([p for _, p in rows])
 
 
+def _mean_gap(test: tuple[np.ndarray, np.ndarray], anchor: tuple[np.ndarray, np.ndarray]) -> float | None:
+    """The mean of test's y minus anchor's y over the x both cover (each a cubic fit of y on x); None where
+    they do not overlap."""
+    low, high = max(test[0].min(), anchor[0].min()), min(test[0].max(), anchor[0].max())
+    if high <= low:
+        return None
+    return (_fit_integral(*test, low, high) - _fit_integral(*anchor, low, high)) / (high - low)
+
+
 def bd_rate(test, anchor) -> float | None:
     """Percent change in bytes of `test` against `anchor` at equal PSNR (negative: `test` is smaller)."""
     (test_rate, test_psnr), (anchor_rate, anchor_psnr) = _curve(test), _curve(anchor)
-    low, high = max(test_psnr.min(), anchor_psnr.min()), min(test_psnr.max(), anchor_psnr.max())
-    if high <= low:
-        return None
-    difference = _fit_integral(test_psnr, test_rate, low, high) - _fit_integral(anchor_psnr, anchor_rate, low, high)
-    return float((np.exp(difference / (high - low)) - 1) * 100)
+    gap = _mean_gap((test_psnr, test_rate), (anchor_psnr, anchor_rate))
+    return None if gap is None else float((np.exp(gap) - 1) * 100)
 
 
 def bd_psnr(test, anchor) -> float | None:
     """dB gained by `test` over `anchor` at equal bytes (positive: `test` is better)."""
-    (test_rate, test_psnr), (anchor_rate, anchor_psnr) = _curve(test), _curve(anchor)
-    low, high = max(test_rate.min(), anchor_rate.min()), min(test_rate.max(), anchor_rate.max())
-    if high <= low:
-        return None
-    difference = _fit_integral(test_rate, test_psnr, low, high) - _fit_integral(anchor_rate, anchor_psnr, low, high)
-    return float(difference / (high - low))
+    gap = _mean_gap(_curve(test), _curve(anchor))
+    return None if gap is None else float(gap)

@@ -4,8 +4,9 @@ image codecs and a PCA transform coder, with Bjøntegaard deltas (bench/bd_rate.
     python -m bench.run --only levels
 
 Bytes per image: a share of one container of the 1,000 test digits (as `compress folder/` writes), and,
-for aeonnx, the whole file `compress img.png` writes for one digit (mean of the first SINGLES). Codecs: one
-file per digit. PSNR: the mean of each digit's (runtime.metrics.psnr), as every figure here.
+for aeonnx, the whole file `compress img.png` writes for one digit (mean of the first
+rate_distortion.SINGLES). Codecs: one file per digit. PSNR: the mean of each digit's (runtime.metrics.psnr),
+as every figure here.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from aeonnx.runtime.manifest import read_manifest
 from aeonnx.runtime.model import shipped_models_dir
 
 from .bd_rate import bd_psnr, bd_rate
-from .rate_distortion import pillow_codec
+from .rate_distortion import compressed, pillow_codec
 
-SINGLES = 200
 WEBP_QUALITIES = (0, 5, 10, 25, 50, 75, 90)
 JPEG_QUALITIES = (5, 10, 20, 30, 50, 75, 90)
 AVIF_QUALITIES = (0, 10, 25, 50, 75)
@@ -33,20 +33,17 @@ PCA_FIT_DIGITS = 20_000
 
 
 def aeonnx_curve(model, digits: np.ndarray, precisions) -> list[dict]:
-    x = digits.astype(np.float32) / 255
-    names = [f"scan_{i:06d}" for i in range(len(digits))]
+    x = digits.reshape(len(digits), -1).astype(np.float32) / 255
     points = []
     for precision in precisions:
-        container = model.compress(digits, precision, names)
-        _, decoded, _ = model.decompress(container, as_float=True)
-        single = np.mean([len(model.compress(d[None], precision)) for d in digits[:SINGLES]])
+        container, decoded, single = compressed(model, digits, precision)
         points.append(
             {
                 "setting": precision if isinstance(precision, str) else f"{precision} bits",
                 "default": precision == model.binding.default_precision,
                 "bytes_per_image": len(container) / len(digits),
-                "single_file_bytes": float(single),
-                "psnr": metrics.psnr(x.reshape(len(x), -1), decoded.reshape(len(x), -1)),
+                "single_file_bytes": single,
+                "psnr": metrics.psnr(x, decoded),
             }
         )
     return points

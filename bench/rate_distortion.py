@@ -47,15 +47,25 @@ def pillow_codec(digits: np.ndarray, fmt: str, **options) -> dict:
     return {"bytes_per_image": float(np.mean(sizes)), **_quality(x, np.stack(decoded).astype(np.float32) / 255)}
 
 
+SINGLES = 200  # one-image files measured at each setting: the first digits
+
+
+def compressed(model, digits: np.ndarray, precision) -> tuple[bytes, np.ndarray, float]:
+    """One setting of a model on `digits`: the container of them all (named like a folder of scans), what
+    it decodes to (float, one row per digit), and the mean size of a one-digit file of the first SINGLES."""
+    names = [f"scan_{i:06d}" for i in range(len(digits))]
+    container = model.compress(digits, precision, names)
+    _, decoded, _ = model.decompress(container, as_float=True)
+    single = float(np.mean([len(model.compress(d[None], precision)) for d in digits[:SINGLES]]))
+    return container, decoded.reshape(len(digits), -1), single
+
+
 def aeonnx_points(model, digits: np.ndarray, label: str) -> list[dict]:
     x = digits.reshape(len(digits), -1).astype(np.float32) / 255
-    names = [f"scan_{i:06d}" for i in range(len(digits))]
     points = []
     for precision in codefile.PRECISIONS:
-        container = model.compress(digits, precision, names)
-        _, decoded, _ = model.decompress(container, as_float=True)
-        quality = _quality(x, decoded.reshape(len(x), -1))
-        single = np.mean([len(model.compress(d[None], precision)) for d in digits[:200]])
+        container, decoded, single = compressed(model, digits, precision)
+        quality = _quality(x, decoded)
         common = {
             "model": label,
             "precision": precision,

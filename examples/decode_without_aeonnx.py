@@ -139,14 +139,19 @@ def slots(frequencies):
     return [s for _, s, _ in pairs], [k for _, _, k in pairs]
 
 
+def decode_codes(codes, encoded_frequencies: str, bits: int, precision: int) -> np.ndarray:
+    """Every code's symbols [N, L], with the table of base64 frequencies ([L][2**bits] little-endian uint16)."""
+    frequencies = np.frombuffer(base64.b64decode(encoded_frequencies), "<u2").reshape(-1, 1 << bits)
+    tables = [slots(row.tolist()) for row in frequencies]
+    owner, rank = [t[0] for t in tables], [t[1] for t in tables]
+    return np.array([decode_code(c, frequencies, owner, rank, precision) for c in codes], np.int64)
+
+
 def level_latents(meta, quality: int, codes) -> np.ndarray:
     """Quality-level codes (FORMAT.md "Quality levels"): symbols from the level's table, (s + offset) / gain."""
     document = json.loads(meta["aeonnx.quality_levels"])
     level = document["levels"][quality - 1]
-    frequencies = np.frombuffer(base64.b64decode(level["frequencies"]), "<u2").reshape(-1, 1 << level["bits"])
-    tables = [slots(row.tolist()) for row in frequencies]
-    owner, rank = [t[0] for t in tables], [t[1] for t in tables]
-    symbols = np.array([decode_code(c, frequencies, owner, rank, document["precision"]) for c in codes], np.int64)
+    symbols = decode_codes(codes, level["frequencies"], level["bits"], document["precision"])
     gains = np.frombuffer(base64.b64decode(level["gains"]), "<f4")
     offsets = np.array(level["offsets"], np.int64)
     return ((symbols + offsets).astype(np.float32) / gains).astype(np.float32)
@@ -160,11 +165,7 @@ def latents(meta, kind, codes) -> np.ndarray:
     bits = kind
     if isinstance(codes, list):  # entropy-coded: decode with the model's priors for `bits`
         priors = json.loads(meta["aeonnx.latent_priors"])
-        raw = base64.b64decode(priors["frequencies"][str(bits)])
-        frequencies = np.frombuffer(raw, "<u2").reshape(-1, 1 << bits)
-        tables = [slots(row.tolist()) for row in frequencies]
-        owner, rank = [t[0] for t in tables], [t[1] for t in tables]
-        codes = np.array([decode_code(c, frequencies, owner, rank, priors["precision"]) for c in codes], np.uint8)
+        codes = decode_codes(codes, priors["frequencies"][str(bits)], bits, priors["precision"])
     stats = json.loads(meta["aeonnx.latent_stats"])  # dequantise with the model's per-dimension range
     z_min, z_max = np.float32(stats["min"]), np.float32(stats["max"])
     scale = (z_max - z_min) / np.float32((1 << bits) - 1)

@@ -120,6 +120,9 @@ export function onnxFile(modelName, partName, variant = 'float32') {
   return `${modelName}_${partName}${variant === 'float32' ? '' : `.${variant}`}.onnx`;
 }
 
+// The model `aeonnx compress` uses unless told (runtime/spec.py DEFAULT_MODEL): the page draws with it.
+// load() opens the ae unless told, as it always has: a caller's default does not change under it.
+export const DEFAULT_MODEL = 'rd';
 export const MANIFEST_FILE = 'manifest.json';
 // Every released model's decoding part stays in the models folder under HISTORY_DIR/<model id>/ (its own
 // manifest.json), so that code files made by any release decode after the models are retrained.

@@ -19,7 +19,7 @@ const PLANE = { n: 20, extent: 4 }; // 400 digits over [-4, 4]^2: nearly all of 
 const REPEATS = 50; // calls per timing: performance.now() is coarse (0.1 ms) outside cross-origin isolation
 const GRID_LIMIT = 200; // digits shown from one dropped file
 const SIDE = spec.IMAGE_SIDE;
-const DRAWING_MODEL = 'rd'; // what `aeonnx compress` uses by default: the rate-distortion model, its quality levels
+const DRAWING_MODEL = spec.DEFAULT_MODEL; // what `aeonnx compress` uses by default: rd, its quality levels
 const $ = (id) => document.getElementById(id);
 
 /** What the page computed, for the browser test (and the curious, in the console). */
