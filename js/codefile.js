@@ -171,8 +171,8 @@ export function storedValues(codeFile, bound) {
 export const isShort = (codeFile) => codeFile.modelId.length === 2 * SHORT_ID_BYTES;
 
 /**
- * A short-frame file as the model whose id begins with its prefix made it: named, its id and latent size the
- * model's (as a file with the long header says them); any other file, or another model's, unchanged.
+ * A short-frame file as the model whose id begins with its prefix made it: named, its id, latent size and image
+ * shape the model's (as a file with the long header says them); any other file, or another model's, unchanged.
  */
 export function complete(codeFile, model, modelId, latentSize, imageShape = null) {
   if (!isShort(codeFile) || !modelId.startsWith(codeFile.modelId)) return codeFile;
