@@ -28,6 +28,8 @@ def load(path: Path | str, what: str, custom_objects: dict | None = None, unsafe
     what Keras could not find and the flag that gives it."""
     import keras
 
+    import aeonnx.train.entropy_bottleneck  # noqa: F401  (registers the layer a model of your own may hold)
+
     path = Path(path)
     if path.is_dir():
         raise ModelError(

@@ -63,6 +63,62 @@ def split(autoencoder, code_layer: str | None) -> tuple[object, object, str]:
     )
 
 
+def bottleneck_in(model):
+    """The EntropyBottleneck layer (train/entropy_bottleneck.py) at the top level of a model, or None; refused
+    where there are several, or where it sits inside a part (its tables need the code before it)."""
+    from aeonnx.train.entropy_bottleneck import EntropyBottleneck
+
+    if _subclassed(model):
+        return None
+    found = [layer for layer in model.layers if isinstance(layer, EntropyBottleneck)]
+    if len(found) > 1:
+        raise ModelError(f"the model has {len(found)} EntropyBottleneck layers; export takes one, between its parts")
+    nested = [f"{layer.name}/{inner.name}" for layer in model.layers for inner in _bottlenecks_within(layer)]
+    if nested and not found:
+        raise ModelError(
+            f"its EntropyBottleneck {nested[0]!r} sits inside a part: call it between the encoder and the "
+            "decoder at the top level of the model (code = EntropyBottleneck(...)(encoder(x)))"
+        )
+    return found[0] if found else None
+
+
+def _bottlenecks_within(layer) -> list:
+    from aeonnx.train.entropy_bottleneck import EntropyBottleneck
+
+    inner = getattr(layer, "_flatten_layers", None)
+    if inner is None or not hasattr(layer, "layers"):
+        return []
+    return [each for each in inner(include_self=False) if isinstance(each, EntropyBottleneck)]
+
+
+def split_at_bottleneck(model, bottleneck) -> tuple[object, object, str]:
+    """(encoder, decoder, what was split where): the encoder gives the code the bottleneck takes, the decoder
+    takes the code it gives (compress rounds the code by the layer's tables in between)."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        layers = [each for each in model.layers if not isinstance(each, keras.layers.InputLayer)]
+        at = layers.index(bottleneck)
+        encoder = keras.Sequential([keras.Input(tuple(model.input_shape[1:])), *layers[:at]], name="encoder")
+        code = keras.Input(tuple(encoder.output_shape[1:]))
+        encoder, decoder = encoder, keras.Sequential([code, *layers[at + 1 :]], name="decoder")
+    else:
+        nodes = getattr(bottleneck, "_inbound_nodes", [])
+        if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
+            raise ModelError(f"its EntropyBottleneck {bottleneck.name!r} must be called once, on the code alone")
+        try:
+            encoder = keras.Model(model.inputs[0], nodes[0].input_tensors[0], name="encoder")
+            decoder = keras.Model(nodes[0].output_tensors[0], model.outputs[0], name="decoder")
+        except (AttributeError, ValueError) as e:
+            raise ModelError(
+                f"the model cannot be cut at its EntropyBottleneck {bottleneck.name!r} ({first_line(e)}): the layers "
+                "after it must take only what it gives"
+            ) from None
+    levels = f"{bottleneck.levels} quality level{'s' if bottleneck.levels > 1 else ''}"
+    where = f"its EntropyBottleneck {bottleneck.name!r} ({levels}, code of {_values(encoder.output_shape)})"
+    return functional(encoder), functional(decoder), where
+
+
 def _own_parts(autoencoder, code_layer: str | None):
     """A keras.Model subclass (keras.io's VAE class) keeps no graph to split, but may hold its two parts as
     its `encoder` and `decoder` attributes."""

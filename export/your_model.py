@@ -30,6 +30,7 @@ from aeonnx.runtime.errors import ModelError
 from . import keras_files, parts
 from .exporter import check_name_pattern, check_outputs, check_reading, export_parts
 from .progress import Stages
+from .your_bottleneck import levels_record
 from .your_data import CONVENTION_FLAGS, MEASURED_IMAGES, as_inputs, conventions_of
 
 PARITY_IMAGES = 256  # the images the parity gate and the int8 gate run on (batches 1, 7, 256)
@@ -92,9 +93,14 @@ def export_keras_autoencoder(
     with stages("load") as stage:
         found = keras_files.custom_objects(_listed(settings.pop("custom_objects", ())))
         model = _keras_model(autoencoder, "autoencoder", found, settings.pop("unsafe", False))
-        encoder, decoder, where = parts.split(model, code_layer)
+        bottleneck = parts.bottleneck_in(model) if code_layer is None else None
+        if bottleneck is not None:
+            encoder, decoder, where = parts.split_at_bottleneck(model, bottleneck)
+        else:
+            encoder, decoder, where = parts.split(model, code_layer)
         stage.detail = f"{_named(model)}, split at {where}"
-    return _export(encoder, decoder, images, Path(out_dir), name, model_conventions, stages, Settings(**settings))
+    written = (model_conventions, stages, Settings(**settings), bottleneck)
+    return _export(encoder, decoder, images, Path(out_dir), name, *written)
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,19 @@ class Settings:
     edge: bool = False
 
 
-def _export(encoder, decoder, images, out_dir: Path, name: str, conventions: dict, stages: Stages, settings: Settings):
-    """The parts as the contract has them, measured on the data, then through export_parts."""
+def _export(
+    encoder,
+    decoder,
+    images,
+    out_dir: Path,
+    name: str,
+    conventions: dict,
+    stages: Stages,
+    settings: Settings,
+    bottleneck=None,
+):
+    """The parts as the contract has them, measured on the data (with a bottleneck between them, its quality
+    levels: export/your_bottleneck.py), then through export_parts."""
     encoder, decoder, kind = _contract_parts(encoder, decoder, settings, stages)
     input_shape, latent_size = parts.shapes(encoder, decoder)
     check_reading(settings.preprocessing, input_shape)
@@ -122,6 +139,8 @@ def _export(encoder, decoder, images, out_dir: Path, name: str, conventions: dic
     with stages("measure") as stage:
         x = as_inputs(images, model_spec, stages.warn)
         record = measure(model_spec, encoder, decoder, x, stages.warn)
+        if bottleneck is not None:
+            record.update(levels_record(bottleneck, encoder, decoder, x[:MEASURED_IMAGES], model_spec))
         stage.detail = f"{len(x):,} inputs of {input_shape}"
     keras_parts = {model_spec.encoder.name: encoder, model_spec.decoder.name: decoder}
     written = (out_dir, settings.opset, settings.force, settings.quantize, settings.edge, stages)

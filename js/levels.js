@@ -71,10 +71,27 @@ function parseLevels(document, latentSize) {
   const { latent_size: size, precision, levels, default: defaultLevel } = document;
   if (latentSize !== null && size !== latentSize) throw new Error(`they are for latent size ${size}, the model's is ${latentSize}`);
   if (!Number.isInteger(size) || size < 1 || size > 4096) throw new Error(`latent size ${size} out of range`);
+  // A feature-map code flattened channels last stores each channel's entries once: they repeat at every position.
+  const positions = document.positions ?? 1;
+  if (!Number.isInteger(positions) || positions < 1 || size % positions !== 0) {
+    throw new Error(`positions ${JSON.stringify(positions)} do not divide the latent size ${size}`);
+  }
   if (!Array.isArray(levels) || levels.length < 1 || levels.length > LEVELS.length) throw new Error('no levels');
-  const parsed = new Map(levels.map((entry, index) => [index + 1, parseLevel(entry, size, precision)]));
+  const parsed = new Map(levels.map((entry, index) =>
+    [index + 1, repeated(parseLevel(entry, size / positions, precision), positions)]));
   if (!parsed.has(defaultLevel)) throw new Error(`the default level ${defaultLevel} is not one of them`);
   return new QualityLevels(parsed, defaultLevel, Array.isArray(document.measured) ? document.measured : []);
+}
+
+/** One position's level repeated at `positions` positions. */
+function repeated(level, positions) {
+  if (positions === 1) return level;
+  const size = level.gains.length, width = level.table.frequencies.length / size;
+  const gains = Float32Array.from({ length: size * positions }, (_, i) => level.gains[i % size]);
+  const offsets = Array.from({ length: size * positions }, (_, i) => level.offsets[i % size]);
+  const frequencies = new Uint32Array(size * positions * width);
+  for (let p = 0; p < positions; p += 1) frequencies.set(level.table.frequencies, p * size * width);
+  return new Level(gains, offsets, new FrequencyTable(level.table.bits, frequencies, level.table.precision));
 }
 
 function parseLevel({ bits, gains, offsets, frequencies }, size, precision) {

@@ -3,6 +3,8 @@ metadata, and their code files (kind 16 + q)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,29 @@ def test_levels_survive_the_metadata_and_refuse_what_they_cannot_be():
         levels.QualityLevels.from_metadata(made.to_metadata().replace('"gains":"', '"gains":"AAAA'), LATENT)
     with pytest.raises(ModelError, match="quality must be from 1 to 3, got 4"):
         read[4]
+
+
+def test_a_feature_maps_levels_are_stored_once_and_repeat_at_every_position():
+    """A 3-position code of 2 channels: the metadata holds 2 entries a level, the reader repeats them."""
+    made = made_levels()
+    tiled = {
+        number: levels.Level(
+            np.tile(level.gains[:2], 3),
+            np.tile(level.offsets[:2], 3),
+            entropy.FrequencyTable(level.table.bits, np.tile(level.table.frequencies[:2], (3, 1)), levels.PRECISION),
+        )
+        for number, level in ((n, made[n]) for n in made.levels)
+    }
+    text = levels.QualityLevels(tiled, 2, positions=3).to_metadata()
+    document = json.loads(text)
+    assert document["positions"] == 3 and all(len(level["offsets"]) == 2 for level in document["levels"])
+    read = levels.QualityLevels.from_metadata(text, LATENT)
+    assert all(read[n].table == tiled[n].table and np.array_equal(read[n].gains, tiled[n].gains) for n in tiled)
+    for wrong in ('"positions":4', '"positions":0', '"positions":true'):
+        with pytest.raises(ModelError, match="positions"):
+            levels.QualityLevels.from_metadata(text.replace('"positions":3', wrong), LATENT)
+    with pytest.raises(ValueError, match="repeat each channel's entries"):
+        levels.QualityLevels({n: made[n] for n in made.levels}, 2, positions=3).to_metadata()  # they differ
 
 
 @pytest.mark.parametrize("quality", [1, 2, 3])

@@ -1,5 +1,18 @@
 """A learned entropy model for a code: Ballé's factorized density per channel, one per quality level.
 
+In a Keras autoencoder of your own (docs/training-and-export.md), between its encoder and its decoder:
+
+    from aeonnx.train.entropy_bottleneck import EntropyBottleneck
+    code = EntropyBottleneck(channels=32, rate_weight=1e-4)(encoder_output)   # a flat code or a feature map
+    ...
+    model.compile("adam", "mse"); model.fit(x, x)     # the loss: yours + rate_weight x each code's bits
+
+`aeonnx export --autoencoder model.keras` finds the layer and splits the model there; its densities become
+the integer tables compress codes with. Several levels (a quality knob): rate_weight=(3e-4, 1e-4, 3e-5),
+one weight per level, highest first; a level is drawn per image while training, predict() shows the top one.
+
+aeonnx's own rate-distortion training (rate_distortion.py) weighs the rate itself:
+
     bottleneck = EntropyBottleneck(channels=64, levels=8)
     z_hat, bits = bottleneck(y, level)        # training: noise for the rate, rounding for the decoder
 
@@ -28,6 +41,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from aeonnx.runtime import spec
+
 FILTERS = (3, 3, 3)  # the hidden widths of each channel's density network (CompressAI's default)
 INIT_SCALE = 1.0
 DENSITY_SPEEDUP = 10.0  # Adam moves a parameter by about its learning rate: stored / 10, used * 10
@@ -36,18 +51,30 @@ LIKELIHOOD_FLOOR = 1e-9  # no symbol is free: keeps log2 finite where the densit
 
 @keras.saving.register_keras_serializable(package="aeonnx")
 class EntropyBottleneck(keras.layers.Layer):
-    """Quantises a code [N, channels] at one of `levels` quality levels and measures its rate.
+    """Quantises a code [N, ..., channels] at one of `levels` quality levels and measures its rate.
 
-    call(y, level) -> (z_hat, bits): z_hat [N, channels], the code the decoder gets (rounded y * gain,
-    divided by the gain); bits [N], each code's information content under the level's density (with
+    Without `rate_weight`: call(y, level) -> (z_hat, bits): z_hat like y, the code the decoder gets (rounded
+    y * gain, divided by the gain); bits [N], each code's information content under the level's density (with
     uniform noise instead of rounding while training). `level` is an int tensor [N] in 0..levels-1.
+    With `rate_weight` (a float, or one per level): call(y) -> z_hat, and while training the layer adds
+    the mean of rate_weight[level] x bits to the model's loss (a level drawn per image).
     """
 
-    def __init__(self, channels: int, levels: int = 1, filters: tuple[int, ...] = FILTERS, seed: int = 0, **kwargs):
+    def __init__(
+        self,
+        channels: int,
+        levels: int | None = None,
+        filters: tuple[int, ...] = FILTERS,
+        seed: int = 0,
+        rate_weight: float | tuple[float, ...] | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.channels, self.levels, self.filters = int(channels), int(levels), tuple(int(f) for f in filters)
-        self.seed = int(seed)
+        self.rate_weights = _rate_weights(rate_weight, levels)
+        self.channels, self.filters, self.seed = int(channels), tuple(int(f) for f in filters), int(seed)
+        self.levels = len(self.rate_weights) if self.rate_weights else int(levels or 1)
         self.noise_seeds = keras.random.SeedGenerator(self.seed)
+        self.level_draws = keras.random.SeedGenerator(self.seed + 1)
 
     def build(self, input_shape=None):
         widths = (1, *self.filters, 1)
@@ -99,18 +126,46 @@ class EntropyBottleneck(keras.layers.Layer):
         mass = ops.abs(ops.sigmoid(sign * upper) - ops.sigmoid(sign * lower))
         return ops.maximum(mass, LIKELIHOOD_FLOOR)
 
-    def call(self, y, level, training=False):
+    def call(self, y, level=None, training=False):
+        if self.rate_weights is None:
+            return self.quantized(y, level, training)
+        if level is None:
+            level = self._levels_of(y, training)
+        z_hat, bits = self.quantized(y, level, training)
+        if training:
+            weights = ops.take(ops.convert_to_tensor(self.rate_weights, "float32"), ops.cast(level, "int32"))
+            self.add_loss(ops.mean(weights * bits))
+        return z_hat
+
+    def quantized(self, y, level, training=False):
+        """(z_hat, bits) of codes y [N, ..., channels] at `level` [N]: the channels are the last axis, the
+        density of a channel is the same at every position of a feature map."""
         level = ops.cast(ops.reshape(level, (-1,)), "int32")
-        gains = self.gains(level)
-        scaled = y * gains
+        positions = math.prod(y.shape[1:-1])  # 1 for a flat code
+        flat = ops.reshape(y, (-1, self.channels))
+        at = ops.repeat(level, positions, axis=0) if positions > 1 else level
+        gains = self.gains(at)
+        scaled = flat * gains
         rounded = scaled + ops.stop_gradient(ops.round(scaled) - scaled)  # straight-through rounding
         if training:
             noise = keras.random.uniform(ops.shape(scaled), -0.5, 0.5, seed=self.noise_seeds)
             measured = scaled + noise
         else:
             measured = ops.round(scaled)
-        bits = -ops.sum(ops.log(self.likelihoods(measured, level)), axis=-1) / math.log(2.0)
-        return rounded / gains, bits
+        nats = -ops.sum(ops.log(self.likelihoods(measured, at)), axis=-1)
+        bits = ops.sum(ops.reshape(nats, (-1, positions)), axis=-1) / math.log(2.0)
+        return ops.reshape(rounded / gains, ops.shape(y)), bits
+
+    def _levels_of(self, y, training):
+        """A level per image: drawn while training, the top one otherwise."""
+        count = (ops.shape(y)[0],)
+        if training:
+            return keras.random.randint(count, 0, self.levels, seed=self.level_draws)
+        return ops.full(count, self.levels - 1, "int32")
+
+    def compute_output_spec(self, y, level=None, training=False):
+        code = keras.KerasTensor(y.shape, y.dtype)
+        return code if self.rate_weights is not None else (code, keras.KerasTensor((y.shape[0],), "float32"))
 
     def get_config(self):
         return {
@@ -119,7 +174,22 @@ class EntropyBottleneck(keras.layers.Layer):
             "levels": self.levels,
             "filters": self.filters,
             "seed": self.seed,
+            "rate_weight": list(self.rate_weights) if self.rate_weights else None,
         }
+
+
+def _rate_weights(rate_weight, levels: int | None) -> tuple[float, ...] | None:
+    """The weights of the rate per level, highest first; None where the caller weighs it (rate_distortion.py)."""
+    if rate_weight is None:
+        return None
+    weights = (float(rate_weight),) if isinstance(rate_weight, (int, float)) else tuple(map(float, rate_weight))
+    if not 1 <= len(weights) <= spec.QUALITY_LEVELS or not all(w > 0 for w in weights):
+        raise ValueError(f"rate_weight: a positive weight, or one per quality level (up to 8), not {rate_weight!r}")
+    if any(later >= earlier for earlier, later in zip(weights, weights[1:])):
+        raise ValueError(f"rate_weight: one per level from the smallest files up, each below the last, not {weights}")
+    if levels is not None and levels != len(weights):
+        raise ValueError(f"rate_weight gives {len(weights)} levels, levels={levels}")
+    return weights
 
 
 # --- integer tables, made once (at the end of training, or at export for a model of your own) ---------
@@ -127,10 +197,11 @@ TAIL_MASS = 1e-6  # each side of a channel's table leaves at most this much of i
 COUNT_SCALE = 1 << 30  # probabilities become integer counts of this total before entropy.quantize_frequencies
 
 
-def quality_levels(bottleneck: EntropyBottleneck, default: int, measured: tuple[dict, ...] = ()):
+def quality_levels(bottleneck: EntropyBottleneck, default: int, measured: tuple[dict, ...] = (), positions: int = 1):
     """The layer's densities as the runtime codes with them (runtime/aez/levels.py): per level, the float32
     gains, each channel's offset (its smallest integer) and its frequency table; `default`: 1-based;
-    `measured`: each level's held-out bytes and PSNR, which `aeonnx info` shows."""
+    `measured`: each level's held-out bytes and PSNR, which `aeonnx info` shows; `positions`: of a feature
+    map flattened channels last, each channel's entries repeat at every position."""
     from aeonnx.runtime.aez import entropy, levels
 
     made = {}
@@ -138,12 +209,11 @@ def quality_levels(bottleneck: EntropyBottleneck, default: int, measured: tuple[
         pmf, first = _probabilities(bottleneck, index)
         offsets, bits = _windows(pmf, first)
         counts = [_counts(pmf[:, c], first, offsets[c], bits) for c in range(bottleneck.channels)]
-        table = entropy.FrequencyTable(
-            bits, np.stack([entropy.quantize_frequencies(row, levels.PRECISION) for row in counts]), levels.PRECISION
-        )
+        frequencies = np.stack([entropy.quantize_frequencies(row, levels.PRECISION) for row in counts])
+        table = entropy.FrequencyTable(bits, np.tile(frequencies, (positions, 1)), levels.PRECISION)
         gains = np.asarray(bottleneck.gains(np.array([index], np.int32)), np.float32)[0]  # as training used them
-        made[index + 1] = levels.Level(gains, offsets, table)
-    return levels.QualityLevels(made, default, measured)
+        made[index + 1] = levels.Level(np.tile(gains, positions), np.tile(offsets, positions), table)
+    return levels.QualityLevels(made, default, measured, positions)
 
 
 def _probabilities(bottleneck: EntropyBottleneck, index: int, reach: int = 1 << 12) -> tuple[np.ndarray, int]:

@@ -268,6 +268,7 @@ def yours(folder: Path) -> None:
     index["windows"] = float_windows(folder)
     index["tanh28"] = tanh_digits(folder)
     index["rd"] = rate_distortion(folder)
+    index["yourrd"] = your_rate_distortion(folder)
     (folder / "index.json").write_text(json.dumps(index))
 
 
@@ -358,6 +359,37 @@ def rate_distortion(folder: Path) -> dict:
         data = loaded.compress(held_out, quality=quality)
         (folder / f"rd-q{quality}.aez").write_bytes(data)
         (folder / f"rd-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+    return {"count": len(held_out), "model_id": loaded.model_id, "levels": len(loaded.binding.quality_levels.levels)}
+
+
+def your_rate_distortion(folder: Path) -> dict:
+    """Issue 33: a Keras conv autoencoder of your own with an EntropyBottleneck on its 7 x 7 x 4 feature map (two
+    levels, tables stored once for its 49 positions), exported into DIR/yourrd as "fm"; per level a file of 40
+    held-out digits and the pixels Python decodes from it."""
+    import keras
+    from keras import layers
+
+    from aeonnx.export.your_model import export_keras_autoencoder
+    from aeonnx.train.entropy_bottleneck import EntropyBottleneck
+
+    keras.utils.set_random_seed(0)
+    autoencoder = keras.Sequential(
+        [keras.Input((28, 28, 1)), layers.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+         layers.Conv2D(4, 3, strides=2, padding="same"), EntropyBottleneck(4, rate_weight=(1e-3, 1e-4)),
+         layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu"),
+         layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")]
+    )  # fmt: skip
+    autoencoder.compile("adam", "mse")
+    x = digits()[:600, :, :, None]
+    autoencoder.fit(x / 255, x / 255, epochs=2, verbose=0)
+    export_keras_autoencoder(autoencoder, x, folder / "yourrd", "fm")
+    loaded = model.load("fm", folder / "yourrd", device="cpu")
+    held_out = digits()[600:640]
+    (folder / "fm.digits.u8").write_bytes(held_out.tobytes())
+    for quality in loaded.binding.quality_levels.levels:
+        data = loaded.compress(held_out, quality=quality)
+        (folder / f"fm-q{quality}.aez").write_bytes(data)
+        (folder / f"fm-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
     return {"count": len(held_out), "model_id": loaded.model_id, "levels": len(loaded.binding.quality_levels.levels)}
 
 

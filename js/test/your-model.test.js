@@ -64,6 +64,20 @@ describe('a model of your own', () => {
     await assert.rejects(model.compress(new Uint8Array(digits), { quality: 9 }), /quality must be from 1 to 8, got 9/);
   });
 
+  test('issue 33: a model of your own with an EntropyBottleneck on a feature map: its tables repeat per position, its codes are Python\'s', async () => {
+    const model = await load(ort, path.join(folder, 'yourrd'), { model: 'fm' });
+    const expected = index.yourrd;
+    assert.equal(model.modelId, expected.model_id);
+    assert.equal(expected.levels, 2);
+    const digits = new Uint8Array(readFileSync(path.join(folder, 'fm.digits.u8')));
+    for (let quality = 1; quality <= expected.levels; quality++) {
+      const python = new Uint8Array(readFileSync(path.join(folder, `fm-q${quality}.aez`)));
+      const { images } = await model.decompress(python);
+      assert.deepEqual(images, new Uint8Array(readFileSync(path.join(folder, `fm-q${quality}.pixels.u8`))), `q${quality}`);
+      assert.deepEqual(await model.compress(digits, { quality }), python, `q${quality}: JavaScript's file is not Python's`);
+    }
+  });
+
   test('a name the folder does not list is refused, naming the ones it does', async () => {
     await assert.rejects(load(ort, path.join(folder, 'models'), { model: 'faces' }),
       (error) => error instanceof ModelError && /unknown model 'faces' in .*; choose one of: colour32, grey32, tanh28, windows$/.test(error.message));

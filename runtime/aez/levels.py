@@ -62,7 +62,7 @@ class Level:
 class QualityLevels:
     """A model's levels 1..n, written to and read from its metadata (`aeonnx.quality_levels`)."""
 
-    def __init__(self, levels: dict[int, Level], default: int, measured: tuple[dict, ...] = ()):
+    def __init__(self, levels: dict[int, Level], default: int, measured: tuple[dict, ...] = (), positions: int = 1):
         if sorted(levels) != list(range(1, len(levels) + 1)) or not 1 <= len(levels) <= MAX_LEVEL:
             raise ValueError("quality levels are numbered 1, 2, ... up to 8")
         if len({level.table.latent_size for level in levels.values()}) != 1 or default not in levels:
@@ -70,6 +70,11 @@ class QualityLevels:
         self._levels, self.default = dict(levels), int(default)
         self.measured = tuple(measured)  # what training measured of each level: {quality, bytes, psnr}
         self.latent_size = next(iter(levels.values())).table.latent_size
+        # A feature-map code flattened channels last: each channel's entries repeat at every position, and
+        # the metadata holds them once (a 7 x 7 x 8 code: 8 tables, not 392).
+        self.positions = int(positions)
+        if self.positions < 1 or self.latent_size % self.positions:
+            raise ValueError(f"{self.positions} positions do not divide a latent size of {self.latent_size}")
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -81,24 +86,29 @@ class QualityLevels:
         return self._levels[level]
 
     def to_metadata(self) -> str:
-        levels = [
-            {
-                "bits": level.table.bits,
-                "gains": _base64(level.gains.astype("<f4")),
-                "offsets": [int(o) for o in level.offsets],
-                "frequencies": _base64(level.table.frequencies.astype("<u2")),
-            }
-            for level in self._levels.values()
-        ]
-        document = {
-            "coder": entropy.CODER,
-            "precision": PRECISION,
-            "latent_size": self.latent_size,
-            "default": self.default,
-            "levels": levels,
-            "measured": list(self.measured),
-        }
+        levels = [self._entry(level) for level in self._levels.values()]
+        document = {"coder": entropy.CODER, "precision": PRECISION, "latent_size": self.latent_size}
+        if self.positions > 1:
+            document["positions"] = self.positions
+        document.update(default=self.default, levels=levels, measured=list(self.measured))
         return json.dumps(document, separators=(",", ":"))
+
+    def _entry(self, level: Level) -> dict:
+        """One level as stored: of a feature map, its first position's entries (checked to repeat)."""
+        channels = self.latent_size // self.positions
+        gains, offsets, frequencies = level.gains[:channels], level.offsets[:channels], level.table.frequencies
+        if self.positions > 1 and not (
+            np.array_equal(np.tile(gains, self.positions), level.gains)
+            and np.array_equal(np.tile(offsets, self.positions), level.offsets)
+            and np.array_equal(np.tile(frequencies[:channels], (self.positions, 1)), frequencies)
+        ):
+            raise ValueError("the levels of a feature map repeat each channel's entries at every position")
+        return {
+            "bits": level.table.bits,
+            "gains": _base64(gains.astype("<f4")),
+            "offsets": [int(o) for o in offsets],
+            "frequencies": _base64(frequencies[:channels].astype("<u2")),
+        }
 
     @classmethod
     def from_metadata(cls, text: str, latent_size: int | None = None) -> QualityLevels:
@@ -110,18 +120,28 @@ class QualityLevels:
             size, precision = document["latent_size"], document["precision"]
             if latent_size is not None and size != latent_size:
                 raise ValueError(f"they are for latent size {size}, the model's is {latent_size}")
+            positions = _positions(document.get("positions", 1), size)
             levels = {
-                number: _level(entry, size, precision) for number, entry in enumerate(document["levels"], start=1)
+                number: _level(entry, size, precision, positions)
+                for number, entry in enumerate(document["levels"], start=1)
             }
-            return cls(levels, document["default"], tuple(document.get("measured", ())))
+            return cls(levels, document["default"], tuple(document.get("measured", ())), positions)
         except (ValueError, TypeError, KeyError, AttributeError, binascii.Error, entropy.EntropyCodeError) as e:
             raise ModelError(f"unreadable quality levels in the model metadata: {e}") from None
 
 
-def _level(entry: dict, latent_size: int, precision: int) -> Level:
-    bits = entropy.check_bits(entry["bits"])
+def _positions(positions, latent_size) -> int:
     if not isinstance(latent_size, int) or not 1 <= latent_size <= 4096:
         raise ValueError(f"latent size {latent_size!r} out of range")
+    if not isinstance(positions, int) or isinstance(positions, bool) or positions < 1 or latent_size % positions:
+        raise ValueError(f"positions {positions!r} do not divide the latent size {latent_size}")
+    return positions
+
+
+def _level(entry: dict, full_size: int, precision: int, positions: int) -> Level:
+    """One level as stored (of a feature map: one position's entries), repeated to the whole latent size."""
+    bits = entropy.check_bits(entry["bits"])
+    latent_size = full_size // positions
     gains = np.frombuffer(base64.b64decode(entry["gains"], validate=True), "<f4").astype(np.float32)
     offsets = np.array(entry["offsets"], dtype=np.int64)
     raw = base64.b64decode(entry["frequencies"], validate=True)
@@ -129,8 +149,9 @@ def _level(entry: dict, latent_size: int, precision: int) -> Level:
         raise ValueError(f"a level's gains, offsets and {bits}-bit tables must all be for {latent_size} values")
     if not np.all(np.isfinite(gains) & (gains > 0)) or np.any(np.abs(offsets) > 1 << 24):
         raise ValueError("gains must be positive and offsets within 2**24")
-    frequencies = np.frombuffer(raw, "<u2").reshape(latent_size, 1 << bits)
-    return Level(gains, offsets, entropy.FrequencyTable(bits, frequencies, precision))
+    frequencies = np.tile(np.frombuffer(raw, "<u2").reshape(latent_size, 1 << bits), (positions, 1))
+    table = entropy.FrequencyTable(bits, frequencies, precision)
+    return Level(np.tile(gains, positions), np.tile(offsets, positions), table)
 
 
 def _base64(array: np.ndarray) -> str:

@@ -167,9 +167,16 @@ def _models_summary(described: dict) -> str:
 
 def _levels(levels: dict) -> str:
     """A rate-distortion model's levels: the knob, its default, and each level's held-out figures."""
-    figures = "; ".join(f"{m['quality']}: {m['bytes']:.1f} B {m['psnr']:.1f} dB" for m in levels["measured"])
+    figures = "; ".join(f"{m['quality']}: {m['bytes']:.1f} B {_error(m)}" for m in levels["measured"])
     held_out = f" (held out, ideal bytes: {figures})" if figures else ""
+    if len(levels["levels"]) == 1:
+        return f"one quality level, entropy-coded by its learned density{held_out}"
     return f"--quality 1-{levels['levels'][-1]}, default {levels['default']}{held_out}"
+
+
+def _error(measured: dict) -> str:
+    """A level's error: PSNR of a picture model, the mean squared error of a model of float values."""
+    return f"{measured['psnr']:.1f} dB" if "psnr" in measured else f"MSE {measured['mse']:.3g}"
 
 
 def _reads(model: dict) -> str:
