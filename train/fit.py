@@ -58,6 +58,27 @@ class TrainConfig:
         """The config with every default filled in, as recorded in run.json (the architecture once the
         images' shape is known)."""
         model_spec = spec.get_model(self.model)
+        self._check_choices(model_spec)
+        arch = self.arch or (None if image_shape is None else default_arch(image_shape))
+        resolved = dataclasses.replace(
+            self,
+            arch=arch,
+            epochs=_given(self.epochs, model_spec.epochs),
+            batch_size=_given(self.batch_size, default_batch_size(model_spec, train_digits)),
+            learning_rate=_given(self.learning_rate, spec.LEARNING_RATES[self.optimizer]),
+            latent_size=_given(self.latent_size, model_spec.latent_size),
+            hidden_size=None if arch == "conv" else _given(self.hidden_size, model_spec.hidden_size),
+            schedule=_given(self.schedule, model_spec.schedule),
+            validation_size=_given(self.validation_size, default_validation(train_digits)),
+        )
+        # The default warmup takes at most half of a short run (--epochs 3: 1); one asked for is checked below.
+        default_warmup = min(model_spec.warmup_epochs, max(resolved.epochs, 0) // 2)
+        resolved = dataclasses.replace(resolved, warmup_epochs=_given(self.warmup_epochs, default_warmup))
+        resolved._check_values(train_digits)
+        return resolved
+
+    def _check_choices(self, model_spec: spec.ModelSpec) -> None:
+        """The named choices (architecture, optimizer, schedule) exist and fit the model."""
         if self.arch is not None and self.arch not in models.ARCHITECTURES:
             raise AeonnxError(f"unknown --arch {self.arch!r}; choose one of: {', '.join(models.ARCHITECTURES)}")
         if self.arch == "conv" and self.hidden_size is not None:
@@ -71,36 +92,19 @@ class TrainConfig:
         if self.rate_distortion and model_spec.variational:
             raise AeonnxError("--rate-distortion trains an ae: its codes are quantised, not sampled")
 
-        def given(value, default):  # 0 is a value to check, not a request for the default
-            return default if value is None else value
-
-        arch = self.arch or (None if image_shape is None else default_arch(image_shape))
-        resolved = dataclasses.replace(
-            self,
-            arch=arch,
-            epochs=given(self.epochs, model_spec.epochs),
-            batch_size=given(self.batch_size, default_batch_size(model_spec, train_digits)),
-            learning_rate=given(self.learning_rate, spec.LEARNING_RATES[self.optimizer]),
-            latent_size=given(self.latent_size, model_spec.latent_size),
-            hidden_size=None if arch == "conv" else given(self.hidden_size, model_spec.hidden_size),
-            schedule=given(self.schedule, model_spec.schedule),
-            validation_size=given(self.validation_size, default_validation(train_digits)),
-        )
-        # The default warmup takes at most half of a short run (--epochs 3: 1); one asked for is checked below.
-        default_warmup = min(model_spec.warmup_epochs, max(resolved.epochs, 0) // 2)
-        resolved = dataclasses.replace(resolved, warmup_epochs=given(self.warmup_epochs, default_warmup))
+    def _check_values(self, train_digits: int | None) -> None:
+        """The numbers, defaults filled in, are in range."""
         for name in ("epochs", "batch_size", "latent_size", "hidden_size"):
-            if getattr(resolved, name) is not None and getattr(resolved, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise AeonnxError(f"--{name.replace('_', '-')} must be at least 1")
-        if not 0 <= resolved.warmup_epochs < resolved.epochs:
+        if not 0 <= self.warmup_epochs < self.epochs:
             raise AeonnxError("--warmup-epochs must be from 0 to fewer than --epochs")
-        if resolved.learning_rate <= 0:
+        if self.learning_rate <= 0:
             raise AeonnxError("--learning-rate must be positive")
-        if resolved.validation_size is not None and (
-            resolved.validation_size < 0 or (train_digits and resolved.validation_size >= train_digits)
+        if self.validation_size is not None and (
+            self.validation_size < 0 or (train_digits and self.validation_size >= train_digits)
         ):
             raise AeonnxError(f"--validation-size must be from 0 to fewer than the {train_digits} training digits")
-        return resolved
 
 
 def default_batch_size(model_spec: spec.ModelSpec, train_images: int | None) -> int:
@@ -168,39 +172,25 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, shape, 
     """Keras' fit on the training digits less those held out, keeping the weights of the epoch whose loss on
     the held-out digits was lowest; its history and timings. The test digits are never looked at here.
     Ctrl-C or a diverging loss keep the last good epoch at `checkpoint`."""
-
-    def data(x):  # the AE learns x -> x with Keras' loss; the VAE's and RD model's own train_step need x alone
-        return (x,) if model_spec.variational or config.rate_distortion else (x, x)
-
     x = dataset.train_inputs(shape)
     trained_on, kept_apart = held_out(len(x), config.validation_size)
     # Without held-out digits the curve is drawn on the test digits, and the last epoch is kept.
     validation = x[kept_apart] if len(kept_apart) else dataset.test_inputs(shape)
     callbacks, last_epoch = _callbacks()
     best = _best_epoch_callback() if len(kept_apart) else None
-    if config.augment:
-        from .augment import augmented
-
-        # The pipeline shuffles and batches itself (Keras warns if asked to shuffle it again).
-        training = {"x": augmented(x[trained_on], config, flips=len(dataset.image_shape) == 3), "shuffle": False}
-    else:
-        training = dict(zip(("x", "y"), data(x[trained_on])), batch_size=config.batch_size, shuffle=True)
+    training = _training_data(x[trained_on], model_spec, config, flips=len(dataset.image_shape) == 3)
     started = time.perf_counter()
     try:
         history = full.fit(
             **training,
             epochs=config.epochs,
-            validation_data=data(validation),
+            validation_data=_pairs(validation, model_spec, config),
             verbose=verbose,
             callbacks=callbacks + ([best] if best else []),
         )
     except KeyboardInterrupt as e:
-        kept = (
-            f"the model after epoch {last_epoch.epoch} is in {checkpoint}"
-            if last_epoch.save(checkpoint)
-            else "no epoch had completed"
-        )
-        raise Interrupted(f"training interrupted; {kept}", signal_number(e)) from None
+        kept = f"the model after epoch {last_epoch.epoch} is in {checkpoint}" if last_epoch.save(checkpoint) else None
+        raise Interrupted(f"training interrupted; {kept or 'no epoch had completed'}", signal_number(e)) from None
     train_seconds = time.perf_counter() - started
     _require_finite(history.history, last_epoch, checkpoint)
     return {
@@ -214,6 +204,26 @@ def _fit(full, model_spec: spec.ModelSpec, config: TrainConfig, dataset, shape, 
             "best_loss": best.loss if best else None,
         },
     }
+
+
+def _given(value, default):
+    """A value given, or the default where none is (0 is a value to check, not a request for the default)."""
+    return default if value is None else value
+
+
+def _pairs(x: np.ndarray, model_spec: spec.ModelSpec, config: TrainConfig) -> tuple:
+    """The AE learns x -> x with Keras' loss; the VAE's and the RD model's own train_step need x alone."""
+    return (x,) if model_spec.variational or config.rate_distortion else (x, x)
+
+
+def _training_data(x: np.ndarray, model_spec: spec.ModelSpec, config: TrainConfig, flips: bool) -> dict:
+    """fit()'s arguments for the training inputs: shuffled batches, or the augmenting pipeline."""
+    if config.augment:
+        from .augment import augmented
+
+        # The pipeline shuffles and batches itself (Keras warns if asked to shuffle it again).
+        return {"x": augmented(x, config, flips=flips), "shuffle": False}
+    return dict(zip(("x", "y"), _pairs(x, model_spec, config)), batch_size=config.batch_size, shuffle=True)
 
 
 def _steps_per_epoch(config: TrainConfig, train_digits: int) -> int:
