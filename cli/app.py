@@ -97,9 +97,12 @@ class SkippedLines:
             typer.echo(f"aeonnx: skipped {more:,} more input(s)", err=True)
 
 
-def warn_unusual(label: str, why: str, known: str = "digits") -> None:
+KNOWN_DIGITS = "digits this model knows"
+
+
+def warn_unusual(label: str, why: str, known: str = KNOWN_DIGITS) -> None:
     """`known`: what the model was trained on, in words (model.Autoencoder.known_inputs)."""
-    typer.echo(printable(f"aeonnx: {label}: unlike the {known} this model knows ({why})"), err=True)
+    typer.echo(printable(f"aeonnx: {label}: unlike the {known} ({why})"), err=True)
 
 
 class WarningLines:
@@ -107,7 +110,7 @@ class WarningLines:
 
     SHOWN = 10
 
-    def __init__(self, report: Path | None = None, known: str = "digits"):
+    def __init__(self, report: Path | None = None, known: str = KNOWN_DIGITS):
         self.report, self.count, self.known = report, 0, known
 
     def __call__(self, label: str, why: str) -> None:
@@ -119,7 +122,7 @@ class WarningLines:
         more = self.count - self.SHOWN
         if more > 0:
             where = f"every input's figures are in {self.report}" if self.report else "--report FILE lists them all"
-            more_lines = f"aeonnx: {more} more input(s) unlike the {self.known} this model knows; {where}"
+            more_lines = f"aeonnx: {more} more input(s) unlike the {self.known}; {where}"
             typer.echo(printable(more_lines), err=True)
 
 

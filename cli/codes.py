@@ -12,7 +12,7 @@ import typer
 from aeonnx.runtime import spec
 from aeonnx.runtime.errors import printable
 
-from .app import SkippedLines, WarningLines, app, fail, friendly_errors, warn_unusual
+from .app import KNOWN_DIGITS, SkippedLines, WarningLines, app, fail, friendly_errors, warn_unusual
 from .options import (
     EncoderOption,
     ForceOption,
@@ -114,13 +114,13 @@ def compress(
     if report_file:
         report_file.write()
     summary = f"{result.output}: {result.done} code(s), {result.bytes_written:,} bytes"
-    unusual = f"; {result.unusual} unlike the {loaded.known_inputs} the model knows" if result.unusual else ""
+    unusual = f"; {result.unusual} unlike the {loaded.inputs_known_to('the model')}" if result.unusual else ""
     typer.echo(printable(summary + unusual))
     if result.failures:
         raise fail(f"{len(result.failures)} input(s) failed; the others were done")
 
 
-def _with_progress(job, work, report_file=None, known: str = "digits"):
+def _with_progress(job, work, report_file=None, known: str = KNOWN_DIGITS):
     """Run `work(events)` with a progress bar over the job's inputs (hidden for a few); at most 10 warnings
     printed, every input's figures into `report_file` (a jobs.InputReport) if given."""
     total = job.count()
@@ -226,7 +226,7 @@ def encode(
     if failures:
         raise fail(f"{len(failures)} input(s) failed; the others were encoded")
     if reading.strict and lines.count:
-        raise fail(f"{lines.count} input(s) unlike the {loaded.known_inputs} this model knows (--strict)")
+        raise fail(f"{lines.count} input(s) unlike the {loaded.known_inputs} (--strict)")
 
 
 @app.command()

@@ -22,6 +22,7 @@ from .options import (
     ModelRun,
     ModelsFolderArgument,
     ModelsOption,
+    VaeOption,
     with_groups,
 )
 
@@ -42,15 +43,16 @@ def sample(
         ),
     ] = Path("samples.png"),
     force: ForceOption = False,
-    model: Annotated[str, typer.Option("--model", help="vae, or a VAE of your own in --models.")] = "vae",
+    model: VaeOption = None,
     *,
     run: ModelRun,
 ) -> None:
-    """New digits from the VAE generator, with z ~ N(0, I)."""
+    """New digits from the VAE generator, with z ~ N(0, I); a VAE of your own: new pictures of its kind."""
     from aeonnx.runtime import jobs
 
-    jobs.sample(run.load(model, part="generator"), n, seed, output, force)
-    typer.echo(printable(f"{output}: {n} digit(s)"))
+    loaded = run.load_vae(model, "sample")
+    jobs.sample(loaded, n, seed, output, force)
+    typer.echo(printable(f"{output}: {n} {'digit' if loaded.of_digits else 'image'}(s)"))
 
 
 @app.command()
@@ -63,13 +65,14 @@ def manifold(
         Path, typer.Option("--output", "-o", help="The picture; its format follows its extension.")
     ] = Path("manifold.png"),
     force: ForceOption = False,
+    model: VaeOption = None,
     *,
     run: ModelRun,
 ) -> None:
-    """The grid of digits the VAE generates across its 2-D latent space, with axis labels."""
+    """The grid of digits (or pictures) a VAE with a 2-D latent generates across its latent space, with axis labels."""
     from aeonnx.runtime import jobs
 
-    loaded = run.load("vae", part="generator")
+    loaded = run.load_vae(model, "manifold")
     typer.echo(printable(str(jobs.manifold(loaded, n, extent, output, force))))
 
 

@@ -93,8 +93,17 @@ MaxCodesOption = Annotated[
         help="Read a code file of at most this many codes (a small file can declare millions).",
     ),
 ]
+VaeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Which VAE generates: vae, or a VAE of your own in --models. Default: vae; with --models, the "
+        "folder's vae, else its only VAE.",
+        show_default=False,
+    ),
+]
 StrictOption = Annotated[
-    bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike the digits the model knows.")
+    bool, typer.Option("--strict", help="Fail (exit 1) when an input is unlike what the model was trained on.")
 ]
 
 
@@ -121,6 +130,13 @@ class ModelRun:
         if self.verbose:
             say_provider(loaded)
         return loaded
+
+    def load_vae(self, model: str | None, what: str):
+        """The VAE `what` (sample, manifold) runs, its generator opened: `model`, else the default VAE of
+        --models (model.choose_vae); a model without a generator is refused naming the folder's VAEs."""
+        from aeonnx.runtime.model import choose_vae
+
+        return self.load(choose_vae(model, self.models, what), part="generator")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -62,15 +62,73 @@ def shipped_models_dir() -> Path:
 def default_model(models_dir: str | Path | None = None) -> str:
     """The model compress, encode, inspect and score use unless told: spec.DEFAULT_MODEL, the shipped rd; in
     a models folder of one's own without it, its `ae` (the default before rd, and what a folder of bare .onnx
-    files holds), else its only model; else spec.DEFAULT_MODEL, which load refuses naming those there."""
+    files holds), else its only model; a folder of several others is refused, naming them."""
     if models_dir is None:
         return spec.DEFAULT_MODEL
-    listed = read_manifest(Path(models_dir), missing_ok=True)["models"]
+    listed = sorted(read_manifest(Path(models_dir), missing_ok=True)["models"])
     if spec.DEFAULT_MODEL in listed:
         return spec.DEFAULT_MODEL
     if "ae" in listed or not listed:
         return "ae"
-    return next(iter(listed)) if len(listed) == 1 else spec.DEFAULT_MODEL
+    if len(listed) == 1:
+        return listed[0]
+    raise ModelError(
+        f"{models_dir} holds {len(listed)} models, none of them the default ({spec.DEFAULT_MODEL}, else ae): "
+        f"{', '.join(listed)}; choose one with --model"
+    )
+
+
+def choose_vae(name: str | None, models_dir: str | Path | None, what: str) -> str:
+    """The VAE that `what` (sample, manifold) runs: `name`, else the folder's vae (the shipped one by default), else
+    its only VAE. Refused where `name` is no VAE or no default can be chosen, naming the folder's VAEs."""
+    folder = _folder(models_dir)
+    vaes = vae_names(folder)
+    if name is None:
+        name = _default_vae(folder, vaes, what)
+    if not _model_spec(name, folder).variational:
+        raise ModelError(f"{what} needs a VAE; {name} has no generator. {_vaes_in(folder, vaes)}")
+    return name
+
+
+def vae_names(models_dir: Path | None) -> list[str]:
+    """The VAEs (models with a generator) a models folder lists, default the shipped models; by their manifest
+    entries alone, no model file opened."""
+    folder = shipped_models_dir() if models_dir is None else models_dir
+    listed = read_manifest(folder, missing_ok=True)["models"]
+    return sorted(name for name in listed if _listed_variational(name, listed[name]))
+
+
+def _listed_variational(name: str, entry: dict) -> bool:
+    try:
+        return spec.model_in_manifest(name, entry).variational
+    except KeyError:  # an entry aeonnx did not write, or an unknown bare name: loading it says why
+        return False
+
+
+def _default_vae(folder: Path | None, vaes: list[str], what: str) -> str:
+    """`vae` where the folder has it, or lists nothing (a folder of bare .onnx files); else its only VAE."""
+    if folder is None or "vae" in vaes:
+        return "vae"
+    listed = read_manifest(folder, missing_ok=True)["models"]
+    if not listed:
+        return "vae"
+    if len(vaes) == 1:
+        return vaes[0]
+    if vaes:
+        raise ModelError(f"{what} needs a VAE; choose one with --model. {_vaes_in(folder, vaes)}")
+    models = ", ".join(sorted(listed))
+    raise ModelError(f"{what} needs a VAE (a model with a generator), and {folder} holds none; its models: {models}")
+
+
+def _vaes_in(folder: Path | None, vaes: list[str]) -> str:
+    where = "the shipped models" if folder is None else str(folder)
+    return f"VAEs in {where}: {', '.join(vaes)}" if vaes else f"{where} holds no VAE"
+
+
+@functools.cache
+def shipped_model_names() -> frozenset[str]:
+    """The names of the models shipped with aeonnx: all of them digit models."""
+    return frozenset(read_manifest(shipped_models_dir(), missing_ok=True)["models"])
 
 
 def load(
@@ -325,10 +383,21 @@ class Autoencoder:
 
     @property
     def known_inputs(self) -> str:
-        """What it was trained on, in the words of its warnings: digits (it locates them), images, or inputs."""
-        if not self.gives_pictures:
-            return "inputs"
-        return "digits" if self.locates_digits else "images"
+        """What it was trained on, as its warnings say it after "unlike the" (inputs_known_to)."""
+        return self.inputs_known_to("this model")
+
+    def inputs_known_to(self, model: str) -> str:
+        """What it was trained on, after "unlike the": the digits `model` ("this model", "the model") knows, for a
+        digit model; the pictures (float arrays: inputs) a model of your own was trained on, by its name."""
+        if self.of_digits:
+            return f"digits {model} knows"
+        return f"{'pictures' if self.gives_pictures else 'inputs'} {self.name} was trained on"
+
+    @property
+    def of_digits(self) -> bool:
+        """Was it trained on digits? The seed's models and the others shipped (rd, conv) frame digits as MNIST did;
+        a model of your own is of its own pictures, whatever they show, even where it locates digits."""
+        return self.locates_digits and (not self.spec.yours or self.name in shipped_model_names())
 
     @property
     def gives_pictures(self) -> bool:
@@ -424,7 +493,8 @@ class Autoencoder:
             ink[window] = metrics.ink(x)
             shape += shapes.concerns(x) if self.locates_digits else [None] * len(x)  # bars, boxes: digits only
         profile = self.quality_profile
-        judged = [profile.judge(p, i) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
+        seen = "digits" if self.of_digits else "pictures"
+        judged = [profile.judge(p, i, seen) if profile else None for p, i in zip(psnr.tolist(), ink.tolist())]
         return Assessment(psnr, [looks or verdict for looks, verdict in zip(shape, judged)], ink)
 
     def _assess_floats(self, values: np.ndarray, z: np.ndarray) -> Assessment:
@@ -474,15 +544,20 @@ class Autoencoder:
         return np.random.default_rng(seed).standard_normal((n, self.latent_size), dtype=np.float32)
 
     def manifold(self, n: int = 12, extent: float = 4.0) -> np.ndarray:
-        """An (n*28, n*28) uint8 grid of digits generated over [-extent, extent]^2 (2-D latent only)."""
-        self._require_generator("manifold")
-        if self.latent_size != 2:
-            raise DataError(f"the manifold needs a 2-D latent space; this model's is {self.latent_size}-D")
+        """An (n*H, n*W) uint8 grid (with its channels) of the images generated over [-extent, extent]^2 (2-D
+        latent only): (n*28, n*28) for the shipped VAE."""
+        self.require_manifold()
         if n < 1 or not 0 < extent < float(np.finfo(np.float32).max):  # NaN fails both comparisons
             raise DataError("the manifold needs n >= 1 and a positive, finite range")
         digits = self.decode(grids.manifold_latents(n, extent))
         return grids.tile(digits, columns=n)
 
+    def require_manifold(self) -> None:
+        """Refuse, before any work, a model whose latent space cannot be drawn as a plane."""
+        self._require_generator("the manifold")
+        if self.latent_size != 2:
+            raise DataError(f"the manifold needs a 2-D latent; {self.name}'s latent size is {self.latent_size}")
+
     def _require_generator(self, what: str) -> None:
         if self.spec.decoder.name != "generator":
-            raise DataError(f"{what} needs a generative model: use --model vae")
+            raise DataError(f"{what} needs a VAE; {self.name} has no generator: use --model vae, or a VAE of your own")

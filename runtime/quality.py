@@ -30,13 +30,20 @@ class QualityProfile:
         """'99.9%': the share of training digits at or above psnr_typical_low, as the warning says it."""
         return f"{100 - spec.QUALITY_PERCENTILE:g}%"
 
-    def judge(self, psnr: float, ink: float) -> str | None:
-        """None for a usual digit; otherwise why it is not, in words for the warning."""
+    def judge(self, psnr: float, ink: float, seen: str = "digits") -> str | None:
+        """None for a usual input; otherwise why it is not, in words for the warning. `seen`: what the model was
+        trained on, "digits" (white ink on black) or "pictures" of its own, where the mean pixel is brightness."""
         if ink < self.ink_low:
-            return "no digit found" if ink < self.ink_low / 2 else f"very little ink ({ink:.1%} of the frame)"
+            return _too_dark(ink, ink < self.ink_low / 2, seen)
         if psnr < self.psnr_floor:
-            return f"{psnr:.1f} dB; {self.share_above} of its training digits give >= {self.psnr_typical_low:.1f} dB"
+            return f"{psnr:.1f} dB; {self.share_above} of its training {seen} give >= {self.psnr_typical_low:.1f} dB"
         return None
+
+
+def _too_dark(ink: float, blank: bool, seen: str) -> str:
+    if seen == "digits":
+        return "no digit found" if blank else f"very little ink ({ink:.1%} of the frame)"
+    return "a nearly black picture" if blank else f"very dark ({ink:.1%} mean brightness)"
 
 
 def profile_from_metadata(metadata: dict[str, str]) -> QualityProfile | None:

@@ -172,19 +172,31 @@ def _compare(case: Case, name: str, actual: np.ndarray, expected: np.ndarray) ->
         )
 
 
+_HEADER = ("", "model", "part", "file", "provider", "max abs diff", "checks")
+
+
 def as_table(cases: list[Case]) -> str:
-    """One line per file: verdict, model, part, file, provider, largest drift, checks or failures."""
-    lines = [f"{'':4} {'model':5} {'part':9} {'file':28} {'provider':22} {'max abs diff':>12}  checks"]
-    for case in cases:
-        drift = max(case.max_abs_diff.values(), default=float("nan"))
-        detail = "; ".join(case.failures) if case.failures else ", ".join(case.checks)
-        lines.append(
-            f"{'ok' if case.ok else 'FAIL':4} {case.model:5} {case.part:9} {case.file:28} "
-            f"{case.provider or '-':22} {drift:12.3g}  {detail}"
-        )
+    """One line per file: verdict, model, part, file, provider, largest drift, checks or failures; each column as
+    wide as its widest cell, so that a long model name or file (history/<id>/...) keeps the columns aligned."""
+    rows = [_HEADER, *map(_row, cases)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(_HEADER) - 1)]
+    lines = [_aligned(row, widths) for row in rows]
     failed = sum(not c.ok for c in cases)
     lines.append(f"{len(cases) - failed} passed, {failed} failed")
     return "\n".join(lines)
+
+
+def _row(case: Case) -> tuple[str, ...]:
+    drift = max(case.max_abs_diff.values(), default=float("nan"))
+    detail = "; ".join(case.failures) if case.failures else ", ".join(case.checks)
+    return ("ok" if case.ok else "FAIL", case.model, case.part, case.file, case.provider or "-", f"{drift:.3g}", detail)
+
+
+def _aligned(row: tuple[str, ...], widths: list[int]) -> str:
+    """The cells padded to their columns' widths, the drift right-aligned; the last cell (checks, failures) as is."""
+    *cells, drift, detail = row
+    padded = [cell.ljust(width) for cell, width in zip(cells, widths)]
+    return " ".join([*padded, drift.rjust(widths[-1])]) + "  " + detail
 
 
 def as_json(cases: list[Case]) -> dict:

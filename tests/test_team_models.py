@@ -19,6 +19,7 @@ from keras import layers
 from PIL import Image
 
 from aeonnx.runtime import metrics, spec
+from aeonnx.runtime.jobs.generate import manifold_size
 
 from .helpers import REPO, invoke, one_line_error
 
@@ -89,7 +90,9 @@ def test_keras_io_vae_with_its_unregistered_sampling_layer(mnist, tmp_path):
     assert "Traceback" not in result.output and "absl" not in result.output and "UserWarning" not in result.output
     verified(models)
     sampled = invoke("sample", "--models", models, "--model", "kvae", "-n", "4", "-o", tmp_path / "new.png")
-    assert sampled.exit_code == 0, sampled.output
+    assert sampled.exit_code == 0 and sampled.stdout.strip().endswith(": 4 image(s)"), sampled.output
+    plane = invoke("manifold", "--models", models, "--model", "kvae", "-n", "4", "-o", tmp_path / "plane.png")
+    assert plane.exit_code == 0 and Image.open(tmp_path / "plane.png").size == manifold_size(4), plane.output
     assert round_trip(models, "kvae", pictures(mnist["x_test"][300:310], tmp_path / "digits"), tmp_path).shape == (
         10,
         28,

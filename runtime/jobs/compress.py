@@ -116,8 +116,7 @@ def compress_files(
                 raise AeonnxError(f"no input could be compressed ({len(result.failures)} failed); nothing written")
             if job.strict and result.unusual:
                 raise AeonnxError(
-                    f"{result.unusual} input(s) unlike the {model.known_inputs} this model knows (--strict); "
-                    "nothing written"
+                    f"{result.unusual} input(s) unlike the {model.known_inputs} (--strict); nothing written"
                 )
             result.bytes_written = sink.finish()
         except OSError as e:  # a full disk, a folder gone: said against the output named, not a temporary

@@ -180,10 +180,13 @@ def _error(measured: dict) -> str:
 
 
 def _reads(model: dict) -> str:
-    """What a model of your own reads and writes, in words: its pictures, their values; or its float arrays."""
+    """What a model of your own reads and writes, in words: its pictures, their values; or its float arrays; or,
+    where its flat input is no square, rows of pixel values, which no picture is read into."""
     shape = " x ".join(map(str, model["image_shape"]))
     if model.get("values") == "floats":
         return f"float arrays of {shape}, taken as they are (.npy, .npz)"
+    if len(model["image_shape"]) == 1:
+        return f"inputs of {shape} values (.npy, .npz), not pictures"
     ranges = [
         f"{key.replace('_', ' ')} {low:g}..{high:g}"
         for key in ("value_range", "output_range")
@@ -203,9 +206,7 @@ def _codes_summary(described: dict) -> str:
             f"{described['latent_size']}, {_precision(described['precision'], described['bits'])}{coded}"
         )
     if "image_shape" in described:
-        shape = described["image_shape"]
-        what = "images of {} (height, width, channels)" if len(shape) == 3 else "inputs of shape ({})"
-        lines.append("  " + what.format((" x " if len(shape) == 3 else ", ").join(map(str, shape))))
+        lines.append(f"  {_decodes_to(described['image_shape'])}")
     per_code = f"{described['bytes_per_code']} bytes per code + " if count else ""
     lines.append(
         f"  {count:,} code(s) in {described['bytes']:,} bytes: {per_code}{described['frame_overhead_bytes']:,} "
@@ -216,6 +217,16 @@ def _codes_summary(described: dict) -> str:
     if described["names"]:
         lines.append(f"  names: {', '.join(described['names'])}")
     return "\n".join(lines)
+
+
+def _decodes_to(shape: list[int]) -> str:
+    """What a code file of a model of your own decodes to, by the shape it records: a flat input is values, not
+    an image (a row of 256 is no 256-pixel picture); a 3-D shape is images; a 2-D one may be a signal's windows."""
+    if len(shape) == 1:
+        return f"inputs of {shape[0]:,} values"
+    if len(shape) == 3:
+        return f"images of {' x '.join(map(str, shape))} (height, width, channels)"
+    return f"inputs of shape ({', '.join(map(str, shape))})"
 
 
 def _onnx_summary(described: dict) -> str:

@@ -1,5 +1,5 @@
-"""sample and manifold: new digits from the VAE's generator, as a grid picture or as files; and the grid
-pictures' size limits, which decompress --grid shares."""
+"""sample and manifold: new digits (or a VAE of your own's pictures) from a VAE's generator, as a grid picture
+or as files; and the grid pictures' size limits, which decompress --grid shares."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def sample(model: Autoencoder, n: int, seed: int | None, output: Path, force: bo
     written; --force replaces only those."""
     if n < 0:
         raise DataError("-n must be at least 0")
+    _check_draws_pictures(model, "sample")
     if output.is_dir() or not output.suffix:
         return _sample_files(model, n, seed, output, force)
     check_grid_size(n, model.image_shape)
@@ -80,6 +81,16 @@ def sample(model: Autoencoder, n: int, seed: int | None, output: Path, force: bo
     picture = images.image_bytes(grid_of(model.sample(n, seed=seed)), picture_format)
     atomic_write_bytes(output, picture, force=force)
     return [output]
+
+
+def _check_draws_pictures(model: Autoencoder, what: str) -> None:
+    """sample and manifold draw what the generator gives; a VAE of float arrays, or of a row of values that is no
+    picture's shape, gives nothing to draw (Autoencoder.sample gives its arrays to a script)."""
+    if not model.gives_pictures:
+        shape = ", ".join(map(str, model.spec.input_shape))
+        raise DataError(f"{what} draws pictures; {model.name} generates float arrays of ({shape})")
+    if len(model.image_shape) == 1:
+        raise DataError(f"{what} draws pictures; {model.name} generates rows of {model.image_shape[0]} values")
 
 
 def _sample_files(model: Autoencoder, n: int, seed: int | None, output: Path, force: bool) -> list[Path]:
@@ -106,7 +117,12 @@ def manifold(model: Autoencoder, n: int, extent: float, output: Path, force: boo
         raise AeonnxError(f"--range must be a positive, finite number; got {extent}")
     if n < 1:
         raise AeonnxError(f"-n must be at least 1; got {n}")
-    _refuse_oversized(manifold_size, n, "the manifold of -n {count:,}", "use -n {largest} or less")
+    _check_draws_pictures(model, "the manifold")
+    model.require_manifold()
+    image = model.image_shape
+    _refuse_oversized(
+        lambda count: manifold_size(count, image), n, "the manifold of -n {count:,}", "use -n {largest} or less"
+    )
     picture_format = images.output_format(output)
     check_targets([output], force)
     picture = labelled_manifold(model.manifold(n, extent), n, extent, format=picture_format)
@@ -115,35 +131,42 @@ def manifold(model: Autoencoder, n: int, extent: float, output: Path, force: boo
 
 
 _MANIFOLD_SCALE, _MANIFOLD_MARGINS = 2, (64, 12, 56, 12)  # each digit drawn 2x; left, right, bottom, top
+_MANIFOLD_CELL = spec.IMAGE_SIDE * _MANIFOLD_SCALE  # pixels: a smaller image is drawn larger, for its tick's label
 
 
-def manifold_size(n: int) -> tuple[int, int]:
-    """(width, height) in pixels of the labelled manifold picture of n x n digits."""
-    body = n * spec.IMAGE_SIDE * _MANIFOLD_SCALE
-    left, right, bottom, top = _MANIFOLD_MARGINS
-    return body + left + right, body + bottom + top
+def manifold_scale(image: tuple[int, ...]) -> int:
+    """How many times each generated image is enlarged: 2x, or more for images under 28 pixels a side, whose tick
+    labels ("-4.0") would otherwise overlap."""
+    return max(_MANIFOLD_SCALE, math.ceil(_MANIFOLD_CELL / min(image[:2])))
 
 
-def labelled_manifold(
-    grid: np.ndarray, n: int, extent: float, scale: int = _MANIFOLD_SCALE, format: str = "PNG"
-) -> bytes:
-    """The manifold grid with z[0] / z[1] axis labels and tick values, as `format` bytes (Pillow only)."""
+def manifold_size(n: int, image: tuple[int, ...] = DIGIT) -> tuple[int, int]:
+    """(width, height) in pixels of the labelled manifold picture of n x n images of shape `image` ((H, W[, C]))."""
+    scale, (left, right, bottom, top) = manifold_scale(image), _MANIFOLD_MARGINS
+    return n * image[1] * scale + left + right, n * image[0] * scale + bottom + top
+
+
+def labelled_manifold(grid: np.ndarray, n: int, extent: float, scale: int | None = None, format: str = "PNG") -> bytes:
+    """The manifold grid (n x n images, grey or colour) with z[0] / z[1] axis labels and tick values, as `format`
+    bytes (Pillow only); each image enlarged `scale` times (default: manifold_scale)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    side = spec.IMAGE_SIDE * scale
+    image = (grid.shape[0] // n, grid.shape[1] // n)
+    scale = scale or manifold_scale(image)
+    side_y, side_x = image[0] * scale, image[1] * scale  # one image, drawn
     margin_left, margin_right, margin_bottom, margin_top = _MANIFOLD_MARGINS
     body = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.Resampling.NEAREST)
     width, height = body.width + margin_left + margin_right, body.height + margin_bottom + margin_top
-    canvas = Image.new("L", (width, height), 255)
+    canvas = Image.new(body.mode, (width, height), "white")
     canvas.paste(body, (margin_left, margin_top))
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     ticks = grids.manifold_axis(n, extent)
     for index, value in enumerate(ticks):
         label = f"{value:.1f}"
-        x = margin_left + index * side + side // 2
-        draw.text((x, margin_top + body.height + 4), label, fill=0, font=font, anchor="ma")
-        y = margin_top + (n - 1 - index) * side + side // 2
-        draw.text((margin_left - 6, y), label, fill=0, font=font, anchor="rm")
-    draw.text((margin_left + body.width // 2, canvas.height - 6), "z[0]", fill=0, font=font, anchor="md")
-    draw.text((6, margin_top + body.height // 2), "z[1]", fill=0, font=font, anchor="lm")
+        x = margin_left + index * side_x + side_x // 2
+        draw.text((x, margin_top + body.height + 4), label, fill="black", font=font, anchor="ma")
+        y = margin_top + (n - 1 - index) * side_y + side_y // 2
+        draw.text((margin_left - 6, y), label, fill="black", font=font, anchor="rm")
+    draw.text((margin_left + body.width // 2, canvas.height - 6), "z[0]", fill="black", font=font, anchor="md")
+    draw.text((6, margin_top + body.height // 2), "z[1]", fill="black", font=font, anchor="lm")
     return images.image_bytes(np.asarray(canvas), format)

@@ -16,7 +16,7 @@ from ..pictures import images
 class Inspection:
     output: Path
     psnr: float  # dB, the round trip through the code compress would store
-    warning: str | None  # why the input is unlike the digits the model knows, or None
+    warning: str | None  # why the input is unlike what the model was trained on, or None
 
 
 def inspect_image(
@@ -52,6 +52,6 @@ def inspect_image(
     )
     assessment = model.assess(digit[None], z).noting([concern])
     psnr, warning = float(assessment.psnr[0]), assessment.warnings[0]
-    picture = preview.render(source, page, box, digit, model.decode(z)[0], psnr, warning, caption)
+    picture = preview.render(source, page, box, digit, model.decode(z)[0], psnr, warning, caption, model.known_inputs)
     atomic_write_bytes(output, preview.as_bytes(picture, picture_format), force=force)
     return Inspection(output, psnr, warning)

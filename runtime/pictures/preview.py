@@ -25,10 +25,12 @@ def render(
     psnr: float,
     warning: str | None,
     digit_caption: str = "normalised 28x28",
+    known: str = "digits this model knows",
 ) -> Image.Image:
     """The four panels with captions. `box` is (top, left, bottom, right) in `page`, or None. Without a
     `page` (a model of your own that resizes pictures: nothing was located), three: input, input as the
-    model takes it, reconstruction."""
+    model takes it, reconstruction. `known`: what the model was trained on, as the warning says it
+    (model.Autoencoder.known_inputs)."""
     located = [] if page is None else [(_crop(page, box), "located digit" if box else "no digit found")]
     panels = [
         (_boxed_input(source, None if page is None else page.shape, box), f"input {source.width}x{source.height}"),
@@ -46,9 +48,7 @@ def render(
         draw.text((left + panel.width // 2, GAP + PANEL + 8), caption, fill=(0, 0, 0), font=font, anchor="ma")
         left += panel.width + GAP
     if warning:
-        draw.text(
-            (GAP, GAP + PANEL + CAPTION), f"unlike the digits this model knows: {warning}", fill=BOX_COLOUR, font=font
-        )
+        draw.text((GAP, GAP + PANEL + CAPTION), f"unlike the {known}: {warning}", fill=BOX_COLOUR, font=font)
     return canvas
 
 
