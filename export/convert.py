@@ -34,8 +34,33 @@ def keras_to_onnx(keras_model, part: spec.Part, opset: int = spec.DEFAULT_OPSET)
         raise ModelError(f"{part.name}: tf2onnx cannot convert {'; '.join(unconverted)}: no ONNX operator does it")
     rename_outputs(proto, part.outputs)
     name_batch_axis(proto)
+    canonical_names(proto)
     onnx.checker.check_model(proto, full_check=True)
     return proto
+
+
+def canonical_names(proto: onnx.ModelProto) -> None:
+    """Name every inner tensor and node by its place in the graph (t0, t1, ... in the order the nodes use them;
+    a node by its index and op). tf2onnx names constants from a process-wide counter and Keras uniquifies
+    layer names per process, so the same model converted twice gave other bytes; CI compares hashes. The
+    contract's input and output names stay."""
+    graph = proto.graph
+    kept = {value.name for value in (*graph.input, *graph.output)}
+    names: dict[str, str] = {}
+
+    def renamed(name: str) -> str:
+        if not name or name in kept:
+            return name
+        return names.setdefault(name, f"t{len(names)}")
+
+    for index, node in enumerate(graph.node):
+        node.input[:] = [renamed(name) for name in node.input]
+        node.output[:] = [renamed(name) for name in node.output]
+        node.name = f"{node.op_type}_{index}"
+    for initializer in graph.initializer:
+        initializer.name = renamed(initializer.name)
+    for value in graph.value_info:
+        value.name = renamed(value.name)
 
 
 def rename_outputs(proto: onnx.ModelProto, names: tuple[str, ...]) -> None:

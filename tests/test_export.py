@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -205,6 +207,30 @@ def test_int8_copies_pass_their_quality_gate(trained_runs, tmp_path):
         assert json.loads(meta[spec.META_QUANTIZATION])["psnr_drop"] == quality["psnr_drop"]
     manifest = json.loads((out / spec.MANIFEST_FILE).read_text())
     assert manifest["models"]["vae"]["int8"]["files"]["generator"]["file"] == "vae_generator.int8.onnx"
+
+
+@pytest.fixture(scope="module")
+def conv_run(small_mnist_path, tmp_path_factory):
+    from aeonnx.train.fit import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("conv") / "run"
+    return train(TrainConfig("ae", str(out), str(small_mnist_path), epochs=1, arch="conv", seed=3), verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["vae", "conv"])
+def test_the_same_run_exported_twice_gives_the_same_bytes(trained_runs, conv_run, tmp_path, kind):
+    """Issue 34: CI compares hashes. `aeonnx export` run twice (two processes: tf2onnx numbers its constants
+    from a counter whose order varied) writes every file, float32, int8 and edge copies, sidecars, golden
+    vectors and manifest, byte for byte the same."""
+    run, model = (conv_run, "ae") if kind == "conv" else (trained_runs["vae"], "vae")
+    for out in ("first", "second"):
+        command = ["export", model, "--run", str(run), "--out", str(tmp_path / out), "--edge"]
+        done = subprocess.run([sys.executable, "-m", "aeonnx.cli", *command], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    files = sorted(path.relative_to(tmp_path / "first") for path in (tmp_path / "first").rglob("*") if path.is_file())
+    assert len(files) > 10
+    differ = [str(f) for f in files if (tmp_path / "first" / f).read_bytes() != (tmp_path / "second" / f).read_bytes()]
+    assert not differ, differ
 
 
 def test_int8_gate_fails_and_writes_nothing(trained_runs, tmp_path, monkeypatch):
