@@ -67,7 +67,7 @@ def train_extra(command_name: str, verbose: bool = False):
         if (e.name or "").split(".")[0] in _TRAIN_EXTRA_MODULES:
             raise AeonnxError(
                 f"`aeonnx {command_name}` needs the training extra ({e.name} is not installed): "
-                "pip install 'aeonnx[train]'"
+                "pip install '.[train]' in aeonnx's folder (the clone it was installed from)"
             ) from None
         raise
     return fit, note

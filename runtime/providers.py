@@ -45,7 +45,7 @@ def create_session(
     elif device == "cuda":
         raise AeonnxError(
             f"{where}--device cuda: this onnxruntime has no CUDAExecutionProvider; "
-            "install the GPU build with pip install 'aeonnx[gpu]' (see README), or use --device cpu"
+            "install the GPU build with pip install '.[gpu]' in aeonnx's folder (see README), or use --device cpu"
         )
     return _session(model, [CPU], options, source), CPU
 

@@ -86,7 +86,7 @@ def test_train_without_the_extra_names_it():
     exit_code, message = done.stdout.strip().split(" ", 1)
     assert exit_code == "1"
     assert message.startswith("aeonnx: error: `aeonnx train` needs the training extra")
-    assert "pip install 'aeonnx[train]'" in message and "\n" not in message
+    assert "pip install '.[train]' in aeonnx's folder" in message and "\n" not in message
 
 
 @pytest.mark.parametrize(

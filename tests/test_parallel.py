@@ -131,7 +131,7 @@ def test_the_ray_engine_without_its_extra_says_how_to_install_it(tmp_path, monke
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: `import ray` fails
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "a.png")
     line = one_line_error(invoke("compress", tmp_path / "a.png", "--engine", "ray"), alone=True)
-    assert line == "aeonnx: error: the Ray engine needs the ray extra: pip install 'aeonnx[ray]'"
+    assert line == "aeonnx: error: the Ray engine needs the ray extra: pip install '.[ray]' in aeonnx's folder"
 
 
 def test_a_worker_that_dies_fails_the_batch_in_one_line(mnist, model, tmp_path, small_tasks, monkeypatch):

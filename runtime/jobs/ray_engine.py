@@ -37,7 +37,7 @@ CODES_PER_TASK = engine.DECODE_CHUNK  # codes per Decoder batch
 # Each actor reserves half a CPU. Measured: on a 2-CPU node, two actors of one full CPU each starved Ray
 # Data's read tasks (nothing left to schedule them on) and the job hung for over five minutes.
 ACTOR_CPUS = 0.5
-INSTALL_HINT = "the Ray engine needs the ray extra: pip install 'aeonnx[ray]'"
+INSTALL_HINT = "the Ray engine needs the ray extra: pip install '.[ray]' in aeonnx's folder"
 
 
 def import_ray():
