@@ -60,16 +60,19 @@ class TrainConfig:
         model_spec = spec.get_model(self.model)
         self._check_choices(model_spec)
         arch = self.arch or (None if image_shape is None else default_arch(image_shape))
+        validation_size = _given(self.validation_size, default_validation(train_digits))
+        # An epoch's steps are counted on the images trained on: those held out are not in its batches.
+        trained_on = None if train_digits is None else train_digits - max(validation_size or 0, 0)
         resolved = dataclasses.replace(
             self,
             arch=arch,
             epochs=_given(self.epochs, model_spec.epochs),
-            batch_size=_given(self.batch_size, default_batch_size(model_spec, train_digits)),
+            batch_size=_given(self.batch_size, default_batch_size(model_spec, trained_on)),
             learning_rate=_given(self.learning_rate, spec.LEARNING_RATES[self.optimizer]),
             latent_size=_given(self.latent_size, model_spec.latent_size),
             hidden_size=None if arch == "conv" else _given(self.hidden_size, model_spec.hidden_size),
             schedule=_given(self.schedule, model_spec.schedule),
-            validation_size=_given(self.validation_size, default_validation(train_digits)),
+            validation_size=validation_size,
         )
         # The default warmup takes at most half of a short run (--epochs 3: 1); one asked for is checked below.
         default_warmup = min(model_spec.warmup_epochs, max(resolved.epochs, 0) // 2)
