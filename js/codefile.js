@@ -345,7 +345,7 @@ function writeVersion2(file, count, { short = true } = {}) {
     if (new Set(names).size !== names.length) throw new CodeFileError('duplicate names: each code needs its own');
     for (const byte of nametable.write(names)) index.push(byte);
   }
-  const sizes = sizesTable(originalSizes, count);
+  const sizes = sizesTable(originalSizes, count, usualSize(imageShape));
   if (short && count === 1 && coded && names === null && sizes === null) { // an image shape is the model's
     return shortFrame(precision, modelId, coded.body);
   }
@@ -412,14 +412,22 @@ function floatBody(codes, precision, itemSize) {
   return body;
 }
 
-/** Per code a varint width, 0 for 28x28, else width then height; null where every code is 28x28 (no flag). */
-function sizesTable(originalSizes, count) {
+/** [width, height] of the pictures a model takes: its image shape's, a square flat input's side, else 28x28. */
+function usualSize(imageShape) {
+  if (imageShape !== null && imageShape.length >= 2) return [imageShape[1], imageShape[0]];
+  const side = imageShape === null ? 28 : Math.round(Math.sqrt(imageShape[0]));
+  return imageShape === null || side * side === imageShape[0] ? [side, side] : [28, 28];
+}
+
+/** Per code a varint width, 0 for 28x28, else width then height; null where every code is of the model's own
+ * size `usual` (no flag: a table only where some size differs). */
+function sizesTable(originalSizes, count, [usualWidth, usualHeight]) {
   if (originalSizes === null || originalSizes === undefined) return null;
   if (!Array.isArray(originalSizes) || originalSizes.length !== count
       || !originalSizes.every((s) => s?.length === 2)) {
     throw new CodeFileError(`${count} codes need ${count} original sizes`);
   }
-  if (originalSizes.every(([w, h]) => w === 28 && h === 28)) return null;
+  if (originalSizes.every(([w, h]) => w === usualWidth && h === usualHeight)) return null;
   const isSide = (v) => Number.isInteger(v) && v >= 1 && v <= MAX_SIDE;
   if (!originalSizes.every(([w, h]) => isSide(w) && isSide(h))) {
     throw new CodeFileError(`original sizes must be 1 to ${MAX_SIDE} pixels`);

@@ -218,6 +218,17 @@ YOURS_FILE = (
 )
 
 
+def test_a_model_of_your_own_stores_original_sizes_only_where_one_differs_from_its_own():
+    """Issue 34: pictures already 32x32 for a 32x32 model need no size table (it cost 27% at 16x16); one of
+    another size writes the table for every code (JavaScript writes the same bytes: codefile-v2.test.js)."""
+    z = np.array([[1.0, 0.0], [0.0, 1.0]], np.float32)
+    own = codefile.pack(z, "float16", YOURS_BINDING, None, [(32, 32), (32, 32)])
+    assert own == codefile.pack(z, "float16", YOURS_BINDING) and from_bytes(own).original_sizes is None
+    odd = codefile.pack(z, "float16", YOURS_BINDING, None, [(32, 32), (28, 28)])
+    assert odd.hex() == "41455a1a020105077363616e7333320123456789abcdef0203202001003c00000000003c022020000492b9af4e"
+    assert from_bytes(odd).original_sizes == ((32, 32), (28, 28))
+
+
 def test_a_file_of_a_model_of_your_own_records_its_image_shape():
     data = codefile.pack(np.array([[1.0, 0.0]], np.float32), "float16", YOURS_BINDING)
     assert data.hex() == with_crc(bytes.fromhex(YOURS_FILE)).hex()

@@ -54,6 +54,18 @@ test('the header as FORMAT.md lays it out (a float16 code)', () => {
   assert.equal(data.length, 33);
 });
 
+test('issue 34: a model of your own stores original sizes only where one differs from its own (Python\'s bytes)', () => {
+  const yours = codefile.binding('scans32', '0123456789abcdef', new Float32Array(2), Float32Array.of(1, 1),
+    { imageShape: [32, 32, 1] });
+  const z = Float32Array.of(1, 0, 0, 1);
+  const own = codefile.pack(z, 'float16', yours, null, [[32, 32], [32, 32]]);
+  assert.equal(hex(own), hex(codefile.pack(z, 'float16', yours)));
+  assert.equal(codefile.fromBytes(own).originalSizes, null);
+  const odd = codefile.pack(z, 'float16', yours, null, [[32, 32], [28, 28]]);
+  assert.equal(hex(odd), '41455a1a020105077363616e7333320123456789abcdef0203202001003c00000000003c022020000492b9af4e');
+  assert.deepEqual(codefile.fromBytes(odd).originalSizes, [[32, 32], [28, 28]]);
+});
+
 test('a model of your own\'s file records its image shape (FORMAT.md, 38 bytes)', () => {
   const yours = codefile.binding('scans32', '0123456789abcdef', new Float32Array(2), Float32Array.of(1, 1),
     { imageShape: [32, 32, 1] });

@@ -177,6 +177,7 @@ class Writer:
         self.count = self.body_bytes = 0
         self._lengths, self._last_length = bytearray(), None  # all lengths but the last, as varints
         self._sizes, self._odd_sizes = bytearray(), False
+        self._usual_size = original_sizes.usual_size(image_shape)  # sizes are stored only if one differs from it
         self._start, self._crc, self.finished = sink.tell(), 0, False
         self._flags = (FLAG_NAMES if named else 0) | (FLAG_IMAGE_SHAPE if image_shape else 0)
         self.model_id, self._short, self._short_allowed = model_id, False, short
@@ -235,19 +236,18 @@ class Writer:
             raise CodeFileError(f"cannot store a name: {e}") from None
 
     def _add_sizes(self, sizes, count: int) -> None:
-        """Per code a varint width, 0 for 28x28, else width then height."""
+        """Per code a varint width, 0 for 28x28, else width then height; the table is written (finish) only
+        if some size differs from the model's own (28x28 for the shipped models)."""
         if sizes is None or (isinstance(sizes, list) and sizes.count(MNIST_SIZE) == count == len(sizes)):
             self._sizes += bytes(count)
+            self._odd_sizes |= count > 0 and self._usual_size != MNIST_SIZE and sizes is not None
             return
         array = np.asarray(sizes, np.int64).reshape(-1, 2)
         if len(array) != count:
             raise CodeFileError(f"{count} codes need {count} original sizes")
-        if np.all(array == MNIST_SIZE):
-            self._sizes += bytes(count)
-            return
-        if array.min() < 1 or array.max() > MAX_SIDE:
+        if array.min(initial=1) < 1 or array.max(initial=1) > MAX_SIDE:
             raise CodeFileError(f"original sizes must be 1 to {MAX_SIDE} pixels")
-        self._odd_sizes = True
+        self._odd_sizes |= bool(np.any(array != self._usual_size))
         for width, height in array.tolist():
             self._sizes += b"\x00" if (width, height) == MNIST_SIZE else varint.encode(width) + varint.encode(height)
 
