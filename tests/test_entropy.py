@@ -177,6 +177,64 @@ def test_the_two_pass_sort_spreads_as_the_documented_sort(precision):
     assert [r.tolist() for r in rank] == [e[2] for e in expected]
 
 
+def _skewed_tables(precision: int, seed: int) -> np.ndarray:
+    """Tables with ties across symbols, fractions ever closer, one symbol taking nearly all, and random ones."""
+    rng = np.random.default_rng(seed)
+    frequencies = np.ones((6, 32), np.int64) + rng.multinomial((1 << precision) - 32, [0.5] + [0.5 / 31] * 31, 6)
+    frequencies[0, :] = 1 << (precision - 5)
+    frequencies[1, :2] = (1 << precision) - 31 * 2, 2
+    frequencies[1, 2:] = 2
+    frequencies[2, :] = 1
+    frequencies[2, 7] = (1 << precision) - 31
+    frequencies[3] = entropy.quantize_frequencies(rng.integers(0, 1000, 32), precision)
+    return frequencies
+
+
+@pytest.mark.parametrize("precision", [8, 12, 14, 16])
+def test_a_few_codes_find_the_slots_that_the_whole_spread_gives(precision):
+    """The coder of a few codes counts its slots from the spread's definition instead of spreading every
+    slot: every pair's slot, and every slot's owner, frequency and rank, are the spread's."""
+    frequencies = _skewed_tables(precision, seed=precision)
+    slot_of, owner, rank = entropy.spread_rows(frequencies, precision)
+    every_slot = np.arange(1 << precision, dtype=np.uint32)
+    for d, row in enumerate(frequencies):
+        symbols = np.repeat(np.arange(len(row)), row).astype(np.uint8)
+        ranks = every_slot - np.repeat(np.cumsum(row) - row, row)
+        by_pair = slot_of[d][np.cumsum(row)[symbols] - row[symbols] + ranks]
+        assert np.array_equal(entropy._slots_of_pairs(row, symbols, ranks, precision), by_pair)
+        found_owner, found_frequency, found_rank = entropy._pairs_of_slots(row, every_slot, precision)
+        assert np.array_equal(found_owner, owner[d]) and np.array_equal(found_rank, rank[d])
+        assert np.array_equal(found_frequency, row[owner[d]])
+
+
+@pytest.mark.parametrize("count", [1, 3, entropy.FEW_LANES, entropy.FEW_LANES + 1])
+def test_a_few_codes_and_the_whole_spread_code_the_same_bytes(count):
+    rng = np.random.default_rng(count)
+    frequencies = _skewed_tables(14, seed=count)
+    symbols = rng.integers(0, 32, (count, len(frequencies))).astype(np.uint8)
+    counted = FrequencyTable(5, frequencies, 14)  # a fresh table: a few codes count their slots
+    spread = FrequencyTable(5, frequencies, 14)
+    _ = spread.spread  # spread already: the coder looks its slots up
+    payload, lengths = entropy.encode(symbols, counted)
+    assert ("spread" in counted.__dict__) == (count > entropy.FEW_LANES)
+    assert payload == entropy.encode(symbols, spread)[0]
+    fresh = FrequencyTable(5, frequencies, 14)
+    assert np.array_equal(entropy.decode(payload, lengths, fresh), symbols)
+    assert np.array_equal(entropy.decode(payload, lengths, spread), symbols)
+
+
+def test_a_table_that_has_counted_for_many_codes_spreads_once():
+    """A folder of one-code shards: after COUNTED_CODES codes counted, the table spreads and looks up."""
+    table = FrequencyTable(5, _skewed_tables(12, seed=1), 12)
+    symbols = np.zeros((1, 6), np.uint8)
+    for _ in range(entropy.COUNTED_CODES):
+        entropy.encode(symbols, table)
+    assert "spread" not in table.__dict__
+    payload, lengths = entropy.encode(symbols, table)
+    assert "spread" in table.__dict__
+    assert np.array_equal(entropy.decode(payload, lengths, table), symbols)
+
+
 # --- the coder ------------------------------------------------------------------------------------------
 def test_golden_codes_encode_and_decode_as_documented():
     table = golden_table()
@@ -473,3 +531,25 @@ def real_codes(mnist):
         z_test = model.encode(mnist["x_test"][:500])
         result[name] = {bits: (priors[bits], entropy.quantize(z_test, bits, z_min, z_max)) for bits in priors.bits}
     return result
+
+
+@pytest.mark.parametrize("model_name", ["rd", "ae"])
+def test_the_shipped_tables_slots_are_found_as_the_spread_gives_them(model_name):
+    """The counting coder against the spread on the tables files are really coded with: rd's default level
+    (14-bit precision) and the AE's 8-bit priors, every slot of their widest dimensions."""
+    from aeonnx.runtime import load
+
+    binding = load(model_name, device="cpu").binding
+    levels = binding.quality_levels
+    table = levels[levels.default].table if levels else binding.priors[8]
+    widest = np.argsort(-(table.frequencies > 1).sum(axis=1))[:2]
+    slot_of, owner, rank = entropy.spread_rows(table.frequencies[widest], table.precision)
+    every_slot = np.arange(1 << table.precision, dtype=np.uint32)
+    for row_index, d in enumerate(widest):
+        row = table.frequencies[d].astype(np.int64)
+        found_owner, found_frequency, found_rank = entropy._pairs_of_slots(row, every_slot, table.precision)
+        assert np.array_equal(found_owner, owner[row_index]) and np.array_equal(found_rank, rank[row_index])
+        symbols = np.repeat(np.arange(len(row)), row).astype(np.uint8)
+        ranks = every_slot - np.repeat(np.cumsum(row) - row, row)
+        by_pair = slot_of[row_index][np.cumsum(row)[symbols] - row[symbols] + ranks]
+        assert np.array_equal(entropy._slots_of_pairs(row, symbols, ranks, table.precision), by_pair)

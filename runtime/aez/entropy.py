@@ -209,6 +209,88 @@ def spread_rows(frequencies: np.ndarray, precision: int) -> tuple[np.ndarray, np
     )
 
 
+# --- a few codes: their slots without the whole spread -------------------------------------------------
+# A command that codes one picture would spend most of its start-up spreading every slot of every dimension
+# (spread_rows: 2**precision per dimension) to look up one slot in each. Up to FEW_LANES codes at a time, the
+# coder finds the slots it needs from the spread's definition instead, by counting pairs: the same slots,
+# so the same bytes (tests/test_entropy.py compares the two on random tables). Counting costs a few codes
+# what spreading costs a thousand, so a table that has counted for COUNTED_CODES codes (a folder of one-code
+# shards) spreads, once: counting never costs more than about one spread.
+FEW_LANES = 8
+COUNTED_CODES = 16
+
+
+def _use_the_spread(table: FrequencyTable, lanes: int) -> bool:
+    """Whether to look the slots of `lanes` codes up in the table's whole spread (made once) or count them."""
+    if lanes > FEW_LANES or "spread" in table.__dict__:
+        return True
+    counted = table.__dict__.get("_codes_counted", 0) + lanes  # beside the cached spread: the table stays frozen
+    table.__dict__["_codes_counted"] = counted
+    return counted > COUNTED_CODES
+
+
+def _slot_finder(table: FrequencyTable, lanes: int):
+    """(d, symbols, ranks) -> the slots [lanes] of those pairs of dimension d (the encoder's lookup)."""
+    if _use_the_spread(table, lanes):
+        slot_of, starts = table.spread[0], table.starts
+        return lambda d, symbols, ranks: slot_of[d].take(starts[d].take(symbols) + ranks)
+    frequencies = table.frequencies.astype(np.int64)
+    return lambda d, symbols, ranks: _slots_of_pairs(frequencies[d], symbols, ranks, table.precision)
+
+
+def _owner_finder(table: FrequencyTable, lanes: int):
+    """(d, slots) -> (owner uint8, its frequency uint32, rank) of those slots of dimension d (the decoder's)."""
+    if _use_the_spread(table, lanes):
+        _, owner, rank = table.spread
+        frequency_of_slot = table.frequency_of_slot
+        return lambda d, slots: (owner[d].take(slots), frequency_of_slot[d].take(slots), rank[d].take(slots))
+    frequencies = table.frequencies.astype(np.int64)
+    return lambda d, slots: _pairs_of_slots(frequencies[d], slots, table.precision)
+
+
+def _pairs_up_to(keys: np.ndarray, frequencies: np.ndarray, precision: int) -> np.ndarray:
+    """How many pairs (s, k) of each symbol have a key (spread_rows's) of at most `keys` [n]: [n, S]. The key
+    ((2k + 1) << (2 * precision + 1)) // f is at most K exactly where 2k + 1 <= ((K + 1) * f - 1) >> shift."""
+    shift = 2 * precision + 1
+    odd_bound = ((keys[:, None] + 1) * frequencies - 1) >> shift
+    return np.minimum((odd_bound + 1) >> 1, frequencies)
+
+
+def _key(frequencies: np.ndarray, symbols: np.ndarray, ranks: np.ndarray, precision: int) -> np.ndarray:
+    return ((2 * ranks.astype(np.int64) + 1) << (2 * precision + 1)) // frequencies[symbols]
+
+
+def _slots_of_pairs(frequencies: np.ndarray, symbols: np.ndarray, ranks: np.ndarray, precision: int) -> np.ndarray:
+    """Slot of each pair (s, k) of one dimension: the pairs of a lower key, then those of its key and a lower s."""
+    key = _key(frequencies, symbols, ranks, precision)
+    below = _pairs_up_to(key - 1, frequencies, precision)
+    tied = _pairs_up_to(key, frequencies, precision) - below
+    lower_symbol = np.arange(len(frequencies)) < symbols[:, None].astype(np.int64)
+    return (below.sum(axis=1) + (tied * lower_symbol).sum(axis=1)).astype(np.uint32)
+
+
+def _pairs_of_slots(frequencies: np.ndarray, slots: np.ndarray, precision: int):
+    """Owner, its frequency and rank of each of `slots` of one dimension. The pairs of keys up to K number
+    (K + 1) / 2**(precision + 2) give or take one per symbol, so the j-th pair's key lies in a window of
+    S + 2 slots' keys either side of j's: sort only the pairs of that window."""
+    size, margin = len(frequencies), len(frequencies) + 2
+    j = slots.astype(np.int64)
+    low = np.maximum(j - margin, 0) << (precision + 2)
+    high = np.minimum((j + margin) << (precision + 2), 1 << (2 * precision + 2))
+    before = _pairs_up_to(low - 1, frequencies, precision)
+    counts = (_pairs_up_to(high - 1, frequencies, precision) - before).ravel()
+    lane = np.repeat(np.arange(counts.size) // size, counts)
+    symbol = np.repeat(np.tile(np.arange(size), len(j)), counts)
+    group_start = np.cumsum(counts) - counts
+    rank = np.repeat(before.ravel() - group_start, counts) + np.arange(counts.sum())
+    order = np.lexsort((symbol, _key(frequencies, symbol, rank, precision), lane))
+    lane_start = np.cumsum(counts.reshape(len(j), size).sum(axis=1))
+    lane_start -= counts.reshape(len(j), size).sum(axis=1)
+    picked = order[lane_start + j - before.sum(axis=1)]
+    owner = symbol[picked]
+    return owner.astype(np.uint8), frequencies[owner].astype(np.uint32), rank[picked].astype(np.uint32)
+
+
 # --- the priors of a model: one table per precision, kept in its metadata --------------------------
 class Priors:
     """A model's frequency tables, one per number of bits; written to and read from its metadata."""
@@ -324,7 +406,7 @@ def encode(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np.ndarra
 def _encode_lanes(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np.ndarray]:
     by_dimension = np.ascontiguousarray(symbols.T)  # [L, N]: one row per step
     latent_size, lanes = by_dimension.shape
-    slot_of = table.spread[0]
+    slot_of = _slot_finder(table, lanes)
     words = np.empty((latent_size, lanes), np.uint16)
     emitted = np.empty((latent_size, lanes), bool)
     state = np.zeros(lanes, np.uint32)
@@ -335,7 +417,7 @@ def _encode_lanes(symbols: np.ndarray, table: FrequencyTable) -> tuple[bytes, np
         words[d] = state  # truncated to its low 16 bits; kept only where a word is emitted
         state >>= emitted[d].view(np.uint8) << np.uint8(4)  # by 16 bits where emitted, else by 0
         quotient, remainder = np.divmod(state, frequency)
-        state = (quotient << precision) + slot_of[d].take(table.starts[d].take(by_dimension[d]) + remainder)
+        state = (quotient << precision) + slot_of(d, by_dimension[d], remainder)
     return _assemble(state, words, emitted)
 
 
@@ -398,13 +480,11 @@ def _decode_lanes(data: np.ndarray, lengths: np.ndarray, table: FrequencyTable) 
     ends = np.cumsum(lengths)
     state, position, bad = _read_final_state(padded, ends - lengths, state_size_of(lengths))
     symbols = np.empty((table.latent_size, len(lengths)), np.uint8)
-    owner, rank = table.spread[1:]
-    frequency_of_slot = table.frequency_of_slot
+    owner_of = _owner_finder(table, len(lengths))
     precision, mask = np.uint32(table.precision), np.uint32((1 << table.precision) - 1)
     for d in range(table.latent_size):  # one step of every lane: a symbol out, at most one word in
-        slot = state & mask
-        symbols[d] = owner[d].take(slot)
-        state = frequency_of_slot[d].take(slot) * (state >> precision) + rank[d].take(slot)
+        symbols[d], frequency, rank = owner_of(d, state & mask)
+        state = frequency * (state >> precision) + rank
         # A lane with words left entered this step at or above 2**16, so it leaves at or above frequency *
         # 2**(16 - precision): a word read now is one the encoder emitted (no check needed for that).
         reading = np.flatnonzero((state < STATE_LOW) & (position < ends))  # the lanes that take a word
