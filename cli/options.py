@@ -121,9 +121,10 @@ class ModelRun:
         return "int8" if self.int8 else "float32"
 
     def load(self, model: str | None, part: str = "encoder"):
-        """The model (None: the default of --models, model.default_model), with `part` (the one the command runs
+        """The model (None: the default of --models, models_folder.default_model), with `part` (the one the command runs
         first) opened: errors name a file it needs."""
-        from aeonnx.runtime.model import default_model, load
+        from aeonnx.runtime.model import load
+        from aeonnx.runtime.models_folder import default_model
 
         model = model or default_model(self.models)
         loaded = load(model, self.models, self.device.value, variant=self.variant, part=part)
@@ -133,8 +134,8 @@ class ModelRun:
 
     def load_vae(self, model: str | None, what: str):
         """The VAE `what` (sample, manifold) runs, its generator opened: `model`, else the default VAE of
-        --models (model.choose_vae); a model without a generator is refused naming the folder's VAEs."""
-        from aeonnx.runtime.model import choose_vae
+        --models (models_folder.choose_vae); a model without a generator is refused naming the folder's VAEs."""
+        from aeonnx.runtime.models_folder import choose_vae
 
         return self.load(choose_vae(model, self.models, what), part="generator")
 

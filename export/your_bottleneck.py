@@ -15,7 +15,7 @@ from aeonnx.runtime import conventions, metrics, quality, spec
 
 
 def levels_record(bottleneck, encoder, decoder, x: np.ndarray, model_spec: spec.ModelSpec) -> dict:
-    """What a run records of a rate-distortion model (train/fit.py's rate_distortion_record), measured on your
+    """What a run records of a rate-distortion model (train/rate_distortion.py's run_record), measured on your
     data `x` (in the model's values): the tables, each level's ideal bytes and error, the default level
     (the curve's knee), and for a picture model the quality profile of its lowest level and the default's
     figures (what compress and decompress give, not the unrounded round trip)."""

@@ -21,7 +21,13 @@ from .aez import levels as quality_levels
 from .conventions import as_float_input, as_model_input
 from .errors import DataError, ModelError
 from .files import read_bytes
-from .manifest import complete_from, read_manifest
+from .manifest import complete_from
+from .models_folder import (  # which model a command runs; here too, where callers import them from
+    checked_folder,
+    shipped_model_names,
+    shipped_models_dir,
+    spec_in_folder,
+)
 from .pictures import grids, shapes
 
 # Images per onnxruntime call when an API caller passes a whole array: 26 MB of float32 input at most.
@@ -52,85 +58,6 @@ def _is_model_id(text: str) -> bool:
     return len(text) == spec.MODEL_ID_LENGTH and all(c in "0123456789abcdef" for c in text)
 
 
-def shipped_models_dir() -> Path:
-    """The exported models installed with the package (a folder: the package is never run from a zip)."""
-    from aeonnx import artifacts  # not importlib.resources: its import costs 2-3 ms of every start
-
-    return Path(artifacts.__file__).parent
-
-
-def default_model(models_dir: str | Path | None = None) -> str:
-    """The model compress, encode, inspect and score use unless told: spec.DEFAULT_MODEL, the shipped rd; in
-    a models folder of one's own without it, its `ae` (the default before rd, and what a folder of bare .onnx
-    files holds), else its only model; a folder of several others is refused, naming them."""
-    if models_dir is None:
-        return spec.DEFAULT_MODEL
-    listed = sorted(read_manifest(Path(models_dir), missing_ok=True)["models"])
-    if spec.DEFAULT_MODEL in listed:
-        return spec.DEFAULT_MODEL
-    if "ae" in listed or not listed:
-        return "ae"
-    if len(listed) == 1:
-        return listed[0]
-    raise ModelError(
-        f"{models_dir} holds {len(listed)} models, none of them the default ({spec.DEFAULT_MODEL}, else ae): "
-        f"{', '.join(listed)}; choose one with --model"
-    )
-
-
-def choose_vae(name: str | None, models_dir: str | Path | None, what: str) -> str:
-    """The VAE that `what` (sample, manifold) runs: `name`, else the folder's vae (the shipped one by default), else
-    its only VAE. Refused where `name` is no VAE or no default can be chosen, naming the folder's VAEs."""
-    folder = _folder(models_dir)
-    vaes = vae_names(folder)
-    if name is None:
-        name = _default_vae(folder, vaes, what)
-    if not _model_spec(name, folder).variational:
-        raise ModelError(f"{what} needs a VAE; {name} has no generator. {_vaes_in(folder, vaes)}")
-    return name
-
-
-def vae_names(models_dir: Path | None) -> list[str]:
-    """The VAEs (models with a generator) a models folder lists, default the shipped models; by their manifest
-    entries alone, no model file opened."""
-    folder = shipped_models_dir() if models_dir is None else models_dir
-    listed = read_manifest(folder, missing_ok=True)["models"]
-    return sorted(name for name in listed if _listed_variational(name, listed[name]))
-
-
-def _listed_variational(name: str, entry: dict) -> bool:
-    try:
-        return spec.model_in_manifest(name, entry).variational
-    except KeyError:  # an entry aeonnx did not write, or an unknown bare name: loading it says why
-        return False
-
-
-def _default_vae(folder: Path | None, vaes: list[str], what: str) -> str:
-    """`vae` where the folder has it, or lists nothing (a folder of bare .onnx files); else its only VAE."""
-    if folder is None or "vae" in vaes:
-        return "vae"
-    listed = read_manifest(folder, missing_ok=True)["models"]
-    if not listed:
-        return "vae"
-    if len(vaes) == 1:
-        return vaes[0]
-    if vaes:
-        raise ModelError(f"{what} needs a VAE; choose one with --model. {_vaes_in(folder, vaes)}")
-    models = ", ".join(sorted(listed))
-    raise ModelError(f"{what} needs a VAE (a model with a generator), and {folder} holds none; its models: {models}")
-
-
-def _vaes_in(folder: Path | None, vaes: list[str]) -> str:
-    where = "the shipped models" if folder is None else str(folder)
-    return f"VAEs in {where}: {', '.join(vaes)}" if vaes else f"{where} holds no VAE"
-
-
-@functools.cache
-def shipped_model_names() -> frozenset[str]:
-    """The names of the models shipped with aeonnx: all of them digit models."""
-    return frozenset(read_manifest(shipped_models_dir(), missing_ok=True)["models"])
-
-
 def load(
     model: str = "ae",
     models_dir: str | Path | None = None,
@@ -151,45 +78,12 @@ def load(
         raise ModelError(f"unknown device {device!r}; choose one of: {', '.join(spec.DEVICES)}")
     if variant not in spec.VARIANTS:
         raise ModelError(f"unknown model variant {variant!r}; choose one of: {', '.join(spec.VARIANTS)}")
-    models_dir = _folder(models_dir)
-    model_spec = _model_spec(model, models_dir)
+    models_dir = checked_folder(models_dir)
+    model_spec = spec_in_folder(model, models_dir)
     if part not in (None, "encoder", "decoder", model_spec.decoder.name):
         raise ModelError(f"unknown part {part!r}; choose encoder or {model_spec.decoder.name}")
     first = model_spec.encoder if part in (None, "encoder") else model_spec.decoder
     return Autoencoder(model_spec, models_dir or shipped_models_dir(), device, threads, variant, first)
-
-
-def model_spec_of(name: str, models_dir: Path | str | None) -> spec.ModelSpec:
-    """A model's spec, from the folder's manifest alone (no model file is opened): what it reads and writes."""
-    return _model_spec(name, _folder(models_dir))
-
-
-def _folder(models_dir: Path | str | None) -> Path | None:
-    if models_dir is None:
-        return None
-    if not Path(models_dir).is_dir():
-        raise ModelError(f"{models_dir}: no such models folder")
-    return Path(models_dir)
-
-
-def _model_spec(name: str, models_dir: Path | None) -> spec.ModelSpec:
-    """A model by its entry in the folder's manifest (a conv `ae` says its kind and shape there); a shipped
-    model by its name: the seed's ae and vae without reading the manifest, the others (conv) by theirs."""
-    if models_dir is None and name in spec.MODELS:
-        return spec.MODELS[name]
-    folder = shipped_models_dir() if models_dir is None else models_dir
-    listed = read_manifest(folder, missing_ok=True).get("models", {})
-    if name in spec.MODELS and "kind" not in listed.get(name, {}):
-        return spec.MODELS[name]
-    if name in listed:
-        try:
-            return spec.model_in_manifest(name, listed[name])
-        except KeyError as e:
-            raise ModelError(f"{folder / spec.MANIFEST_FILE}: {e.args[0]}") from None
-    if models_dir is None:
-        known = ", ".join(sorted(listed))
-        raise ModelError(f"unknown model {name!r}; choose one of: {known} (a model of your own: give its --models)")
-    raise ModelError(f"unknown model {name!r} in {models_dir}; choose one of: {', '.join(sorted(listed))}")
 
 
 class Autoencoder:

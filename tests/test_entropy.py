@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aeonnx.runtime.aez import codefile, entropy
+from aeonnx.runtime.aez import codefile, entropy, spread
 from aeonnx.runtime.aez.entropy import EntropyCodeError, FrequencyTable, Priors
 from aeonnx.runtime.errors import ModelError
 
@@ -201,33 +201,33 @@ def test_a_few_codes_find_the_slots_that_the_whole_spread_gives(precision):
         symbols = np.repeat(np.arange(len(row)), row).astype(np.uint8)
         ranks = every_slot - np.repeat(np.cumsum(row) - row, row)
         by_pair = slot_of[d][np.cumsum(row)[symbols] - row[symbols] + ranks]
-        assert np.array_equal(entropy._slots_of_pairs(row, symbols, ranks, precision), by_pair)
-        found_owner, found_frequency, found_rank = entropy._pairs_of_slots(row, every_slot, precision)
+        assert np.array_equal(spread._slots_of_pairs(row, symbols, ranks, precision), by_pair)
+        found_owner, found_frequency, found_rank = spread._pairs_of_slots(row, every_slot, precision)
         assert np.array_equal(found_owner, owner[d]) and np.array_equal(found_rank, rank[d])
         assert np.array_equal(found_frequency, row[owner[d]])
 
 
-@pytest.mark.parametrize("count", [1, 3, entropy.FEW_LANES, entropy.FEW_LANES + 1])
+@pytest.mark.parametrize("count", [1, 3, spread.FEW_LANES, spread.FEW_LANES + 1])
 def test_a_few_codes_and_the_whole_spread_code_the_same_bytes(count):
     rng = np.random.default_rng(count)
     frequencies = _skewed_tables(14, seed=count)
     symbols = rng.integers(0, 32, (count, len(frequencies))).astype(np.uint8)
     counted = FrequencyTable(5, frequencies, 14)  # a fresh table: a few codes count their slots
-    spread = FrequencyTable(5, frequencies, 14)
-    _ = spread.spread  # spread already: the coder looks its slots up
+    spread_table = FrequencyTable(5, frequencies, 14)
+    _ = spread_table.spread  # spread already: the coder looks its slots up
     payload, lengths = entropy.encode(symbols, counted)
-    assert ("spread" in counted.__dict__) == (count > entropy.FEW_LANES)
-    assert payload == entropy.encode(symbols, spread)[0]
+    assert ("spread" in counted.__dict__) == (count > spread.FEW_LANES)
+    assert payload == entropy.encode(symbols, spread_table)[0]
     fresh = FrequencyTable(5, frequencies, 14)
     assert np.array_equal(entropy.decode(payload, lengths, fresh), symbols)
-    assert np.array_equal(entropy.decode(payload, lengths, spread), symbols)
+    assert np.array_equal(entropy.decode(payload, lengths, spread_table), symbols)
 
 
 def test_a_table_that_has_counted_for_many_codes_spreads_once():
     """A folder of one-code shards: after COUNTED_CODES codes counted, the table spreads and looks up."""
     table = FrequencyTable(5, _skewed_tables(12, seed=1), 12)
     symbols = np.zeros((1, 6), np.uint8)
-    for _ in range(entropy.COUNTED_CODES):
+    for _ in range(spread.COUNTED_CODES):
         entropy.encode(symbols, table)
     assert "spread" not in table.__dict__
     payload, lengths = entropy.encode(symbols, table)
@@ -547,9 +547,9 @@ def test_the_shipped_tables_slots_are_found_as_the_spread_gives_them(model_name)
     every_slot = np.arange(1 << table.precision, dtype=np.uint32)
     for row_index, d in enumerate(widest):
         row = table.frequencies[d].astype(np.int64)
-        found_owner, found_frequency, found_rank = entropy._pairs_of_slots(row, every_slot, table.precision)
+        found_owner, found_frequency, found_rank = spread._pairs_of_slots(row, every_slot, table.precision)
         assert np.array_equal(found_owner, owner[row_index]) and np.array_equal(found_rank, rank[row_index])
         symbols = np.repeat(np.arange(len(row)), row).astype(np.uint8)
         ranks = every_slot - np.repeat(np.cumsum(row) - row, row)
         by_pair = slot_of[row_index][np.cumsum(row)[symbols] - row[symbols] + ranks]
-        assert np.array_equal(entropy._slots_of_pairs(row, symbols, ranks, table.precision), by_pair)
+        assert np.array_equal(spread._slots_of_pairs(row, symbols, ranks, table.precision), by_pair)

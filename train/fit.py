@@ -241,7 +241,7 @@ def _run_record(config: TrainConfig, dataset, shape, fitted: dict, full, encoder
     # with none held out, --validation-size 0, stands in for, as its loss curve does).
     _, kept_apart = held_out(len(x_train), config.validation_size)
     x_choose = x_train[kept_apart] if len(kept_apart) else x_test
-    levels = rate_distortion_record(full, x_choose) if config.rate_distortion else {}  # sets the level shown
+    levels = _rate_distortion_record(full, x_choose) if config.rate_distortion else {}  # sets the level shown
     return {
         "model": config.model,
         "contract_version": spec.CONTRACT_VERSION,
@@ -265,6 +265,12 @@ def _run_record(config: TrainConfig, dataset, shape, fitted: dict, full, encoder
     }
 
 
+def _rate_distortion_record(full, x_choose: np.ndarray) -> dict:
+    from .rate_distortion import run_record
+
+    return run_record(full, x_choose)
+
+
 def reconstructions(full, config: TrainConfig, x: np.ndarray, lowest: bool = False) -> np.ndarray:
     """The model's reconstructions of `x`; a rate-distortion model's at its default level, or with `lowest`
     at its lowest (the quality profile's: no level then warns of a usual digit)."""
@@ -273,22 +279,6 @@ def reconstructions(full, config: TrainConfig, x: np.ndarray, lowest: bool = Fal
     from .rate_distortion import reconstruct
 
     return reconstruct(full, x, 0 if lowest else full.shown_level)[0]
-
-
-def rate_distortion_record(full, x_choose: np.ndarray) -> dict:
-    """A rate-distortion model's integer tables (what export puts in its metadata), its held-out curve
-    (ideal bytes and PSNR per level) and the default level, the curve's knee, which the model shows from
-    now on (the run's metrics and pictures are the default level's)."""
-    from .entropy_bottleneck import quality_levels
-    from .rate_distortion import knee, level_curve
-
-    curve = level_curve(full, x_choose)
-    default = knee([(point["bytes"], point["psnr"]) for point in curve]) + 1
-    full.shown_level = default - 1
-    return {
-        "rate_distortion": {"lambdas": list(full.lambdas), "curve": curve, "default_quality": default},
-        "quality_levels": quality_levels(full.bottleneck, default, tuple(curve)).to_metadata(),
-    }
 
 
 def _data_record(dataset) -> dict:

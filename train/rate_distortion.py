@@ -16,7 +16,7 @@ from keras import ops
 
 from aeonnx.runtime import metrics, spec
 
-from .entropy_bottleneck import EntropyBottleneck
+from .entropy_bottleneck import EntropyBottleneck, quality_levels
 
 # Bits a code may spend for each unit of mean squared error saved, per level, geometric. A conv model of
 # 64 latent values trained 8 epochs on mnist-60k with these coded 1,000 test digits in 10.2 B (19.8 dB) at
@@ -133,3 +133,16 @@ def level_curve(model: RateDistortionAutoencoder, x: np.ndarray) -> list[dict]:
         psnr = metrics.psnr(x, np.clip(x_hat, 0, 1))
         curve.append({"quality": level + 1, "bytes": float(np.mean(bits)) / 8, "psnr": psnr})
     return curve
+
+
+def run_record(full: RateDistortionAutoencoder, x_choose: np.ndarray) -> dict:
+    """A rate-distortion model's integer tables (what export puts in its metadata), its held-out curve
+    (ideal bytes and PSNR per level) and the default level, the curve's knee, which the model shows from
+    now on (the run's metrics and pictures are the default level's)."""
+    curve = level_curve(full, x_choose)
+    default = knee([(point["bytes"], point["psnr"]) for point in curve]) + 1
+    full.shown_level = default - 1
+    return {
+        "rate_distortion": {"lambdas": list(full.lambdas), "curve": curve, "default_quality": default},
+        "quality_levels": quality_levels(full.bottleneck, default, tuple(curve)).to_metadata(),
+    }

@@ -16,7 +16,8 @@ from ..aez import shards as shards_module
 from ..errors import AeonnxError
 from ..files import atomic_write_bytes, check_targets, staged_files
 from ..manifest import complete_from
-from ..model import Autoencoder, load, model_spec_of, shipped_models_dir
+from ..model import Autoencoder, load
+from ..models_folder import model_spec_of, shipped_models_dir
 from ..pictures import images
 from .engine import SERIAL, Engine
 from .events import Written

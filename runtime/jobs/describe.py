@@ -11,7 +11,8 @@ from ..aez import shards as shards_module
 from ..errors import AeonnxError
 from ..files import read_bytes
 from ..manifest import history, read_manifest
-from ..model import load, shipped_models_dir
+from ..model import load
+from ..models_folder import shipped_models_dir
 from .decompress import read_codes
 
 
