@@ -1,10 +1,11 @@
 """How often the decompressed digit keeps its class, on the rendered real inputs (tests/real_inputs.py).
 
-    python -m bench.real_inputs [--count 999] [--data PATH] [--framing locate fit center]
+    python -m bench.real_inputs [--count 999] [--data PATH] [--framing locate fit center] [--enlarged 300]
 
 Compresses and decompresses each input with the shipped AE (uint8 codes), the way `aeonnx compress`
 reads files, classifies the decoded digit with the test suite's classifier, and prints the kept-class
-rate per category and overall, beside the same classifier on decoded clean MNIST test digits.
+rate per category and overall, beside the same classifier on decoded clean MNIST test digits; then the
+same per side for scikit-learn's 8x8 digits enlarged as small white-on-black scans (issue 34).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--framing", nargs="+", default=["locate", "fit", "center"])
+    parser.add_argument("--enlarged", type=int, default=300, help="8x8 scans enlarged to 28-100 px; 0: none")
     args = parser.parse_args()
     from aeonnx.runtime import load
 
@@ -72,6 +74,28 @@ def main() -> None:
             )
     print(table(rows, ["framing", *real_inputs.CATEGORIES, "overall", "read per file"]))
     print(f"({len(made)} inputs, seed {args.seed}, {len(made) // 3} per category)")
+    if args.enlarged:
+        enlarged_scans(classifier, model, args.framing, args.enlarged, args.seed)
+
+
+def enlarged_scans(classifier, model, framings: list[str], count: int, seed: int) -> None:
+    """The kept-class rate per side for scikit-learn's 8x8 digits enlarged to 28-100 px (tests/real_inputs.py)."""
+    from sklearn.datasets import load_digits
+
+    other = load_digits()
+    made = real_inputs.enlarged_crops(other.images, other.target, count, seed)
+    sides = np.array([item.category for item in made])
+    labels = np.array([item.label for item in made])
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        paths = real_inputs.write(made, Path(folder))
+        for framing in framings:
+            decoded, _ = decoded_through_compress(paths, framing, model)
+            kept = classifier.predict(real_inputs.as_features(decoded)) == labels
+            per_side = [f"{kept[sides == side].mean():.1%}" for side in dict.fromkeys(sides)]
+            rows.append([framing, *per_side, f"{kept.mean():.1%}"])
+    print(table(rows, ["framing", *dict.fromkeys(sides), "overall"]))
+    print(f"({len(made)} 8x8 scans enlarged, seed {seed}, {len(made) // len(real_inputs.ENLARGED_SIDES)} per side)")
 
 
 if __name__ == "__main__":

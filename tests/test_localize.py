@@ -289,3 +289,18 @@ def test_tiny_tight_crops_are_enlarged_before_the_search(mnist, digit_classifier
             located.append(preprocess(small if index % 2 else Image.fromarray(255 - np.asarray(small))))
         kept = np.mean(digit_classifier.predict(as_features(np.stack(located))) == labels)
         assert kept >= 0.8, (side, kept)
+
+
+def test_a_small_scan_enlarged_is_a_crop_of_the_digit_alone(digit):
+    """Issue 34: whatever its size, a picture that holds no more than a small crop (repeated pixels, or a smooth
+    enlargement) is one, so no filled loop of its bold digit is a punch hole; a photo of a page is not one."""
+    small = Image.fromarray(digit).resize((8, 8), Image.Resampling.BOX)
+    for side, method in (
+        (64, Image.Resampling.NEAREST),
+        (100, Image.Resampling.BICUBIC),
+        (48, Image.Resampling.BILINEAR),
+    ):
+        gray = np.asarray(small.resize((side, side), method), np.float32) / 255
+        assert localize.enlarged_crop(gray, localize.working_copy(gray)[0]), (side, method)
+    page = np.asarray(on_page(digit, 150, 250, 120), np.float32) / 255
+    assert not localize.enlarged_crop(page, localize.working_copy(page)[0])

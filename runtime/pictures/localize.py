@@ -41,7 +41,9 @@ MIN_WORK_SIDE = 112  # and at least this long: four times MNIST's 28
 GRID_SIDE = 64  # the paper's level is estimated on a grid this long ...
 CLOSING_SPAN = 0.3  # ... by a closing this share of the longer side: wider than the thickest stroke, at first;
 STROKES_PER_SPAN = 5  # then this many of the digit's own strokes wide, a refinement when its digit lies
-REFINES = 0.8  # this much inside the first look's (a big dark hole's inside then is paper: its rim, a ring)
+REFINES = 0.8  # this much inside the first look's (a big dark hole's inside then is paper: its rim, a ring);
+REFINES_ALONE = 0.5  # in a crop of the digit alone, with no hole, half: the first look's filter, narrower than
+# a bold enlarged crop's strokes, takes their faint ends (a 7's bar) for paper, which the second look finds
 NOISE_SIGMAS = 4.0  # ink starts this many noise deviations above the paper ...
 MIN_CONTRAST = 0.04  # ... and never less than 4% darker than the paper (lighter, on a dark page)
 MIN_STROKE = 0.1  # a digit's typical stroke is at least 10% darker than the paper (lighter on a dark page)
@@ -51,6 +53,9 @@ CROP_SIDE = 32  # a picture this small (MNIST's 28, optdigits' 32, an 8x8 or 16x
 STRIP_INPUT = 48  # in a picture at least this many pixels across: a smaller one (an 8x8, 16x16 or 32x32 crop of
 # another data set, UCI optdigits lost 3 points of 300 to it at 32) is a crop of the digit alone
 BLOCK_ACROSS = "a solid block across the picture, no digit (a strip of paper or a shadow?)"
+SMOOTH_ENLARGED = 0.007  # a picture within this share of its contrast of itself shrunk to CROP_SIDE and enlarged
+# back (bicubic both ways) holds no more than a CROP_SIDE crop: 8x8 scans enlarged to 48-600 px (bilinear, bicubic,
+# Lanczos) differ by at most 0.006; the 999 rendered real inputs by 0.0074 or more, the rendered documents 0.015
 VISIBLE = 0.1  # ink at a tenth of a stroke's level is part of the digit's extent (MNIST: any grey)
 MNIST_STROKE = (1.64, 2.33)  # px at the 20x20 scale: the middle half of MNIST's training digits' strokes
 
@@ -69,9 +74,13 @@ class Steps:
 
 def locate_steps(image: Image.Image, invert: bool | None = None) -> Steps:
     """Any picture -> the located, MNIST-framed digit and the intermediate steps. A blank page gives black."""
-    gray, scale = working_copy(to_gray(upright(image)))
-    found, light = _located(gray, invert, holes=min(image.size) > CROP_SIDE)
-    if found.box is not None and min(image.size) >= STRIP_INPUT and _solid(found):
+    original = to_gray(upright(image))
+    gray, scale = working_copy(original)
+    # A small crop enlarged (a user's 8x8 or 16x16 scan blown up to 64 px) is still a crop of the digit alone:
+    # its bold strokes fill their box, so a filled loop passed for a punch hole and the digit for a strip.
+    alone = min(image.size) <= CROP_SIDE or enlarged_crop(original, gray)
+    found, light = _located(gray, invert, holes=not alone)
+    if found.box is not None and not alone and min(image.size) >= STRIP_INPUT and _solid(found):
         # A solid block is no digit: a strip of paper between a book's dark edge and a dark table passes for
         # ink on a page taken as dark. The polarity that counts is the region's around the digit: look inside.
         inner = _inside(gray, found.box) if invert is None else None
@@ -97,7 +106,8 @@ def _located(gray: np.ndarray, invert: bool | None, holes: bool = True) -> tuple
         again = search(gray, light_field, light, span, holes)
         # The second look refines the first: it may drop a shadow joined to the digit, but a digit found
         # elsewhere (the rim of a page on a desk, once the desk passes for paper) is not a refinement.
-        if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= REFINES):
+        refines = REFINES if holes else REFINES_ALONE
+        if again.box is not None and (found.box is None or _share_inside(again.box, found.box) >= refines):
             found = again
     return found, light
 
@@ -204,6 +214,30 @@ def working_copy(gray: np.ndarray) -> tuple[np.ndarray, float]:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC
     return np.clip(resized(gray, size, method), 0.0, 1.0), scale
+
+
+def enlarged_crop(original: np.ndarray, working: np.ndarray) -> bool:
+    """Does the picture hold no more than a crop CROP_SIDE pixels across, enlarged? By repeated pixels (at
+    most CROP_SIDE distinct runs of rows and of columns), or smoothly (shrunk to CROP_SIDE and enlarged back,
+    it differs from itself by under SMOOTH_ENLARGED of its contrast). A big photo is judged by its working
+    copy, which is shrunk already; a small picture by its own pixels, not by the working copy's enlargement."""
+    if max(original.shape) > WORK_SIDE:
+        return _smooth_at_crop_side(working)
+    return max(_runs(original), _runs(original.T)) <= CROP_SIDE or _smooth_at_crop_side(original)
+
+
+def _smooth_at_crop_side(gray: np.ndarray) -> bool:
+    height, width = gray.shape
+    shrink = CROP_SIDE / max(height, width)
+    small = resized(gray, (max(1, round(width * shrink)), max(1, round(height * shrink))), Image.Resampling.BICUBIC)
+    back = resized(small, (width, height), Image.Resampling.BICUBIC)
+    contrast = float(small.max() - small.min())  # the shrunk picture's: noise averaged out, and no percentile's cost
+    return float(np.mean(np.abs(gray - back))) < SMOOTH_ENLARGED * max(contrast, 1e-3)
+
+
+def _runs(gray: np.ndarray) -> int:
+    """How many runs of identical rows the picture has (a picture enlarged by repeating pixels has few)."""
+    return 1 + int(np.count_nonzero((gray[1:] != gray[:-1]).any(axis=1)))
 
 
 def looks_light(gray: np.ndarray, light_field: np.ndarray) -> bool:
