@@ -17,33 +17,32 @@ from aeonnx.runtime import metrics
 from aeonnx.train.entropy_bottleneck import EntropyBottleneck
 
 from .helpers import invoke
+from .team_models.rate_distortion import autoencoder
 from .test_team_models import export, pictures, refused, round_trip, verified
 
-RATE_WEIGHTS = (1e-3, 1e-4, 1e-5)  # bits against the mean squared error: three levels, a decade apart
+
+def trained_and_exported(model, x: np.ndarray, epochs: int, held_out: np.ndarray, folder, name: str):
+    """`model` fitted on x -> x (MSE, as a team compiles it), saved to one .keras file and exported from it
+    with `held_out` as its data: the export's stdout."""
+    model.compile("adam", "mse")
+    model.fit(x, x, epochs=epochs, batch_size=64, verbose=0)
+    model.save(folder / f"{name}.keras")
+    np.save(folder / "val.npy", held_out)
+    yours = ["--autoencoder", folder / f"{name}.keras", "--data", folder / "val.npy"]
+    result = export(*yours, "--name", name, "--out", folder / "models")
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def dense_rd(mnist, tmp_path_factory):
-    """A dense autoencoder of digits with a three-level bottleneck, as a team writes it, trained briefly and
-    exported from its .keras file: (the Keras model, the models folder, the export's stdout)."""
+    """docs/your-own-model.md's dense autoencoder with a three-level bottleneck (tests/team_models), trained
+    briefly and exported from its .keras file: (the Keras model, the models folder, the export's stdout)."""
     keras.utils.set_random_seed(0)
-    image = keras.Input((28, 28))
-    h = layers.Dense(128, activation="relu")(layers.Flatten()(image))
-    code = EntropyBottleneck(16, rate_weight=RATE_WEIGHTS, name="rate")(layers.Dense(16)(h))
-    h = layers.Dense(128, activation="relu")(code)
-    model = keras.Model(image, layers.Reshape((28, 28))(layers.Dense(784, activation="sigmoid")(h)))
-    model.compile("adam", "mse")
+    model, folder = autoencoder(), tmp_path_factory.mktemp("dense_rd")
     x = mnist["x_train"][:4000].astype(np.float32) / 255
-    model.fit(x, x, epochs=6, batch_size=64, verbose=0)
-    folder = tmp_path_factory.mktemp("dense_rd")
-    model.save(folder / "rd.keras")
-    np.save(folder / "val.npy", mnist["x_test"][:300])
-    models = folder / "models"
-    result = export(
-        "--autoencoder", folder / "rd.keras", "--data", folder / "val.npy", "--name", "mine", "--out", models
-    )
-    assert result.exit_code == 0, result.output
-    return model, models, result.stdout
+    said = trained_and_exported(model, x, 6, mnist["x_test"][:300], folder, "mine")
+    return model, folder / "models", said
 
 
 def test_export_splits_at_the_layer_and_info_shows_the_levels(dense_rd):
@@ -89,17 +88,10 @@ def test_a_feature_map_bottleneck_in_a_sequential_model_stores_its_tables_once(m
          layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu"),
          layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")]
     )  # fmt: skip
-    model.compile("adam", "mse")
     x = mnist["x_train"][:2000, :, :, None].astype(np.float32) / 255
-    model.fit(x, x, epochs=2, batch_size=64, verbose=0)
-    model.save(tmp_path / "conv.keras")
-    np.save(tmp_path / "val.npy", mnist["x_test"][:200])
+    said = trained_and_exported(model, x, 2, mnist["x_test"][:200], tmp_path, "fm")
     models = tmp_path / "models"
-    result = export(
-        "--autoencoder", tmp_path / "conv.keras", "--data", tmp_path / "val.npy", "--name", "fm", "--out", models
-    )
-    assert result.exit_code == 0, result.output
-    assert "EntropyBottleneck 'rate' (1 quality level, code of 7 x 7 x 4 = 196 values)" in result.stdout
+    assert "EntropyBottleneck 'rate' (1 quality level, code of 7 x 7 x 4 = 196 values)" in said
     levels = json.loads(json.loads((models / "fm_encoder.json").read_text())["metadata_props"]["aeonnx.quality_levels"])
     assert levels["positions"] == 49 and len(levels["levels"][0]["offsets"]) == 4
     held_out = mnist["x_test"][200:220]

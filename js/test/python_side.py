@@ -352,13 +352,18 @@ def rate_distortion(folder: Path) -> dict:
     config = TrainConfig("ae", str(folder / "rd-run"), str(folder / "digits.npz"), epochs=1, arch="conv",
                          latent_size=16, rate_distortion=True)  # fmt: skip
     export_model("ae", train(config, verbose=0), folder / "rd", name="rd")
-    loaded = model.load("rd", folder / "rd", device="cpu")
+    return files_at_every_level(model.load("rd", folder / "rd", device="cpu"), folder, "rd")
+
+
+def files_at_every_level(loaded, folder: Path, stem: str) -> dict:
+    """40 held-out digits (STEM.digits.u8) coded at each of the model's quality levels (STEM-qN.aez) and the
+    pixels Python decodes from each file (STEM-qN.pixels.u8); what the JS test needs to know of them."""
     held_out = digits()[600:640]
-    (folder / "rd.digits.u8").write_bytes(held_out.tobytes())
+    (folder / f"{stem}.digits.u8").write_bytes(held_out.tobytes())
     for quality in loaded.binding.quality_levels.levels:
         data = loaded.compress(held_out, quality=quality)
-        (folder / f"rd-q{quality}.aez").write_bytes(data)
-        (folder / f"rd-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
+        (folder / f"{stem}-q{quality}.aez").write_bytes(data)
+        (folder / f"{stem}-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
     return {"count": len(held_out), "model_id": loaded.model_id, "levels": len(loaded.binding.quality_levels.levels)}
 
 
@@ -383,14 +388,7 @@ def your_rate_distortion(folder: Path) -> dict:
     x = digits()[:600, :, :, None]
     autoencoder.fit(x / 255, x / 255, epochs=2, verbose=0)
     export_keras_autoencoder(autoencoder, x, folder / "yourrd", "fm")
-    loaded = model.load("fm", folder / "yourrd", device="cpu")
-    held_out = digits()[600:640]
-    (folder / "fm.digits.u8").write_bytes(held_out.tobytes())
-    for quality in loaded.binding.quality_levels.levels:
-        data = loaded.compress(held_out, quality=quality)
-        (folder / f"fm-q{quality}.aez").write_bytes(data)
-        (folder / f"fm-q{quality}.pixels.u8").write_bytes(loaded.decompress(data).images.tobytes())
-    return {"count": len(held_out), "model_id": loaded.model_id, "levels": len(loaded.binding.quality_levels.levels)}
+    return files_at_every_level(model.load("fm", folder / "yourrd", device="cpu"), folder, "fm")
 
 
 if __name__ == "__main__":
