@@ -41,9 +41,9 @@ def keras_to_onnx(keras_model, part: spec.Part, opset: int = spec.DEFAULT_OPSET)
 
 def canonical_names(proto: onnx.ModelProto) -> None:
     """Name every inner tensor and node by its place in the graph (t0, t1, ... in the order the nodes use them;
-    a node by its index and op). tf2onnx names constants from a process-wide counter and Keras uniquifies
-    layer names per process, so the same model converted twice gave other bytes; CI compares hashes. The
-    contract's input and output names stay."""
+    a node by its index and op), and list the initializers in that order. tf2onnx names constants from a
+    process-wide counter and Keras uniquifies layer names per process, so the same model converted twice gave
+    other bytes; CI compares hashes. The contract's input and output names stay."""
     graph = proto.graph
     kept = {value.name for value in (*graph.input, *graph.output)}
     names: dict[str, str] = {}
@@ -61,6 +61,13 @@ def canonical_names(proto: onnx.ModelProto) -> None:
         initializer.name = renamed(initializer.name)
     for value in graph.value_info:
         value.name = renamed(value.name)
+    # tf2onnx lists initializers in the order of a set (Python's hash seed): in the order of their new names.
+    place = {name: index for index, name in enumerate(names.values())}
+    for field in (graph.initializer, graph.value_info):
+        ordered = sorted(field, key=lambda value: place.get(value.name, len(place)))
+        copies = [type(value).FromString(value.SerializeToString()) for value in ordered]
+        del field[:]
+        field.extend(copies)
 
 
 def rename_outputs(proto: onnx.ModelProto, names: tuple[str, ...]) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import platform
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -48,56 +45,36 @@ def fixed_batch_copy(payload: bytes) -> bytes:
     return proto.SerializeToString()
 
 
-# onnxruntime's ORT-format writer lays its kernel-type table out in the order of a hash map seeded by a memory
-# address: the same graph in other bytes from one process to the next (a conv encoder: 59 layouts in 60
-# conversions). With address randomisation off for the converting process (`setarch -R`, util-linux) the
-# seed, and so the bytes, are the same every time. Where that cannot run (a container that forbids it), the
-# conversion runs here and keeps the least of ORT_CONVERSIONS layouts: stable for the dense models' few.
+# onnxruntime's ORT-format writer lays some graphs out in one of several byte orders, from one conversion to
+# the next (the same graph: its serialiser walks a hash map whose order follows memory addresses, even with no
+# optimisation). The file kept is the least of the layouts seen in this many conversions (~10 ms each): the
+# dense models have two or so, and a rebuild gives the same bytes; a conv encoder had 59 in 60 conversions,
+# so its .ort file may differ from one export to the next (its .onnx files, sidecars and vectors do not).
+# Converting without address randomisation (setarch -R) was tried: steady in one environment, not across.
 ORT_CONVERSIONS = 24
-CONVERTER = "onnxruntime.tools.convert_onnx_models_to_ort"
 
 
 def ort_files(model_name: str, payloads: dict[str, bytes]) -> dict[str, bytes]:
     """{file name: bytes}: one `.ort` per ONNX file of the model, and the operators a reduced build needs."""
+    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
+
+    files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "onnx"
         source.mkdir()
         for file_name, payload in payloads.items():
             (source / file_name).write_bytes(payload)
-        target = Path(folder) / "ort"
-        if _converted_without_randomisation(source, target):
-            files = {ort_file(name): (target / ort_file(name)).read_bytes() for name in payloads}
-        else:
-            files, target = _least_of_conversions(source, Path(folder), payloads)
+        for attempt in range(ORT_CONVERSIONS):
+            target = Path(folder) / f"ort{attempt}"
+            with contextlib.redirect_stdout(io.StringIO()), _quiet("ort_format_model.utils"):  # progress chatter
+                convert_onnx_models_to_ort(source, output_dir=target, optimization_styles=[OptimizationStyle.Fixed])
+            for name in payloads:
+                made = (target / ort_file(name)).read_bytes()
+                files[ort_file(name)] = min(made, files.get(ort_file(name), made))
         config = (target / "required_operators.config").read_text()
     # The config names the temporary paths it was made from: name the shipped files instead (same bytes twice).
     files[operators_file(model_name)] = config.replace(f"{target}/", "").encode()
     return files
-
-
-def _converted_without_randomisation(source: Path, target: Path) -> bool:
-    """onnxruntime's converter in a process without address randomisation; False where it cannot run so."""
-    command = ["setarch", platform.machine(), "-R", sys.executable, "-m", CONVERTER, str(source)]
-    command += ["--output_dir", str(target), "--optimization_style", "Fixed"]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and (target / "required_operators.config").is_file()
-
-
-def _least_of_conversions(source: Path, folder: Path, payloads: dict[str, bytes]) -> tuple[dict[str, bytes], Path]:
-    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
-
-    files: dict[str, bytes] = {}
-    for attempt in range(ORT_CONVERSIONS):
-        target = folder / f"ort{attempt}"
-        with contextlib.redirect_stdout(io.StringIO()), _quiet("ort_format_model.utils"):  # progress chatter
-            convert_onnx_models_to_ort(source, output_dir=target, optimization_styles=[OptimizationStyle.Fixed])
-        for name in payloads:
-            made = (target / ort_file(name)).read_bytes()
-            files[ort_file(name)] = min(made, files.get(ort_file(name), made))
-    return files, target
 
 
 @contextlib.contextmanager
