@@ -14,6 +14,7 @@ import { AeonnxError, CodeFileError, DataError, ModelError } from './errors.js';
 import * as levels from './levels.js';
 import * as nametable from './nametable.js';
 import { fromHalfBits, toHalfBits } from './numbers.js';
+import { imageOf } from './spec.js';
 import * as varint from './varint.js';
 
 export const MAGIC = Uint8Array.of(0x41, 0x45, 0x5a, 0x1a); // "AEZ\x1a"
@@ -412,11 +413,11 @@ function floatBody(codes, precision, itemSize) {
   return body;
 }
 
-/** [width, height] of the pictures a model takes: its image shape's, a square flat input's side, else 28x28. */
+/** [width, height] of the pictures a model takes (spec.js imageOf: a square flat input's side too); 28x28 for
+ * the shipped models, whose files record no image shape, and for a flat input of no picture. */
 function usualSize(imageShape) {
-  if (imageShape !== null && imageShape.length >= 2) return [imageShape[1], imageShape[0]];
-  const side = imageShape === null ? 28 : Math.round(Math.sqrt(imageShape[0]));
-  return imageShape === null || side * side === imageShape[0] ? [side, side] : [28, 28];
+  const image = imageShape === null ? [28, 28] : imageOf(imageShape);
+  return image.length >= 2 ? [image[1], image[0]] : [28, 28];
 }
 
 /** Per code a varint width, 0 for 28x28, else width then height; null where every code is of the model's own

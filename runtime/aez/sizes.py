@@ -4,11 +4,11 @@ for MNIST's 28x28), read into 8 bytes a code and handed out as (width, height) t
 from __future__ import annotations
 
 import array
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from .. import spec
 from . import varint
 
 MAX_SIDE = (1 << 32) - 1  # an original width or height
@@ -16,13 +16,12 @@ MNIST_SIZE = (28, 28)  # an original size stored as one 0 byte
 
 
 def usual_size(image_shape: tuple[int, ...] | None) -> tuple[int, int]:
-    """(width, height) of the pictures a model takes: its image shape's (H, W[, C]), a square flat input's
-    side, else MNIST's 28x28 (the shipped models, whose files record no image shape)."""
-    if image_shape and len(image_shape) >= 2:
-        return int(image_shape[1]), int(image_shape[0])
-    if image_shape and math.isqrt(image_shape[0]) ** 2 == image_shape[0]:
-        return math.isqrt(image_shape[0]), math.isqrt(image_shape[0])
-    return MNIST_SIZE
+    """(width, height) of the pictures a model takes (spec.image_of: a square flat input's side too); MNIST's
+    28x28 for the shipped models, whose files record no image shape, and for a flat input of no picture."""
+    if not image_shape:
+        return MNIST_SIZE
+    image = spec.image_of(tuple(image_shape))
+    return (int(image[1]), int(image[0])) if len(image) >= 2 else MNIST_SIZE
 
 
 class OriginalSizes(Sequence):
