@@ -101,7 +101,7 @@ def split_at_bottleneck(model, bottleneck) -> tuple[object, object, str]:
         at = layers.index(bottleneck)
         encoder = keras.Sequential([keras.Input(tuple(model.input_shape[1:])), *layers[:at]], name="encoder")
         code = keras.Input(tuple(encoder.output_shape[1:]))
-        encoder, decoder = encoder, keras.Sequential([code, *layers[at + 1 :]], name="decoder")
+        decoder = keras.Sequential([code, *layers[at + 1 :]], name="decoder")
     else:
         nodes = getattr(bottleneck, "_inbound_nodes", [])
         if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
